@@ -1,0 +1,69 @@
+"""The extension's configuration values, each with its help text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import NoneType
+from typing import TYPE_CHECKING, Any
+
+from sphinx.config import ENUM
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+DRIFT_MODES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class ConfigValue:
+    name: str
+    default: Any
+    rebuild: str
+    types: frozenset[type] | ENUM
+    help: str
+
+
+CONFIG_VALUES: tuple[ConfigValue, ...] = (
+    ConfigValue(
+        "xenabi_xen_release",
+        None,
+        "env",
+        frozenset({str, NoneType}),
+        "The Xen release the guides describe (e.g. '4.22'). Tables that state no release range "
+        "are checked against the model revision of this release. None uses the project's "
+        "Sphinx `release`, else `version`; a value that is not MAJOR.MINOR means the newest "
+        "revision the model knows (said once in the log).",
+    ),
+    ConfigValue(
+        "xenabi_drift",
+        "error",
+        "",
+        ENUM(*DRIFT_MODES),
+        "What a disagreement between a table and the model does: 'error' fails the build "
+        "(non-zero exit in every builder, even without -W); 'warning' reports it as a "
+        "warning of type xenabi.drift.",
+    ),
+    ConfigValue(
+        "xenabi_write_registry",
+        True,
+        "",
+        frozenset({bool}),
+        "Write xenabi-registry.json at the root of the output directory after a successful build.",
+    ),
+    ConfigValue(
+        "xenabi_execute_tables",
+        True,
+        "env",
+        frozenset({bool}),
+        "Run every row of the register and transfer tables as machine code in the CPU emulator "
+        "during an html build, and show the evidence in the rendered table.",
+    ),
+)
+
+
+def add_config_values(app: Sphinx) -> None:
+    for value in CONFIG_VALUES:
+        app.add_config_value(
+            value.name, value.default, value.rebuild, types=value.types, description=value.help
+        )
+

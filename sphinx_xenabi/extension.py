@@ -1,0 +1,140 @@
+"""The Sphinx glue: events, domain and configuration wired together.
+
+Reading: ``doctree-read`` extracts each document's tables into the domain
+(in parallel readers too). After reading, ``env-updated`` assembles the
+registry with the guide map and runs the drift gate on every build, so a
+no-op rebuild of drifted docs still fails. ``build-finished`` publishes the
+registry JSON when the build succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+from weakref import WeakKeyDictionary
+
+from docutils import nodes
+
+from sphinx_xenabi._version import __version__
+from sphinx_xenabi.config import add_config_values
+from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
+from sphinx_xenabi.domain import XenAbiDomain
+from sphinx_xenabi.extraction import extract_tables
+from sphinx_xenabi.gate import run_gate
+from sphinx_xenabi.guides import build_guide_map
+from sphinx_xenabi.messages import location_string, logger, warn
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.typing import ExtensionMetadata
+
+# Bump when the stored records change shape: Sphinx then re-reads everything.
+ENV_VERSION = 1
+
+
+@dataclass
+class BuildState:
+    """What one application's build found after reading."""
+
+    registry: Registry
+    failed: bool = False
+
+
+_STATE: WeakKeyDictionary[Sphinx, BuildState] = WeakKeyDictionary()
+
+
+def build_state(app: Sphinx) -> BuildState | None:
+    """The registry (and gate verdict) of ``app``'s current build, once read."""
+    return _STATE.get(app)
+
+
+def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
+    return cast(XenAbiDomain, env.domains["xenabi"])
+
+
+def described_release(app: Sphinx) -> str:
+    """The release string the docs describe: the config override, else Sphinx's."""
+    configured = app.config.xenabi_xen_release
+    if configured is not None:
+        return str(configured)
+    return str(app.config.release or app.config.version or "")
+
+
+def _relativiser(srcdir: Path) -> Callable[[str], str]:
+    root = os.fspath(srcdir)
+
+    def relativise(source: str) -> str:
+        return Path(os.path.relpath(source, root)).as_posix()
+
+    return relativise
+
+
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    docname = env.docname
+    default_file = Path(os.path.relpath(env.doc2path(docname), app.srcdir)).as_posix()
+    extraction = extract_tables(doctree, docname, default_file, _relativiser(app.srcdir))
+    for problem in extraction.problems:
+        warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
+    xenabi_domain(env).note_tables(docname, extraction.tables)
+
+
+def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
+    """The registry of everything read so far, tables tagged with their guide."""
+    titles = {docname: title.astext() for docname, title in env.titles.items()}
+    guide_map = build_guide_map(
+        app.config.root_doc, env.toctree_includes, titles, env.found_docs
+    )
+    for docname in guide_map.unreachable:
+        warn(
+            "orphan",
+            "document is reachable from no guide listed by the root document's toctrees; "
+            "its tables are recorded without a guide",
+            docname,
+        )
+    tables = tuple(
+        dataclasses.replace(t, guide=guide_map.guide_of.get(t.docname))
+        for t in xenabi_domain(env).all_tables()
+    )
+    return Registry(release=described_release(app), guides=guide_map.guides, tables=tables)
+
+
+def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    registry = assemble_registry(app, env)
+    state = BuildState(registry)
+    _STATE[app] = state
+    set_current_registry(registry)
+    state.failed = run_gate(app, registry)
+    return []
+
+
+def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
+    state = _STATE.get(app)
+    if exception is not None or state is None or state.failed:
+        return  # a failed build publishes nothing, not even half a file
+    if not app.config.xenabi_write_registry:
+        return
+    target = Path(app.outdir) / REGISTRY_FILENAME
+    state.registry.dump(target)
+    logger.info("xenabi: registry written to %s", target)
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    add_config_values(app)
+    app.add_domain(XenAbiDomain)
+    app.connect("doctree-read", on_doctree_read)
+    app.connect("env-updated", on_env_updated)
+    app.connect("build-finished", on_build_finished)
+    setup_doctest_namespace(app)
+    return {
+        "version": __version__,
+        "env_version": ENV_VERSION,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }

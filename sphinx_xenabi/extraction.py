@@ -1,0 +1,420 @@
+"""Turn docutils table nodes into registry records.
+
+Tables are recognised by their header row alone, so reST and MyST (which
+produce the same nodes), list-tables, grid tables and csv-tables are all read
+the same way, wherever they stand. A table whose header matches a kind but
+whose body is wrong yields one :class:`Problem` per fault; the good rows are
+still recorded. Tables of no known kind are skipped without a word.
+
+This module knows docutils nodes and the model's record types; it does not
+know Sphinx, so it is also what the command line's ``extract`` runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docutils import nodes
+
+from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
+from sphinx_xenabi.model.registry import (
+    Cell,
+    Location,
+    NumberRow,
+    RegisterRow,
+    Row,
+    TableKind,
+    TableRecord,
+    TransferRow,
+)
+from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A located fault in a recognised table; ``subtype`` names its kind."""
+
+    location: Location
+    subtype: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Extraction:
+    tables: tuple[TableRecord, ...]
+    problems: tuple[Problem, ...]
+
+
+# -- header schemas -------------------------------------------------------------
+
+_PARAMETERS_HEADER = re.compile(r"^parameters\s*\(\s*1\s*[-\u2013\u2014]\s*(\d+)\s*\)$")
+_NUMBER_HEADERS = frozenset({"index", "#", "no.", "number", "hypercall number", "hypercall index"})
+_NAME_HEADERS = frozenset({"name", "hypercall", "hypercall name"})
+_YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
+_NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})
+
+# Table titles state their releases as "Xen 4.13 to 4.16", "Xen 4.17+",
+# "Xen 4.17 and later" or just "Xen 4.18".
+_RANGE_BOUNDED = re.compile(
+    r"\bXen\s+(\d+\.\d+)\s*(?:to|through|-|\u2013|\u2014)\s*(\d+\.\d+)", re.IGNORECASE
+)
+_RANGE_OPEN = re.compile(
+    r"\bXen\s+(\d+\.\d+)\s*(?:\+|and\s+later|or\s+later|and\s+newer|onwards)", re.IGNORECASE
+)
+_RANGE_SINGLE = re.compile(r"\bXen\s+(\d+\.\d+)\b", re.IGNORECASE)
+
+
+def normalise_header(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def releases_from_title(title: str) -> ReleaseRange | None:
+    """The release range a table title states, if any."""
+    if match := _RANGE_BOUNDED.search(title):
+        return ReleaseRange(Release.parse(match.group(1)), Release.parse(match.group(2)))
+    if match := _RANGE_OPEN.search(title):
+        return ReleaseRange(Release.parse(match.group(1)), None)
+    if match := _RANGE_SINGLE.search(title):
+        release = Release.parse(match.group(1))
+        return ReleaseRange(release, release)
+    return None
+
+
+# -- cells ------------------------------------------------------------------------
+
+_SKIPPED_INLINE = (nodes.footnote_reference, nodes.citation_reference, nodes.system_message)
+
+
+def cell_text(entry: nodes.Element) -> str:
+    """The entry's text without footnote/citation references, spaces collapsed."""
+    parts: list[str] = []
+
+    def walk(node: nodes.Node) -> None:
+        if isinstance(node, _SKIPPED_INLINE):
+            return
+        if isinstance(node, nodes.Text):
+            parts.append(node.astext())
+            return
+        if isinstance(node, nodes.Element):
+            if isinstance(node, nodes.paragraph) and parts:
+                parts.append(" ")
+            for child in node.children:
+                walk(child)
+
+    walk(entry)
+    return " ".join("".join(parts).split())
+
+
+@dataclass(frozen=True)
+class _RawCell:
+    text: str
+    location: Location
+    span: bool  # a cell spanning columns or rows breaks the table's grid
+
+
+class _Locator:
+    """Turns node sources into paths relative to the docs, lines into Locations.
+
+    Entries and rows carry no line; the paragraphs inside cells do. An empty
+    cell has no paragraph, so it borrows the line after the previous cell,
+    which is where a list-table item that is empty stands.
+    """
+
+    def __init__(self, default_file: str, relativise: Callable[[str], str]) -> None:
+        self.default_file = default_file
+        self.relativise = relativise
+        self.last = Location(default_file, 0)
+
+    def locate(self, node: nodes.Element) -> Location | None:
+        for child in node.findall(nodes.TextElement):
+            if child.line:
+                source = child.source or node.source
+                file = self.relativise(source) if source else self.default_file
+                self.last = Location(file, child.line)
+                return self.last
+        return None
+
+    def cell(self, entry: nodes.Element) -> _RawCell:
+        location = self.locate(entry) or Location(self.last.file, self.last.line + 1)
+        self.last = location
+        span = bool(entry.get("morecols") or entry.get("morerows"))
+        return _RawCell(cell_text(entry), location, span)
+
+
+def _table_rows(table: nodes.table) -> tuple[list[nodes.row], list[nodes.row]]:
+    tgroups = [c for c in table.children if isinstance(c, nodes.tgroup)]
+    if len(tgroups) != 1:
+        return [], []
+    head: list[nodes.row] = []
+    body: list[nodes.row] = []
+    for part in tgroups[0].children:
+        if isinstance(part, nodes.thead):
+            head.extend(r for r in part.children if isinstance(r, nodes.row))
+        elif isinstance(part, nodes.tbody):
+            body.extend(r for r in part.children if isinstance(r, nodes.row))
+    return head, body
+
+
+def _table_title(table: nodes.table) -> nodes.title | None:
+    for child in table.children:
+        if isinstance(child, nodes.title):
+            return child
+    return None
+
+
+# -- kinds --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Schema:
+    kind: TableKind
+    parameter_count: int | None = None
+    guest_columns: tuple[GuestType | None, ...] = ()
+
+
+def match_header(texts: Sequence[str]) -> _Schema | None:
+    """Which kind of table a header row (cell texts) announces, if any."""
+    header = [normalise_header(t) for t in texts]
+    if len(header) == 4 and header[0] == "abi" and header[1] == "hypercall index" and header[3] == "result":
+        if match := _PARAMETERS_HEADER.match(header[2]):
+            return _Schema(TableKind.REGISTERS, parameter_count=int(match.group(1)))
+    if header == ["guest", "transfer instruction"]:
+        return _Schema(TableKind.TRANSFER)
+    if len(header) >= 2 and header[0] in _NUMBER_HEADERS and header[1] in _NAME_HEADERS:
+        columns: list[GuestType | None] = []
+        for text in header[2:]:
+            try:
+                columns.append(GuestType.parse(text))
+            except ValueError:
+                columns.append(None)
+        return _Schema(TableKind.NUMBERS, guest_columns=tuple(columns))
+    return None
+
+
+class _TableReader:
+    """Reads the body of one recognised table, collecting problems."""
+
+    def __init__(self, schema: _Schema, header: list[_RawCell], problems: list[Problem]) -> None:
+        self.schema = schema
+        self.header = header
+        self.problems = problems
+        self.seen: dict[Any, Location] = {}
+
+    def report(self, location: Location, subtype: str, message: str) -> None:
+        self.problems.append(Problem(location, subtype, message))
+
+    def check_row_shape(self, cells: list[_RawCell], row_location: Location) -> bool:
+        if len(cells) != len(self.header) or any(c.span for c in cells):
+            self.report(
+                row_location,
+                "ragged-row",
+                f"{self.schema.kind.value} table row has {len(cells)} cells "
+                f"(expected {len(self.header)}: {' | '.join(h.text for h in self.header)}); row skipped",
+            )
+            return False
+        ok = True
+        for cell, head in zip(cells, self.header):
+            if not cell.text:
+                self.report(cell.location, "empty-cell", f"empty {head.text!r} cell; row skipped")
+                ok = False
+        return ok
+
+    def check_duplicate(self, key: Any, what: str, location: Location) -> bool:
+        if key in self.seen:
+            first = self.seen[key]
+            self.report(
+                location,
+                "duplicate-row",
+                f"duplicate {what} (first given at line {first.line}); row skipped",
+            )
+            return False
+        self.seen[key] = location
+        return True
+
+    def read(self, cells: list[_RawCell]) -> Row | None:
+        if self.schema.kind is TableKind.REGISTERS:
+            return self.read_registers(cells)
+        if self.schema.kind is TableKind.TRANSFER:
+            return self.read_transfer(cells)
+        return self.read_number(cells)
+
+    def read_registers(self, cells: list[_RawCell]) -> RegisterRow | None:
+        abi_cell, index_cell, params_cell, result_cell = cells
+        abi = abi_cell.text.lower().replace(" ", "").replace("-", "")
+        if abi not in REGISTERS:
+            self.report(
+                abi_cell.location,
+                "unknown-abi",
+                f"ABI {abi_cell.text!r} is not one of {', '.join(sorted(REGISTERS))}; row skipped",
+            )
+            return None
+        if not self.check_duplicate(("abi", abi), f"ABI {abi}", abi_cell.location):
+            return None
+        valid = REGISTERS[abi]
+        parameters = tuple(params_cell.text.upper().split())
+        ok = True
+        for cell, names, role in (
+            (index_cell, (index_cell.text.upper(),), "hypercall index"),
+            (params_cell, parameters, "parameter"),
+            (result_cell, (result_cell.text.upper(),), "result"),
+        ):
+            for name in names:
+                if name not in valid:
+                    self.report(
+                        cell.location,
+                        "bad-register",
+                        f"{abi} {role} register {name!r} is not a {abi[:2]}-bit x86 "
+                        f"general purpose register ({' '.join(sorted(valid))}); row skipped",
+                    )
+                    ok = False
+        if not ok:
+            return None
+        expected = self.schema.parameter_count
+        if expected is not None and len(parameters) != expected:
+            self.report(
+                params_cell.location,
+                "parameter-count",
+                f"{abi} row names {len(parameters)} parameter registers "
+                f"({' '.join(parameters)}); the header announces {expected}",
+            )
+        return RegisterRow(
+            Cell(abi, abi_cell.location),
+            Cell(index_cell.text.upper(), index_cell.location),
+            Cell(parameters, params_cell.location),
+            Cell(result_cell.text.upper(), result_cell.location),
+        )
+
+    def read_transfer(self, cells: list[_RawCell]) -> TransferRow | None:
+        guest_cell, instruction_cell = cells
+        try:
+            guest = TransferGuest.parse(guest_cell.text)
+        except ValueError as exc:
+            self.report(guest_cell.location, "unknown-guest", f"{exc}; row skipped")
+            return None
+        if not self.check_duplicate(("guest", guest), f"guest {guest.value!r}", guest_cell.location):
+            return None
+        return TransferRow(
+            Cell(guest.value, guest_cell.location),
+            Cell(instruction_cell.text, instruction_cell.location),
+        )
+
+    def read_number(self, cells: list[_RawCell]) -> NumberRow | None:
+        number_cell, name_cell, *availability_cells = cells
+        text = number_cell.text
+        try:
+            number = int(text, 0)
+        except ValueError:
+            number = -1
+        if number < 0:
+            self.report(
+                number_cell.location,
+                "bad-number",
+                f"hypercall number {text!r} is not a non-negative integer; row skipped",
+            )
+            return None
+        if not self.check_duplicate(("number", number), f"hypercall number {number}", number_cell.location):
+            return None
+        if not self.check_duplicate(("name", name_cell.text), f"hypercall name {name_cell.text!r}", name_cell.location):
+            return None
+        availability: dict[GuestType, Cell[bool]] = {}
+        for guest, cell in zip(self.schema.guest_columns, availability_cells):
+            if guest is None:
+                continue  # the header column was already reported
+            value = cell.text.lower()
+            if value in _YES:
+                availability[guest] = Cell(True, cell.location)
+            elif value in _NO:
+                availability[guest] = Cell(False, cell.location)
+            else:
+                self.report(
+                    cell.location,
+                    "bad-availability",
+                    f"{guest.label} availability of {name_cell.text} is {cell.text!r} "
+                    "(expected yes or no); cell ignored",
+                )
+        return NumberRow(Cell(number, number_cell.location), Cell(name_cell.text, name_cell.location), availability)
+
+
+def extract_tables(
+    doctree: nodes.document,
+    docname: str,
+    default_file: str,
+    relativise: Callable[[str], str],
+) -> Extraction:
+    """Records and problems for every recognised table in ``doctree``.
+
+    ``default_file`` is the document's source relative to the docs directory;
+    ``relativise`` maps a node's source path to the same form (included files
+    keep their own path).
+    """
+    tables: list[TableRecord] = []
+    problems: list[Problem] = []
+    for table in doctree.findall(nodes.table):
+        record = _read_table(table, docname, default_file, relativise, problems)
+        if record is not None:
+            tables.append(record)
+    return Extraction(tuple(tables), tuple(problems))
+
+
+def _read_table(
+    table: nodes.table,
+    docname: str,
+    default_file: str,
+    relativise: Callable[[str], str],
+    problems: list[Problem],
+) -> TableRecord | None:
+    head, body = _table_rows(table)
+    if len(head) != 1:
+        return None
+    locator = _Locator(default_file, relativise)
+    title_node = _table_title(table)
+    title_location = locator.locate(title_node) if title_node is not None else None
+    header = [locator.cell(e) for e in head[0].children if isinstance(e, nodes.entry)]
+    schema = match_header([h.text for h in header])
+    if schema is None:
+        return None
+    table_location = title_location or header[0].location
+    title = cell_text(title_node) if title_node is not None else ""
+    reader = _TableReader(schema, header, problems)
+    for head_cell, guest in zip(header[2:], schema.guest_columns):
+        if guest is None:
+            reader.report(
+                head_cell.location,
+                "unknown-guest",
+                f"numbers table column {head_cell.text!r} is not a guest type "
+                f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
+            )
+    rows: list[Row] = []
+    for row in body:
+        cells = [locator.cell(e) for e in row.children if isinstance(e, nodes.entry)]
+        row_location = cells[0].location if cells else locator.last
+        if not reader.check_row_shape(cells, row_location):
+            continue
+        record = reader.read(cells)
+        if record is not None:
+            rows.append(record)
+    return TableRecord(
+        kind=schema.kind,
+        docname=docname,
+        guide=None,
+        location=table_location,
+        title=title,
+        releases=releases_from_title(title),
+        header=tuple(Cell(h.text, h.location) for h in header),
+        rows=tuple(rows),
+        parameter_count=schema.parameter_count,
+    )
+
+
+def iter_cells(record: TableRecord) -> Iterator[Cell[Any]]:
+    """Every body cell of a record, in row order (used by tests and the gate)."""
+    for row in record.rows:
+        if isinstance(row, RegisterRow):
+            yield from (row.abi, row.index, row.parameters, row.result)
+        elif isinstance(row, TransferRow):
+            yield from (row.guest, row.instruction)
+        else:
+            yield from (row.number, row.name, *row.availability.values())

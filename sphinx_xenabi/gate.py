@@ -1,0 +1,64 @@
+"""The drift gate in the build: report findings at their cells, fail the build.
+
+By default (``xenabi_drift = "error"``) a disagreement is logged as an error
+and the build exits non-zero in every builder, with or without ``-W``;
+``xenabi_drift = "warning"`` reports the same findings as warnings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sphinx_xenabi.messages import error, location_string, logger, warn
+from sphinx_xenabi.model.abi import NEWEST_RELEASE_RANGE
+from sphinx_xenabi.model.drift import Finding, check_registry
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.spec import Release
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+
+def gate_release(registry: Registry) -> tuple[Release, str | None]:
+    """The release unranged tables are checked against, and a note if guessed."""
+    release = registry.described_release
+    if release is not None:
+        return release, None
+    newest = NEWEST_RELEASE_RANGE.first
+    note = (
+        f"xenabi: the documented release {registry.release!r} is not MAJOR.MINOR; "
+        f"checking tables that state no release against the newest model revision "
+        f"({NEWEST_RELEASE_RANGE})"
+    )
+    return newest, note
+
+
+def report_findings(app: Sphinx, findings: list[Finding]) -> bool:
+    """Log each finding at its cell; True when the build must fail."""
+    fail = app.config.xenabi_drift != "warning"
+    failed = False
+    for finding in findings:
+        location = location_string(app.srcdir, finding.location)
+        if finding.subtype == "drift" and fail:
+            error(finding.subtype, finding.message, location)
+            failed = True
+        else:
+            warn(finding.subtype, finding.message, location)
+    if failed:
+        drift = sum(1 for f in findings if f.subtype == "drift")
+        logger.error(
+            "xenabi: %d disagreement(s) between the docs and the reference model; the build "
+            'fails (set xenabi_drift = "warning" to report them as warnings instead)',
+            drift,
+            type="xenabi",
+            subtype="drift",
+        )
+        app.statuscode = 1
+    return failed
+
+
+def run_gate(app: Sphinx, registry: Registry) -> bool:
+    release, note = gate_release(registry)
+    if note is not None:
+        logger.info(note)
+    return report_findings(app, check_registry(registry, release))

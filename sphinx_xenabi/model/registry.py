@@ -1,0 +1,420 @@
+"""The runtime registry: typed records of the guides' ABI tables and their JSON.
+
+The registry is what the extension extracts from the guides and publishes as
+``xenabi-registry.json``. Every value keeps the file and line of the table
+cell it came from, so the drift gate and the emulator can point at cells.
+
+The JSON form is deterministic (sorted keys, tables sorted by document and
+line, no timestamps) and carries a digest of its own content, so
+:func:`load` can tell a hand-edited file from a generated one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from sphinx_xenabi._version import __version__
+from sphinx_xenabi.model.spec import (
+    AbiSpec,
+    Convention,
+    GuestType,
+    Hypercall,
+    Release,
+    ReleaseRange,
+)
+
+SCHEMA_VERSION = 1
+REGISTRY_FILENAME = "xenabi-registry.json"
+GENERATOR = f"sphinx-xenabi {__version__}"
+
+T = TypeVar("T")
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be trusted: malformed, foreign or edited."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.message = message
+
+
+class TableKind(StrEnum):
+    REGISTERS = "registers"
+    TRANSFER = "transfer"
+    NUMBERS = "numbers"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value was written: source file (relative to the docs) and line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Cell(Generic[T]):
+    """One table cell's value and the place it was written."""
+
+    value: T
+    location: Location
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    abi: Cell[str]
+    index: Cell[str]
+    parameters: Cell[tuple[str, ...]]
+    result: Cell[str]
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    guest: Cell[str]
+    instruction: Cell[str]
+
+
+@dataclass(frozen=True)
+class NumberRow:
+    number: Cell[int]
+    name: Cell[str]
+    # Only the guest-type columns the table has; a missing column states nothing.
+    availability: Mapping[GuestType, Cell[bool]] = field(default_factory=dict)
+
+
+Row = RegisterRow | TransferRow | NumberRow
+
+
+@dataclass(frozen=True)
+class TableRecord:
+    """One recognised table of the guides."""
+
+    kind: TableKind
+    docname: str
+    guide: str | None
+    location: Location
+    title: str
+    releases: ReleaseRange | None
+    header: tuple[Cell[str], ...]
+    rows: tuple[Row, ...]
+    # The N of a registers table's "Parameters (1 - N)" header.
+    parameter_count: int | None = None
+
+    def applies_to(self, release: Release) -> bool:
+        return self.releases is None or release in self.releases
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A guide listed by the root document and the pages reachable from it."""
+
+    docname: str
+    title: str
+    pages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Everything extracted from one documentation tree."""
+
+    release: str
+    guides: tuple[Guide, ...]
+    tables: tuple[TableRecord, ...]
+    generator: str = GENERATOR
+    schema_version: int = SCHEMA_VERSION
+
+    def tables_of(self, kind: TableKind) -> tuple[TableRecord, ...]:
+        return tuple(t for t in self.tables if t.kind is kind)
+
+    def guide_of(self, docname: str) -> str | None:
+        for guide in self.guides:
+            if docname in guide.pages:
+                return guide.docname
+        return None
+
+    @property
+    def described_release(self) -> Release | None:
+        """The release the docs describe, or None when it is not parseable."""
+        try:
+            return Release.parse(self.release)
+        except ValueError:
+            return None
+
+    def tables_for(self, kind: TableKind, release: Release) -> tuple[TableRecord, ...]:
+        """The tables of ``kind`` that describe ``release``.
+
+        A table that states a range containing the release wins over tables
+        that state none (those describe the configured release).
+        """
+        tables = [t for t in self.tables_of(kind) if t.applies_to(release)]
+        ranged = [t for t in tables if t.releases is not None]
+        return tuple(ranged or tables)
+
+    def spec_for(self, release: Release | None = None) -> AbiSpec:
+        """The ABI the docs state for ``release`` (default: the described one).
+
+        Rows that appear twice keep their first occurrence; the extraction
+        already warned about duplicates.
+        """
+        if release is None:
+            release = self.described_release or Release(99, 0)
+        conventions: dict[str, Convention] = {}
+        for table in self.tables_for(TableKind.REGISTERS, release):
+            for row in table.rows:
+                assert isinstance(row, RegisterRow)
+                conventions.setdefault(
+                    row.abi.value,
+                    Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value),
+                )
+        transfers: dict[str, str] = {}
+        for table in self.tables_for(TableKind.TRANSFER, release):
+            for row in table.rows:
+                assert isinstance(row, TransferRow)
+                transfers.setdefault(row.guest.value, row.instruction.value)
+        hypercalls: dict[int, Hypercall] = {}
+        for table in self.tables_for(TableKind.NUMBERS, release):
+            for row in table.rows:
+                assert isinstance(row, NumberRow)
+                available = frozenset(g for g, cell in row.availability.items() if cell.value)
+                hypercalls.setdefault(
+                    row.number.value, Hypercall(row.number.value, row.name.value, available)
+                )
+        return AbiSpec(release, conventions, transfers, hypercalls)
+
+    # -- JSON ---------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        content = {
+            "schema_version": self.schema_version,
+            "generator": self.generator,
+            "release": self.release,
+            "guides": [
+                {"docname": g.docname, "title": g.title, "pages": list(g.pages)}
+                for g in sorted(self.guides, key=lambda g: g.docname)
+            ],
+            "tables": [_table_to_data(t) for t in sort_tables(self.tables)],
+        }
+        content["digest"] = _digest(content)
+        return content
+
+    def to_json(self) -> str:
+        return _canonical(self.to_data(), indent=2) + "\n"
+
+    def dump(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON atomically: readers never see a half-written file."""
+        write_atomic(Path(path), self.to_json())
+
+    @classmethod
+    def from_data(cls, data: Any, source: str = "<registry>") -> Registry:
+        """Validate ``data`` (parsed JSON) and build the registry from it."""
+        _validate_schema(data, source)
+        if data["schema_version"] != SCHEMA_VERSION:
+            raise RegistryError(
+                source,
+                f"schema version {data['schema_version']} is not supported "
+                f"(this sphinx-xenabi reads version {SCHEMA_VERSION})",
+            )
+        expected = _digest({k: v for k, v in data.items() if k != "digest"})
+        if data["digest"] != expected:
+            raise RegistryError(
+                source,
+                "digest mismatch: the content was changed after sphinx-xenabi wrote it "
+                "(rebuild the docs instead of editing the JSON)",
+            )
+        tables = tuple(_table_from_data(t, source, i) for i, t in enumerate(data["tables"]))
+        guides = tuple(
+            Guide(g["docname"], g["title"], tuple(g["pages"])) for g in data["guides"]
+        )
+        return cls(
+            release=data["release"],
+            guides=guides,
+            tables=tables,
+            generator=data["generator"],
+            schema_version=data["schema_version"],
+        )
+
+
+def load(path: str | os.PathLike[str]) -> Registry:
+    """Read and validate a registry JSON file; raise :class:`RegistryError`."""
+    source = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError(source, f"cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"{source}:{exc.lineno}", f"not JSON ({exc.msg}, column {exc.colno})"
+        ) from None
+    return Registry.from_data(data, source)
+
+
+def sort_tables(tables: Iterable[TableRecord]) -> list[TableRecord]:
+    return sorted(tables, key=lambda t: (t.docname, t.location.line, t.kind.value))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same directory, then rename over."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+# -- JSON helpers -------------------------------------------------------------
+
+
+def _canonical(data: Any, indent: int | None = None) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+def _digest(content: Mapping[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest()
+
+
+def _cell_to_data(cell: Cell[Any]) -> dict[str, Any]:
+    value = list(cell.value) if isinstance(cell.value, tuple) else cell.value
+    return {"value": value, "file": cell.location.file, "line": cell.location.line}
+
+
+def _row_to_data(row: Row) -> dict[str, Any]:
+    if isinstance(row, RegisterRow):
+        return {
+            "abi": _cell_to_data(row.abi),
+            "index": _cell_to_data(row.index),
+            "parameters": _cell_to_data(row.parameters),
+            "result": _cell_to_data(row.result),
+        }
+    if isinstance(row, TransferRow):
+        return {"guest": _cell_to_data(row.guest), "instruction": _cell_to_data(row.instruction)}
+    return {
+        "number": _cell_to_data(row.number),
+        "name": _cell_to_data(row.name),
+        "availability": {g.value: _cell_to_data(c) for g, c in sorted(row.availability.items())},
+    }
+
+
+def _range_to_data(releases: ReleaseRange | None) -> dict[str, str | None] | None:
+    if releases is None:
+        return None
+    return {
+        "first": str(releases.first),
+        "last": None if releases.last is None else str(releases.last),
+    }
+
+
+def _table_to_data(table: TableRecord) -> dict[str, Any]:
+    return {
+        "kind": table.kind.value,
+        "docname": table.docname,
+        "guide": table.guide,
+        "file": table.location.file,
+        "line": table.location.line,
+        "title": table.title,
+        "releases": _range_to_data(table.releases),
+        "header": [_cell_to_data(c) for c in table.header],
+        "parameter_count": table.parameter_count,
+        "rows": [_row_to_data(r) for r in table.rows],
+    }
+
+
+def _cell_from_data(data: Mapping[str, Any]) -> Cell[Any]:
+    value = data["value"]
+    if isinstance(value, list):
+        value = tuple(value)
+    return Cell(value, Location(data["file"], data["line"]))
+
+
+def _table_from_data(data: Mapping[str, Any], source: str, position: int) -> TableRecord:
+    kind = TableKind(data["kind"])
+    where = f"{source}: tables[{position}]"
+    try:
+        releases = None
+        if data["releases"] is not None:
+            last = data["releases"]["last"]
+            releases = ReleaseRange(
+                Release.parse(data["releases"]["first"]),
+                None if last is None else Release.parse(last),
+            )
+        rows: list[Row] = []
+        for row in data["rows"]:
+            if kind is TableKind.REGISTERS:
+                rows.append(
+                    RegisterRow(
+                        _cell_from_data(row["abi"]),
+                        _cell_from_data(row["index"]),
+                        _cell_from_data(row["parameters"]),
+                        _cell_from_data(row["result"]),
+                    )
+                )
+            elif kind is TableKind.TRANSFER:
+                rows.append(
+                    TransferRow(_cell_from_data(row["guest"]), _cell_from_data(row["instruction"]))
+                )
+            else:
+                rows.append(
+                    NumberRow(
+                        _cell_from_data(row["number"]),
+                        _cell_from_data(row["name"]),
+                        {
+                            GuestType(g): _cell_from_data(c)
+                            for g, c in row["availability"].items()
+                        },
+                    )
+                )
+    except (KeyError, ValueError) as exc:
+        raise RegistryError(where, f"inconsistent {kind.value} table: {exc}") from None
+    return TableRecord(
+        kind=kind,
+        docname=data["docname"],
+        guide=data["guide"],
+        location=Location(data["file"], data["line"]),
+        title=data["title"],
+        releases=releases,
+        header=tuple(_cell_from_data(c) for c in data["header"]),
+        rows=tuple(rows),
+        parameter_count=data["parameter_count"],
+    )
+
+
+@cache
+def registry_schema() -> dict[str, Any]:
+    """The JSON Schema shipped with the package (``registry.schema.json``)."""
+    text = resources.files(__package__).joinpath("registry.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _validate_schema(data: Any, source: str) -> None:
+    import jsonschema  # deferred: only readers of foreign JSON need it
+
+    validator = jsonschema.Draft202012Validator(registry_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        pointer = "/" + "/".join(str(p) for p in first.absolute_path)
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise RegistryError(source, f"at {pointer}: {first.message}{more}")

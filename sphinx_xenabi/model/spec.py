@@ -1,0 +1,134 @@
+"""Plain ABI description shared by the model and the docs' registry.
+
+Both the reference model (``abi.revision_for``) and the registry extracted
+from the guides (``Registry.spec_for``) produce an :class:`AbiSpec`, so the
+drift gate compares like with like and the dispatcher runs on either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import total_ordering
+
+
+class GuestType(StrEnum):
+    """The four guest types that decide ABI width and hypercall availability."""
+
+    PV32 = "pv32"
+    PV64 = "pv64"
+    HVM32 = "hvm32"
+    HVM64 = "hvm64"
+
+    @property
+    def width(self) -> int:
+        return 64 if self in (GuestType.PV64, GuestType.HVM64) else 32
+
+    @property
+    def abi(self) -> str:
+        """The register-table ABI label this guest type uses ("64bit"/"32bit")."""
+        return f"{self.width}bit"
+
+    @property
+    def is_hvm(self) -> bool:
+        return self in (GuestType.HVM32, GuestType.HVM64)
+
+    @property
+    def label(self) -> str:
+        """The column header the numbers table uses, e.g. "PV 64"."""
+        return f"{'HVM' if self.is_hvm else 'PV'} {self.width}"
+
+    @classmethod
+    def parse(cls, text: str) -> GuestType:
+        """Accept "pv64", "PV 64", "PV64", "hvm 32" ...; raise ValueError otherwise."""
+        key = re.sub(r"[\s_-]+", "", text).lower()
+        try:
+            return cls(key)
+        except ValueError:
+            choices = ", ".join(g.label for g in cls)
+            raise ValueError(f"unknown guest type {text!r} (expected one of {choices})") from None
+
+
+_RELEASE_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:[.\-+~].*)?\s*$")
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Release:
+    """A Xen release, compared by (major, minor)."""
+
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> Release:
+        """Parse "4.17", "4.17.2", "4.18-rc" ...; raise ValueError otherwise."""
+        match = _RELEASE_RE.match(text)
+        if match is None:
+            raise ValueError(f"not a Xen release: {text!r} (expected MAJOR.MINOR such as 4.17)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Release):
+            return NotImplemented
+        return (self.major, self.minor) < (other.major, other.minor)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def xen_version(self) -> int:
+        """What XENVER_version returns: (major << 16) | minor."""
+        return (self.major << 16) | self.minor
+
+
+@dataclass(frozen=True)
+class ReleaseRange:
+    """Releases ``first`` to ``last`` inclusive; ``last`` None means "and later"."""
+
+    first: Release
+    last: Release | None = None
+
+    def __contains__(self, release: object) -> bool:
+        if not isinstance(release, Release):
+            return False
+        return self.first <= release and (self.last is None or release <= self.last)
+
+    def __str__(self) -> str:
+        return f"Xen {self.first}+" if self.last is None else f"Xen {self.first} to {self.last}"
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One row of the registers table: where index, parameters and result live."""
+
+    abi: str
+    index: str
+    parameters: tuple[str, ...]
+    result: str
+
+
+@dataclass(frozen=True)
+class Hypercall:
+    """One hypercall number, its name and the guest types that may call it."""
+
+    number: int
+    name: str
+    available: frozenset[GuestType] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class AbiSpec:
+    """Everything the guides' tables state for one release, without locations.
+
+    ``conventions`` is keyed by ABI label ("64bit", "32bit"), ``transfers`` by
+    the transfer table's guest label ("64bit PV", "Intel HVM", ...) with the
+    instruction as written ("INT 0x82"), ``hypercalls`` by number.
+    """
+
+    release: Release
+    conventions: Mapping[str, Convention]
+    transfers: Mapping[str, str]
+    hypercalls: Mapping[int, Hypercall]

@@ -1,0 +1,75 @@
+"""The hypercall pages, byte for byte against the facts (section 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sphinx_xenabi.model.abi import TransferGuest
+from sphinx_xenabi.model.page import hypercall_page, stub_bytes, stub_mnemonics
+
+
+def _le32(i: int) -> bytes:
+    return i.to_bytes(4, "little")
+
+
+# Written out from the facts' tables, independently of the model's code.
+ORDINARY_STUB = {
+    TransferGuest.PV64: lambda i: bytes.fromhex("51 41 53 B8") + _le32(i) + bytes.fromhex("0F 05 41 5B 59 C3"),
+    TransferGuest.PV32: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("CD 82 C3"),
+    TransferGuest.INTEL_HVM: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("0F 01 C1 C3"),
+    TransferGuest.AMD_HVM: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("0F 01 D9 C3"),
+}
+IRET_STUB = {
+    TransferGuest.PV64: bytes.fromhex("51 41 53 50 B8 17 00 00 00 0F 05"),
+    TransferGuest.PV32: bytes.fromhex("50 B8 17 00 00 00 CD 82"),
+    TransferGuest.INTEL_HVM: bytes.fromhex("0F 0B"),
+    TransferGuest.AMD_HVM: bytes.fromhex("0F 0B"),
+}
+
+
+@pytest.mark.parametrize("guest", list(TransferGuest), ids=lambda g: g.value)
+def test_whole_page_matches_facts(guest: TransferGuest) -> None:
+    page = hypercall_page(guest)
+    assert isinstance(page, bytes)
+    assert len(page) == 4096
+
+    for i in range(128):
+        slot = page[i * 32 : (i + 1) * 32]
+        code = IRET_STUB[guest] if i == 23 else ORDINARY_STUB[guest](i)
+        assert slot[: len(code)] == code, f"stub {i}"
+        assert slot[len(code) :] == b"\xcc" * (32 - len(code)), f"padding after stub {i}"
+        assert stub_bytes(guest, i) == code
+
+    # And the whole page once more, assembled in one go.
+    expected = b"".join(
+        (IRET_STUB[guest] if i == 23 else ORDINARY_STUB[guest](i)).ljust(32, b"\xcc")
+        for i in range(128)
+    )
+    assert page == expected
+
+
+def test_page_is_cached_and_accepts_labels() -> None:
+    assert hypercall_page(TransferGuest.PV64) is hypercall_page(TransferGuest.PV64)
+    assert hypercall_page("intel hvm") == hypercall_page(TransferGuest.INTEL_HVM)
+    assert hypercall_page(TransferGuest.INTEL_HVM) != hypercall_page(TransferGuest.AMD_HVM)
+
+
+def test_stub_index_out_of_range() -> None:
+    with pytest.raises(ValueError, match="0 to 127"):
+        stub_bytes(TransferGuest.PV64, 128)
+    with pytest.raises(ValueError):
+        stub_mnemonics(TransferGuest.PV32, -1)
+
+
+def test_stub_mnemonics() -> None:
+    assert stub_mnemonics(TransferGuest.PV64, 17) == (
+        "push rcx", "push r11", "mov eax, 0x11", "syscall", "pop r11", "pop rcx", "ret",
+    )
+    assert stub_mnemonics(TransferGuest.PV64, 23) == (
+        "push rcx", "push r11", "push rax", "mov eax, 0x17", "syscall",
+    )
+    assert stub_mnemonics(TransferGuest.PV32, 1) == ("mov eax, 0x1", "int 0x82", "ret")
+    assert stub_mnemonics(TransferGuest.PV32, 23) == ("push eax", "mov eax, 0x17", "int 0x82")
+    assert stub_mnemonics(TransferGuest.INTEL_HVM, 34) == ("mov eax, 0x22", "vmcall", "ret")
+    assert stub_mnemonics(TransferGuest.AMD_HVM, 34) == ("mov eax, 0x22", "vmmcall", "ret")
+    assert stub_mnemonics(TransferGuest.AMD_HVM, 23) == ("ud2",)
