@@ -15,6 +15,7 @@ from sphinx.domains import Domain
 from sphinx.roles import XRefRole
 from sphinx.util.osutil import relative_uri
 
+from sphinx_xenabi.extraction import Problem
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, TableRecord, sort_tables
 
 if TYPE_CHECKING:
@@ -29,30 +30,39 @@ class XenAbiDomain(Domain):
     name = "xenabi"
     label = "Xen hypercall ABI"
     roles = {"registry": XRefRole()}
-    initial_data: dict[str, Any] = {"tables": {}}
+    initial_data: dict[str, Any] = {"tables": {}, "problems": {}}
     data_version = 1
 
     @property
     def tables(self) -> dict[str, tuple[TableRecord, ...]]:
         return self.data.setdefault("tables", {})
 
-    def note_tables(self, docname: str, tables: Iterable[TableRecord]) -> None:
-        records = tuple(tables)
-        if records:
-            self.tables[docname] = records
-        else:
-            self.tables.pop(docname, None)
+    @property
+    def problems(self) -> dict[str, tuple[Problem, ...]]:
+        """Faults found in recognised tables, kept so tools can count them."""
+        return self.data.setdefault("problems", {})
+
+    def note_document(
+        self, docname: str, tables: Iterable[TableRecord], problems: Iterable[Problem]
+    ) -> None:
+        for store, values in ((self.tables, tuple(tables)), (self.problems, tuple(problems))):
+            if values:
+                store[docname] = values
+            else:
+                store.pop(docname, None)
 
     def all_tables(self) -> list[TableRecord]:
         return sort_tables(t for records in self.tables.values() for t in records)
 
     def clear_doc(self, docname: str) -> None:
         self.tables.pop(docname, None)
+        self.problems.pop(docname, None)
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for docname, records in otherdata.get("tables", {}).items():
-            if docname in docnames:
-                self.tables[docname] = records
+        for key, store in (("tables", self.tables), ("problems", self.problems)):
+            for docname, values in otherdata.get(key, {}).items():
+                if docname in docnames:
+                    store[docname] = values
 
     def resolve_xref(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from weakref import WeakKeyDictionary
@@ -27,6 +27,7 @@ from sphinx_xenabi.extraction import extract_tables
 from sphinx_xenabi.gate import run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.messages import location_string, logger, warn
+from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class BuildState:
     """What one application's build found after reading."""
 
     registry: Registry
+    findings: list[Finding] = field(default_factory=list)
     failed: bool = False
 
 
@@ -82,7 +84,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     extraction = extract_tables(doctree, docname, default_file, _relativiser(app.srcdir))
     for problem in extraction.problems:
         warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
-    xenabi_domain(env).note_tables(docname, extraction.tables)
+    xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
 
 
 def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
@@ -110,7 +112,7 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     state = BuildState(registry)
     _STATE[app] = state
     set_current_registry(registry)
-    state.failed = run_gate(app, registry)
+    state.findings, state.failed = run_gate(app, registry)
     return []
 
 

@@ -57,8 +57,10 @@ def report_findings(app: Sphinx, findings: list[Finding]) -> bool:
     return failed
 
 
-def run_gate(app: Sphinx, registry: Registry) -> bool:
+def run_gate(app: Sphinx, registry: Registry) -> tuple[list[Finding], bool]:
+    """Check the registry, report at the cells; the findings and whether to fail."""
     release, note = gate_release(registry)
     if note is not None:
         logger.info(note)
-    return report_findings(app, check_registry(registry, release))
+    findings = check_registry(registry, release)
+    return findings, report_findings(app, findings)

@@ -1,0 +1,200 @@
+"""``python -m sphinx_xenabi``: extract the registry, check a tree, lint indentation.
+
+``extract`` and ``check`` run Sphinx's reading phase (the ``dummy`` builder,
+no html) over any documentation tree with its own ``conf.py``, adding the
+extension without editing that file. Exit codes: 0 clean, 1 findings, 2 usage
+or build error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sphinx_xenabi._version import __version__
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+_XENABI_MARK = "[xenabi."
+
+
+class CliError(Exception):
+    """A usage or build problem, reported in one line with exit code 2."""
+
+
+@dataclass
+class TreeReading:
+    registry: Any  # sphinx_xenabi.model.registry.Registry
+    drift: int
+    problems: int
+    messages: list[str]
+    sphinx_output: str
+
+
+def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
+    if not docs_dir.is_dir():
+        raise CliError(f"{docs_dir}: not a directory")
+    directory = conf_dir if conf_dir is not None else docs_dir
+    if not (directory / "conf.py").is_file():
+        raise CliError(f"{directory}: no conf.py here (use --conf-dir DIR to name its directory)")
+    return directory
+
+
+def read_tree(
+    docs_dir: Path, conf_dir: Path | None, overrides: dict[str, Any] | None = None
+) -> TreeReading:
+    """Run the reading phase with the extension and collect its results."""
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+    from sphinx.errors import SphinxError
+    from sphinx.util.console import nocolor
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+    from sphinx.util.tags import Tags
+
+    from sphinx_xenabi.extension import build_state, xenabi_domain
+
+    confdir = _conf_dir(docs_dir, conf_dir)
+    try:
+        # Read the tree's own extension list so ours is added, not substituted.
+        extensions = list(Config.read(confdir, overrides={}, tags=Tags()).extensions)
+    except SphinxError as exc:
+        raise CliError(f"{confdir / 'conf.py'}: {exc}") from None
+    if "sphinx_xenabi" not in extensions:
+        extensions.append("sphinx_xenabi")
+    settings: dict[str, Any] = {
+        "extensions": extensions,
+        "xenabi_write_registry": False,
+        "xenabi_drift": "warning",  # the exit code reports drift, not an exception
+        **(overrides or {}),
+    }
+    if not sys.stdout.isatty():
+        nocolor()  # findings are parsed by tools and CI logs
+    status = io.StringIO()
+    warnings = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="xenabi-") as scratch:
+        try:
+            with patch_docutils(confdir), docutils_namespace():
+                app = Sphinx(
+                    srcdir=docs_dir,
+                    confdir=confdir,
+                    outdir=Path(scratch) / "out",
+                    doctreedir=Path(scratch) / "doctrees",
+                    buildername="dummy",
+                    confoverrides=settings,
+                    status=status,
+                    warning=warnings,
+                    freshenv=True,
+                )
+                app.build(force_all=True)
+        except (SphinxError, OSError, SyntaxError) as exc:
+            raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
+        state = build_state(app)
+        if state is None:
+            raise CliError(f"the Sphinx build of {docs_dir} read no documents")
+        problems = sum(len(p) for p in xenabi_domain(app.env).problems.values())
+    output = warnings.getvalue()
+    messages = [line for line in output.splitlines() if _XENABI_MARK in line]
+    drift = sum(1 for f in state.findings if f.subtype == "drift")
+    return TreeReading(state.registry, drift, problems, messages, status.getvalue() + output)
+
+
+def _command_extract(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.model.registry import write_atomic
+
+    reading = read_tree(args.docs_dir, args.conf_dir)
+    for message in reading.messages:
+        print(message, file=sys.stderr)
+    if reading.drift:
+        print(
+            f"{reading.drift} disagreement(s) with the reference model: no registry written",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
+    text = reading.registry.to_json()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_atomic(args.output, text)
+        print(
+            f"wrote {args.output}: {len(reading.registry.tables)} tables from "
+            f"{len(reading.registry.guides)} guides",
+            file=sys.stderr,
+        )
+    return EXIT_CLEAN
+
+
+def _command_check(args: argparse.Namespace) -> int:
+    overrides = {} if args.release is None else {"xenabi_xen_release": args.release}
+    reading = read_tree(args.docs_dir, args.conf_dir, overrides)
+    if args.verbose:
+        print(reading.sphinx_output, file=sys.stderr)
+    for message in reading.messages:
+        print(message)
+    tables = len(reading.registry.tables)
+    if reading.drift or reading.problems:
+        print(
+            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s) "
+            f"in {tables} table(s)"
+        )
+        return EXIT_FINDINGS
+    print(f"xenabi check: {tables} table(s) agree with the reference model")
+    return EXIT_CLEAN
+
+
+def _command_indent(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.indentation import check_paths
+
+    faults = check_paths(args.paths)
+    for fault in faults:
+        print(fault)
+    return EXIT_FINDINGS if faults else EXIT_CLEAN
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sphinx_xenabi",
+        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
+    )
+    parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    extract = commands.add_parser(
+        "extract", help="write the registry JSON of a docs tree (no html build)"
+    )
+    extract.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
+    extract.add_argument("--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)")
+    extract.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+    extract.set_defaults(run=_command_extract)
+
+    check = commands.add_parser(
+        "check", help="compare a docs tree's ABI tables with the reference model"
+    )
+    check.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
+    check.add_argument("--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)")
+    check.add_argument("--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)")
+    check.add_argument("-v", "--verbose", action="store_true", help="also print Sphinx's own output")
+    check.set_defaults(run=_command_check)
+
+    indent = commands.add_parser(
+        "indent", help="check that reST directive bodies and options are indented by 3 spaces"
+    )
+    indent.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or directories")
+    indent.set_defaults(run=_command_indent)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR

@@ -1,0 +1,95 @@
+"""The real site: three guides, the hypercall pages, their tables, the theme."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import DOCS, Build
+from html_tables import read_tables
+
+GUIDES = ("admin-guide/index", "guest-guide/index", "hypervisor-guide/index")
+
+
+def test_site_builds_without_warnings(site: Build) -> None:
+    assert site.statuscode == 0
+    assert site.warnings == ""
+
+
+def test_theme_is_read_the_docs(site: Build) -> None:
+    index = (site.outdir / "index.html").read_text(encoding="utf-8")
+    assert "wy-nav-content" in index  # sphinx-rtd-theme's page skeleton
+    assert "The Xen Hypervisor documentation" in index
+
+
+def test_guides_and_hypercall_pages_are_built(site: Build) -> None:
+    for docname in (
+        *GUIDES,
+        "guest-guide/x86/index",
+        "guest-guide/x86/hypercall-abi",
+        "guest-guide/x86/hypercall-numbers",
+        "hypervisor-guide/code-coverage",
+        "admin-guide/introduction",
+    ):
+        assert (site.outdir / f"{docname}.html").is_file(), docname
+
+
+def test_every_page_is_reachable_from_a_guide(site: Build) -> None:
+    registry = json.loads(site.registry_json.read_text(encoding="utf-8"))
+    listed = {g["docname"] for g in registry["guides"]}
+    assert set(GUIDES) <= listed
+    in_guides = {page for guide in registry["guides"] for page in guide["pages"]}
+    sources = {
+        str(p.relative_to(DOCS).with_suffix("")).replace("\\", "/")
+        for p in DOCS.rglob("*")
+        if p.suffix in (".rst", ".md")
+    }
+    assert sources - {"index"} == in_guides
+
+
+def _rows_with_header(tables: list[dict[str, object]], first: str) -> list[dict[str, object]]:
+    return [t for t in tables if t["rows"] and t["rows"][0] and t["rows"][0][0] == first]  # type: ignore[index]
+
+
+def test_abi_tables_render_as_tables(site: Build) -> None:
+    tables = read_tables(site.outdir / "guest-guide/x86/hypercall-abi.html")
+    registers = _rows_with_header(tables, "ABI")
+    assert len(registers) == 2
+    current = next(t for t in registers if not t["caption"])
+    history = next(t for t in registers if t["caption"])
+    rows = current["rows"]
+    assert rows[0][:2] == ["ABI", "Hypercall Index"]  # type: ignore[index]
+    assert rows[0][2].startswith("Parameters (1 - 5)")  # type: ignore[index]
+    assert rows[1][:3] == ["64bit", "RAX", "RDI RSI RDX R10 R8"]  # type: ignore[index]
+    assert rows[2][:3] == ["32bit", "EAX", "EBX ECX EDX ESI EDI"]  # type: ignore[index]
+    assert "Xen 4.13 to 4.16" in str(history["caption"])
+    assert history["rows"][1][2] == "RDI RSI RDX R10 R8 R9"  # type: ignore[index]
+    assert history["rows"][2][2] == "EBX ECX EDX ESI EDI EBP"  # type: ignore[index]
+    transfer = _rows_with_header(tables, "Guest")
+    assert len(transfer) == 1
+    assert [r[:2] for r in transfer[0]["rows"][1:]] == [  # type: ignore[index]
+        ["32bit PV", "INT 0x82"],
+        ["64bit PV", "SYSCALL"],
+        ["Intel HVM", "VMCALL"],
+        ["AMD HVM", "VMMCALL"],
+    ]
+    page = (site.outdir / "guest-guide/x86/hypercall-abi.html").read_text(encoding="utf-8")
+    assert "call hypercall_page + index * 32" in page
+
+
+def test_myst_numbers_table_renders_as_table(site: Build) -> None:
+    tables = read_tables(site.outdir / "guest-guide/x86/hypercall-numbers.html")
+    numbers = _rows_with_header(tables, "Index")
+    assert len(numbers) == 1
+    rows = numbers[0]["rows"]
+    assert rows[0][:6] == ["Index", "Name", "PV 32", "PV 64", "HVM 32", "HVM 64"]  # type: ignore[index]
+    by_number = {int(r[0]): r for r in rows[1:]}  # type: ignore[index]
+    assert len(by_number) == 44
+    assert by_number[17][1:6] == ["xen_version", "yes", "yes", "yes", "yes"]
+    assert by_number[23][1:6] == ["iret", "yes", "yes", "no", "no"]
+    assert 11 not in by_number
+
+
+def test_coverage_page_keeps_the_arm_warning(site: Build) -> None:
+    page = (site.outdir / "hypervisor-guide/code-coverage.html").read_text(encoding="utf-8")
+    assert "admonition warning" in page
+    assert "exceeds 2MB in size" in " ".join(page.split())
