@@ -21,6 +21,7 @@ from docutils import nodes
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
+from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
 from sphinx_xenabi.domain import XenAbiDomain
 from sphinx_xenabi.extraction import extract_tables
@@ -133,6 +134,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)
     app.connect("build-finished", on_build_finished)
+    setup_directives(app)
     setup_doctest_namespace(app)
     return {
         "version": __version__,
