@@ -66,7 +66,9 @@ def read_tree(
         # Read the tree's own extension list so ours is added, not substituted.
         extensions = list(Config.read(confdir, overrides={}, tags=Tags()).extensions)
     except SphinxError as exc:
-        raise CliError(f"{confdir / 'conf.py'}: {exc}") from None
+        # Sphinx's message embeds conf.py's traceback; its last line says what failed.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise CliError(f"{confdir / 'conf.py'}: {lines[-1] if lines else exc}") from None
     if "sphinx_xenabi" not in extensions:
         extensions.append("sphinx_xenabi")
     settings: dict[str, Any] = {

@@ -119,11 +119,14 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
 
 def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
     state = _STATE.get(app)
+    target = Path(app.outdir) / REGISTRY_FILENAME
     if exception is not None or state is None or state.failed:
-        return  # a failed build publishes nothing, not even half a file
+        # A failed build publishes nothing, and must not leave an earlier
+        # build's registry beside html that now contradicts it.
+        target.unlink(missing_ok=True)
+        return
     if not app.config.xenabi_write_registry:
         return
-    target = Path(app.outdir) / REGISTRY_FILENAME
     state.registry.dump(target)
     logger.info("xenabi: registry written to %s", target)
 
