@@ -251,8 +251,6 @@ class _TableReader:
                 f"ABI {abi_cell.text!r} is not one of {', '.join(sorted(REGISTERS))}; row skipped",
             )
             return None
-        if not self.check_duplicate(("abi", abi), f"ABI {abi}", abi_cell.location):
-            return None
         valid = REGISTERS[abi]
         parameters = tuple(params_cell.text.upper().split())
         ok = True
@@ -270,7 +268,8 @@ class _TableReader:
                         f"general purpose register ({' '.join(sorted(valid))}); row skipped",
                     )
                     ok = False
-        if not ok:
+        # Only a valid row claims its ABI: a corrected row after a bad one is no duplicate.
+        if not ok or not self.check_duplicate(("abi", abi), f"ABI {abi}", abi_cell.location):
             return None
         expected = self.schema.parameter_count
         if expected is not None and len(parameters) != expected:
@@ -387,9 +386,10 @@ def _read_table(
                 f"numbers table column {head_cell.text!r} is not a guest type "
                 f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
             )
+    body_cells = [[locator.cell(e) for e in row.children if isinstance(e, nodes.entry)] for row in body]
+    body_cells = _relocate_one_line_rows(header, body_cells)
     rows: list[Row] = []
-    for row in body:
-        cells = [locator.cell(e) for e in row.children if isinstance(e, nodes.entry)]
+    for cells in body_cells:
         row_location = cells[0].location if cells else locator.last
         if not reader.check_row_shape(cells, row_location):
             continue
@@ -407,6 +407,28 @@ def _read_table(
         rows=tuple(rows),
         parameter_count=schema.parameter_count,
     )
+
+
+def _relocate_one_line_rows(
+    header: list[_RawCell], body: list[list[_RawCell]]
+) -> list[list[_RawCell]]:
+    """Give each row of a Markdown pipe table its own line.
+
+    myst-parser stamps every cell of a pipe table with the table's first
+    line. Such a table is one row per line: header, delimiter row, then the
+    body rows, so row ``i`` stands at header line + 2 + i.
+    """
+    cells = [*header, *(c for row in body for c in row)]
+    first = header[0].location
+    if not body or not first.file.endswith(".md") or any(c.location != first for c in cells):
+        return body
+    return [
+        [
+            _RawCell(c.text, Location(first.file, first.line + 2 + index), c.span)
+            for c in row
+        ]
+        for index, row in enumerate(body)
+    ]
 
 
 def iter_cells(record: TableRecord) -> Iterator[Cell[Any]]:

@@ -255,12 +255,17 @@ def load(path: str | os.PathLike[str]) -> Registry:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RegistryError(source, f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise RegistryError(source, f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RegistryError(
             f"{source}:{exc.lineno}", f"not JSON ({exc.msg}, column {exc.colno})"
         ) from None
+    except (ValueError, RecursionError) as exc:
+        # Nesting or number sizes no generated registry has: refuse, don't crash.
+        raise RegistryError(source, f"not a registry: {exc}") from None
     return Registry.from_data(data, source)
 
 

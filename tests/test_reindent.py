@@ -1,0 +1,198 @@
+"""A whitespace-only change to directive indentation leaves the registry unchanged.
+
+The project's seed was a change that re-indented every directive body of
+Xen's guides from 2 to 3 spaces. Undoing it (3 -> 2) in a copy of the real
+docs must give a byte-identical ``xenabi-registry.json``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_sphinx
+from reindent import reindent_directives
+
+# -- the helper itself ------------------------------------------------------------
+
+
+def test_directive_options_and_body_move_one_space() -> None:
+    text = (
+        "Intro paragraph.\n"
+        "\n"
+        ".. list-table:: Title\n"
+        "   :header-rows: 1\n"
+        "\n"
+        "   * - ABI\n"
+        "     - Result\n"
+        "\n"
+        "After the table.\n"
+    )
+    assert reindent_directives(text) == (
+        "Intro paragraph.\n"
+        "\n"
+        ".. list-table:: Title\n"
+        "  :header-rows: 1\n"
+        "\n"
+        "  * - ABI\n"
+        "    - Result\n"
+        "\n"
+        "After the table.\n"
+    )
+
+
+def test_nested_directives_move_cumulatively() -> None:
+    text = (
+        ".. note::\n"
+        "\n"
+        "   Outer text.\n"
+        "\n"
+        "   .. warning::\n"
+        "\n"
+        "      Inner text,\n"
+        "      two lines.\n"
+        "\n"
+        "   .. code-block:: none\n"
+        "\n"
+        "      make -C xen\n"
+        "          indented more\n"
+        "\n"
+        "   Outer again.\n"
+        "\n"
+        "Outside.\n"
+    )
+    assert reindent_directives(text) == (
+        ".. note::\n"
+        "\n"
+        "  Outer text.\n"
+        "\n"
+        "  .. warning::\n"
+        "\n"
+        "    Inner text,\n"
+        "    two lines.\n"
+        "\n"
+        "  .. code-block:: none\n"
+        "\n"
+        "    make -C xen\n"
+        "        indented more\n"
+        "\n"
+        "  Outer again.\n"
+        "\n"
+        "Outside.\n"
+    )
+
+
+def test_literal_text_opens_no_directive() -> None:
+    text = (
+        ".. code-block:: rst\n"
+        "\n"
+        "   .. note::\n"
+        "\n"
+        "      Not a directive: the code block's text.\n"
+        "\n"
+        "A paragraph that ends with a literal block::\n"
+        "\n"
+        "   .. also::\n"
+        "\n"
+        "      just text\n"
+    )
+    assert reindent_directives(text) == (
+        ".. code-block:: rst\n"
+        "\n"
+        "  .. note::\n"
+        "\n"
+        "     Not a directive: the code block's text.\n"
+        "\n"
+        "A paragraph that ends with a literal block::\n"
+        "\n"
+        "   .. also::\n"
+        "\n"
+        "      just text\n"
+    )
+
+
+def test_footnotes_comments_targets_and_plain_text_stay() -> None:
+    text = (
+        ".. [#params] Xen 4.17 stopped passing a sixth parameter,\n"
+        "   which earlier releases took from R9 or EBP.\n"
+        "\n"
+        ".. _History:\n"
+        "\n"
+        ".. A comment that mentions\n"
+        "   .. note:: inside it.\n"
+        "\n"
+        "Term\n"
+        "   Its definition.\n"
+        "\n"
+        "   A block quote.\n"
+        "\n"
+        "#. An enumerated item\n"
+        "   that continues.\n"
+    )
+    assert reindent_directives(text) == text
+
+
+def test_a_directive_inside_a_footnote_moves_its_own_body_only() -> None:
+    text = ".. [#f] A footnote.\n\n   .. note::\n\n      Body.\n"
+    assert reindent_directives(text) == ".. [#f] A footnote.\n\n   .. note::\n\n     Body.\n"
+
+
+def test_substitution_definitions_and_line_endings() -> None:
+    text = ".. |logo| image:: logo.png\r\n   :alt: Xen\r\n\r\nText.\r\n"
+    assert reindent_directives(text) == ".. |logo| image:: logo.png\r\n  :alt: Xen\r\n\r\nText.\r\n"
+
+
+def test_widths_work_both_ways() -> None:
+    three = ".. note::\n\n   .. warning::\n\n      Deep.\n\n   Back.\n"
+    two = ".. note::\n\n  .. warning::\n\n    Deep.\n\n  Back.\n"
+    assert reindent_directives(three) == two
+    assert reindent_directives(two, width_from=2, width_to=3) == three
+
+
+# -- the real docs ------------------------------------------------------------------
+
+
+def reindent_tree(root: Path) -> dict[Path, tuple[str, str]]:
+    """Re-indent every .rst file under ``root`` in place: {path: (old, new)} of changed files."""
+    changed = {}
+    for path in sorted(root.rglob("*.rst")):
+        old = path.read_text(encoding="utf-8")
+        new = reindent_directives(old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            changed[path] = (old, new)
+    return changed
+
+
+def test_reindented_real_docs_give_a_byte_identical_registry(
+    docs_copy: Path, tmp_path: Path
+) -> None:
+    original = run_sphinx(docs_copy, tmp_path / "before")
+    assert original.statuscode == 0, original.warnings
+    before = original.registry_json.read_bytes()
+    markdown = {p: p.read_bytes() for p in docs_copy.rglob("*.md")}
+    assert markdown, "the real docs have MyST pages"
+
+    changed = reindent_tree(docs_copy)
+
+    # the re-indent really happened, in whitespace only
+    names = {p.relative_to(docs_copy).as_posix() for p in changed}
+    assert {
+        "index.rst",
+        "guest-guide/x86/hypercall-abi.rst",
+        "hypervisor-guide/code-coverage.rst",
+    } <= names
+    for path, (old, new) in changed.items():
+        old_lines, new_lines = old.splitlines(), new.splitlines()
+        assert len(old_lines) == len(new_lines), path
+        assert [line.strip() for line in old_lines] == [line.strip() for line in new_lines], path
+    abi = changed[docs_copy / "guest-guide/x86/hypercall-abi.rst"][1]
+    assert ".. list-table::\n  :header-rows: 1\n\n  * - ABI\n    - Hypercall Index\n" in abi
+    assert "\n   :header-rows: 1" not in abi
+    assert {p: p.read_bytes() for p in docs_copy.rglob("*.md")} == markdown
+
+    reindented = run_sphinx(docs_copy, tmp_path / "after")
+    assert reindented.statuscode == 0, reindented.warnings
+    assert reindented.warnings == original.warnings
+    assert reindented.registry_json.read_bytes() == before
+    tables = reindented.app.env.domains["xenabi"].all_tables()
+    assert len(tables) >= 4
