@@ -297,17 +297,12 @@ def test_header_with_footnote_reference_is_recognised(app: SphinxTestApp) -> Non
 def test_cells_are_located_at_their_source_lines(
     make_app: Any, tmp_path: Path, rootdir: Path, root: str
 ) -> None:
-    """Every cell's file:line is the source line that holds its text.
-
-    MyST pipe tables are left out here: see the xfail test below.
-    """
+    """Every cell's file:line is the source line that holds its text."""
     app, data = build_root(make_app, tmp_path, rootdir, root)
     srcdir = Path(app.srcdir)
     checked = 0
     for table in data["tables"]:
         assert source_line(srcdir, table["file"], table["line"]).strip(), table
-        if is_pipe_table(srcdir, table):
-            continue
         for role, cell in iter_cells(table):
             text = source_line(srcdir, cell["file"], cell["line"])
             assert cell_text(cell).lower() in text.lower(), (role, cell, text)
