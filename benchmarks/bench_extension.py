@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """How much does ``sphinx_xenabi`` add to a full Sphinx build?
 
 The script generates a documentation tree of N pages (default 200) that looks
@@ -18,6 +17,13 @@ checks that ``xenabi-registry.json`` was written and holds exactly the tables
 and pages that were generated, so the figures measure an extension that did
 its work. It prints every round, the medians and their ratio (with/without);
 the goal is a ratio of at most 1.03.
+
+Before timing, both configurations build a small tree once, untimed: that
+checks the set-up and fills a private bytecode cache (``PYTHONPYCACHEPREFIX``
+in the work directory), so no timed build pays for compiling Sphinx or the
+extension even where ``PYTHONDONTWRITEBYTECODE`` is set. ``--builder dummy``
+times reading alone; with the html builder at thousands of pages, writing the
+global navigation into every page dominates and dilutes the ratio.
 
 Run from the repository root::
 
@@ -156,28 +162,54 @@ GUIDES = (
     ("tooling", "Documentation tooling"),
 )
 TOPICS = (
-    "event channels", "grant tables", "the console ring", "vCPU placement",
-    "memory ballooning", "the scheduler", "PCI passthrough", "live migration",
-    "the hypercall page", "shared info", "timers", "XenStore", "device models",
-    "CPU pools", "NUMA placement", "domain builders",
+    "event channels",
+    "grant tables",
+    "the console ring",
+    "vCPU placement",
+    "memory ballooning",
+    "the scheduler",
+    "PCI passthrough",
+    "live migration",
+    "the hypercall page",
+    "shared info",
+    "timers",
+    "XenStore",
+    "device models",
+    "CPU pools",
+    "NUMA placement",
+    "domain builders",
 )
 SENTENCES = (
-    "Xen shares the machine between several domains and keeps each of them "
-    "isolated from the others.",
-    "A guest that runs paravirtualised asks Xen for every privileged operation, "
-    "while a fully virtualised guest uses the virtualisation extensions of the CPU.",
-    "The control domain runs the toolstack, which creates, configures and "
-    "destroys the other domains.",
-    "Most interfaces are versioned, so that an older guest keeps working on a "
-    "newer hypervisor.",
-    "When something goes wrong, the hypervisor console and the toolstack logs "
-    "are the first places to look.",
-    "Memory given to a domain at creation time can later be adjusted with the "
-    "balloon driver, within the limits set by the administrator.",
-    "Interrupts for a domain are delivered as events, which the guest kernel "
-    "demultiplexes and hands to its drivers.",
-    "Each vCPU is scheduled independently, and its placement on physical CPUs "
-    "can be restricted with hard and soft affinity.",
+    (
+        "Xen shares the machine between several domains and keeps each of them "
+        "isolated from the others."
+    ),
+    (
+        "A guest that runs paravirtualised asks Xen for every privileged "
+        "operation, while a fully virtualised guest uses the virtualisation "
+        "extensions of the CPU."
+    ),
+    (
+        "The control domain runs the toolstack, which creates, configures and "
+        "destroys the other domains."
+    ),
+    "Most interfaces are versioned, so that an older guest keeps working on a newer hypervisor.",
+    (
+        "When something goes wrong, the hypervisor console and the toolstack "
+        "logs are the first places to look."
+    ),
+    (
+        "Memory given to a domain at creation time can later be adjusted with "
+        "the balloon driver, within the limits set by the administrator."
+    ),
+    (
+        "Interrupts for a domain are delivered as events, which the guest "
+        "kernel demultiplexes and hands to its drivers."
+    ),
+    (
+        "Each vCPU is scheduled independently, and its placement on physical "
+        "CPUs can be restricted with hard and soft affinity."
+    ),
 )
 
 
@@ -233,7 +265,9 @@ def rst_heading(text: str, char: str) -> str:
     return f"{text}\n{char * len(text)}\n"
 
 
-def rst_list_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], title: str = "") -> str:
+def rst_list_table(
+    header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], title: str = ""
+) -> str:
     lines = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", ""]
     for row in (header, *rows):
         for k, cell in enumerate(row):
@@ -269,7 +303,11 @@ def rst_table(kind: str, page: Page) -> str:
     if kind == "registers":
         intro = paragraph(page.index, 2) + "\n\n"
         if page.index % 20 == 3:  # as in hypercall-abi.rst, with a footnote in the header
-            header = (*REGISTERS_HEADER[:2], f"{REGISTERS_HEADER[2]} [#params{page.index}]_", REGISTERS_HEADER[3])
+            header = (
+                *REGISTERS_HEADER[:2],
+                f"{REGISTERS_HEADER[2]} [#params{page.index}]_",
+                REGISTERS_HEADER[3],
+            )
             note = (
                 f"\n.. [#params{page.index}] Xen 4.17 stopped passing a sixth parameter, which\n"
                 "   earlier releases took from R9 or EBP.\n"
@@ -345,7 +383,9 @@ def render_rst(page: Page, neighbour: str) -> str:
 # MyST rendering ------------------------------------------------------------------
 
 
-def md_list_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], title: str = "") -> str:
+def md_list_table(
+    header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], title: str = ""
+) -> str:
     lines = [f"```{{list-table}} {title}".rstrip(), ":header-rows: 1", ""]
     for row in (header, *rows):
         for k, cell in enumerate(row):
@@ -358,7 +398,10 @@ def md_pipe_table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) ->
     def md(cell: str) -> str:
         return cell.replace("``", "`")
 
-    lines = ["| " + " | ".join(md(c) for c in header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines = [
+        "| " + " | ".join(md(c) for c in header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+    ]
     lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
@@ -454,16 +497,34 @@ def generate_tree(srcdir: Path, count: int) -> Tree:
         "",
     ]
     for guide, title in GUIDES:
-        root += [rst_heading(title, "-"), paragraph(len(guide), 2), "", ".. toctree::", "   :maxdepth: 2", "", f"   {guide}/index", ""]
+        root += [
+            rst_heading(title, "-"),
+            paragraph(len(guide), 2),
+            "",
+            ".. toctree::",
+            "   :maxdepth: 2",
+            "",
+            f"   {guide}/index",
+            "",
+        ]
         members = by_guide[guide]
-        index = [rst_heading(title, "="), paragraph(len(title), 3), "", ".. toctree::", "   :maxdepth: 1", ""]
+        index = [
+            rst_heading(title, "="),
+            paragraph(len(title), 3),
+            "",
+            ".. toctree::",
+            "   :maxdepth: 1",
+            "",
+        ]
         index += [f"   {p.docname.split('/', 1)[1]}" for p in members]
         (srcdir / guide).mkdir(parents=True, exist_ok=True)
         (srcdir / guide / "index.rst").write_text("\n".join(index) + "\n", encoding="utf-8")
         for k, page in enumerate(members):
             neighbour = members[(k + 1) % len(members)].docname.split("/", 1)[1]
             render = render_md if page.suffix == ".md" else render_rst
-            (srcdir / (page.docname + page.suffix)).write_text(render(page, neighbour), encoding="utf-8")
+            (srcdir / (page.docname + page.suffix)).write_text(
+                render(page, neighbour), encoding="utf-8"
+            )
     (srcdir / "index.rst").write_text("\n".join(root), encoding="utf-8")
 
     tables: Counter[str] = Counter()
@@ -516,7 +577,13 @@ class BenchmarkError(RuntimeError):
 
 
 def build(
-    tree: Tree, confdir: Path, workdir: Path, label: str, builder: str, jobs: str, allow_warnings: bool
+    tree: Tree,
+    confdir: Path,
+    workdir: Path,
+    label: str,
+    builder: str,
+    jobs: str,
+    allow_warnings: bool,
 ) -> tuple[float, float | None, Path]:
     """One full build in a fresh process: (wall seconds, CPU seconds, output dir)."""
     outdir = workdir / f"out-{label}"
@@ -524,9 +591,21 @@ def build(
     for stale in (outdir, doctrees):
         shutil.rmtree(stale, ignore_errors=True)
     command = [
-        sys.executable, "-m", "sphinx", "-q", "-E", "-b", builder,
-        "-c", str(confdir), "-d", str(doctrees), "-j", jobs,
-        str(tree.srcdir), str(outdir),
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-q",
+        "-E",
+        "-b",
+        builder,
+        "-c",
+        str(confdir),
+        "-d",
+        str(doctrees),
+        "-j",
+        jobs,
+        str(tree.srcdir),
+        str(outdir),
     ]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -596,7 +675,9 @@ def verify_registry(tree: Tree, outdir: Path) -> None:
 
 def verify_no_registry(outdir: Path) -> None:
     if (outdir / REGISTRY_FILENAME).exists():
-        raise BenchmarkError(f"the build without the extension wrote {REGISTRY_FILENAME}: wrong configuration")
+        raise BenchmarkError(
+            f"the build without the extension wrote {REGISTRY_FILENAME}: wrong configuration"
+        )
 
 
 # main -------------------------------------------------------------------------------
@@ -610,34 +691,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             f"extension, alternately, and print the median time ratio (goal: <= {GOAL})."
         ),
     )
-    parser.add_argument("--pages", type=int, default=200, help="pages to generate (default: %(default)s)")
     parser.add_argument(
-        "--rounds", type=int, default=5,
+        "--pages", type=int, default=200, help="pages to generate (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
         help="timed rounds; each builds once with and once without the extension, the order "
         "alternating from round to round (default: %(default)s)",
     )
     parser.add_argument(
-        "--jobs", default="1", help="sphinx-build -j value: a number or 'auto' (default: %(default)s)"
+        "--jobs",
+        default="1",
+        help="sphinx-build -j value: a number or 'auto' (default: %(default)s)",
     )
     parser.add_argument(
-        "--builder", default="html", help="Sphinx builder to time, e.g. html, dirhtml, dummy (default: %(default)s)"
+        "--builder",
+        default="html",
+        help="Sphinx builder to time, e.g. html, dirhtml, dummy (default: %(default)s)",
     )
     parser.add_argument(
-        "--theme", default="sphinx_rtd_theme",
-        help="html_theme of both configurations; sphinx_rtd_theme as on the real site, or alabaster "
-        "(default: %(default)s)",
+        "--theme",
+        default="sphinx_rtd_theme",
+        help="html_theme of both configurations; sphinx_rtd_theme as on the real site, "
+        "or alabaster (default: %(default)s)",
     )
     parser.add_argument(
-        "--warmup", type=int, default=1,
+        "--warmup",
+        type=int,
+        default=1,
         help="untimed build pairs of the full tree before the rounds, to warm caches; the bytecode "
         "cache is always filled first by building a small tree (default: %(default)s)",
     )
     parser.add_argument(
-        "--keep", metavar="DIR", type=Path,
-        help="generate the tree and the last outputs in DIR and keep them (default: a temporary directory)",
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="generate the tree and the last outputs in DIR and keep them "
+        "(default: a temporary directory)",
     )
     parser.add_argument(
-        "--allow-warnings", action="store_true",
+        "--allow-warnings",
+        action="store_true",
         help="time builds that emit warnings instead of stopping",
     )
     args = parser.parse_args(argv)
@@ -663,18 +759,28 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     total = sum(tree.tables.values())
     print(f"tree: {tree.pages} pages ({tree.documents + 1} documents) in {srcdir}")
     print(
-        f"tables: {total} read by the extension "
+        f"tables: {total} read by the extension ("
         + ", ".join(f"{tree.tables[k]} {k}" for k in ("registers", "transfer", "numbers"))
+        + ")"
     )
     print(
         f"builder {args.builder}, theme {args.theme}, -j {args.jobs}, "
-        f"{args.rounds} round(s) after {args.warmup} warm-up pair(s); Sphinx run as {sys.executable}"
+        f"{args.rounds} round(s) after {args.warmup} warm-up pair(s); "
+        f"Sphinx run as {sys.executable}"
     )
 
-    def one(with_extension: bool, built: Tree = tree, prefix: str = "") -> tuple[float, float | None]:
+    def one(
+        with_extension: bool, built: Tree = tree, prefix: str = ""
+    ) -> tuple[float, float | None]:
         label = prefix + ("with" if with_extension else "without")
         elapsed, cpu, outdir = build(
-            built, confs[with_extension], workdir, label, args.builder, args.jobs, args.allow_warnings
+            built,
+            confs[with_extension],
+            workdir,
+            label,
+            args.builder,
+            args.jobs,
+            args.allow_warnings,
         )
         if with_extension:
             verify_registry(built, outdir)
@@ -699,7 +805,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
     wall: dict[bool, list[float]] = {True: [], False: []}
     cpu: dict[bool, list[float]] = {True: [], False: []}
-    print(f"{'round':>5}  {'order':<5}  {'with':>9}  {'without':>9}  {'ratio':>6}    {'CPU with':>9}  {'without':>9}  {'ratio':>6}")
+    print(
+        f"{'round':>5}  {'order':<5}  {'with':>9}  {'without':>9}  {'ratio':>6}    "
+        f"{'CPU with':>9}  {'without':>9}  {'ratio':>6}"
+    )
     for r in range(args.rounds):
         order = (True, False) if r % 2 == 0 else (False, True)
         got = {w: one(w) for w in order}
@@ -708,8 +817,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             if c is not None:
                 cpu[w].append(c)
         line = (
-            f"{r + 1:>5}  {'AB' if order[0] else 'BA':<5}  {got[True][0]:>8.3f}s  {got[False][0]:>8.3f}s  "
-            f"{got[True][0] / got[False][0]:>6.3f}"
+            f"{r + 1:>5}  {'AB' if order[0] else 'BA':<5}  "
+            f"{got[True][0]:>8.3f}s  {got[False][0]:>8.3f}s  {got[True][0] / got[False][0]:>6.3f}"
         )
         c_with, c_without = got[True][1], got[False][1]
         if c_with is not None and c_without is not None:
@@ -720,16 +829,25 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     without_median = statistics.median(wall[False])
     ratio = with_median / without_median
     pair_ratio = statistics.median(w / wo for w, wo in zip(wall[True], wall[False]))
-    print(f"registry check: passed after each of {args.rounds + args.warmup} build(s) with the extension")
+    checked = args.rounds + args.warmup
+    print(f"registry check: passed after each of {checked} build(s) with the extension")
     print(f"pages: {tree.pages}  tables: {total}")
     print(f"median with extension:    {with_median:.3f}s")
     print(f"median without extension: {without_median:.3f}s")
-    print(f"median ratio (with/without): {ratio:.3f}  (median of per-round ratios: {pair_ratio:.3f})")
+    print(
+        f"median ratio (with/without): {ratio:.3f}  (median of per-round ratios: {pair_ratio:.3f})"
+    )
+    print(
+        f"fastest with/without: {min(wall[True]):.3f}s / {min(wall[False]):.3f}s, ratio "
+        f"{min(wall[True]) / min(wall[False]):.3f} "
+        "(noise only adds time; use more --rounds on a busy machine)"
+    )
     if cpu[True] and cpu[False]:
         cpu_ratio = statistics.median(cpu[True]) / statistics.median(cpu[False])
         print(
             f"median CPU time with/without: {statistics.median(cpu[True]):.3f}s / "
-            f"{statistics.median(cpu[False]):.3f}s, ratio {cpu_ratio:.3f} (less sensitive to other load)"
+            f"{statistics.median(cpu[False]):.3f}s, ratio {cpu_ratio:.3f} "
+            "(user + system time of the build processes)"
         )
     print(f"goal <= {GOAL}: {'met' if ratio <= GOAL else 'not met'}")
     return 0

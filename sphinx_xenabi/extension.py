@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -25,11 +26,18 @@ from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
 from sphinx_xenabi.domain import XenAbiDomain
 from sphinx_xenabi.extraction import extract_tables
-from sphinx_xenabi.gate import run_gate
+from sphinx_xenabi.evidence import (
+    evidence_changed,
+    executes,
+    on_doctree_resolved,
+    run_tables,
+)
+from sphinx_xenabi.execution import RowOutcome
+from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.messages import location_string, logger, warn
 from sphinx_xenabi.model.drift import Finding
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, Registry
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -46,6 +54,8 @@ class BuildState:
 
     registry: Registry
     findings: list[Finding] = field(default_factory=list)
+    # Executed table rows by the location of their first cell (html builds).
+    outcomes: dict[Location, RowOutcome] = field(default_factory=dict)
     failed: bool = False
 
 
@@ -69,9 +79,11 @@ def described_release(app: Sphinx) -> str:
     return str(app.config.release or app.config.version or "")
 
 
-def _relativiser(srcdir: Path) -> Callable[[str], str]:
+def relativiser(srcdir: Path) -> Callable[[str], str]:
+    """Map node source paths to paths relative to the docs, once per file."""
     root = os.fspath(srcdir)
 
+    @lru_cache(maxsize=None)
     def relativise(source: str) -> str:
         return Path(os.path.relpath(source, root)).as_posix()
 
@@ -82,7 +94,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
     docname = env.docname
     default_file = Path(os.path.relpath(env.doc2path(docname), app.srcdir)).as_posix()
-    extraction = extract_tables(doctree, docname, default_file, _relativiser(app.srcdir))
+    extraction = extract_tables(doctree, docname, default_file, relativiser(app.srcdir))
     for problem in extraction.problems:
         warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
@@ -114,6 +126,10 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     _STATE[app] = state
     set_current_registry(registry)
     state.findings, state.failed = run_gate(app, registry)
+    if executes(app):
+        state.outcomes, execution_failed = run_tables(app, registry, gate_release(registry)[0])
+        state.failed = state.failed or execution_failed
+        return evidence_changed(env, state.outcomes)
     return []
 
 
@@ -137,6 +153,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)
     app.connect("build-finished", on_build_finished)
+    app.connect("doctree-resolved", on_doctree_resolved)
     setup_directives(app)
     setup_doctest_namespace(app)
     return {

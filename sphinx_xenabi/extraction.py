@@ -358,13 +358,22 @@ def extract_tables(
     return Extraction(tuple(tables), tuple(problems))
 
 
-def _read_table(
-    table: nodes.table,
-    docname: str,
-    default_file: str,
-    relativise: Callable[[str], str],
-    problems: list[Problem],
-) -> TableRecord | None:
+@dataclass
+class _RawTable:
+    """A recognised table's cells with their locations, before validation."""
+
+    schema: _Schema
+    title: str
+    location: Location
+    header: list[_RawCell]
+    body: list[list[_RawCell]]
+    body_rows: list[nodes.row]
+    fallback: Location
+
+
+def _raw_table(
+    table: nodes.table, default_file: str, relativise: Callable[[str], str]
+) -> _RawTable | None:
     head, body = _table_rows(table)
     if len(head) != 1:
         return None
@@ -375,8 +384,48 @@ def _read_table(
     schema = match_header([h.text for h in header])
     if schema is None:
         return None
-    table_location = title_location or header[0].location
-    title = cell_text(title_node) if title_node is not None else ""
+    body_cells = [
+        [locator.cell(e) for e in row.children if isinstance(e, nodes.entry)] for row in body
+    ]
+    return _RawTable(
+        schema=schema,
+        title=cell_text(title_node) if title_node is not None else "",
+        location=title_location or header[0].location,
+        header=header,
+        body=_relocate_one_line_rows(header, body_cells),
+        body_rows=body,
+        fallback=locator.last,
+    )
+
+
+def locate_rows(
+    table: nodes.table, default_file: str, relativise: Callable[[str], str]
+) -> tuple[TableKind, list[tuple[nodes.row, Location]]] | None:
+    """A recognised table's kind and each body row with its record location.
+
+    The location is the row's first cell, as in the records, so renderers
+    can find what the registry holds about a row of a doctree.
+    """
+    raw = _raw_table(table, default_file, relativise)
+    if raw is None:
+        return None
+    return raw.schema.kind, [
+        (row, cells[0].location if cells else raw.fallback)
+        for row, cells in zip(raw.body_rows, raw.body)
+    ]
+
+
+def _read_table(
+    table: nodes.table,
+    docname: str,
+    default_file: str,
+    relativise: Callable[[str], str],
+    problems: list[Problem],
+) -> TableRecord | None:
+    raw = _raw_table(table, default_file, relativise)
+    if raw is None:
+        return None
+    schema, header = raw.schema, raw.header
     reader = _TableReader(schema, header, problems)
     for head_cell, guest in zip(header[2:], schema.guest_columns):
         if guest is None:
@@ -386,11 +435,9 @@ def _read_table(
                 f"numbers table column {head_cell.text!r} is not a guest type "
                 f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
             )
-    body_cells = [[locator.cell(e) for e in row.children if isinstance(e, nodes.entry)] for row in body]
-    body_cells = _relocate_one_line_rows(header, body_cells)
     rows: list[Row] = []
-    for cells in body_cells:
-        row_location = cells[0].location if cells else locator.last
+    for cells in raw.body:
+        row_location = cells[0].location if cells else raw.fallback
         if not reader.check_row_shape(cells, row_location):
             continue
         record = reader.read(cells)
@@ -400,9 +447,9 @@ def _read_table(
         kind=schema.kind,
         docname=docname,
         guide=None,
-        location=table_location,
-        title=title,
-        releases=releases_from_title(title),
+        location=raw.location,
+        title=raw.title,
+        releases=releases_from_title(raw.title),
         header=tuple(Cell(h.text, h.location) for h in header),
         rows=tuple(rows),
         parameter_count=schema.parameter_count,

@@ -1,0 +1,137 @@
+"""Executed tables in the html build: run each row, report, show the evidence.
+
+After reading, every registers and transfer row runs as machine code on the
+emulated CPU (``execution.py``). A failing row is reported at its cell like
+drift (an error by default). When writing, each executed table gets an
+"Executed" column: a mark and one line saying what ran and what arrived.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+
+from sphinx_xenabi.execution import RowOutcome, execute_registry
+from sphinx_xenabi.extraction import locate_rows
+from sphinx_xenabi.messages import error, location_string, logger, warn
+from sphinx_xenabi.model.registry import Location, Registry, TableKind
+from sphinx_xenabi.model.spec import Release
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
+EVIDENCE_HEADER = "Executed"
+
+
+def executes(app: Sphinx) -> bool:
+    """Tables run only in html builds, and only when configured to."""
+    return bool(app.config.xenabi_execute_tables) and app.builder.format == "html"
+
+
+def run_tables(app: Sphinx, registry: Registry, release: Release) -> tuple[dict[Location, RowOutcome], bool]:
+    """Execute the rows, report failures at their cells; the outcomes and whether to fail."""
+    outcomes = execute_registry(registry, release)
+    fail = app.config.xenabi_drift != "warning"
+    failed = False
+    for outcome in outcomes:
+        if outcome.ok:
+            continue
+        location = location_string(app.srcdir, outcome.location)
+        message = "; ".join(dict.fromkeys(outcome.details or (outcome.summary,)))
+        if fail:
+            error("execution", message, location)
+            failed = True
+        else:
+            warn("execution", message, location)
+    if failed:
+        logger.error(
+            "xenabi: a table row failed when executed on the emulated CPU; the build fails",
+            type="xenabi",
+            subtype="execution",
+        )
+        app.statuscode = 1
+    executed = sum(1 for o in outcomes if o.ok)
+    logger.info("xenabi: executed %d of %d table rows on the emulated CPU", executed, len(outcomes))
+    return {o.row: o for o in outcomes}, failed
+
+
+def _entry(text: str, classes: list[str]) -> nodes.entry:
+    return nodes.entry("", nodes.paragraph("", text, classes=classes))
+
+
+def add_evidence_column(
+    table: nodes.table,
+    rows: list[tuple[nodes.row, Location]],
+    outcomes: dict[Location, RowOutcome],
+) -> None:
+    """Append the "Executed" column to one table of the doctree being written."""
+    group = next(c for c in table.children if isinstance(c, nodes.tgroup))
+    colspecs = [c for c in group.children if isinstance(c, nodes.colspec)]
+    widths = [c.get("colwidth", 1) for c in colspecs]
+    spec = nodes.colspec(colwidth=max(sum(widths), 1))  # as wide as the rest together
+    group.insert(group.index(colspecs[-1]) + 1, spec)
+    group["cols"] = len(colspecs) + 1
+    head = next(c for c in group.children if isinstance(c, nodes.thead))
+    for head_row in head.children:
+        head_row += _entry(EVIDENCE_HEADER, [])
+    for row, location in rows:
+        outcome = outcomes.get(location)
+        if outcome is None:
+            row += _entry("not executed: the row was skipped (see the build's warnings)", ["xenabi-evidence-skipped"])
+        else:
+            state = "ok" if outcome.ok else "failed"
+            row += _entry(outcome.text, [f"xenabi-evidence-{state}"])
+    table["classes"].append("xenabi-executed")
+
+
+def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    from sphinx_xenabi.extension import build_state, relativiser
+
+    state = build_state(app)
+    if state is None or not state.outcomes or not executes(app):
+        return
+    default_file = app.env.doc2path(docname).relative_to(app.srcdir).as_posix()
+    relativise = relativiser(app.srcdir)
+    for table in list(doctree.findall(nodes.table)):
+        located = locate_rows(table, default_file, relativise)
+        if located is None or located[0] not in EXECUTED_KINDS:
+            continue
+        add_evidence_column(table, located[1], state.outcomes)
+
+
+def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:
+    """Documents whose executed tables now show other evidence than last build.
+
+    Evidence depends on other pages too (the numbers table decides which
+    hypercall the probe uses), so an unchanged page may need writing again;
+    returned from ``env-updated``, they are rewritten without being re-read.
+    """
+    from sphinx_xenabi.extension import xenabi_domain
+
+    domain = xenabi_domain(env)
+    current: dict[str, tuple[str, ...]] = {}
+    for docname, tables in domain.tables.items():
+        texts = tuple(
+            outcomes[loc].text
+            for table in tables
+            if table.kind in EXECUTED_KINDS
+            for loc in (row_location(row) for row in table.rows)
+            if loc in outcomes
+        )
+        if texts:
+            current[docname] = texts
+    previous: dict[str, tuple[str, ...]] = domain.data.get("evidence", {})
+    domain.data["evidence"] = current
+    return sorted(d for d in current if previous.get(d) != current[d])
+
+
+def row_location(row: object) -> Location:
+    from sphinx_xenabi.model.registry import RegisterRow, TransferRow
+
+    if isinstance(row, RegisterRow):
+        return row.abi.location
+    assert isinstance(row, TransferRow)
+    return row.guest.location

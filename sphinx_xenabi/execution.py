@@ -1,0 +1,179 @@
+"""Execute the registry's register and transfer rows on the emulated CPU.
+
+Every registers row is run on each guest configuration of its ABI width
+(PV and both HVM vendors), every transfer row on the configurations that use
+its hypercall page. The spec a row runs with is the model's revision for the
+table's release overlaid with what the docs state, and the row's own values
+on top, so each row is tested on its own claim.
+
+No Sphinx here: the glue (``evidence.py``) reports and renders the outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sphinx_xenabi.emulator import (
+    GUEST_CONFIGS,
+    EmulatorError,
+    GuestConfig,
+    RowEvidence,
+    execute_row_check,
+)
+from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
+from sphinx_xenabi.model.registry import (
+    Location,
+    RegisterRow,
+    Registry,
+    TableKind,
+    TableRecord,
+    TransferRow,
+)
+from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
+
+MARK_OK = "\u2714"
+MARK_FAILED = "\u2718"
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What running one table row showed.
+
+    ``row`` locates the row (its first cell) for rendering; ``location`` is
+    the cell a failure is reported at.
+    """
+
+    row: Location
+    location: Location
+    ok: bool
+    summary: str
+    details: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return f"{MARK_OK if self.ok else MARK_FAILED} {self.summary}"
+
+
+def _table_release(table: TableRecord, default: Release) -> Release:
+    return table.releases.first if table.releases is not None else default
+
+
+def _spec_for(registry: Registry, release: Release) -> AbiSpec:
+    """The model's revision overlaid with every kind of table the docs state."""
+    model = revision_for(release)
+    docs = registry.spec_for(release)
+    return AbiSpec(
+        release=release,
+        conventions={**model.conventions, **docs.conventions},
+        transfers={**model.transfers, **docs.transfers},
+        hypercalls=dict(docs.hypercalls) or dict(model.hypercalls),
+    )
+
+
+def _spec_key(spec: AbiSpec) -> tuple[object, ...]:
+    return (
+        spec.release,
+        tuple(sorted(spec.conventions.items())),
+        tuple(sorted(spec.transfers.items())),
+        tuple(
+            (h.number, h.name, tuple(sorted(h.available)))
+            for h in sorted(spec.hypercalls.values(), key=lambda h: h.number)
+        ),
+    )
+
+
+class _Runner:
+    """Runs row checks, once per distinct (spec, configuration)."""
+
+    def __init__(self) -> None:
+        self._done: dict[tuple[object, ...], RowEvidence | str] = {}
+
+    def run(self, spec: AbiSpec, config: GuestConfig) -> RowEvidence | str:
+        key = (_spec_key(spec), config)
+        if key not in self._done:
+            try:
+                self._done[key] = execute_row_check(spec, config)
+            except EmulatorError as exc:
+                self._done[key] = f"{config.label}: not executed: {exc}"
+        return self._done[key]
+
+
+def _others(configs: list[GuestConfig]) -> str:
+    return ", ".join(f"{c.label} ({c.instruction.mnemonic})" for c in configs)
+
+
+def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
+    convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
+    spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
+    configs = [c for c in GUEST_CONFIGS if c.guest.abi == row.abi.value]
+    results = [runner.run(spec, c) for c in configs]
+    failures: list[str] = []
+    for result in results:
+        if isinstance(result, str):
+            failures.append(result)
+        else:
+            argument_line, _transfer, version_line, enosys_line = result.lines[:4]
+            failures.extend(
+                line
+                for line, ok in (
+                    (argument_line, result.arguments_intact),
+                    (version_line, result.version_ok),
+                    (enosys_line, result.enosys_ok),
+                )
+                if not ok
+            )
+    first = results[0]
+    if failures:
+        summary = failures[0]
+        return RowOutcome(row.abi.location, row.parameters.location, False, summary, tuple(failures))
+    assert not isinstance(first, str)
+    summary = f"{first.lines[0]}; also {_others(configs[1:])}"
+    return RowOutcome(row.abi.location, row.parameters.location, True, summary)
+
+
+def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
+    spec = replace(spec, transfers={**spec.transfers, row.guest.value: row.instruction.value})
+    configs = [c for c in GUEST_CONFIGS if c.transfer.value == row.guest.value]
+    failures: list[str] = []
+    passed: list[RowEvidence] = []
+    for config in configs:
+        result = runner.run(spec, config)
+        if isinstance(result, str):
+            failures.append(result)
+        elif not (result.transfer_documented and result.version_ok):
+            failures.extend(
+                line for line in result.lines if line.startswith(("transfer", "xen_version"))
+            )
+        else:
+            passed.append(result)
+    if failures:
+        return RowOutcome(
+            row.guest.location, row.instruction.location, False, failures[0], tuple(failures)
+        )
+    first = passed[0]
+    modes = " and ".join(f"{c.guest.width}-bit" for c in configs)
+    summary = (
+        f"executed: {row.guest.value} ({modes} code): {first.transfer} trapped at page offset "
+        f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x}"
+    )
+    return RowOutcome(row.guest.location, row.instruction.location, True, summary)
+
+
+def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
+    """Run every registers and transfer row; tables of unmodelled releases are skipped."""
+    runner = _Runner()
+    outcomes: list[RowOutcome] = []
+    for table in registry.tables:
+        if table.kind not in (TableKind.REGISTERS, TableKind.TRANSFER):
+            continue
+        release = _table_release(table, default)
+        if release < FIRST_MODELLED_RELEASE:
+            continue  # the gate already said "unchecked"
+        spec = _spec_for(registry, release)
+        for row in table.rows:
+            if isinstance(row, RegisterRow):
+                outcomes.append(_register_outcome(runner, spec, row))
+            elif isinstance(row, TransferRow):
+                outcomes.append(_transfer_outcome(runner, spec, row))
+    return outcomes
+
