@@ -129,13 +129,18 @@ class _Locator:
         self.last = Location(default_file, 0)
 
     def locate(self, node: nodes.Element) -> Location | None:
-        for child in node.findall(nodes.TextElement):
-            if child.line:
-                source = child.source or node.source
-                file = self.relativise(source) if source else self.default_file
-                self.last = Location(file, child.line)
-                return self.last
-        return None
+        # A cell's paragraph is almost always its first child: avoid a tree walk.
+        first = node.children[0] if node.children else None
+        if isinstance(first, nodes.TextElement) and first.line:
+            found: nodes.Element | None = first
+        else:
+            found = next((c for c in node.findall(nodes.TextElement) if c.line), None)
+        if found is None:
+            return None
+        source = found.source or node.source
+        file = self.relativise(source) if source else self.default_file
+        self.last = Location(file, found.line)  # type: ignore[arg-type]
+        return self.last
 
     def cell(self, entry: nodes.Element) -> _RawCell:
         location = self.locate(entry) or Location(self.last.file, self.last.line + 1)
@@ -376,6 +381,10 @@ def _raw_table(
 ) -> _RawTable | None:
     head, body = _table_rows(table)
     if len(head) != 1:
+        return None
+    # Most tables are of no known kind: decide from the header text alone first.
+    texts = [cell_text(e) for e in head[0].children if isinstance(e, nodes.entry)]
+    if match_header(texts) is None:
         return None
     locator = _Locator(default_file, relativise)
     title_node = _table_title(table)
