@@ -25,7 +25,6 @@ from sphinx_xenabi.model.abi import (
     TRANSFER_INSTRUCTIONS,
     TransferGuest,
 )
-from sphinx_xenabi.model.disassembly import disassemble
 from sphinx_xenabi.model.page import stub_bytes
 
 if TYPE_CHECKING:
@@ -68,6 +67,8 @@ def stub_name(index: int) -> str:
 
 
 def page_table(guest: TransferGuest, indices: list[int]) -> nodes.table:
+    from sphinx_xenabi.model.disassembly import disassemble  # capstone: only when listing
+
     instruction = TRANSFER_INSTRUCTIONS[guest]
     table = nodes.table(classes=["xenabi-hypercall-page"])
     table += nodes.title("", f"Hypercall page: {guest.value} ({instruction.mnemonic})")

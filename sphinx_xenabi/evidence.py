@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 
-from sphinx_xenabi.execution import RowOutcome, execute_registry
 from sphinx_xenabi.extraction import locate_rows
 from sphinx_xenabi.messages import error, location_string, logger, warn
 from sphinx_xenabi.model.registry import Location, Registry, TableKind
 from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
+    from sphinx_xenabi.execution import RowOutcome
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
@@ -33,6 +33,9 @@ def executes(app: Sphinx) -> bool:
 
 def run_tables(app: Sphinx, registry: Registry, release: Release) -> tuple[dict[Location, RowOutcome], bool]:
     """Execute the rows, report failures at their cells; the outcomes and whether to fail."""
+    # Deferred: the emulator (Unicorn) is loaded only by builds that run tables.
+    from sphinx_xenabi.execution import execute_registry
+
     outcomes = execute_registry(registry, release)
     fail = app.config.xenabi_drift != "warning"
     failed = False
@@ -88,11 +91,14 @@ def add_evidence_column(
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    from sphinx_xenabi.extension import build_state, relativiser
+    from sphinx_xenabi.extension import build_state, relativiser, xenabi_domain
 
     state = build_state(app)
     if state is None or not state.outcomes or not executes(app):
         return
+    tables = xenabi_domain(app.env).tables.get(docname, ())
+    if not any(t.kind in EXECUTED_KINDS for t in tables):
+        return  # most pages: nothing to render, skip the tree walk
     default_file = app.env.doc2path(docname).relative_to(app.srcdir).as_posix()
     relativise = relativiser(app.srcdir)
     for table in list(doctree.findall(nodes.table)):

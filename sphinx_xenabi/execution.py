@@ -162,6 +162,7 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
 def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
     """Run every registers and transfer row; tables of unmodelled releases are skipped."""
     runner = _Runner()
+    specs: dict[Release, AbiSpec] = {}
     outcomes: list[RowOutcome] = []
     for table in registry.tables:
         if table.kind not in (TableKind.REGISTERS, TableKind.TRANSFER):
@@ -169,7 +170,9 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
         release = _table_release(table, default)
         if release < FIRST_MODELLED_RELEASE:
             continue  # the gate already said "unchecked"
-        spec = _spec_for(registry, release)
+        if release not in specs:
+            specs[release] = _spec_for(registry, release)
+        spec = specs[release]
         for row in table.rows:
             if isinstance(row, RegisterRow):
                 outcomes.append(_register_outcome(runner, spec, row))

@@ -32,7 +32,6 @@ from sphinx_xenabi.evidence import (
     on_doctree_resolved,
     run_tables,
 )
-from sphinx_xenabi.execution import RowOutcome
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.messages import location_string, logger, warn
@@ -40,6 +39,7 @@ from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, Registry
 
 if TYPE_CHECKING:
+    from sphinx_xenabi.execution import RowOutcome
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
