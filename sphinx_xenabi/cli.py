@@ -172,17 +172,27 @@ def build_parser() -> argparse.ArgumentParser:
         "extract", help="write the registry JSON of a docs tree (no html build)"
     )
     extract.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
-    extract.add_argument("--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)")
-    extract.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+    extract.add_argument(
+        "--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)"
+    )
+    extract.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
     extract.set_defaults(run=_command_extract)
 
     check = commands.add_parser(
         "check", help="compare a docs tree's ABI tables with the reference model"
     )
     check.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
-    check.add_argument("--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)")
-    check.add_argument("--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)")
-    check.add_argument("-v", "--verbose", action="store_true", help="also print Sphinx's own output")
+    check.add_argument(
+        "--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)"
+    )
+    check.add_argument(
+        "--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)"
+    )
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also print Sphinx's own output"
+    )
     check.set_defaults(run=_command_check)
 
     indent = commands.add_parser(

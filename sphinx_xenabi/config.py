@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import NoneType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sphinx.config import ENUM
 
@@ -18,7 +18,7 @@ DRIFT_MODES = ("error", "warning")
 class ConfigValue:
     name: str
     default: Any
-    rebuild: str
+    rebuild: Literal["", "env", "html"]
     types: frozenset[type] | ENUM
     help: str
 
@@ -66,4 +66,3 @@ def add_config_values(app: Sphinx) -> None:
         app.add_config_value(
             value.name, value.default, value.rebuild, types=value.types, description=value.help
         )
-

@@ -136,12 +136,14 @@ class LocatedCSVTable(CSVTable):
 
     def _locate(self, table: nodes.table) -> None:
         source, _ = self.state_machine.get_source_and_line(self.lineno)
-        header_lines = [
-            line for line in self.options.get("header", "").split("\n") if line.strip()
-        ]
+        header_lines = [line for line in self.options.get("header", "").split("\n") if line.strip()]
         inline = "file" not in self.options and "url" not in self.options
         data_lines = (
-            [offset + 1 for text, (_, offset) in zip(self.content, self.content.items) if text.strip()]
+            [
+                offset + 1
+                for text, (_, offset) in zip(self.content, self.content.items)
+                if text.strip()
+            ]
             if inline
             else []
         )

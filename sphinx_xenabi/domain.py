@@ -8,7 +8,7 @@ records and ``merge_domaindata`` takes a parallel reader's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from docutils import nodes
 from sphinx.domains import Domain
@@ -30,7 +30,7 @@ class XenAbiDomain(Domain):
     name = "xenabi"
     label = "Xen hypercall ABI"
     roles = {"registry": XRefRole()}
-    initial_data: dict[str, Any] = {"tables": {}, "problems": {}}
+    initial_data: ClassVar[dict[str, Any]] = {"tables": {}, "problems": {}}
     data_version = 1
 
     @property
@@ -45,11 +45,16 @@ class XenAbiDomain(Domain):
     def note_document(
         self, docname: str, tables: Iterable[TableRecord], problems: Iterable[Problem]
     ) -> None:
-        for store, values in ((self.tables, tuple(tables)), (self.problems, tuple(problems))):
-            if values:
-                store[docname] = values
-            else:
-                store.pop(docname, None)
+        records, faults = tuple(tables), tuple(problems)
+        # Only documents with something to say are stored: most have no tables.
+        if records:
+            self.tables[docname] = records
+        else:
+            self.tables.pop(docname, None)
+        if faults:
+            self.problems[docname] = faults
+        else:
+            self.problems.pop(docname, None)
 
     def all_tables(self) -> list[TableRecord]:
         return sort_tables(t for records in self.tables.values() for t in records)

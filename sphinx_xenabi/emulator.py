@@ -97,14 +97,14 @@ from .model.abi import (
     STUB_COUNT,
     STUB_SIZE,
     TRANSFER_INSTRUCTIONS,
-    XENVER_version,
     Errno,
     Instruction,
     TransferGuest,
+    XENVER_version,
     normalise_instruction,
     to_signed,
 )
-from .model.dispatcher import DEFAULT_HANDLERS, DispatchResult, Dispatcher, Handler, HandlerContext
+from .model.dispatcher import DEFAULT_HANDLERS, Dispatcher, DispatchResult, Handler, HandlerContext
 from .model.page import hypercall_page
 from .model.spec import AbiSpec, Convention, GuestType, Release
 
@@ -167,7 +167,7 @@ class GuestConfig:
 
     @property
     def label(self) -> str:
-        """"PV 64", "PV 32", "Intel HVM 64", "AMD HVM 32" ..."""
+        """ "PV 64", "PV 32", "Intel HVM 64", "AMD HVM 32" ..."""
         if self.transfer.is_hvm:
             return f"{self.transfer.value} {self.guest.width}"
         return self.guest.label
@@ -342,12 +342,14 @@ def _assemble(width: int, loaded: Sequence[str], stored: Sequence[str]) -> _Prog
     # Register numbers are the same in both widths: EAX/RAX 0, ECX 1, EDX 2, EBX 3.
     eax, ecx, edx, ebx = 0, 1, 2, 3
     boot = (
-        _mov_eax(_CPUID_BASE) + _CPUID
+        _mov_eax(_CPUID_BASE)
+        + _CPUID
         + b"".join(
             _store(width, r, _BOOT_OUT + 4 * i, wide=False)
             for i, r in enumerate((eax, ebx, ecx, edx))
         )
-        + _mov_eax(CPUID_HYPERCALL_LEAF) + _CPUID
+        + _mov_eax(CPUID_HYPERCALL_LEAF)
+        + _CPUID
         + _store(width, eax, _BOOT_OUT + 16, wide=False)
         + _store(width, ebx, _BOOT_OUT + 20, wide=False)
         # The guest writes the MSR that CPUID named, not a constant of its own.
@@ -393,7 +395,6 @@ class RegisterFile(Mapping[str, int]):
 
     def __repr__(self) -> str:
         return "{" + ", ".join(f"{k!r}: {v:#x}" for k, v in self.items()) + "}"
-
 
 
 @dataclass(frozen=True)
@@ -485,9 +486,8 @@ class RoundTrip:
             return f"{head}, {n} argument{'s' if n != 1 else ''} arrived in {regs}"
         bad = self.clobbered
         good = n - len(bad)
-        return (
-            f"{head}, {good} of {n} arguments arrived intact ({regs}); "
-            + "; ".join(str(c) for c in bad)
+        return f"{head}, {good} of {n} arguments arrived intact ({regs}); " + "; ".join(
+            str(c) for c in bad
         )
 
 
@@ -762,9 +762,16 @@ class GuestHarness:
             self._fault = self._fault or f"emulation stopped: {UcError(status)}"
         resumed = self._fault or f"ran on to {self._describe(uc.reg_read(_UC_REG[self._ip]))}"
         return StubRun(
-            self.config, index, stub, self._site_names[site], site - self._sites[site],
-            MappingProxyType(dict(registers_at_trap)), stack, fault,
-            self._instruction_at(ret), resumed,
+            self.config,
+            index,
+            stub,
+            self._site_names[site],
+            site - self._sites[site],
+            MappingProxyType(dict(registers_at_trap)),
+            stack,
+            fault,
+            self._instruction_at(ret),
+            resumed,
         )
 
     def boot(self, address: int = BOOT_PAGE_ADDRESS) -> BootEvidence:
@@ -822,19 +829,21 @@ class GuestHarness:
         """The guest program ("call", "jump" or "boot") as Intel-syntax lines."""
         code = getattr(self._programs, which)
         base = {"call": _CALL_PROGRAM, "jump": _JUMP_PROGRAM, "boot": _BOOT_PROGRAM}[which]
-        return tuple(
-            f"{i.mnemonic} {i.op_str}".strip() for i in self._cs.disasm(code, base)
-        )
+        return tuple(f"{i.mnemonic} {i.op_str}".strip() for i in self._cs.disasm(code, base))
 
     # -- set-up helpers -----------------------------------------------------------
 
-    def _hook(
-        self, kind: int, thunk: Any, *extra: int, begin: int = 1, end: int = 0
-    ) -> int:
+    def _hook(self, kind: int, thunk: Any, *extra: int, begin: int = 1, end: int = 0) -> int:
         handle = ctypes.c_size_t()
         status = uclib.uc_hook_add(
-            self._uch, ctypes.byref(handle), kind, ctypes.cast(thunk, ctypes.c_void_p), None,
-            ctypes.c_uint64(begin), ctypes.c_uint64(end), *(ctypes.c_int(x) for x in extra),
+            self._uch,
+            ctypes.byref(handle),
+            kind,
+            ctypes.cast(thunk, ctypes.c_void_p),
+            None,
+            ctypes.c_uint64(begin),
+            ctypes.c_uint64(end),
+            *(ctypes.c_int(x) for x in extra),
         )
         if status:
             raise EmulatorError(f"Unicorn refused a hook: {UcError(status)}")

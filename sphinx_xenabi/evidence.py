@@ -18,9 +18,10 @@ from sphinx_xenabi.model.registry import Location, Registry, TableKind
 from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.execution import RowOutcome
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
+
+    from sphinx_xenabi.execution import RowOutcome
 
 EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 EVIDENCE_HEADER = "Executed"
@@ -31,7 +32,9 @@ def executes(app: Sphinx) -> bool:
     return bool(app.config.xenabi_execute_tables) and app.builder.format == "html"
 
 
-def run_tables(app: Sphinx, registry: Registry, release: Release) -> tuple[dict[Location, RowOutcome], bool]:
+def run_tables(
+    app: Sphinx, registry: Registry, release: Release
+) -> tuple[dict[Location, RowOutcome], bool]:
     """Execute the rows, report failures at their cells; the outcomes and whether to fail."""
     # Deferred: the emulator (Unicorn) is loaded only by builds that run tables.
     from sphinx_xenabi.execution import execute_registry
@@ -83,7 +86,10 @@ def add_evidence_column(
     for row, location in rows:
         outcome = outcomes.get(location)
         if outcome is None:
-            row += _entry("not executed: the row was skipped (see the build's warnings)", ["xenabi-evidence-skipped"])
+            row += _entry(
+                "not executed: the row was skipped (see the build's warnings)",
+                ["xenabi-evidence-skipped"],
+            )
         else:
             state = "ok" if outcome.ok else "failed"
             row += _entry(outcome.text, [f"xenabi-evidence-{state}"])

@@ -125,7 +125,9 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
     first = results[0]
     if failures:
         summary = failures[0]
-        return RowOutcome(row.abi.location, row.parameters.location, False, summary, tuple(failures))
+        return RowOutcome(
+            row.abi.location, row.parameters.location, False, summary, tuple(failures)
+        )
     assert not isinstance(first, str)
     summary = f"{first.lines[0]}; also {_others(configs[1:])}"
     return RowOutcome(row.abi.location, row.parameters.location, True, summary)
@@ -179,4 +181,3 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
             elif isinstance(row, TransferRow):
                 outcomes.append(_transfer_outcome(runner, spec, row))
     return outcomes
-

@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from weakref import WeakKeyDictionary
@@ -25,13 +25,13 @@ from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
 from sphinx_xenabi.domain import XenAbiDomain
-from sphinx_xenabi.extraction import extract_tables
 from sphinx_xenabi.evidence import (
     evidence_changed,
     executes,
     on_doctree_resolved,
     run_tables,
 )
+from sphinx_xenabi.extraction import extract_tables
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.messages import location_string, logger, warn
@@ -39,10 +39,11 @@ from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, Registry
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.execution import RowOutcome
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
+
+    from sphinx_xenabi.execution import RowOutcome
 
 # Bump when the stored records change shape: Sphinx then re-reads everything.
 ENV_VERSION = 1
@@ -83,7 +84,7 @@ def relativiser(srcdir: Path) -> Callable[[str], str]:
     """Map node source paths to paths relative to the docs, once per file."""
     root = os.fspath(srcdir)
 
-    @lru_cache(maxsize=None)
+    @cache
     def relativise(source: str) -> str:
         return Path(os.path.relpath(source, root)).as_posix()
 
@@ -103,9 +104,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
     """The registry of everything read so far, tables tagged with their guide."""
     titles = {docname: title.astext() for docname, title in env.titles.items()}
-    guide_map = build_guide_map(
-        app.config.root_doc, env.toctree_includes, titles, env.found_docs
-    )
+    guide_map = build_guide_map(app.config.root_doc, env.toctree_includes, titles, env.found_docs)
     for docname in guide_map.unreachable:
         warn(
             "orphan",

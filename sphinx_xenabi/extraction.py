@@ -139,7 +139,7 @@ class _Locator:
             return None
         source = found.source or node.source
         file = self.relativise(source) if source else self.default_file
-        self.last = Location(file, found.line)  # type: ignore[arg-type]
+        self.last = Location(file, found.line)
         return self.last
 
     def cell(self, entry: nodes.Element) -> _RawCell:
@@ -183,7 +183,12 @@ class _Schema:
 def match_header(texts: Sequence[str]) -> _Schema | None:
     """Which kind of table a header row (cell texts) announces, if any."""
     header = [normalise_header(t) for t in texts]
-    if len(header) == 4 and header[0] == "abi" and header[1] == "hypercall index" and header[3] == "result":
+    if (
+        len(header) == 4
+        and header[0] == "abi"
+        and header[1] == "hypercall index"
+        and header[3] == "result"
+    ):
         if match := _PARAMETERS_HEADER.match(header[2]):
             return _Schema(TableKind.REGISTERS, parameter_count=int(match.group(1)))
     if header == ["guest", "transfer instruction"]:
@@ -298,7 +303,9 @@ class _TableReader:
         except ValueError as exc:
             self.report(guest_cell.location, "unknown-guest", f"{exc}; row skipped")
             return None
-        if not self.check_duplicate(("guest", guest), f"guest {guest.value!r}", guest_cell.location):
+        if not self.check_duplicate(
+            ("guest", guest), f"guest {guest.value!r}", guest_cell.location
+        ):
             return None
         return TransferRow(
             Cell(guest.value, guest_cell.location),
@@ -319,9 +326,13 @@ class _TableReader:
                 f"hypercall number {text!r} is not a non-negative integer; row skipped",
             )
             return None
-        if not self.check_duplicate(("number", number), f"hypercall number {number}", number_cell.location):
+        if not self.check_duplicate(
+            ("number", number), f"hypercall number {number}", number_cell.location
+        ):
             return None
-        if not self.check_duplicate(("name", name_cell.text), f"hypercall name {name_cell.text!r}", name_cell.location):
+        if not self.check_duplicate(
+            ("name", name_cell.text), f"hypercall name {name_cell.text!r}", name_cell.location
+        ):
             return None
         availability: dict[GuestType, Cell[bool]] = {}
         for guest, cell in zip(self.schema.guest_columns, availability_cells):
@@ -339,7 +350,11 @@ class _TableReader:
                     f"{guest.label} availability of {name_cell.text} is {cell.text!r} "
                     "(expected yes or no); cell ignored",
                 )
-        return NumberRow(Cell(number, number_cell.location), Cell(name_cell.text, name_cell.location), availability)
+        return NumberRow(
+            Cell(number, number_cell.location),
+            Cell(name_cell.text, name_cell.location),
+            availability,
+        )
 
 
 def extract_tables(
@@ -479,10 +494,7 @@ def _relocate_one_line_rows(
     if not body or not first.file.endswith(".md") or any(c.location != first for c in cells):
         return body
     return [
-        [
-            _RawCell(c.text, Location(first.file, first.line + 2 + index), c.span)
-            for c in row
-        ]
+        [_RawCell(c.text, Location(first.file, first.line + 2 + index), c.span) for c in row]
         for index, row in enumerate(body)
     ]
 
@@ -491,8 +503,14 @@ def iter_cells(record: TableRecord) -> Iterator[Cell[Any]]:
     """Every body cell of a record, in row order (used by tests and the gate)."""
     for row in record.rows:
         if isinstance(row, RegisterRow):
-            yield from (row.abi, row.index, row.parameters, row.result)
+            yield row.abi
+            yield row.index
+            yield row.parameters
+            yield row.result
         elif isinstance(row, TransferRow):
-            yield from (row.guest, row.instruction)
+            yield row.guest
+            yield row.instruction
         else:
-            yield from (row.number, row.name, *row.availability.values())
+            yield row.number
+            yield row.name
+            yield from row.availability.values()

@@ -72,9 +72,7 @@ def check_text(text: str, path: str) -> Iterator[IndentFault]:
             continue
         base = len(match.group("indent"))
         name = match.group("name")
-        following = next(
-            (i for i in range(number + 1, len(lines)) if lines[i].strip()), None
-        )
+        following = next((i for i in range(number + 1, len(lines)) if lines[i].strip()), None)
         if following is not None:
             depth = _indent_of(lines[following]) - base
             if 0 < depth != INDENT:

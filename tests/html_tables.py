@@ -16,7 +16,11 @@ class _TableParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
-            table: dict[str, object] = {"caption": "", "rows": [], "classes": dict(attrs).get("class") or ""}
+            table: dict[str, object] = {
+                "caption": "",
+                "rows": [],
+                "classes": dict(attrs).get("class") or "",
+            }
             self._stack.append(table)
         elif tag == "caption" and self._stack:
             self._in_caption = True

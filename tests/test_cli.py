@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import DOCS, REPO, Build
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
@@ -120,12 +121,15 @@ def test_check_release_4_16_against_five_parameter_docs(foreign: tuple[Path, Pat
     result = run_cli("check", docs, "--conf-dir", conf, "--release", "4.16")
     assert result.returncode == 1, result.stdout + result.stderr
     expected = {
-        line_of(page, "- Parameters (1 - 5) [#params]_"):
-            "header announces 5 parameters; Xen 4.13 to 4.16 passes 6",
-        line_of(page, "- RDI RSI RDX R10 R8"):
-            "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9",
-        line_of(page, "- EBX ECX EDX ESI EDI"):
-            "32bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in EBP",
+        line_of(
+            page, "- Parameters (1 - 5) [#params]_"
+        ): "header announces 5 parameters; Xen 4.13 to 4.16 passes 6",
+        line_of(
+            page, "- RDI RSI RDX R10 R8"
+        ): "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9",
+        line_of(
+            page, "- EBX ECX EDX ESI EDI"
+        ): "32bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in EBP",
     }
     for line, message in expected.items():
         assert f"{page}:{line}: WARNING: {message} [xenabi.drift]" in result.stdout, result.stdout

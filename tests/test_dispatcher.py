@@ -11,8 +11,8 @@ from sphinx_xenabi.model import abi
 from sphinx_xenabi.model.dispatcher import (
     DEFAULT_HANDLERS,
     ArityError,
-    DispatchError,
     Dispatcher,
+    DispatchError,
     Handler,
     HandlerContext,
     RegisterError,
@@ -141,7 +141,11 @@ def test_debug_poisons_exactly_used_registers(spec: AbiSpec) -> None:
     r = d.dispatch("pv64", {"RAX": 17, "RDI": 0, "RSI": 9, "RDX": 5, "R10": 6})
     assert r.poisoned == ("RDI", "RSI")
     assert r.registers == {
-        "RAX": VERSION_4_22, "RDI": POISON_64, "RSI": POISON_64, "RDX": 5, "R10": 6,
+        "RAX": VERSION_4_22,
+        "RDI": POISON_64,
+        "RSI": POISON_64,
+        "RDX": 5,
+        "R10": 6,
     }
     r32 = d.dispatch("hvm32", {"EAX": 17, "EDX": 4})
     assert r32.poisoned == ("EBX", "ECX")
@@ -284,9 +288,7 @@ def test_dispatcher_follows_spec_not_constants(spec: AbiSpec) -> None:
 def test_dispatcher_follows_spec_availability_and_index(spec: AbiSpec) -> None:
     hypercalls = {17: Hypercall(17, "xen_version", frozenset({GuestType.PV64}))}
     conv32 = Convention("32bit", "EBX", ("ECX",), "EDX")
-    custom = replace(
-        spec, hypercalls=hypercalls, conventions={**spec.conventions, "32bit": conv32}
-    )
+    custom = replace(spec, hypercalls=hypercalls, conventions={**spec.conventions, "32bit": conv32})
     d = Dispatcher(custom, {"xen_version": _const_handler("xen_version", 1, 7)})
     assert d.dispatch("hvm64", {"RAX": 17}).result == -38
     r = d.dispatch("pv32", {"EBX": 17})
@@ -295,9 +297,7 @@ def test_dispatcher_follows_spec_availability_and_index(spec: AbiSpec) -> None:
 
 
 def test_spec_with_bad_convention(spec: AbiSpec) -> None:
-    bad = replace(
-        spec, conventions={"64bit": Convention("64bit", "RAX", ("R1O",), "RAX")}
-    )
+    bad = replace(spec, conventions={"64bit": Convention("64bit", "RAX", ("R1O",), "RAX")})
     d = Dispatcher(bad)
     with pytest.raises(DispatchError, match="R1O"):
         d.dispatch("pv64", {"RAX": 17})

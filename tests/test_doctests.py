@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import DOCS, Build, run_sphinx
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi.rst"

@@ -73,9 +73,23 @@ def docs_spec(tmp_path_factory: pytest.TempPathFactory) -> AbiSpec:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-c", str(REPO), "-q", "-E", "-b", "html",
-         str(REPO / "docs"), str(out)],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-c",
+            str(REPO),
+            "-q",
+            "-E",
+            "-b",
+            "html",
+            str(REPO / "docs"),
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if proc.returncode != 0:
         pytest.fail(f"sphinx-build failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -111,7 +125,12 @@ def test_docs_spec_is_the_current_abi(docs_spec: AbiSpec) -> None:
 
 def test_configurations() -> None:
     assert [c.label for c in GUEST_CONFIGS] == [
-        "PV 64", "PV 32", "Intel HVM 64", "Intel HVM 32", "AMD HVM 64", "AMD HVM 32",
+        "PV 64",
+        "PV 32",
+        "Intel HVM 64",
+        "Intel HVM 32",
+        "AMD HVM 64",
+        "AMD HVM 32",
     ]
     assert GuestConfig.parse("intel hvm 32") == GUEST_CONFIGS[3]
     assert GuestConfig.parse("PV64") == PV64
@@ -219,9 +238,7 @@ def test_debug_poison_seen_by_guest(docs_spec: AbiSpec, config: GuestConfig) -> 
 # --- the docs naming a register that SYSCALL clobbers -------------------------------
 
 
-@pytest.mark.parametrize(
-    ("register", "cause"), [("RCX", "the return address"), ("R11", "RFLAGS")]
-)
+@pytest.mark.parametrize(("register", "cause"), [("RCX", "the return address"), ("R11", "RFLAGS")])
 def test_syscall_clobbered_parameter(docs_spec: AbiSpec, register: str, cause: str) -> None:
     bad = _with_parameter(docs_spec, "64bit", 4, register)
     ev = execute_row_check(bad, PV64)

@@ -99,19 +99,29 @@ def test_execution_can_be_switched_off(docs_copy: Path, tmp_path: Path) -> None:
     assert "table rows on the emulated CPU" not in build.status
 
 
-def test_an_edit_elsewhere_rewrites_the_evidence_without_rereading(docs_copy: Path, tmp_path: Path) -> None:
+def test_an_edit_elsewhere_rewrites_the_evidence_without_rereading(
+    docs_copy: Path, tmp_path: Path
+) -> None:
     """The numbers page picks the probe hypercall: the ABI page's evidence follows it."""
     out, doctrees = tmp_path / "out", tmp_path / "doctrees"
-    first = run_sphinx(docs_copy, out, doctreedir=doctrees, confoverrides={"xenabi_drift": "warning"})
+    first = run_sphinx(
+        docs_copy, out, doctreedir=doctrees, confoverrides={"xenabi_drift": "warning"}
+    )
     assert first.statuscode == 0
     numbers = docs_copy / "guest-guide/x86/hypercall-numbers.md"
     text = numbers.read_text(encoding="utf-8")
     # xen_version no longer callable from HVM 64: the probe moves to another call
     block = "* - 17\n  - xen_version\n  - yes\n  - yes\n  - yes\n  - yes\n"
     assert text.count(block) == 1
-    numbers.write_text(text.replace(block, block[: -len("  - yes\n")] + "  - no\n"), encoding="utf-8")
+    numbers.write_text(
+        text.replace(block, block[: -len("  - yes\n")] + "  - no\n"), encoding="utf-8"
+    )
     second = run_sphinx(
-        docs_copy, out, doctreedir=doctrees, freshenv=False, confoverrides={"xenabi_drift": "warning"}
+        docs_copy,
+        out,
+        doctreedir=doctrees,
+        freshenv=False,
+        confoverrides={"xenabi_drift": "warning"},
     )
     assert "0 added, 1 changed, 0 removed" in second.status
     transfer = _evidence(second)["Guest"]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from conftest import Build, run_sphinx
-
 from sphinx_xenabi.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"

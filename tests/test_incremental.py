@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOTS, Build, run_sphinx
 
+from conftest import ROOTS, Build, run_sphinx
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
 
 ROOT = ROOTS / "test-parallel"

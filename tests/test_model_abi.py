@@ -35,8 +35,22 @@ ALL = set(GuestType)
 
 def test_register_sets() -> None:
     assert REGISTERS["64bit"] == {
-        "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
-        "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+        "RAX",
+        "RBX",
+        "RCX",
+        "RDX",
+        "RSI",
+        "RDI",
+        "RBP",
+        "RSP",
+        "R8",
+        "R9",
+        "R10",
+        "R11",
+        "R12",
+        "R13",
+        "R14",
+        "R15",
     }
     assert REGISTERS["32bit"] == {"EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "ESP"}
 
@@ -78,7 +92,15 @@ def test_transfer_guest_parse_and_types() -> None:
 
 
 def test_normalise_instruction() -> None:
-    spellings = ["INT 0x82", "int 0x82", "INT  0x82", "int $0x82", " Int 0X82 ", "int 82h", "int 130"]
+    spellings = [
+        "INT 0x82",
+        "int 0x82",
+        "INT  0x82",
+        "int $0x82",
+        " Int 0X82 ",
+        "int 82h",
+        "int 130",
+    ]
     assert {normalise_instruction(s) for s in spellings} == {"INT 0x82"}
     assert normalise_instruction("int 82") != "INT 0x82"  # decimal 82 is 0x52
     assert normalise_instruction("vmmcall") == "VMMCALL"
@@ -104,12 +126,26 @@ def test_numbers_table_shape() -> None:
 @pytest.mark.parametrize(
     ("number", "name"),
     [
-        (0, "set_trap_table"), (1, "mmu_update"), (6, "sched_op_compat"), (7, "platform_op"),
-        (10, "update_descriptor"), (12, "memory_op"), (16, "event_channel_op_compat"),
-        (17, "xen_version"), (22, "update_va_mapping_otherdomain"), (23, "iret"),
-        (29, "sched_op"), (31, "xenoprof_op"), (32, "event_channel_op"), (34, "hvm_op"),
-        (38, "tmem_op"), (39, "argo_op"), (41, "dm_op"), (42, "hypfs_op"),
-        (48, "mca"), (49, "paging_domctl_cont"),
+        (0, "set_trap_table"),
+        (1, "mmu_update"),
+        (6, "sched_op_compat"),
+        (7, "platform_op"),
+        (10, "update_descriptor"),
+        (12, "memory_op"),
+        (16, "event_channel_op_compat"),
+        (17, "xen_version"),
+        (22, "update_va_mapping_otherdomain"),
+        (23, "iret"),
+        (29, "sched_op"),
+        (31, "xenoprof_op"),
+        (32, "event_channel_op"),
+        (34, "hvm_op"),
+        (38, "tmem_op"),
+        (39, "argo_op"),
+        (41, "dm_op"),
+        (42, "hypfs_op"),
+        (48, "mca"),
+        (49, "paging_domctl_cont"),
     ],
 )
 def test_hypercall_names(number: int, name: str) -> None:
@@ -147,10 +183,14 @@ def test_six_parameter_revision(minor: int) -> None:
     assert spec.release == Release(4, minor)
     c64, c32 = spec.conventions["64bit"], spec.conventions["32bit"]
     assert (c64.index, c64.parameters, c64.result) == (
-        "RAX", ("RDI", "RSI", "RDX", "R10", "R8", "R9"), "RAX",
+        "RAX",
+        ("RDI", "RSI", "RDX", "R10", "R8", "R9"),
+        "RAX",
     )
     assert (c32.index, c32.parameters, c32.result) == (
-        "EAX", ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP"), "EAX",
+        "EAX",
+        ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP"),
+        "EAX",
     )
 
 
@@ -167,7 +207,10 @@ def test_five_parameter_revision(minor: int) -> None:
 def test_full_spec_contents() -> None:
     spec = revision_for(Release(4, 22))
     assert dict(spec.transfers) == {
-        "32bit PV": "INT 0x82", "64bit PV": "SYSCALL", "Intel HVM": "VMCALL", "AMD HVM": "VMMCALL",
+        "32bit PV": "INT 0x82",
+        "64bit PV": "SYSCALL",
+        "Intel HVM": "VMCALL",
+        "AMD HVM": "VMMCALL",
     }
     assert spec.hypercalls[17].name == "xen_version"
     assert len(spec.hypercalls) == 44
@@ -192,8 +235,15 @@ def test_old_releases_rejected(release: Release) -> None:
 
 def test_errno() -> None:
     assert ERRNO == {
-        "ENOSYS": 38, "EPERM": 1, "ENOENT": 2, "ESRCH": 3, "ENOMEM": 12,
-        "EACCES": 13, "EFAULT": 14, "EINVAL": 22, "EOPNOTSUPP": 95,
+        "ENOSYS": 38,
+        "EPERM": 1,
+        "ENOENT": 2,
+        "ESRCH": 3,
+        "ENOMEM": 12,
+        "EACCES": 13,
+        "EFAULT": 14,
+        "EINVAL": 22,
+        "EOPNOTSUPP": 95,
     }
     assert Errno.ENOSYS == 38
     assert to_unsigned(-Errno.ENOSYS, 64) == 0xFFFFFFFFFFFFFFDA
@@ -226,4 +276,6 @@ def test_model_layer_imports_no_sphinx_or_docutils() -> None:
             else:
                 continue
             for module in modules:
-                assert module.split(".")[0] not in ("sphinx", "docutils"), f"{source.name}: {module}"
+                assert module.split(".")[0] not in ("sphinx", "docutils"), (
+                    f"{source.name}: {module}"
+                )

@@ -14,9 +14,13 @@ def _le32(i: int) -> bytes:
 
 # Written out from the facts' tables, independently of the model's code.
 ORDINARY_STUB = {
-    TransferGuest.PV64: lambda i: bytes.fromhex("51 41 53 B8") + _le32(i) + bytes.fromhex("0F 05 41 5B 59 C3"),
+    TransferGuest.PV64: lambda i: (
+        bytes.fromhex("51 41 53 B8") + _le32(i) + bytes.fromhex("0F 05 41 5B 59 C3")
+    ),
     TransferGuest.PV32: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("CD 82 C3"),
-    TransferGuest.INTEL_HVM: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("0F 01 C1 C3"),
+    TransferGuest.INTEL_HVM: lambda i: (
+        bytes.fromhex("B8") + _le32(i) + bytes.fromhex("0F 01 C1 C3")
+    ),
     TransferGuest.AMD_HVM: lambda i: bytes.fromhex("B8") + _le32(i) + bytes.fromhex("0F 01 D9 C3"),
 }
 IRET_STUB = {
@@ -63,10 +67,20 @@ def test_stub_index_out_of_range() -> None:
 
 def test_stub_mnemonics() -> None:
     assert stub_mnemonics(TransferGuest.PV64, 17) == (
-        "push rcx", "push r11", "mov eax, 0x11", "syscall", "pop r11", "pop rcx", "ret",
+        "push rcx",
+        "push r11",
+        "mov eax, 0x11",
+        "syscall",
+        "pop r11",
+        "pop rcx",
+        "ret",
     )
     assert stub_mnemonics(TransferGuest.PV64, 23) == (
-        "push rcx", "push r11", "push rax", "mov eax, 0x17", "syscall",
+        "push rcx",
+        "push r11",
+        "push rax",
+        "mov eax, 0x17",
+        "syscall",
     )
     assert stub_mnemonics(TransferGuest.PV32, 1) == ("mov eax, 0x1", "int 0x82", "ret")
     assert stub_mnemonics(TransferGuest.PV32, 23) == ("push eax", "mov eax, 0x17", "int 0x82")

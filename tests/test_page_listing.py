@@ -73,4 +73,6 @@ def test_bad_directive_argument_is_a_located_error(tmp_path: Path) -> None:
     )
     build = run_sphinx(src, tmp_path / "out", confdir=src)
     assert "index.rst:4: ERROR: unknown transfer-table guest 'ARM HVM'" in build.warnings
-    assert "index.rst:6: ERROR: :indices: '3-200' is outside the page's stubs 0-127" in build.warnings
+    assert (
+        "index.rst:6: ERROR: :indices: '3-200' is outside the page's stubs 0-127" in build.warnings
+    )

@@ -15,8 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema
 import pytest
-from conftest import Build, run_sphinx
 
+from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.extension import build_state
 from sphinx_xenabi.model import registry as registry_module

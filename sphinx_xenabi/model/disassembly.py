@@ -24,10 +24,10 @@ def code_bits(guest: TransferGuest) -> int:
 def disassemble(guest: TransferGuest, code: bytes) -> tuple[str, ...]:
     """Instructions of ``code`` as text, e.g. ("mov eax, 0x11", "syscall", "ret")."""
     engine = _engine(code_bits(guest))
-    decoded = [
-        f"{insn.mnemonic} {insn.op_str}".strip() for insn in engine.disasm(code, 0)
-    ]
+    decoded = [f"{insn.mnemonic} {insn.op_str}".strip() for insn in engine.disasm(code, 0)]
     consumed = sum(insn.size for insn in engine.disasm(code, 0))
     if consumed != len(code):
-        raise ValueError(f"capstone could not decode {code[consumed:].hex(' ')} of a {guest.value} stub")
+        raise ValueError(
+            f"capstone could not decode {code[consumed:].hex(' ')} of a {guest.value} stub"
+        )
     return tuple(decoded)

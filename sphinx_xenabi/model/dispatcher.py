@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .abi import DEBUG_POISON, REGISTERS, XENVER_version, Errno, to_signed, to_unsigned
+from .abi import DEBUG_POISON, REGISTERS, Errno, XENVER_version, to_signed, to_unsigned
 from .spec import AbiSpec, GuestType, Release
 
 ENOSYS = -Errno.ENOSYS.value
@@ -101,8 +101,14 @@ def _result(
     # time, about a third of a dispatch; filling __dict__ at once is 3x faster.
     obj = _new(DispatchResult)
     obj.__dict__.update(
-        guest=guest, number=number, name=name, read=read, arguments=arguments,
-        result=result, registers=registers, poisoned=poisoned,
+        guest=guest,
+        number=number,
+        name=name,
+        read=read,
+        arguments=arguments,
+        result=result,
+        registers=registers,
+        poisoned=poisoned,
     )
     return obj
 
@@ -111,8 +117,19 @@ class _Plan:
     """Everything dispatch needs for one guest type, worked out up front."""
 
     __slots__ = (
-        "guest", "width", "mask", "gprs", "index", "result", "names", "calls", "ctx",
-        "enosys", "eperm", "poison", "error",
+        "guest",
+        "width",
+        "mask",
+        "gprs",
+        "index",
+        "result",
+        "names",
+        "calls",
+        "ctx",
+        "enosys",
+        "eperm",
+        "poison",
+        "error",
     )
 
     def __init__(self, guest: GuestType, spec: AbiSpec, handlers: Mapping[str, Handler]) -> None:
@@ -180,7 +197,7 @@ class Dispatcher:
         }
 
     def _plan(self, guest: GuestType | str) -> _Plan:
-        plan = self._plans.get(guest)  # type: ignore[call-overload]
+        plan = self._plans.get(guest)  # type: ignore[arg-type]
         if plan is None:
             plan = self._plans[GuestType.parse(str(guest))]
         if plan.error is not None:
@@ -205,16 +222,12 @@ class Dispatcher:
         # the index is reported for the record only.
         if cpl != 0 and plan.guest.is_hvm:
             out[plan.result] = plan.eperm
-            return _result(
-                plan.guest, number, plan.names.get(number), read, (), EPERM, out, ()
-            )
+            return _result(plan.guest, number, plan.names.get(number), read, (), EPERM, out, ())
 
         entry = plan.calls.get(number)
         if entry is None:
             out[plan.result] = plan.enosys
-            return _result(
-                plan.guest, number, plan.names.get(number), read, (), ENOSYS, out, ()
-            )
+            return _result(plan.guest, number, plan.names.get(number), read, (), ENOSYS, out, ())
         if isinstance(entry, str):
             raise ArityError(entry)
         name, handler, used, poison = entry
@@ -248,9 +261,7 @@ class Dispatcher:
                 name = upper
             if value.__class__ is not int:
                 if not isinstance(value, int) or isinstance(value, bool):
-                    raise RegisterError(
-                        f"{name} = {value!r} is not an integer register value"
-                    )
+                    raise RegisterError(f"{name} = {value!r} is not an integer register value")
                 value = int(value)
             if value < 0:
                 raise RegisterError(

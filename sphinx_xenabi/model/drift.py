@@ -208,4 +208,3 @@ def _check_numbers(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
             f"numbers table has no row for hypercall {number} ({model.hypercalls[number].name}), "
             f"which {xen} defines",
         )
-

@@ -178,7 +178,9 @@ class Registry:
                 assert isinstance(row, RegisterRow)
                 conventions.setdefault(
                     row.abi.value,
-                    Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value),
+                    Convention(
+                        row.abi.value, row.index.value, row.parameters.value, row.result.value
+                    ),
                 )
         transfers: dict[str, str] = {}
         for table in self.tables_for(TableKind.TRANSFER, release):
@@ -236,9 +238,7 @@ class Registry:
                 "(rebuild the docs instead of editing the JSON)",
             )
         tables = tuple(_table_from_data(t, source, i) for i, t in enumerate(data["tables"]))
-        guides = tuple(
-            Guide(g["docname"], g["title"], tuple(g["pages"])) for g in data["guides"]
-        )
+        guides = tuple(Guide(g["docname"], g["title"], tuple(g["pages"])) for g in data["guides"])
         return cls(
             release=data["release"],
             guides=guides,
@@ -384,10 +384,7 @@ def _table_from_data(data: Mapping[str, Any], source: str, position: int) -> Tab
                     NumberRow(
                         _cell_from_data(row["number"]),
                         _cell_from_data(row["name"]),
-                        {
-                            GuestType(g): _cell_from_data(c)
-                            for g, c in row["availability"].items()
-                        },
+                        {GuestType(g): _cell_from_data(c) for g, c in row["availability"].items()},
                     )
                 )
     except (KeyError, ValueError) as exc:
