@@ -35,17 +35,19 @@ class TreeReading:
     registry: Any  # sphinx_xenabi.model.registry.Registry
     drift: int
     problems: int
+    unchecked: int
     messages: list[str]
     sphinx_output: str
 
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
+    """The absolute conf.py directory (Sphinx changes into it before reading)."""
     if not docs_dir.is_dir():
         raise CliError(f"{docs_dir}: not a directory")
     directory = conf_dir if conf_dir is not None else docs_dir
     if not (directory / "conf.py").is_file():
         raise CliError(f"{directory}: no conf.py here (use --conf-dir DIR to name its directory)")
-    return directory
+    return directory.resolve()
 
 
 def read_tree(
@@ -62,13 +64,19 @@ def read_tree(
     from sphinx_xenabi.extension import build_state, xenabi_domain
 
     confdir = _conf_dir(docs_dir, conf_dir)
+    docs_dir = docs_dir.resolve()
     try:
         # Read the tree's own extension list so ours is added, not substituted.
-        extensions = list(Config.read(confdir, overrides={}, tags=Tags()).extensions)
+        configured = Config.read(confdir, overrides={}, tags=Tags()).extensions
     except SphinxError as exc:
         # Sphinx's message embeds conf.py's traceback; its last line says what failed.
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         raise CliError(f"{confdir / 'conf.py'}: {lines[-1] if lines else exc}") from None
+    if not isinstance(configured, (list, tuple)) or not all(isinstance(e, str) for e in configured):
+        raise CliError(
+            f"{confdir / 'conf.py'}: extensions must be a list of module names, not {configured!r}"
+        )
+    extensions = list(configured)
     if "sphinx_xenabi" not in extensions:
         extensions.append("sphinx_xenabi")
     settings: dict[str, Any] = {
@@ -105,7 +113,10 @@ def read_tree(
     output = warnings.getvalue()
     messages = [line for line in output.splitlines() if _XENABI_MARK in line]
     drift = sum(1 for f in state.findings if f.subtype == "drift")
-    return TreeReading(state.registry, drift, problems, messages, status.getvalue() + output)
+    unchecked = len({f.location for f in state.findings if f.subtype == "unchecked"})
+    return TreeReading(
+        state.registry, drift, problems, unchecked, messages, status.getvalue() + output
+    )
 
 
 def _command_extract(args: argparse.Namespace) -> int:
@@ -124,7 +135,10 @@ def _command_extract(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        write_atomic(args.output, text)
+        try:
+            write_atomic(args.output, text)
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
         print(
             f"wrote {args.output}: {len(reading.registry.tables)} tables from "
             f"{len(reading.registry.guides)} guides",
@@ -133,8 +147,27 @@ def _command_extract(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _checked_release(text: str) -> str:
+    """``--release`` must name a release the model can check against."""
+    from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE
+    from sphinx_xenabi.model.spec import Release
+
+    try:
+        release = Release.parse(text)
+    except ValueError as exc:
+        raise CliError(f"--release: {exc}") from None
+    if release < FIRST_MODELLED_RELEASE:
+        raise CliError(
+            f"--release: the reference model covers Xen {FIRST_MODELLED_RELEASE} and later, "
+            f"not {release}"
+        )
+    return str(release)
+
+
 def _command_check(args: argparse.Namespace) -> int:
-    overrides = {} if args.release is None else {"xenabi_xen_release": args.release}
+    overrides = (
+        {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}
+    )
     reading = read_tree(args.docs_dir, args.conf_dir, overrides)
     if args.verbose:
         print(reading.sphinx_output, file=sys.stderr)
@@ -147,14 +180,21 @@ def _command_check(args: argparse.Namespace) -> int:
             f"in {tables} table(s)"
         )
         return EXIT_FINDINGS
-    print(f"xenabi check: {tables} table(s) agree with the reference model")
+    unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
+    print(
+        f"xenabi check: {tables - reading.unchecked} table(s) agree with the reference "
+        f"model{unchecked}"
+    )
     return EXIT_CLEAN
 
 
 def _command_indent(args: argparse.Namespace) -> int:
     from sphinx_xenabi.indentation import check_paths
 
-    faults = check_paths(args.paths)
+    try:
+        faults = check_paths(args.paths)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     for fault in faults:
         print(fault)
     return EXIT_FINDINGS if faults else EXIT_CLEAN

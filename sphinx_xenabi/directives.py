@@ -16,6 +16,7 @@ from docutils.parsers.rst import directives
 from sphinx.directives.patches import CSVTable
 from sphinx.util.docutils import SphinxDirective
 
+from sphinx_xenabi.messages import error
 from sphinx_xenabi.model.abi import (
     HYPERCALLS,
     IRET_INDEX,
@@ -43,6 +44,8 @@ def parse_indices(text: str) -> list[int]:
             raise ValueError(f"{part.strip()!r} is not an index or a range such as 0-55")
         first = int(match.group(1))
         last = int(match.group(2) or first)
+        if last < first:
+            raise ValueError(f"{part.strip()!r} is a range that ends before it starts")
         if not 0 <= first <= last < STUB_COUNT:
             raise ValueError(f"{part.strip()!r} is outside the page's stubs 0-{STUB_COUNT - 1}")
         indices.update(range(first, last + 1))
@@ -104,11 +107,13 @@ class HypercallPageDirective(SphinxDirective):
         try:
             guest = TransferGuest.parse(self.arguments[0])
         except ValueError as exc:
-            return [self.state.document.reporter.error(str(exc), line=self.lineno)]
+            error("directive", f"{self.name}: {exc}", self.get_location())
+            return []
         try:
             indices = parse_indices(self.options.get("indices", f"0-{STUB_COUNT - 1}"))
         except ValueError as exc:
-            return [self.state.document.reporter.error(f":indices: {exc}", line=self.lineno)]
+            error("directive", f"{self.name} :indices: {exc}", self.get_location())
+            return []
         note = nodes.paragraph(
             "",
             f"Each stub is {STUB_SIZE} bytes long; the bytes after its code are "

@@ -132,10 +132,20 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return []
 
 
+def _build_failing(app: Sphinx) -> bool:
+    """Whether the build will exit non-zero: a builder's failures, or -W warnings.
+
+    Sphinx turns warnings into a failing status only after build-finished,
+    so ``-W`` is read from the application as Sphinx itself does.
+    """
+    fails_on_warnings = bool(getattr(app, "_fail_on_warnings", False))
+    return app.statuscode != 0 or (fails_on_warnings and getattr(app, "_warncount", 0) > 0)
+
+
 def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
     state = _STATE.get(app)
     target = Path(app.outdir) / REGISTRY_FILENAME
-    if exception is not None or state is None or state.failed:
+    if exception is not None or state is None or state.failed or _build_failing(app):
         # A failed build publishes nothing, and must not leave an earlier
         # build's registry beside html that now contradicts it.
         target.unlink(missing_ok=True)

@@ -467,13 +467,22 @@ def _read_table(
         record = reader.read(cells)
         if record is not None:
             rows.append(record)
+    releases = releases_from_title(raw.title)
+    if releases is not None and releases.last is not None and releases.last < releases.first:
+        reader.report(
+            raw.location,
+            "release-range",
+            f"table title states {releases}, a range that ends before it starts; "
+            "the range is ignored and the table describes the documented release",
+        )
+        releases = None
     return TableRecord(
         kind=schema.kind,
         docname=docname,
         guide=None,
         location=raw.location,
         title=raw.title,
-        releases=releases_from_title(raw.title),
+        releases=releases,
         header=tuple(Cell(h.text, h.location) for h in header),
         rows=tuple(rows),
         parameter_count=schema.parameter_count,

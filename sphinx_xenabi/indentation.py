@@ -97,5 +97,11 @@ def iter_rst_files(paths: Iterable[Path]) -> Iterator[Path]:
 def check_paths(paths: Iterable[Path]) -> list[IndentFault]:
     faults: list[IndentFault] = []
     for path in iter_rst_files(paths):
-        faults.extend(check_text(path.read_text(encoding="utf-8"), str(path)))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        faults.extend(check_text(text, str(path)))
     return sorted(faults)

@@ -31,6 +31,8 @@ SUBTYPES = frozenset(
         "ragged-row",
         "orphan",
         "execution",
+        "release-range",
+        "directive",
     }
 )
 

@@ -202,3 +202,52 @@ def test_extract_refuses_a_drifted_tree(tmp_path: Path) -> None:
     assert "Intel HVM transfer instruction is VMMCALL" in result.stderr
     assert "no registry written" in result.stderr
     assert not target.exists()
+
+
+# -- inputs a user gets wrong ----------------------------------------------------------
+
+
+def test_relative_paths_work_from_any_directory(foreign: tuple[Path, Path]) -> None:
+    docs, conf = foreign
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx_xenabi", "check", "docs", "--conf-dir", "conf"],
+        cwd=docs.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "agree with the reference model" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("release", "words"),
+    [("banana", ("--release", "not a Xen release")), ("4.12", ("covers Xen 4.13 and later",))],
+)
+def test_a_release_the_model_cannot_check_is_a_usage_error(
+    foreign: tuple[Path, Path], release: str, words: tuple[str, ...]
+) -> None:
+    docs, conf = foreign
+    assert_one_line_error(run_cli("check", docs, "--conf-dir", conf, "--release", release), *words)
+
+
+def test_unwritable_output_and_unreadable_input_are_one_line_errors(tmp_path: Path) -> None:
+    assert_one_line_error(
+        run_cli("extract", DOCS, "--conf-dir", REPO, "-o", tmp_path), str(tmp_path), "cannot write"
+    )
+    assert_one_line_error(run_cli("indent", tmp_path / "absent.rst"), "absent.rst", "cannot read")
+    bad = tmp_path / "latin1.rst"
+    bad.write_bytes(b"Caf\xe9\n====\n")
+    assert_one_line_error(run_cli("indent", bad), "latin1.rst", "not UTF-8")
+
+
+def test_extensions_that_are_not_a_list_are_a_usage_error(
+    foreign: tuple[Path, Path], tmp_path: Path
+) -> None:
+    docs, _ = foreign
+    (tmp_path / "conf.py").write_text("extensions = 5\n", encoding="utf-8")
+    assert_one_line_error(
+        run_cli("check", docs, "--conf-dir", tmp_path), "extensions must be a list"
+    )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from io import StringIO
 from pathlib import Path
 
-from conftest import Build, run_sphinx
+from sphinx.application import Sphinx
+from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+from conftest import REPO, Build, run_sphinx
 from sphinx_xenabi.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
@@ -312,3 +316,64 @@ def test_table_for_an_unmodelled_release_is_unchecked(docs_copy: Path, tmp_path:
         "cover (it starts at Xen 4.13); not checked [xenabi.unchecked]"
     ) in warnings
     assert "[xenabi.drift]" not in warnings
+
+
+# -- inputs a user gets wrong ----------------------------------------------------------
+
+
+def test_a_number_beyond_the_page_is_drift_not_a_crash(docs_copy: Path, tmp_path: Path) -> None:
+    numbers = docs_copy / NUMBERS
+    replace_once(numbers, "* - 17\n", "* - 128\n")
+    result = build(docs_copy, tmp_path, xenabi_drift="warning")
+    assert result.statuscode == 0, warnings_of(result)
+    text = warnings_of(result)
+    assert "Extension error" not in text and "Traceback" not in text
+    assert f"{NUMBERS}:{line_of(numbers, '* - 128')}: WARNING: hypercall number 128" in text
+    assert "[xenabi.execution]" not in text  # the ABI rows are not blamed
+
+
+def test_suppressing_drift_never_hides_why_the_build_failed(
+    docs_copy: Path, tmp_path: Path
+) -> None:
+    replace_once(docs_copy / ABI, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX R10 R9\n")
+    result = build(docs_copy, tmp_path, suppress_warnings=["xenabi.drift", "xenabi.execution"])
+    assert result.statuscode != 0
+    assert "64bit parameter 5 is R9" not in warnings_of(result)  # the finding is silenced
+    assert "disagreement(s) between the docs and the reference model" in warnings_of(result)
+    assert not (result.outdir / REGISTRY).exists()
+
+
+def test_a_build_failing_on_warnings_publishes_no_registry(docs_copy: Path, tmp_path: Path) -> None:
+    page = docs_copy / "admin-guide/introduction.rst"
+    page.write_text(
+        page.read_text(encoding="utf-8") + "\nSee :doc:`no-such-page`.\n", encoding="utf-8"
+    )
+    status, warning = StringIO(), StringIO()
+    with patch_docutils(REPO), docutils_namespace():
+        app = Sphinx(
+            docs_copy,
+            REPO,
+            tmp_path / "out",
+            tmp_path / "doctrees",
+            "html",
+            status=status,
+            warning=warning,
+            freshenv=True,
+            warningiserror=True,
+        )
+        app.build()
+    assert app.statuscode != 0
+    assert "no-such-page" in warning.getvalue()
+    assert not (tmp_path / "out" / REGISTRY).exists()
+
+
+def test_a_reversed_release_range_is_reported(docs_copy: Path, tmp_path: Path) -> None:
+    page = docs_copy / ABI
+    replace_once(page, "Registers in Xen 4.13 to 4.16", "Registers in Xen 4.16 to 4.13")
+    result = build(docs_copy, tmp_path, xenabi_drift="warning")
+    line = line_of(page, ".. list-table:: Registers in Xen 4.16 to 4.13")
+    assert (
+        f"{ABI}:{line}: WARNING: table title states Xen 4.16 to 4.13, a range that ends "
+        "before it starts" in warnings_of(result)
+    )
+    assert "[xenabi.release-range]" in warnings_of(result)

@@ -59,6 +59,8 @@ def test_parse_indices() -> None:
     assert parse_indices("0-3, 17") == [0, 1, 2, 3, 17]
     with pytest.raises(ValueError, match="outside"):
         parse_indices("120-130")
+    with pytest.raises(ValueError, match="ends before it starts"):
+        parse_indices("5-2")
     with pytest.raises(ValueError, match="not an index"):
         parse_indices("a-b")
 
@@ -72,7 +74,11 @@ def test_bad_directive_argument_is_a_located_error(tmp_path: Path) -> None:
         ".. xenabi-hypercall-page:: 64bit PV\n   :indices: 3-200\n"
     )
     build = run_sphinx(src, tmp_path / "out", confdir=src)
-    assert "index.rst:4: ERROR: unknown transfer-table guest 'ARM HVM'" in build.warnings
     assert (
-        "index.rst:6: ERROR: :indices: '3-200' is outside the page's stubs 0-127" in build.warnings
+        "index.rst:4: ERROR: xenabi-hypercall-page: unknown transfer-table guest 'ARM HVM'"
+        in build.warnings
+    )
+    assert (
+        "index.rst:6: ERROR: xenabi-hypercall-page :indices: '3-200' is outside the page's "
+        "stubs 0-127 [xenabi.directive]" in build.warnings
     )
