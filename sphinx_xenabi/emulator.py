@@ -65,6 +65,7 @@ No Sphinx or docutils here: this is model-level code on an AbiSpec.
 from __future__ import annotations
 
 import ctypes
+import functools
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -549,6 +550,24 @@ class BootEvidence:
 
 # --- the harness ----------------------------------------------------------------
 
+
+@functools.cache
+def _transfer_sites(page: bytes, bits: int, insn: str, length: int) -> tuple[int, ...]:
+    """Page offsets of ``insn`` in each stub; cached, as every harness maps the same pages."""
+    mode = capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32
+    engine = capstone.Cs(capstone.CS_ARCH_X86, mode)
+    sites: list[int] = []
+    for stub in range(STUB_COUNT):
+        base = stub * STUB_SIZE
+        for found in engine.disasm(page[base : base + STUB_SIZE], base):
+            text = normalise_instruction(f"{found.mnemonic} {found.op_str}")
+            if text == insn and found.size == length:
+                sites.append(found.address)
+            if found.mnemonic in ("ret", "int3", "ud2"):
+                break
+    return tuple(sites)
+
+
 _MODE_CALL, _MODE_JUMP = 0, 1
 
 
@@ -878,15 +897,9 @@ class GuestHarness:
     def _index_sites(self, address: int) -> None:
         """Find the transfer instructions in the page as mapped, by disassembly."""
         memory = bytes(self._uc.mem_read(address, PAGE_SIZE))
-        for stub in range(STUB_COUNT):
-            base = stub * STUB_SIZE
-            for insn in self._cs.disasm(memory[base : base + STUB_SIZE], address + base):
-                text = normalise_instruction(f"{insn.mnemonic} {insn.op_str}")
-                if text == self._insn and insn.size == self._insn_len:
-                    self._sites[insn.address] = address
-                    self._site_names[insn.address] = text
-                if insn.mnemonic in ("ret", "int3", "ud2"):
-                    break
+        for offset in _transfer_sites(memory, self.config.width, self._insn, self._insn_len):
+            self._sites[address + offset] = address
+            self._site_names[address + offset] = self._insn
 
     def _require_page(self) -> int:
         if self.page_address is None:
