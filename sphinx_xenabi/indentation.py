@@ -16,10 +16,12 @@ from pathlib import Path
 
 INDENT = 3
 
-_DIRECTIVE = re.compile(r"^(?P<indent> *)\.\.[ ]+(?:\|[^|]+\|[ ]+)?(?P<name>[\w:+.-]+)::(?:[ ]|$)")
+DIRECTIVE_LINE = re.compile(
+    r"^(?P<indent> *)\.\.[ ]+(?:\|[^|]+\|[ ]+)?(?P<name>[\w:+.-]+)::(?:[ ]|$)"
+)
 _COMMENT_OR_TARGET = re.compile(r"^ *\.\.(?:[ ]|$)")
 # Directives whose body is literal text: nested ".. x::" lines in it are not reST.
-_LITERAL_DIRECTIVES = frozenset(
+LITERAL_DIRECTIVES = frozenset(
     {
         "code",
         "code-block",
@@ -65,7 +67,7 @@ def check_text(text: str, path: str) -> Iterator[IndentFault]:
             if indent > literal_indent:
                 continue
             literal_indent = None
-        match = _DIRECTIVE.match(line)
+        match = DIRECTIVE_LINE.match(line)
         if match is None:
             if line.rstrip().endswith("::") and not _COMMENT_OR_TARGET.match(line):
                 literal_indent = indent  # a "::" paragraph introduces a literal block
@@ -82,7 +84,7 @@ def check_text(text: str, path: str) -> Iterator[IndentFault]:
                     f"the options and body of directive '{name}' (line {number + 1}) are "
                     f"indented by {depth} spaces; expected {INDENT}",
                 )
-        if name in _LITERAL_DIRECTIVES:
+        if name in LITERAL_DIRECTIVES:
             literal_indent = base
 
 

@@ -22,34 +22,17 @@ from __future__ import annotations
 
 import re
 
-# ".. name::" and ".. |substitution| name::" open a directive block.
-_DIRECTIVE = re.compile(r"^(?P<indent> *)\.\.[ ]+(?:\|[^|]+\|[ ]+)?(?P<name>[\w:+.-]+)::(?:[ ]|$)")
+from sphinx_xenabi import indentation
+
 # Explicit markup that is not a directive: footnotes/citations ".. [x]",
 # targets ".. _x:" / ".. __:", and comments (everything else).
 _FOOTNOTE_OR_TARGET = re.compile(r"^ *\.\.[ ]+(?:\[[^\]]+\]|_)")
 _EXPLICIT = re.compile(r"^ *\.\.(?:[ ]|$)")
 
-# Directives whose body is literal text, not reST.
-LITERAL_DIRECTIVES = frozenset(
-    {
-        "code",
-        "code-block",
-        "sourcecode",
-        "literalinclude",
-        "parsed-literal",
-        "doctest",
-        "testcode",
-        "testoutput",
-        "testsetup",
-        "testcleanup",
-        "math",
-        "raw",
-        "highlight",
-        "productionlist",
-        "graphviz",
-        "csv-table",
-    }
-)
+# Directives whose body is literal text, not reST (the lint's set), plus
+# csv-table, whose inline data is not reST either.
+LITERAL_DIRECTIVES = indentation.LITERAL_DIRECTIVES | {"csv-table"}
+_DIRECTIVE = indentation.DIRECTIVE_LINE
 
 
 def _indent_of(line: str) -> int:
