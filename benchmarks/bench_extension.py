@@ -557,7 +557,7 @@ doctest_global_setup = ""
 '''
 
 
-def write_conf(confdir: Path, with_extension: bool, theme: str) -> None:
+def write_conf(confdir: Path, with_extension: bool, theme: str, execute: bool = True) -> None:
     extensions = ["myst_parser", "sphinx.ext.doctest"]
     if theme == "sphinx_rtd_theme":
         extensions.append("sphinx_rtd_theme")
@@ -566,6 +566,8 @@ def write_conf(confdir: Path, with_extension: bool, theme: str) -> None:
     confdir.mkdir(parents=True, exist_ok=True)
     label = "with sphinx_xenabi" if with_extension else "without sphinx_xenabi"
     text = CONF_TEMPLATE.format(label=label, release=RELEASE, extensions=extensions, theme=theme)
+    if with_extension and not execute:
+        text += "xenabi_execute_tables = False\n"
     (confdir / "conf.py").write_text(text, encoding="utf-8")
 
 
@@ -732,6 +734,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(default: a temporary directory)",
     )
     parser.add_argument(
+        "--no-execute",
+        action="store_true",
+        help="build with xenabi_execute_tables = False: extraction, gate and registry "
+        "only, without running table rows on the emulated CPU",
+    )
+    parser.add_argument(
         "--allow-warnings",
         action="store_true",
         help="time builds that emit warnings instead of stopping",
@@ -754,7 +762,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     tree = generate_tree(srcdir, args.pages)
     confs = {True: workdir / "conf-with", False: workdir / "conf-without"}
     for with_extension, confdir in confs.items():
-        write_conf(confdir, with_extension, args.theme)
+        write_conf(confdir, with_extension, args.theme, execute=not args.no_execute)
 
     total = sum(tree.tables.values())
     print(f"tree: {tree.pages} pages ({tree.documents + 1} documents) in {srcdir}")
