@@ -214,7 +214,13 @@ class Registry:
         return content
 
     def to_json(self) -> str:
-        return _canonical(self.to_data(), indent=2) + "\n"
+        """The canonical text: sorted keys, one guide or table per line.
+
+        Each line is compact JSON from the C encoder (``indent`` would fall back
+        to the much slower pure-Python one), yet a change shows up in a diff
+        as the guide or table it touched.
+        """
+        return _layout(self.to_data()) + "\n"
 
     def dump(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON atomically: readers never see a half-written file."""
@@ -294,6 +300,19 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _canonical(data: Any, indent: int | None = None) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+def _layout(data: Mapping[str, Any]) -> str:
+    members = []
+    for key in sorted(data):
+        value = data[key]
+        if isinstance(value, list):
+            items = ",\n".join(_canonical(item) for item in value)
+            text = f"[\n{items}\n]" if value else "[]"
+        else:
+            text = _canonical(value)
+        members.append(f"{_canonical(key)}: {text}")
+    return "{\n" + ",\n".join(members) + "\n}"
 
 
 def _digest(content: Mapping[str, Any]) -> str:
