@@ -14,7 +14,14 @@ from docutils import nodes
 
 from sphinx_xenabi.extraction import locate_rows
 from sphinx_xenabi.messages import error, location_string, logger, warn
-from sphinx_xenabi.model.registry import Location, Registry, TableKind
+from sphinx_xenabi.model.registry import (
+    Location,
+    RegisterRow,
+    Registry,
+    Row,
+    TableKind,
+    TransferRow,
+)
 from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
@@ -139,9 +146,8 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
     return sorted(d for d in current if previous.get(d) != current[d])
 
 
-def row_location(row: object) -> Location:
-    from sphinx_xenabi.model.registry import RegisterRow, TransferRow
-
+def row_location(row: Row) -> Location:
+    """Where an executed row is keyed: its first cell, as ``locate_rows`` finds it."""
     if isinstance(row, RegisterRow):
         return row.abi.location
     assert isinstance(row, TransferRow)
