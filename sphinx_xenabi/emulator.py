@@ -72,7 +72,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-import capstone
 from unicorn import (
     UC_ARCH_X86,
     UC_HOOK_CODE,
@@ -552,20 +551,29 @@ class BootEvidence:
 
 
 @functools.cache
-def _transfer_sites(page: bytes, bits: int, insn: str, length: int) -> tuple[int, ...]:
-    """Page offsets of ``insn`` in each stub; cached, as every harness maps the same pages."""
-    mode = capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32
-    engine = capstone.Cs(capstone.CS_ARCH_X86, mode)
+def _transfer_sites(page: bytes, encoding: bytes) -> tuple[int, ...]:
+    """Page offsets of the transfer instruction in each stub, from the page's bytes.
+
+    A byte search is exact for these stubs: the only operand before the
+    instruction is the index, a 32-bit immediate below 128, whose bytes
+    cannot form an encoding that starts with 0F or CD. Cached, as every
+    harness maps the same few pages.
+    """
     sites: list[int] = []
-    for stub in range(STUB_COUNT):
-        base = stub * STUB_SIZE
-        for found in engine.disasm(page[base : base + STUB_SIZE], base):
-            text = normalise_instruction(f"{found.mnemonic} {found.op_str}")
-            if text == insn and found.size == length:
-                sites.append(found.address)
-            if found.mnemonic in ("ret", "int3", "ud2"):
-                break
+    for base in range(0, STUB_COUNT * STUB_SIZE, STUB_SIZE):
+        found = page.find(encoding, base, base + STUB_SIZE)
+        if found >= 0:
+            sites.append(found)
     return tuple(sites)
+
+
+@functools.cache
+def _disassembler(bits: int) -> Any:
+    """A capstone engine, loaded on first use: only diagnostics need one."""
+    import capstone
+
+    mode = capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32
+    return capstone.Cs(capstone.CS_ARCH_X86, mode)
 
 
 _MODE_CALL, _MODE_JUMP = 0, 1
@@ -615,9 +623,6 @@ class GuestHarness:
         self._insn_len = len(config.instruction.encoding)
         self._sites: dict[int, int] = {}  # guest address of a transfer instruction -> its page
         self._site_names: dict[int, str] = {}
-        self._cs = capstone.Cs(
-            capstone.CS_ARCH_X86, capstone.CS_MODE_64 if width == 64 else capstone.CS_MODE_32
-        )
 
         uc = self._uc = Uc(UC_ARCH_X86, UC_MODE_64 if width == 64 else UC_MODE_32)
         self._uch = uc._uch
@@ -848,7 +853,9 @@ class GuestHarness:
         """The guest program ("call", "jump" or "boot") as Intel-syntax lines."""
         code = getattr(self._programs, which)
         base = {"call": _CALL_PROGRAM, "jump": _JUMP_PROGRAM, "boot": _BOOT_PROGRAM}[which]
-        return tuple(f"{i.mnemonic} {i.op_str}".strip() for i in self._cs.disasm(code, base))
+        return tuple(
+            f"{i.mnemonic} {i.op_str}".strip() for i in _disassembler(self.width).disasm(code, base)
+        )
 
     # -- set-up helpers -----------------------------------------------------------
 
@@ -897,7 +904,7 @@ class GuestHarness:
     def _index_sites(self, address: int) -> None:
         """Find the transfer instructions in the page as mapped, by disassembly."""
         memory = bytes(self._uc.mem_read(address, PAGE_SIZE))
-        for offset in _transfer_sites(memory, self.config.width, self._insn, self._insn_len):
+        for offset in _transfer_sites(memory, self.config.instruction.encoding):
             self._sites[address + offset] = address
             self._site_names[address + offset] = self._insn
 
@@ -947,7 +954,7 @@ class GuestHarness:
     def _instruction_at(self, address: int) -> str:
         """The instruction at ``address`` in guest memory, Intel syntax."""
         code = self.read_memory(address, 16)
-        insn = next(self._cs.disasm(code, address), None)
+        insn = next(_disassembler(self.width).disasm(code, address), None)
         return f"{insn.mnemonic} {insn.op_str}".strip() if insn else f"bytes {code[:4].hex(' ')}"
 
     def _describe(self, address: int) -> str:
