@@ -61,7 +61,8 @@ def read_tree(
     from sphinx.util.docutils import docutils_namespace, patch_docutils
     from sphinx.util.tags import Tags
 
-    from sphinx_xenabi.extension import build_state, xenabi_domain
+    from sphinx_xenabi.domain import xenabi_domain
+    from sphinx_xenabi.state import build_state
 
     confdir = _conf_dir(docs_dir, conf_dir)
     docs_dir = docs_dir.resolve()
@@ -200,6 +201,14 @@ def _command_indent(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if faults else EXIT_CLEAN
 
 
+def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
+    """DOCS_DIR and --conf-dir, shared by the commands that read a tree."""
+    parser.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
+    parser.add_argument(
+        "--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sphinx_xenabi",
@@ -211,10 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract = commands.add_parser(
         "extract", help="write the registry JSON of a docs tree (no html build)"
     )
-    extract.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
-    extract.add_argument(
-        "--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)"
-    )
+    _add_tree_arguments(extract)
     extract.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
@@ -223,10 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check", help="compare a docs tree's ABI tables with the reference model"
     )
-    check.add_argument("docs_dir", type=Path, metavar="DOCS_DIR")
-    check.add_argument(
-        "--conf-dir", type=Path, metavar="DIR", help="directory of conf.py (default: DOCS_DIR)"
-    )
+    _add_tree_arguments(check)
     check.add_argument(
         "--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)"
     )

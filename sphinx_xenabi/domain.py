@@ -8,7 +8,7 @@ records and ``merge_domaindata`` takes a parallel reader's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
 from sphinx.domains import Domain
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
+
+
+def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
+    return cast(XenAbiDomain, env.domains["xenabi"])
 
 
 class XenAbiDomain(Domain):

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 
-from sphinx_xenabi.extraction import locate_rows
-from sphinx_xenabi.messages import error, location_string, logger, warn
+from sphinx_xenabi.domain import xenabi_domain
+from sphinx_xenabi.extraction import locate_rows, relativiser
+from sphinx_xenabi.messages import logger, report_failures
 from sphinx_xenabi.model.registry import (
     Location,
     RegisterRow,
@@ -23,6 +24,7 @@ from sphinx_xenabi.model.registry import (
     TransferRow,
 )
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.state import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -47,24 +49,14 @@ def run_tables(
     from sphinx_xenabi.execution import execute_registry
 
     outcomes = execute_registry(registry, release)
-    fail = app.config.xenabi_drift != "warning"
-    failed = False
-    for outcome in outcomes:
-        if outcome.ok:
-            continue
-        location = location_string(app.srcdir, outcome.location)
-        message = "; ".join(dict.fromkeys(outcome.details or (outcome.summary,)))
-        if fail:
-            error("execution", message, location)
-            failed = True
-        else:
-            warn("execution", message, location)
-    if failed:
-        logger.error(
-            "xenabi: a table row failed when executed on the emulated CPU; the build fails "
-            '(set xenabi_drift = "warning" to report it as a warning instead)'
-        )  # no type: suppress_warnings must never hide why a build failed
-        app.statuscode = 1
+    failures = [
+        ("execution", "; ".join(dict.fromkeys(o.details or (o.summary,))), o.location)
+        for o in outcomes
+        if not o.ok
+    ]
+    failed = report_failures(
+        app, failures, f"{len(failures)} table row(s) failed when executed on the emulated CPU"
+    )
     executed = sum(1 for o in outcomes if o.ok)
     logger.info("xenabi: executed %d of %d table rows on the emulated CPU", executed, len(outcomes))
     return {o.row: o for o in outcomes}, failed
@@ -103,8 +95,6 @@ def add_evidence_column(
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    from sphinx_xenabi.extension import build_state, relativiser, xenabi_domain
-
     state = build_state(app)
     if state is None or not state.outcomes or not executes(app):
         return
@@ -127,8 +117,6 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
     hypercall the probe uses), so an unchanged page may need writing again;
     returned from ``env-updated``, they are rewritten without being re-read.
     """
-    from sphinx_xenabi.extension import xenabi_domain
-
     domain = xenabi_domain(env)
     current: dict[str, tuple[str, ...]] = {}
     for docname, tables in domain.tables.items():

@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
-from weakref import WeakKeyDictionary
+from typing import TYPE_CHECKING
 
 from docutils import nodes
 
@@ -24,52 +20,28 @@ from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
-from sphinx_xenabi.domain import XenAbiDomain
+from sphinx_xenabi.domain import XenAbiDomain, xenabi_domain
 from sphinx_xenabi.evidence import (
     evidence_changed,
     executes,
     on_doctree_resolved,
     run_tables,
 )
-from sphinx_xenabi.extraction import extract_tables
+from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.messages import location_string, logger, warn
-from sphinx_xenabi.model.drift import Finding
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, Registry
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
+from sphinx_xenabi.state import BuildState, build_state, set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
 
-    from sphinx_xenabi.execution import RowOutcome
 
 # Bump when the stored records change shape: Sphinx then re-reads everything.
 ENV_VERSION = 1
-
-
-@dataclass
-class BuildState:
-    """What one application's build found after reading."""
-
-    registry: Registry
-    findings: list[Finding] = field(default_factory=list)
-    # Executed table rows by the location of their first cell (html builds).
-    outcomes: dict[Location, RowOutcome] = field(default_factory=dict)
-    failed: bool = False
-
-
-_STATE: WeakKeyDictionary[Sphinx, BuildState] = WeakKeyDictionary()
-
-
-def build_state(app: Sphinx) -> BuildState | None:
-    """The registry (and gate verdict) of ``app``'s current build, once read."""
-    return _STATE.get(app)
-
-
-def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
-    return cast(XenAbiDomain, env.domains["xenabi"])
 
 
 def described_release(app: Sphinx) -> str:
@@ -78,17 +50,6 @@ def described_release(app: Sphinx) -> str:
     if configured is not None:
         return str(configured)
     return str(app.config.release or app.config.version or "")
-
-
-def relativiser(srcdir: Path) -> Callable[[str], str]:
-    """Map node source paths to paths relative to the docs, once per file."""
-    root = os.fspath(srcdir)
-
-    @cache
-    def relativise(source: str) -> str:
-        return Path(os.path.relpath(source, root)).as_posix()
-
-    return relativise
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -122,7 +83,7 @@ def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
 def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     registry = assemble_registry(app, env)
     state = BuildState(registry)
-    _STATE[app] = state
+    set_build_state(app, state)
     set_current_registry(registry)
     state.findings, state.failed = run_gate(app, registry)
     if executes(app):
@@ -143,7 +104,7 @@ def _build_failing(app: Sphinx) -> bool:
 
 
 def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
-    state = _STATE.get(app)
+    state = build_state(app)
     target = Path(app.outdir) / REGISTRY_FILENAME
     if exception is not None or state is None or state.failed or _build_failing(app):
         # A failed build publishes nothing, and must not leave an earlier

@@ -12,9 +12,12 @@ know Sphinx, so it is also what the command line's ``extract`` runs.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -355,6 +358,17 @@ class _TableReader:
             Cell(name_cell.text, name_cell.location),
             availability,
         )
+
+
+def relativiser(srcdir: Path) -> Callable[[str], str]:
+    """Map node source paths to paths relative to the docs, once per file."""
+    root = os.fspath(srcdir)
+
+    @functools.cache
+    def relativise(source: str) -> str:
+        return Path(os.path.relpath(source, root)).as_posix()
+
+    return relativise
 
 
 def extract_tables(

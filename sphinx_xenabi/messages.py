@@ -6,11 +6,16 @@ can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
 from sphinx_xenabi.model.registry import Location
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
 
 logger = logging.getLogger("sphinx_xenabi")
 
@@ -52,6 +57,31 @@ def _known(subtype: str) -> str:
 def warn(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
     _known(subtype)
     logger.warning(message, type="xenabi", subtype=subtype, location=location)
+
+
+def report_failures(
+    app: Sphinx,
+    failures: Sequence[tuple[str, str, Location]],
+    summary: str,
+) -> bool:
+    """Log (subtype, message, location) failures at their cells, by ``xenabi_drift``.
+
+    In "error" mode (the default) each is an error and the build exits
+    non-zero even without -W; in "warning" mode each is a warning. Returns
+    whether the build fails. The summary carries no type, so
+    ``suppress_warnings`` can never hide why a build failed.
+    """
+    fail = app.config.xenabi_drift != "warning"
+    for subtype, message, location in failures:
+        (error if fail else warn)(subtype, message, location_string(app.srcdir, location))
+    if fail and failures:
+        logger.error(
+            f'xenabi: {summary}; the build fails (set xenabi_drift = "warning" to '
+            "report this as warnings instead)"
+        )
+        app.statuscode = 1
+        return True
+    return False
 
 
 def error(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:

@@ -18,7 +18,6 @@ import pytest
 
 from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.extension import build_state
 from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.registry import (
     REGISTRY_FILENAME,
@@ -27,6 +26,7 @@ from sphinx_xenabi.model.registry import (
     RegistryError,
     load,
 )
+from sphinx_xenabi.state import build_state
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi"
 
