@@ -166,11 +166,21 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
     return RowOutcome(row.guest.location, row.instruction.location, True, summary)
 
 
+def _row_key(release: Release, row: RegisterRow | TransferRow) -> tuple[object, ...]:
+    """What a row's outcome depends on besides the release's spec: its values."""
+    if isinstance(row, RegisterRow):
+        return (release, row.abi.value, row.index.value, row.parameters.value, row.result.value)
+    return (release, row.guest.value, row.instruction.value)
+
+
 def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
     """Run every registers and transfer row; tables of unmodelled releases are skipped."""
     runner = _Runner()
     specs: dict[Release, AbiSpec] = {}
     outcomes: list[RowOutcome] = []
+    # Guides repeat rows (every page that restates the ABI): each distinct
+    # claim runs once and its outcome is re-located to every row making it.
+    by_claim: dict[tuple[object, ...], RowOutcome] = {}
     for table in registry.tables:
         if table.kind not in (TableKind.REGISTERS, TableKind.TRANSFER):
             continue
@@ -181,8 +191,22 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
             specs[release] = _spec_for(registry, release)
         spec = specs[release]
         for row in table.rows:
-            if isinstance(row, RegisterRow):
-                outcomes.append(_register_outcome(runner, spec, row))
-            elif isinstance(row, TransferRow):
-                outcomes.append(_transfer_outcome(runner, spec, row))
+            if not isinstance(row, (RegisterRow, TransferRow)):
+                continue
+            key = _row_key(release, row)
+            known = by_claim.get(key)
+            if known is None:
+                if isinstance(row, RegisterRow):
+                    known = by_claim[key] = _register_outcome(runner, spec, row)
+                else:
+                    known = by_claim[key] = _transfer_outcome(runner, spec, row)
+                outcomes.append(known)
+            else:
+                outcomes.append(_relocated(known, row))
     return outcomes
+
+
+def _relocated(outcome: RowOutcome, row: RegisterRow | TransferRow) -> RowOutcome:
+    if isinstance(row, RegisterRow):
+        return replace(outcome, row=row.abi.location, location=row.parameters.location)
+    return replace(outcome, row=row.guest.location, location=row.instruction.location)
