@@ -104,8 +104,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     default_file = app.env.doc2path(docname).relative_to(app.srcdir).as_posix()
     relativise = relativiser(app.srcdir)
     for table in list(doctree.findall(nodes.table)):
-        located = locate_rows(table, default_file, relativise)
-        if located is None or located[0] not in EXECUTED_KINDS:
+        located = locate_rows(table, default_file, relativise, EXECUTED_KINDS)
+        if located is None:
             continue
         add_evidence_column(table, located[1], state.outcomes)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,11 @@ _SKIPPED_INLINE = (nodes.footnote_reference, nodes.citation_reference, nodes.sys
 
 def cell_text(entry: nodes.Element) -> str:
     """The entry's text without footnote/citation references, spaces collapsed."""
+    # Almost every cell is one paragraph of plain text: no walk needed.
+    if len(entry.children) == 1:
+        only = entry.children[0]
+        if type(only) is nodes.paragraph and all(type(c) is nodes.Text for c in only.children):
+            return " ".join(only.astext().split())
     parts: list[str] = []
 
     def walk(node: nodes.Node) -> None:
@@ -362,9 +367,12 @@ class _TableReader:
 
 def relativiser(srcdir: Path) -> Callable[[str], str]:
     """Map node source paths to paths relative to the docs, once per file."""
-    root = os.fspath(srcdir)
+    return _relativiser(os.fspath(srcdir))
 
-    @functools.cache
+
+@functools.lru_cache(maxsize=8)  # one per source directory, shared by every document
+def _relativiser(root: str) -> Callable[[str], str]:
+    @functools.lru_cache(maxsize=4096)
     def relativise(source: str) -> str:
         return Path(os.path.relpath(source, root)).as_posix()
 
@@ -406,14 +414,18 @@ class _RawTable:
 
 
 def _raw_table(
-    table: nodes.table, default_file: str, relativise: Callable[[str], str]
+    table: nodes.table,
+    default_file: str,
+    relativise: Callable[[str], str],
+    kinds: Collection[TableKind] = tuple(TableKind),
 ) -> _RawTable | None:
     head, body = _table_rows(table)
     if len(head) != 1:
         return None
     # Most tables are of no known kind: decide from the header text alone first.
     texts = [cell_text(e) for e in head[0].children if isinstance(e, nodes.entry)]
-    if match_header(texts) is None:
+    announced = match_header(texts)
+    if announced is None or announced.kind not in kinds:
         return None
     locator = _Locator(default_file, relativise)
     title_node = _table_title(table)
@@ -437,14 +449,18 @@ def _raw_table(
 
 
 def locate_rows(
-    table: nodes.table, default_file: str, relativise: Callable[[str], str]
+    table: nodes.table,
+    default_file: str,
+    relativise: Callable[[str], str],
+    kinds: Collection[TableKind] = tuple(TableKind),
 ) -> tuple[TableKind, list[tuple[nodes.row, Location]]] | None:
     """A recognised table's kind and each body row with its record location.
 
     The location is the row's first cell, as in the records, so renderers
-    can find what the registry holds about a row of a doctree.
+    can find what the registry holds about a row of a doctree. Tables of
+    other ``kinds`` are passed over on their header alone.
     """
-    raw = _raw_table(table, default_file, relativise)
+    raw = _raw_table(table, default_file, relativise, kinds)
     if raw is None:
         return None
     return raw.schema.kind, [
