@@ -629,7 +629,8 @@ class GuestHarness:
 
         uc = self._uc = Uc(UC_ARCH_X86, UC_MODE_64 if width == 64 else UC_MODE_32)
         self._uch = uc._uch
-        uc.ctl_set_tcg_buffer_size(_TCG_BUFFER_SIZE)  # before the engine's lazy init
+        # Before the engine's lazy init. (mypy sees unicorn.Uc as the Python 2 shim.)
+        uc.ctl_set_tcg_buffer_size(_TCG_BUFFER_SIZE)  # type: ignore[attr-defined]
         uc.mem_map(RAM_BASE, RAM_END - RAM_BASE, UC_PROT_ALL)
         uc.mem_write(_CALL_PROGRAM, self._programs.call)
         uc.mem_write(_JUMP_PROGRAM, self._programs.jump)

@@ -8,6 +8,7 @@ drift (an error by default). When writing, each executed table gets an
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -101,8 +102,8 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     tables = xenabi_domain(app.env).tables.get(docname, ())
     if not any(t.kind in EXECUTED_KINDS for t in tables):
         return  # most pages: nothing to render, skip the tree walk
-    default_file = app.env.doc2path(docname).relative_to(app.srcdir).as_posix()
     relativise = relativiser(app.srcdir)
+    default_file = relativise(os.fspath(app.env.doc2path(docname)))
     for table in list(doctree.findall(nodes.table)):
         located = locate_rows(table, default_file, relativise, EXECUTED_KINDS)
         if located is None:

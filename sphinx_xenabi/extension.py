@@ -55,8 +55,10 @@ def described_release(app: Sphinx) -> str:
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     env = app.env
     docname = env.docname
-    default_file = Path(os.path.relpath(env.doc2path(docname), app.srcdir)).as_posix()
-    extraction = extract_tables(doctree, docname, default_file, relativiser(app.srcdir))
+    relativise = relativiser(app.srcdir)
+    extraction = extract_tables(
+        doctree, docname, relativise(os.fspath(env.doc2path(docname))), relativise
+    )
     for problem in extraction.problems:
         warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)

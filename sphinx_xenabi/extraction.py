@@ -53,7 +53,7 @@ class Extraction:
 
 # -- header schemas -------------------------------------------------------------
 
-_PARAMETERS_HEADER = re.compile(r"^parameters\s*\(\s*1\s*[-\u2013\u2014]\s*(\d+)\s*\)$")
+_PARAMETERS_HEADER = re.compile(r"^parameters\s*\(\s*1\s*[-\u2013\u2014]\s*([0-9]+)\s*\)$")
 _NUMBER_HEADERS = frozenset({"index", "#", "no.", "number", "hypercall number", "hypercall index"})
 _NAME_HEADERS = frozenset({"name", "hypercall", "hypercall name"})
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
@@ -62,12 +62,13 @@ _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})
 # Table titles state their releases as "Xen 4.13 to 4.16", "Xen 4.17+",
 # "Xen 4.17 and later" or just "Xen 4.18".
 _RANGE_BOUNDED = re.compile(
-    r"\bXen\s+(\d+\.\d+)\s*(?:to|through|-|\u2013|\u2014)\s*(\d+\.\d+)", re.IGNORECASE
+    r"\bXen\s+(\d+\.\d+)\s*(?:to|through|-|\u2013|\u2014)\s*(\d+\.\d+)", re.IGNORECASE | re.ASCII
 )
 _RANGE_OPEN = re.compile(
-    r"\bXen\s+(\d+\.\d+)\s*(?:\+|and\s+later|or\s+later|and\s+newer|onwards)", re.IGNORECASE
+    r"\bXen\s+(\d+\.\d+)\s*(?:\+|and\s+later|or\s+later|and\s+newer|onwards)",
+    re.IGNORECASE | re.ASCII,
 )
-_RANGE_SINGLE = re.compile(r"\bXen\s+(\d+\.\d+)\b", re.IGNORECASE)
+_RANGE_SINGLE = re.compile(r"\bXen\s+(\d+\.\d+)\b", re.IGNORECASE | re.ASCII)
 
 
 def normalise_header(text: str) -> str:
@@ -323,11 +324,8 @@ class _TableReader:
     def read_number(self, cells: list[_RawCell]) -> NumberRow | None:
         number_cell, name_cell, *availability_cells = cells
         text = number_cell.text
-        try:
-            number = int(text, 0)
-        except ValueError:
-            number = -1
-        if number < 0:
+        number = parse_number(text)
+        if number is None:
             self.report(
                 number_cell.location,
                 "bad-number",
@@ -363,6 +361,16 @@ class _TableReader:
             Cell(name_cell.text, name_cell.location),
             availability,
         )
+
+
+# ASCII decimal or 0x hex only: int(text, 0) would also take "1_7", "0b10"
+# and full-width digits, none of which a reader would call a hypercall number.
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|0|[1-9][0-9]*")
+
+
+def parse_number(text: str) -> int | None:
+    """A numbers-table index cell as an integer, or None if it is not one."""
+    return int(text, 0) if _NUMBER.fullmatch(text) else None
 
 
 def relativiser(srcdir: Path) -> Callable[[str], str]:

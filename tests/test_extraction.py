@@ -18,6 +18,7 @@ import pytest
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 
+from sphinx_xenabi.extraction import match_header, parse_number, releases_from_title
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
 
@@ -604,3 +605,19 @@ def test_page_outside_every_guide_warns_at_its_document(app: SphinxTestApp) -> N
     assert rows_of(data["tables"][1]) == TRANSFER
     pages = {p for g in data["guides"] for p in g["pages"]}
     assert "stray" not in pages and "lonely" not in pages
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("17", 17), ("0", 0), ("0x11", 17), ("0X1f", 31)]
+    + [(bad, None) for bad in ("1_7", "\uff11\uff17", "0b10", "0o21", "017", "-1", "+1", "", "17 ")],
+)
+def test_hypercall_numbers_are_ascii_decimal_or_hex(text: str, expected: int | None) -> None:
+    assert parse_number(text) == expected
+
+
+def test_non_ascii_digits_are_no_parameter_count_or_release() -> None:
+    header = ["ABI", "Hypercall Index", "Parameters (1 - \uff15)", "Result"]
+    assert match_header(header) is None
+    assert match_header([*header[:2], "Parameters (1 - 5)", "Result"]) is not None
+    assert releases_from_title("Registers in Xen \uff14.13 to 4.16") is None

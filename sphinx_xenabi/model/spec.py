@@ -51,7 +51,7 @@ class GuestType(StrEnum):
             raise ValueError(f"unknown guest type {text!r} (expected one of {choices})") from None
 
 
-_RELEASE_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:[.\-+~].*)?\s*$")
+_RELEASE_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:[.\-+~].*)?\s*$", re.ASCII)
 
 
 @total_ordering
