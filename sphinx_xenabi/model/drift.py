@@ -66,11 +66,11 @@ def releases_to_check(table: TableRecord, default: Release) -> list[Release]:
 
 def check_registry(registry: Registry, default: Release) -> list[Finding]:
     """All findings for the registry; ``default`` is the described release."""
-    findings: set[Finding] = set()
+    findings: dict[Finding, None] = {}  # deduplicated, in the order found
     for table in registry.tables:
         for release in releases_to_check(table, default):
             if release < FIRST_MODELLED_RELEASE:
-                findings.add(
+                findings.setdefault(
                     Finding(
                         table.location,
                         f"{table.kind.value} table describes Xen {release}, which the model "
@@ -79,8 +79,9 @@ def check_registry(registry: Registry, default: Release) -> list[Finding]:
                     )
                 )
                 continue
-            findings.update(check_table(table, model_revision_for(release)))
-    return sorted(findings)
+            findings.update(dict.fromkeys(check_table(table, model_revision_for(release))))
+    # By cell; within a cell in the order found (parameter 6 before parameter 10).
+    return sorted(findings, key=lambda finding: finding.location)
 
 
 def check_table(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
