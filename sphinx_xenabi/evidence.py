@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 
 from sphinx_xenabi.domain import xenabi_domain
-from sphinx_xenabi.extraction import locate_rows, relativiser
+from sphinx_xenabi.extraction import find_tables, locate_rows, relativiser
 from sphinx_xenabi.messages import logger, report_failures
 from sphinx_xenabi.model.registry import (
     Location,
@@ -104,7 +104,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         return  # most pages: nothing to render, skip the tree walk
     relativise = relativiser(app.srcdir)
     default_file = relativise(os.fspath(app.env.doc2path(docname)))
-    for table in list(doctree.findall(nodes.table)):
+    for table in find_tables(doctree):
         located = locate_rows(table, default_file, relativise, EXECUTED_KINDS)
         if located is None:
             continue

@@ -15,10 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from docutils import nodes
+from docutils.core import publish_doctree
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 
-from sphinx_xenabi.extraction import match_header, parse_number, releases_from_title
+from sphinx_xenabi.extraction import (
+    find_tables,
+    match_header,
+    parse_number,
+    releases_from_title,
+)
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
 
@@ -610,7 +617,9 @@ def test_page_outside_every_guide_warns_at_its_document(app: SphinxTestApp) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("17", 17), ("0", 0), ("0x11", 17), ("0X1f", 31)]
-    + [(bad, None) for bad in ("1_7", "\uff11\uff17", "0b10", "0o21", "017", "-1", "+1", "", "17 ")],
+    + [
+        (bad, None) for bad in ("1_7", "\uff11\uff17", "0b10", "0o21", "017", "-1", "+1", "", "17 ")
+    ],
 )
 def test_hypercall_numbers_are_ascii_decimal_or_hex(text: str, expected: int | None) -> None:
     assert parse_number(text) == expected
@@ -621,3 +630,39 @@ def test_non_ascii_digits_are_no_parameter_count_or_release() -> None:
     assert match_header(header) is None
     assert match_header([*header[:2], "Parameters (1 - 5)", "Result"]) is not None
     assert releases_from_title("Registers in Xen \uff14.13 to 4.16") is None
+
+
+NESTED_TABLES = """
+Intro paragraph with *inline* markup and a `link <https://xenproject.org>`_.
+
+.. list-table:: Outer
+   :header-rows: 1
+
+   * - A
+     - B
+   * - .. list-table:: Inner
+          :header-rows: 1
+
+          * - C
+          * - D
+     - text
+
+.. note::
+
+   - a list item holding a table:
+
+     +---+---+
+     | E | F |
+     +---+---+
+
+.. csv-table:: Last
+
+   1, 2
+"""
+
+
+def test_find_tables_matches_findall_in_document_order() -> None:
+    doctree = publish_doctree(NESTED_TABLES, settings_overrides={"report_level": 5})
+    expected = list(doctree.findall(nodes.table))
+    assert len(expected) == 4
+    assert find_tables(doctree) == expected
