@@ -19,6 +19,7 @@ import pytest
 from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model import registry as registry_module
+from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.registry import (
     REGISTRY_FILENAME,
     SCHEMA_VERSION,
@@ -308,7 +309,25 @@ def _mutations() -> list[Any]:
             lambda d: with_digest({**d, "guides": [{**d["guides"][0], "pages": ["a", "a"]}]}),
         ),
         ("no-digest", lambda d: {k: v for k, v in d.items() if k != "digest"}),
+        ("unknown-abi", put("16bit", "tables", 0, "rows", 0, "abi", "value")),
+        ("unknown-transfer-guest", _rename_first_transfer_guest),
     ]
+
+
+def _rename_first_transfer_guest(d: dict[str, Any]) -> Any:
+    table = next(t for t in d["tables"] if t["kind"] == "transfer")
+    table["rows"][0]["guest"]["value"] = "ARM HVM"
+    return with_digest(d)
+
+
+def test_schema_enums_are_the_models_abis_and_transfer_guests() -> None:
+    schema = json.loads(
+        resources.files("sphinx_xenabi").joinpath("model/registry.schema.json").read_text("utf-8")
+    )
+    defs = schema["$defs"]
+    assert set(defs["abiCell"]["properties"]["value"]["enum"]) == set(REGISTERS)
+    guests = set(defs["transferGuestCell"]["properties"]["value"]["enum"])
+    assert guests == {g.value for g in TransferGuest}
 
 
 @pytest.mark.parametrize("mutate", [m for _, m in _mutations()], ids=[i for i, _ in _mutations()])
