@@ -8,13 +8,12 @@ drift (an error by default). When writing, each executed table gets an
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from docutils import nodes
 
 from sphinx_xenabi.domain import xenabi_domain
-from sphinx_xenabi.extraction import find_tables, locate_rows, relativiser
+from sphinx_xenabi.extraction import find_tables, stamped_rows
 from sphinx_xenabi.messages import logger, report_failures
 from sphinx_xenabi.model.registry import (
     Location,
@@ -102,13 +101,10 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     tables = xenabi_domain(app.env).tables.get(docname, ())
     if not any(t.kind in EXECUTED_KINDS for t in tables):
         return  # most pages: nothing to render, skip the tree walk
-    relativise = relativiser(app.srcdir)
-    default_file = relativise(os.fspath(app.env.doc2path(docname)))
     for table in find_tables(doctree):
-        located = locate_rows(table, default_file, relativise, EXECUTED_KINDS)
-        if located is None:
-            continue
-        add_evidence_column(table, located[1], state.outcomes)
+        stamped = stamped_rows(table)
+        if stamped is not None and stamped[0] in EXECUTED_KINDS:
+            add_evidence_column(table, stamped[1], state.outcomes)
 
 
 def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:
@@ -136,7 +132,7 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
 
 
 def row_location(row: Row) -> Location:
-    """Where an executed row is keyed: its first cell, as ``locate_rows`` finds it."""
+    """Where an executed row is keyed: its first cell, as stamped on the row node when read."""
     if isinstance(row, RegisterRow):
         return row.abi.location
     assert isinstance(row, TransferRow)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -442,18 +442,14 @@ class _RawTable:
 
 
 def _raw_table(
-    table: nodes.table,
-    default_file: str,
-    relativise: Callable[[str], str],
-    kinds: Collection[TableKind] = tuple(TableKind),
+    table: nodes.table, default_file: str, relativise: Callable[[str], str]
 ) -> _RawTable | None:
     head, body = _table_rows(table)
     if len(head) != 1:
         return None
     # Most tables are of no known kind: decide from the header text alone first.
     texts = [cell_text(e) for e in head[0].children if isinstance(e, nodes.entry)]
-    announced = match_header(texts)
-    if announced is None or announced.kind not in kinds:
+    if match_header(texts) is None:
         return None
     locator = _Locator(default_file, relativise)
     title_node = _table_title(table)
@@ -476,25 +472,25 @@ def _raw_table(
     )
 
 
-def locate_rows(
-    table: nodes.table,
-    default_file: str,
-    relativise: Callable[[str], str],
-    kinds: Collection[TableKind] = tuple(TableKind),
-) -> tuple[TableKind, list[tuple[nodes.row, Location]]] | None:
-    """A recognised table's kind and each body row with its record location.
+# Recognised tables carry their kind and each body row its record location as
+# node attributes, stamped while reading and pickled with the doctree, so a
+# renderer can match rows to the registry without parsing the table again.
+KIND_ATTRIBUTE = "xenabi_kind"
+ROW_ATTRIBUTE = "xenabi_row"
 
-    The location is the row's first cell, as in the records, so renderers
-    can find what the registry holds about a row of a doctree. Tables of
-    other ``kinds`` are passed over on their header alone.
-    """
-    raw = _raw_table(table, default_file, relativise, kinds)
-    if raw is None:
+
+def stamped_rows(table: nodes.table) -> tuple[TableKind, list[tuple[nodes.row, Location]]] | None:
+    """A recognised table's kind and its body rows with the locations stamped when read."""
+    kind = table.get(KIND_ATTRIBUTE)
+    if kind is None:
         return None
-    return raw.schema.kind, [
-        (row, cells[0].location if cells else raw.fallback)
-        for row, cells in zip(raw.body_rows, raw.body)
-    ]
+    _, body = _table_rows(table)
+    rows: list[tuple[nodes.row, Location]] = []
+    for row in body:
+        if ROW_ATTRIBUTE in row:
+            file, _, line = row[ROW_ATTRIBUTE].rpartition(":")
+            rows.append((row, Location(file, int(line))))
+    return TableKind(kind), rows
 
 
 def _read_table(
@@ -517,9 +513,11 @@ def _read_table(
                 f"numbers table column {head_cell.text!r} is not a guest type "
                 f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
             )
+    table[KIND_ATTRIBUTE] = schema.kind.value
     rows: list[Row] = []
-    for cells in raw.body:
+    for row_node, cells in zip(raw.body_rows, raw.body):
         row_location = cells[0].location if cells else raw.fallback
+        row_node[ROW_ATTRIBUTE] = str(row_location)  # file:line, readable in XML output
         if not reader.check_row_shape(cells, row_location):
             continue
         record = reader.read(cells)

@@ -21,13 +21,15 @@ from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 
 from sphinx_xenabi.extraction import (
+    extract_tables,
     find_tables,
     match_header,
     parse_number,
     releases_from_title,
+    stamped_rows,
 )
 from sphinx_xenabi.model.abi import HYPERCALLS
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, TableKind, load
 
 # The problem kinds extraction reports (the gate's drift/unchecked are not extraction's).
 EXTRACTION_SUBTYPES = frozenset(
@@ -666,3 +668,42 @@ def test_find_tables_matches_findall_in_document_order() -> None:
     expected = list(doctree.findall(nodes.table))
     assert len(expected) == 4
     assert find_tables(doctree) == expected
+
+
+REGISTERS_PAGE = """
+.. list-table::
+   :header-rows: 1
+
+   * - ABI
+     - Hypercall Index
+     - Parameters (1 - 5)
+     - Result
+   * - 64bit
+     - RAX
+     - RDI RSI RDX R10 R8
+     - RAX
+   * - 32bit
+     - EAX
+     - EBX ECX EDX ESI EDI
+     - EAX
+
+.. list-table::
+   :header-rows: 1
+
+   * - Unrelated
+     - Table
+   * - a
+     - b
+"""
+
+
+def test_read_tables_carry_their_kind_and_row_locations() -> None:
+    doctree = publish_doctree(REGISTERS_PAGE, source_path="/docs/abi.rst")
+    extraction = extract_tables(doctree, "abi", "abi.rst", lambda source: "abi.rst")
+    (record,) = extraction.tables
+    registers, unrelated = find_tables(doctree)
+    kind, rows = stamped_rows(registers)
+    assert kind is TableKind.REGISTERS
+    assert [location for _, location in rows] == [row.abi.location for row in record.rows]
+    assert [location.line for _, location in rows] == [9, 13]
+    assert stamped_rows(unrelated) is None
