@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -635,6 +636,27 @@ def build(
     return elapsed, cpu, outdir
 
 
+def bootstrap_interval(
+    with_times: list[float], without_times: list[float], resamples: int = 2000
+) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval for median(with) / median(without).
+
+    Rounds are resampled as pairs, so the interval reflects how much the
+    ratio moves with the machine's noise. Seeded: the same timings always
+    give the same interval.
+    """
+    rng = random.Random(0)
+    pairs = list(zip(with_times, without_times))
+    ratios = []
+    for _ in range(resamples):
+        sample = [pairs[rng.randrange(len(pairs))] for _ in pairs]
+        ratios.append(
+            statistics.median(w for w, _ in sample) / statistics.median(wo for _, wo in sample)
+        )
+    ratios.sort()
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+
+
 def child_cpu() -> float | None:
     """User + system CPU seconds of all finished child processes so far."""
     if resource is None:
@@ -845,6 +867,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(
         f"median ratio (with/without): {ratio:.3f}  (median of per-round ratios: {pair_ratio:.3f})"
     )
+    if args.rounds >= 5:
+        low, high = bootstrap_interval(wall[True], wall[False])
+        print(
+            f"95% interval of the median ratio: {low:.3f} to {high:.3f} "
+            f"(bootstrap over the {args.rounds} rounds; it narrows with more --rounds)"
+        )
     print(
         f"fastest with/without: {min(wall[True]):.3f}s / {min(wall[False]):.3f}s, ratio "
         f"{min(wall[True]) / min(wall[False]):.3f} "
