@@ -36,6 +36,7 @@ class TreeReading:
     drift: int
     problems: int
     unchecked: int
+    execution_failures: int  # register/transfer rows that failed on the emulated CPU
     messages: list[str]
     sphinx_output: str
 
@@ -62,6 +63,8 @@ def read_tree(
     from sphinx.util.tags import Tags
 
     from sphinx_xenabi.domain import xenabi_domain
+    from sphinx_xenabi.evidence import run_tables
+    from sphinx_xenabi.gate import gate_release
     from sphinx_xenabi.state import build_state
 
     confdir = _conf_dir(docs_dir, conf_dir)
@@ -105,18 +108,31 @@ def read_tree(
                     freshenv=True,
                 )
                 app.build(force_all=True)
+                state = build_state(app)
+                if state is None:
+                    raise CliError(f"the Sphinx build of {docs_dir} read no documents")
+                # The dummy builder renders nothing, so the rows the html build
+                # would execute are run here, reported like drift at their cells.
+                execution_failures = 0
+                if app.config.xenabi_execute_tables:
+                    release = gate_release(state.registry)[0]
+                    outcomes, _ = run_tables(app, state.registry, release)
+                    execution_failures = sum(1 for o in outcomes.values() if not o.ok)
         except (SphinxError, OSError, SyntaxError) as exc:
             raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
-        state = build_state(app)
-        if state is None:
-            raise CliError(f"the Sphinx build of {docs_dir} read no documents")
         problems = sum(len(p) for p in xenabi_domain(app.env).problems.values())
     output = warnings.getvalue()
     messages = [line for line in output.splitlines() if _XENABI_MARK in line]
     drift = sum(1 for f in state.findings if f.subtype == "drift")
     unchecked = len({f.location for f in state.findings if f.subtype == "unchecked"})
     return TreeReading(
-        state.registry, drift, problems, unchecked, messages, status.getvalue() + output
+        state.registry,
+        drift,
+        problems,
+        unchecked,
+        execution_failures,
+        messages,
+        status.getvalue() + output,
     )
 
 
@@ -126,9 +142,11 @@ def _command_extract(args: argparse.Namespace) -> int:
     reading = read_tree(args.docs_dir, args.conf_dir)
     for message in reading.messages:
         print(message, file=sys.stderr)
-    if reading.drift:
+    if reading.drift or reading.execution_failures:
         print(
-            f"{reading.drift} disagreement(s) with the reference model: no registry written",
+            f"{reading.drift} disagreement(s) with the reference model, "
+            f"{reading.execution_failures} row(s) failed on the emulated CPU: "
+            "no registry written (an html build would not publish one either)",
             file=sys.stderr,
         )
         return EXIT_FINDINGS
@@ -175,9 +193,10 @@ def _command_check(args: argparse.Namespace) -> int:
     for message in reading.messages:
         print(message)
     tables = len(reading.registry.tables)
-    if reading.drift or reading.problems:
+    if reading.drift or reading.problems or reading.execution_failures:
         print(
-            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s) "
+            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s), "
+            f"{reading.execution_failures} row(s) failed on the emulated CPU "
             f"in {tables} table(s)"
         )
         return EXIT_FINDINGS
