@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from sphinx.util.typing import ExtensionMetadata
 
 
-# Bump when the stored records change shape: Sphinx then re-reads everything.
-ENV_VERSION = 1
+# Bump when the stored records or doctree stamps change shape: Sphinx then
+# re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
+ENV_VERSION = 2
 
 
 def described_release(app: Sphinx) -> str:
