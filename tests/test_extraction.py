@@ -19,6 +19,7 @@ from docutils import nodes
 from docutils.core import publish_doctree
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
+from test_evidence import REGISTERS_PAGE
 
 from sphinx_xenabi.extraction import (
     extract_tables,
@@ -670,23 +671,7 @@ def test_find_tables_matches_findall_in_document_order() -> None:
     assert find_tables(doctree) == expected
 
 
-REGISTERS_PAGE = """
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - 5)
-     - Result
-   * - 64bit
-     - RAX
-     - RDI RSI RDX R10 R8
-     - RAX
-   * - 32bit
-     - EAX
-     - EBX ECX EDX ESI EDI
-     - EAX
-
+UNRELATED_TABLE = """
 .. list-table::
    :header-rows: 1
 
@@ -698,12 +683,16 @@ REGISTERS_PAGE = """
 
 
 def test_read_tables_carry_their_kind_and_row_locations() -> None:
-    doctree = publish_doctree(REGISTERS_PAGE, source_path="/docs/abi.rst")
+    doctree = publish_doctree(REGISTERS_PAGE + UNRELATED_TABLE, source_path="/docs/abi.rst")
     extraction = extract_tables(doctree, "abi", "abi.rst", lambda source: "abi.rst")
     (record,) = extraction.tables
     registers, unrelated = find_tables(doctree)
     kind, rows = stamped_rows(registers)
     assert kind is TableKind.REGISTERS
     assert [location for _, location in rows] == [row.abi.location for row in record.rows]
-    assert [location.line for _, location in rows] == [9, 13]
+    lines = (REGISTERS_PAGE + UNRELATED_TABLE).splitlines()
+    assert [location.line for _, location in rows] == [
+        lines.index("   * - 64bit") + 1,
+        lines.index("   * - 32bit") + 1,
+    ]
     assert stamped_rows(unrelated) is None
