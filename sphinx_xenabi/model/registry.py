@@ -55,7 +55,13 @@ class TableKind(StrEnum):
     NUMBERS = "numbers"
 
 
-@dataclass(frozen=True, order=True)
+# The records live in the build environment for the whole build, one Cell
+# and one Location per table cell: slots keep them to one object each for
+# the garbage collector to traverse, and ``__reduce__`` keeps pickling them
+# (the environment, parallel readers) as cheap as pickling a tuple.
+
+
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where a value was written: source file (relative to the docs) and line."""
 
@@ -65,16 +71,22 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
 
+    def __reduce__(self) -> tuple[type[Location], tuple[str, int]]:
+        return Location, (self.file, self.line)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Cell(Generic[T]):
     """One table cell's value and the place it was written."""
 
     value: T
     location: Location
 
+    def __reduce__(self) -> tuple[type[Cell[T]], tuple[T, Location]]:
+        return Cell, (self.value, self.location)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class RegisterRow:
     abi: Cell[str]
     index: Cell[str]
@@ -82,13 +94,13 @@ class RegisterRow:
     result: Cell[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TransferRow:
     guest: Cell[str]
     instruction: Cell[str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NumberRow:
     number: Cell[int]
     name: Cell[str]
@@ -99,7 +111,7 @@ class NumberRow:
 Row = RegisterRow | TransferRow | NumberRow
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableRecord:
     """One recognised table of the guides."""
 
@@ -199,8 +211,9 @@ class Registry:
 
     # -- JSON ---------------------------------------------------------------
 
-    def to_data(self) -> dict[str, Any]:
-        content = {
+    def _content(self) -> dict[str, Any]:
+        """The JSON members other than the digest."""
+        return {
             "schema_version": self.schema_version,
             "generator": self.generator,
             "release": self.release,
@@ -210,6 +223,9 @@ class Registry:
             ],
             "tables": [_table_to_data(t) for t in sort_tables(self.tables)],
         }
+
+    def to_data(self) -> dict[str, Any]:
+        content = self._content()
         content["digest"] = _digest(content)
         return content
 
@@ -218,9 +234,13 @@ class Registry:
 
         Each line is compact JSON from the C encoder (``indent`` would fall back
         to the much slower pure-Python one), yet a change shows up in a diff
-        as the guide or table it touched.
+        as the guide or table it touched. Every value is encoded once: the
+        digest's compact text is joined from the same pieces as the layout.
         """
-        return _layout(self.to_data()) + "\n"
+        members = {key: _encode_member(value) for key, value in self._content().items()}
+        digest = _hash(_join_members(members, ", ", "[", "]"))
+        members["digest"] = _canonical(digest)
+        return _join_members(members, ",\n", "[\n", "\n]", "{\n", "\n}") + "\n"
 
     def dump(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON atomically: readers never see a half-written file."""
@@ -298,25 +318,42 @@ def write_atomic(path: Path, text: str) -> None:
 # -- JSON helpers -------------------------------------------------------------
 
 
-def _canonical(data: Any, indent: int | None = None) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=indent)
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def _layout(data: Mapping[str, Any]) -> str:
-    members = []
-    for key in sorted(data):
-        value = data[key]
+def _encode_member(value: Any) -> str | list[str]:
+    """A member's JSON text, or its items' texts when it is a list."""
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return _canonical(value)
+
+
+def _join_members(
+    members: Mapping[str, str | list[str]],
+    separator: str,
+    open_list: str,
+    close_list: str,
+    open_object: str = "{",
+    close_object: str = "}",
+) -> str:
+    """Join encoded members as ``json.dumps(sort_keys=True)`` would (``", "``
+    separators, no newlines) or in the one-item-per-line layout."""
+    texts = []
+    for key in sorted(members):
+        value = members[key]
         if isinstance(value, list):
-            items = ",\n".join(_canonical(item) for item in value)
-            text = f"[\n{items}\n]" if value else "[]"
-        else:
-            text = _canonical(value)
-        members.append(f"{_canonical(key)}: {text}")
-    return "{\n" + ",\n".join(members) + "\n}"
+            value = f"{open_list}{separator.join(value)}{close_list}" if value else "[]"
+        texts.append(f"{_canonical(key)}: {value}")
+    return open_object + separator.join(texts) + close_object
+
+
+def _hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _digest(content: Mapping[str, Any]) -> str:
-    return "sha256:" + hashlib.sha256(_canonical(content).encode("utf-8")).hexdigest()
+    return _hash(_canonical(content))
 
 
 def _cell_to_data(cell: Cell[Any]) -> dict[str, Any]:
