@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import pickle
 import re
 import shutil
 from collections.abc import Callable
@@ -23,6 +25,8 @@ from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.registry import (
     REGISTRY_FILENAME,
     SCHEMA_VERSION,
+    Cell,
+    Location,
     Registry,
     RegistryError,
     load,
@@ -148,6 +152,26 @@ def test_load_round_trips_the_built_registry(site: Build) -> None:
     assert json.loads(text) == state.registry.to_data()
     assert loaded == state.registry
     assert len(loaded.tables) >= 4
+
+
+@pytest.mark.parametrize("cls", [Location, Cell])
+def test_hand_written_pickling_keeps_every_field(cls: type[Any]) -> None:
+    # Location and Cell pickle through their own __reduce__ (the environment
+    # holds one of each per table cell); a field added to the class but not
+    # to __reduce__ would be lost in parallel and incremental builds.
+    values = [f"{field.name}-value" for field in dataclasses.fields(cls)]
+    original = cls(*values)
+    copied = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copied == original
+    assert [getattr(copied, f.name) for f in dataclasses.fields(cls)] == values
+
+
+def test_the_site_records_survive_pickling(site: Build) -> None:
+    state = build_state(site.app)
+    assert state is not None
+    copied = pickle.loads(pickle.dumps(state.registry, protocol=pickle.HIGHEST_PROTOCOL))
+    assert copied == state.registry
+    assert copied.to_json() == state.registry.to_json()
 
 
 def test_the_shipped_schema_validates_the_site_json(site: Build) -> None:
