@@ -238,9 +238,9 @@ class Registry:
         digest's compact text is joined from the same pieces as the layout.
         """
         members = {key: _encode_member(value) for key, value in self._content().items()}
-        digest = _hash(_join_members(members, ", ", "[", "]"))
+        digest = _hash(_join_members(members, one_per_line=False))
         members["digest"] = _canonical(digest)
-        return _join_members(members, ",\n", "[\n", "\n]", "{\n", "\n}") + "\n"
+        return _join_members(members, one_per_line=True) + "\n"
 
     def dump(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON atomically: readers never see a half-written file."""
@@ -329,23 +329,18 @@ def _encode_member(value: Any) -> str | list[str]:
     return _canonical(value)
 
 
-def _join_members(
-    members: Mapping[str, str | list[str]],
-    separator: str,
-    open_list: str,
-    close_list: str,
-    open_object: str = "{",
-    close_object: str = "}",
-) -> str:
-    """Join encoded members as ``json.dumps(sort_keys=True)`` would (``", "``
-    separators, no newlines) or in the one-item-per-line layout."""
+def _join_members(members: Mapping[str, str | list[str]], *, one_per_line: bool) -> str:
+    """Join encoded members as ``json.dumps(sort_keys=True)`` does, or one
+    member and one list item per line (the published layout)."""
+    newline = "\n" if one_per_line else ""
+    separator = "," + (newline or " ")
     texts = []
     for key in sorted(members):
         value = members[key]
         if isinstance(value, list):
-            value = f"{open_list}{separator.join(value)}{close_list}" if value else "[]"
+            value = f"[{newline}{separator.join(value)}{newline}]" if value else "[]"
         texts.append(f"{_canonical(key)}: {value}")
-    return open_object + separator.join(texts) + close_object
+    return f"{{{newline}{separator.join(texts)}{newline}}}"
 
 
 def _hash(text: str) -> str:
