@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import total_ordering
+from types import MappingProxyType
 
 
 class GuestType(StrEnum):
@@ -120,15 +121,51 @@ class Hypercall:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Where a reference fact was read: a file of a Xen tree, a line, its text.
+
+    ``note`` says what else decided the fact, e.g. which ``CONFIG_*`` option
+    compiled an entry out in the configuration that was read.
+    """
+
+    file: str
+    line: int
+    text: str
+    note: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
 class AbiSpec:
     """Everything the guides' tables state for one release, without locations.
 
     ``conventions`` is keyed by ABI label ("64bit", "32bit"), ``transfers`` by
     the transfer table's guest label ("64bit PV", "Intel HVM", ...) with the
     instruction as written ("INT 0x82"), ``hypercalls`` by number.
+
+    A spec read from a Xen source tree also names itself in ``origin`` ("the
+    Xen 4.17 source (all options)") and carries the :class:`Evidence` of its
+    facts, keyed as :func:`evidence_key` spells them; the model's and the
+    docs' specs have neither.
     """
 
     release: Release
     conventions: Mapping[str, Convention]
     transfers: Mapping[str, str]
     hypercalls: Mapping[int, Hypercall]
+    origin: str = ""
+    evidence: Mapping[str, Evidence] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False
+    )
+
+
+def evidence_key(*parts: object) -> str:
+    """The key of one fact in :attr:`AbiSpec.evidence`, e.g. ``convention/64bit/parameters``.
+
+    Kinds: ``convention/<abi>/{index,parameters,result}``, ``transfer/<label>``,
+    ``hypercall/<number>`` (its name and number) and
+    ``available/<number>/<guest type>``.
+    """
+    return "/".join(str(part) for part in parts)

@@ -1,0 +1,33 @@
+"""The Xen source reader: a Xen tree's own code as the ABI reference.
+
+Given the root of a Xen source tree (RELEASE-4.13.0 to today's master), it
+derives the facts the guides state, each with its evidence (file, line,
+text): hypercall numbers and names, which guest types may call each one in
+a build configuration, the parameter and result registers, per-hypercall
+parameter counts, the debug poison values and the hypercall page stubs.
+
+Real components do the parsing work: pcpp (a C preprocessor) decides which
+lines a configuration compiles, kconfiglib evaluates Xen's Kconfig, capstone
+decodes the stubs. No Sphinx or docutils import.
+"""
+
+from sphinx_xenabi.model.xen_source.configuration import (
+    ALL,
+    DEFCONFIG,
+    NAMED_CONFIGURATIONS,
+    ConfigurationError,
+)
+from sphinx_xenabi.model.xen_source.reader import FORMAT, XenSource, read_xen_source
+from sphinx_xenabi.model.xen_source.tree import SourceError, XEN_H
+
+__all__ = [
+    "ALL",
+    "DEFCONFIG",
+    "FORMAT",
+    "NAMED_CONFIGURATIONS",
+    "XEN_H",
+    "ConfigurationError",
+    "SourceError",
+    "XenSource",
+    "read_xen_source",
+]

@@ -1,0 +1,333 @@
+"""Which guest types may call each hypercall, and with how many parameters.
+
+4.17 and later: ``xen/include/hypercall-defs.c`` after the preprocessor, read
+the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
+``caller:`` lines that switch guest types on, and the final ``table:`` whose
+columns name, per guest type, the prefix of the handler (``-`` for none).
+
+Up to 4.16: the C arrays ``pv_hypercall_table`` and ``hvm_hypercall_table``
+(one entry per hypercall, native and compat handler) and the argument counts
+of ``hypercall_args_table`` (``ARGS(name, n)``, ``COMP(name, n, compat)``).
+The pv/ and hvm/ directories are built only with CONFIG_PV and CONFIG_HVM
+(Xen's Makefiles, which the reader does not parse, say so).
+
+Each answer keeps its evidence and the ``#if`` condition of its entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sphinx_xenabi.model.spec import Evidence, GuestType
+from sphinx_xenabi.model.xen_source.conditions import config_options
+from sphinx_xenabi.model.xen_source.configuration import Configuration
+from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
+from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
+from sphinx_xenabi.model.xen_source.tree import (
+    ARGS_TABLE_C,
+    HVM_HYPERCALL_C,
+    HYPERCALL_DEFS,
+    PV_HYPERCALL_C,
+    Era,
+    SourceError,
+    XenTree,
+)
+
+GUEST_COLUMNS = {guest.value: guest for guest in GuestType}  # "pv32" ... as the table names them
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the source says about one hypercall for one guest type."""
+
+    guest: GuestType
+    available: bool
+    evidence: Evidence | None  # the entry, or what explains its absence
+    condition: str = ""  # the #if condition of the entry ("" when unconditional)
+    handler: str | None = None  # "do", "compat", "hvm" ... (the handler's prefix)
+    arguments: int | None = None
+    arguments_evidence: Evidence | None = None
+
+
+def _why_compiled_out(condition: str, configuration: Configuration) -> str:
+    off = [option for option in config_options(condition) if option not in configuration]
+    on = [option for option in config_options(condition) if option in configuration]
+    states = [configuration.state(option) for option in off] or [
+        configuration.state(option) for option in on
+    ]
+    return f"compiled out ({condition}): {', '.join(states)}" if states else "compiled out"
+
+
+def _inactive_line(
+    tree: XenTree, relative: str, pattern: re.Pattern[str], after: int, active: set[int]
+) -> int | None:
+    """The first source line after ``after`` matching ``pattern`` that did not survive."""
+    for number, line in enumerate(tree.text(relative).split("\n"), start=1):
+        if number > after and number not in active and pattern.search(line):
+            return number
+    return None
+
+
+def _absent(
+    tree: XenTree,
+    relative: str,
+    guest: GuestType,
+    pattern: re.Pattern[str],
+    after: int,
+    active: set[int],
+    configuration: Configuration,
+    what: str,
+) -> Entry:
+    """No entry survived: cite the compiled-out one, else say there is none."""
+    line = _inactive_line(tree, relative, pattern, after, active)
+    if line is None:
+        return Entry(guest, False, None, note_absent(relative, what))
+    condition = tree.conditions(relative).get(line, "")
+    note = _why_compiled_out(condition, configuration)
+    return Entry(guest, False, tree.source_line(relative, line, note), condition)
+
+
+def note_absent(relative: str, what: str) -> str:
+    return f"no {what} entry in {relative}"
+
+
+def _parameter_count(arguments: str) -> int:
+    arguments = arguments.strip()
+    if not arguments or arguments == "void":
+        return 0
+    return arguments.count(",") + 1  # prototypes here hold no function-pointer types
+
+
+# --- 4.17 and later ---------------------------------------------------------
+
+_DIRECTIVE = re.compile(r"^(prefix|caller|table|rettype|handle|defhandle):\s*(.*)$")
+_PROTOTYPE = re.compile(r"^(\w+)\s*\((.*)\)$")
+
+
+def _read_hypercall_defs(
+    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+) -> dict[int, dict[GuestType, Entry]]:
+    lines = tree.preprocessed(HYPERCALL_DEFS, configuration.enabled).lines
+    active = {line.line for line in lines}
+    conditions = tree.conditions(HYPERCALL_DEFS)
+    prototypes: dict[tuple[str, str], tuple[int, int]] = {}  # (prefix, name) -> (count, line)
+    callers: dict[str, int] = {}
+    prefixes: list[str] = []
+    columns: list[str] | None = None
+    table_line = 0
+    rows: dict[str, tuple[list[str], int]] = {}
+    for line in lines:
+        directive = _DIRECTIVE.match(line.text)
+        if directive is not None:
+            kind, value = directive.groups()
+            if kind == "prefix":
+                prefixes = value.split()
+            elif kind == "caller":
+                callers[value.strip()] = line.line
+            elif kind == "table":
+                columns, table_line = value.split(), line.line
+            continue
+        if columns is not None:
+            name, *cells = line.text.split()
+            if len(cells) != len(columns):
+                raise SourceError(
+                    f"{tree.root / HYPERCALL_DEFS}:{line.line}: table row {name} has "
+                    f"{len(cells)} columns; the table: line names {len(columns)}"
+                )
+            rows[name] = (cells, line.line)
+            continue
+        prototype = _PROTOTYPE.match(line.text)
+        if prototype is None:
+            raise SourceError(
+                f"{tree.root / HYPERCALL_DEFS}:{line.line}: expected a prototype such as "
+                f"'name(type arg, ...)' or a directive, found {line.text!r}"
+            )
+        for prefix in prefixes:
+            prototypes[(prefix, prototype.group(1))] = (
+                _parameter_count(prototype.group(2)),
+                line.line,
+            )
+    if columns is None:
+        raise SourceError(
+            f"{tree.root / HYPERCALL_DEFS}: no 'table:' line (expected the hypercall table)"
+        )
+    result: dict[int, dict[GuestType, Entry]] = {}
+    for number, hypercall in numbers.items():
+        entries: dict[GuestType, Entry] = {}
+        for guest in GuestType:
+            if guest.value not in columns:
+                raise SourceError(
+                    f"{tree.root / HYPERCALL_DEFS}:{table_line}: the table has no {guest.value} "
+                    f"column (found {' '.join(columns)})"
+                )
+            if guest.value not in callers:
+                pattern = re.compile(rf"^\s*caller:\s*{guest.value}\s*$")
+                entries[guest] = _absent(
+                    tree, HYPERCALL_DEFS, guest, pattern, 0, active, configuration, "caller:"
+                )
+                continue
+            if hypercall.name not in rows:
+                pattern = re.compile(rf"^\s*{re.escape(hypercall.name)}\s")
+                entries[guest] = _absent(
+                    tree,
+                    HYPERCALL_DEFS,
+                    guest,
+                    pattern,
+                    table_line,
+                    active,
+                    configuration,
+                    f"{hypercall.name} table",
+                )
+                continue
+            cells, row_line = rows[hypercall.name]
+            cell = cells[columns.index(guest.value)]
+            evidence = tree.source_line(HYPERCALL_DEFS, row_line)
+            condition = conditions.get(row_line, "")
+            if cell == "-":
+                entries[guest] = Entry(guest, False, evidence, condition)
+                continue
+            prefix = cell.split(":")[0]
+            count, proto_line = prototypes.get((prefix, hypercall.name), (None, 0))
+            if count is None:
+                raise SourceError(
+                    f"{tree.root / HYPERCALL_DEFS}:{row_line}: {guest.value} calls "
+                    f"{prefix}_{hypercall.name}, which no prototype declares"
+                )
+            entries[guest] = Entry(
+                guest,
+                True,
+                evidence,
+                condition,
+                prefix,
+                count,
+                tree.source_line(HYPERCALL_DEFS, proto_line),
+            )
+        result[number] = entries
+    return result
+
+
+# --- up to 4.16 -------------------------------------------------------------
+
+_ENTRY = re.compile(r"\[\s*__HYPERVISOR_(\w+)\s*\]\s*=\s*\{([^}]*)\}")
+_HANDLER = re.compile(r"\(\s*hypercall_fn_t\s*\*\s*\)\s*(\w+)")
+_COMPAT_DISPATCH = re.compile(r"_hypercall_table\s*\[\s*\w+\s*\]\s*\.\s*compat\s*\(")
+
+
+def _table(
+    tree: XenTree, relative: str, table: str, enabled: Iterable[str]
+) -> tuple[dict[str, tuple[list[str], int]], bool]:
+    """name -> (handlers, line) of the C array ``table``; whether compat is dispatched."""
+    text, numbers = joined(tree.preprocessed(relative, enabled).lines)
+    start = re.search(rf"\b{table}\s*\[\s*\]\s*=\s*\{{", text)
+    if start is None:
+        raise SourceError(
+            f"{tree.root / relative}: no '{table}[] = {{ ... }}' array (expected the dispatch table)"
+        )
+    end = text.find("};", start.end())
+    entries: dict[str, tuple[list[str], int]] = {}
+    for match in _ENTRY.finditer(text, start.end(), end):
+        entries[match.group(1)] = (
+            _HANDLER.findall(match.group(2)),
+            line_at(match.start(), text, numbers),
+        )
+    return entries, _COMPAT_DISPATCH.search(text) is not None
+
+
+def _argument_counts(
+    tree: XenTree, enabled: Iterable[str]
+) -> tuple[dict[str, tuple[int, int, int]], int]:
+    """name -> (native count, compat count, line) from ``hypercall_args_table``; its line."""
+    text, numbers = joined(tree.preprocessed(ARGS_TABLE_C, enabled).lines)
+    start = text.find("hypercall_args_table")
+    if start < 0:
+        raise SourceError(
+            f"{tree.root / ARGS_TABLE_C}: no hypercall_args_table (expected the argument counts)"
+        )
+    counts: dict[str, tuple[int, int, int]] = {}
+    for match in _ENTRY.finditer(text, start, text.find("};", start)):
+        values = [int(value) for value in re.findall(r"\d+", match.group(2))]
+        if not values:
+            continue
+        counts[match.group(1)] = (
+            values[0],
+            values[-1],
+            line_at(match.start(), text, numbers),
+        )
+    return counts, line_at(start, text, numbers)
+
+
+def _table_names(hypercall: NumberedHypercall) -> tuple[str, ...]:
+    """How the C tables may name a hypercall: by name, or an arch one by slot."""
+    slot = re.search(r"\barch_\d+\b", hypercall.evidence.note)
+    return (hypercall.name, slot.group(0)) if slot else (hypercall.name,)
+
+
+def _read_c_tables(
+    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+) -> dict[int, dict[GuestType, Entry]]:
+    enabled = configuration.enabled
+    tables = {
+        "pv": (PV_HYPERCALL_C, *_table(tree, PV_HYPERCALL_C, "pv_hypercall_table", enabled)),
+        "hvm": (HVM_HYPERCALL_C, *_table(tree, HVM_HYPERCALL_C, "hvm_hypercall_table", enabled)),
+    }
+    counts, counts_line = _argument_counts(tree, enabled)
+    result: dict[int, dict[GuestType, Entry]] = {}
+    for number, hypercall in numbers.items():
+        names = _table_names(hypercall)
+        entries: dict[GuestType, Entry] = {}
+        for guest in GuestType:
+            kind = "hvm" if guest.is_hvm else "pv"
+            relative, table, compat_dispatched = tables[kind]
+            directory_option = "CONFIG_HVM" if guest.is_hvm else "CONFIG_PV"
+            if directory_option not in configuration:
+                note = (
+                    f"{relative.rsplit('/', 1)[0]}/ is built only with {directory_option}: "
+                    f"{configuration.state(directory_option)}"
+                )
+                entries[guest] = Entry(
+                    guest, False, Evidence(relative, 0, "", note), f"defined({directory_option})"
+                )
+                continue
+            if guest.width == 32 and not compat_dispatched:
+                pattern = _COMPAT_DISPATCH
+                entries[guest] = _absent(
+                    tree, relative, guest, pattern, 0, set(), configuration, "compat dispatch"
+                )
+                continue
+            slot = next((name for name in names if name in table), None)
+            if slot is None:
+                alternatives = "|".join(names)
+                pattern = re.compile(
+                    rf"\b(?:HYPERCALL|COMPAT_CALL|HVM_CALL)\(\s*(?:{alternatives})\s*\)"
+                )
+                active = {line.line for line in tree.preprocessed(relative, enabled).lines}
+                entries[guest] = _absent(
+                    tree, relative, guest, pattern, 0, active, configuration, f"{names[0]} table"
+                )
+                continue
+            handlers, line = table[slot]
+            handler = handlers[0] if guest.width == 64 or len(handlers) == 1 else handlers[-1]
+            # No entry means 0: C zero-initialises the rest of the array (iret).
+            native, compat, count_line = counts.get(slot, (0, 0, counts_line))
+            entries[guest] = Entry(
+                guest,
+                True,
+                tree.source_line(relative, line),
+                tree.conditions(relative).get(line, ""),
+                handler.rsplit("_" + slot, 1)[0] if handler.endswith(slot) else handler,
+                native if guest.width == 64 else compat,
+                tree.source_line(ARGS_TABLE_C, count_line),
+            )
+        result[number] = entries
+    return result
+
+
+def read_availability(
+    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+) -> dict[int, dict[GuestType, Entry]]:
+    """Per hypercall number, per guest type: available or not, and why."""
+    if tree.era is Era.HYPERCALL_DEFS:
+        return _read_hypercall_defs(tree, configuration, numbers)
+    return _read_c_tables(tree, configuration, numbers)

@@ -1,0 +1,126 @@
+"""Build configurations: which ``CONFIG_*`` options a reading assumes on.
+
+Hypercall availability depends on how Xen is built (no ``xenoprof_op``
+without XENOPROF, no 32-bit PV guests without PV32). Three choices:
+
+``all``
+    Every option that gates a hypercall *on*: what the ABI offers. Options
+    that only take hypercalls away (a PV shim build) and other architectures
+    stay off. The default.
+``defconfig``
+    Xen's own Kconfig defaults for x86_64, evaluated by kconfiglib from the
+    tree's ``xen/Kconfig`` and ``xen/arch/x86/configs/x86_64_defconfig``.
+a path to a ``.config``
+    A user's configuration, evaluated by kconfiglib against the tree's Kconfig.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ALL = "all"
+DEFCONFIG = "defconfig"
+NAMED_CONFIGURATIONS = (ALL, DEFCONFIG)
+
+# Off even in "all": they remove hypercalls (a shim-only build) or select
+# another architecture's code paths in the shared files.
+OFF_IN_ALL = frozenset(
+    {
+        "CONFIG_PV_SHIM",
+        "CONFIG_PV_SHIM_EXCLUSIVE",
+        "CONFIG_ARM",
+        "CONFIG_ARM_32",
+        "CONFIG_ARM_64",
+        "CONFIG_RISCV",
+        "CONFIG_PPC",
+        "CONFIG_PPC64",
+    }
+)
+X86_64_OPTIONS = frozenset({"CONFIG_X86", "CONFIG_X86_64"})
+
+# What Xen's Makefiles export to Kconfig for an x86_64 build.
+_KCONFIG_ENVIRONMENT = {"SRCARCH": "x86", "ARCH": "x86", "XEN_TARGET_ARCH": "x86_64", "CC": "gcc"}
+
+
+class ConfigurationError(ValueError):
+    """A configuration that cannot be evaluated (names the file and the problem)."""
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """The options a reading assumes on, and how to name them in messages."""
+
+    name: str  # "all", "defconfig" or the .config path as given
+    enabled: frozenset[str]  # "CONFIG_PV", ...
+
+    def __contains__(self, option: object) -> bool:
+        return option in self.enabled
+
+    def state(self, option: str) -> str:
+        """``CONFIG_PV32 is off in defconfig``: for messages."""
+        return f"{option} is {'on' if option in self.enabled else 'off'} in {self.name}"
+
+
+def all_options(mentioned: Iterable[str]) -> Configuration:
+    """The "all" configuration over the options the read files mention."""
+    return Configuration(ALL, frozenset(mentioned) - OFF_IN_ALL | X86_64_OPTIONS)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    # kconfiglib reads $(SRCARCH) and friends from os.environ; restore it after.
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Configuration:
+    """Evaluate the tree's Kconfig with ``config_file`` (None: the defaults)."""
+    import kconfiglib  # type: ignore[import-untyped]
+
+    kconfig = xen_dir / "Kconfig"
+    if not kconfig.is_file():
+        raise ConfigurationError(f"{kconfig}: missing (expected Xen's Kconfig to evaluate {name})")
+    if config_file is not None and not config_file.is_file():
+        raise ConfigurationError(f"{config_file}: no such configuration file")
+    # BASEDIR: what Xen up to 4.16 called srctree in its Kconfig macros.
+    environment = {
+        **_KCONFIG_ENVIRONMENT,
+        "srctree": os.fspath(xen_dir),
+        "BASEDIR": os.fspath(xen_dir),
+    }
+    try:
+        with _environment(environment), contextlib.redirect_stderr(io.StringIO()):
+            tree = kconfiglib.Kconfig("Kconfig", warn=False)
+            if config_file is not None:
+                tree.load_config(os.fspath(config_file))
+    except (kconfiglib.KconfigError, OSError, UnicodeDecodeError) as exc:
+        where = config_file if config_file is not None else kconfig
+        message = str(exc).strip().splitlines()
+        raise ConfigurationError(f"{where}: {message[-1] if message else exc}") from None
+    enabled = frozenset(
+        f"CONFIG_{symbol.name}" for symbol in tree.unique_defined_syms if symbol.tri_value == 2
+    )
+    return Configuration(name, enabled)
+
+
+def resolve(xen_dir: Path, choice: str, mentioned: Iterable[str]) -> Configuration:
+    """The configuration named by ``choice``: "all", "defconfig" or a .config path."""
+    if choice == ALL:
+        return all_options(mentioned)
+    if choice == DEFCONFIG:
+        defconfig = xen_dir / "arch" / "x86" / "configs" / "x86_64_defconfig"
+        return kconfig_options(xen_dir, defconfig if defconfig.is_file() else None, DEFCONFIG)
+    return kconfig_options(xen_dir, Path(choice), choice)

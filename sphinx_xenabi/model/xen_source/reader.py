@@ -1,0 +1,379 @@
+"""Read a Xen source tree into the ABI facts the guides state, with evidence.
+
+:func:`read_xen_source` is the entry point: a tree root and a configuration
+in, a :class:`XenSource` out, whose :meth:`~XenSource.spec` is the same
+:class:`~sphinx_xenabi.model.spec.AbiSpec` the built-in model and the docs'
+registry produce, so the drift check compares any two of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sphinx_xenabi.model.abi import TransferGuest
+from sphinx_xenabi.model.spec import (
+    AbiSpec,
+    Convention,
+    Evidence,
+    GuestType,
+    Hypercall,
+    Release,
+    evidence_key,
+)
+from sphinx_xenabi.model.xen_source.availability import Entry, read_availability
+from sphinx_xenabi.model.xen_source.configuration import ALL, Configuration, resolve
+from sphinx_xenabi.model.xen_source.dispatch import (
+    Dispatch,
+    Poisoning,
+    read_dispatch,
+    read_generator_limit,
+    read_poisoning,
+)
+from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall, read_numbers
+from sphinx_xenabi.model.xen_source.stubs import (
+    DecodedStub,
+    StubSource,
+    decode,
+    hypercall_vector,
+    read_stub_sources,
+)
+from sphinx_xenabi.model.xen_source.tree import (
+    ARGS_TABLE_C,
+    HVM_HYPERCALL_C,
+    HYPERCALL_DEFS,
+    PV_HYPERCALL_C,
+    XEN_H,
+    Era,
+    SourceError,
+    XenTree,
+)
+
+FORMAT = "sphinx-xenabi xen-source 1"
+
+# Which guest type's dispatch states an ABI row: PV fixes its ABI by guest
+# type; HVM is the fallback when the configuration builds no such PV guest.
+_ABI_GUESTS = {64: (GuestType.PV64, GuestType.HVM64), 32: (GuestType.PV32, GuestType.HVM32)}
+_INDEX_STUBS = {64: (TransferGuest.PV64,), 32: (TransferGuest.PV32, TransferGuest.INTEL_HVM)}
+
+
+@dataclass(frozen=True)
+class SourceConvention:
+    """One register-table row as the source states it, with its evidence."""
+
+    convention: Convention
+    index: Evidence
+    parameters: Evidence
+    result: Evidence
+
+
+@dataclass(frozen=True)
+class XenSource:
+    """Everything read from one tree in one configuration."""
+
+    root: Path
+    version: str  # "4.17.0"
+    release: Release
+    release_evidence: Evidence
+    era: Era
+    configuration: Configuration
+    hypercalls: Mapping[int, NumberedHypercall]
+    entries: Mapping[int, Mapping[GuestType, Entry]]
+    dispatch: Mapping[GuestType, Dispatch]
+    conventions: Mapping[str, SourceConvention]
+    poisoning: Mapping[int, Poisoning]
+    generator_limit: tuple[int, Evidence] | None
+    stubs: Mapping[TransferGuest, StubSource]
+    decoded: Mapping[TransferGuest, DecodedStub]
+    vector: tuple[int, Evidence]
+    warnings: tuple[str, ...]
+
+    @property
+    def origin(self) -> str:
+        """How findings name this reference: "the Xen 4.17.0 source (all)"."""
+        return f"the Xen {self.version} source ({self.configuration.name})"
+
+    @property
+    def max_parameters(self) -> int:
+        return max(len(c.convention.parameters) for c in self.conventions.values())
+
+    def spec(self) -> AbiSpec:
+        """The facts as an :class:`AbiSpec`, evidence keyed by :func:`evidence_key`."""
+        evidence: dict[str, Evidence] = {}
+        for abi, row in self.conventions.items():
+            evidence[evidence_key("convention", abi, "index")] = row.index
+            evidence[evidence_key("convention", abi, "parameters")] = row.parameters
+            evidence[evidence_key("convention", abi, "result")] = row.result
+        transfers: dict[str, str] = {}
+        for guest, decoded in self.decoded.items():
+            transfers[guest.value] = decoded.transfer
+            stub = self.stubs[guest]
+            evidence[evidence_key("transfer", guest.value)] = Evidence(
+                stub.evidence.file,
+                decoded.transfer_line,
+                _line_text(self, stub.evidence.file, decoded.transfer_line),
+            )
+        hypercalls: dict[int, Hypercall] = {}
+        for number, hypercall in self.hypercalls.items():
+            entries = self.entries[number]
+            hypercalls[number] = Hypercall(
+                number,
+                hypercall.name,
+                frozenset(guest for guest, entry in entries.items() if entry.available),
+            )
+            evidence[evidence_key("hypercall", number)] = hypercall.evidence
+            for guest, entry in entries.items():
+                if entry.evidence is not None:
+                    evidence[evidence_key("available", number, guest.value)] = entry.evidence
+        return AbiSpec(
+            release=self.release,
+            conventions=MappingProxyType(
+                {abi: c.convention for abi, c in self.conventions.items()}
+            ),
+            transfers=MappingProxyType(transfers),
+            hypercalls=MappingProxyType(hypercalls),
+            origin=self.origin,
+            evidence=MappingProxyType(evidence),
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        """The documented JSON form (docs/tooling/xen-source.rst)."""
+        return {
+            "format": FORMAT,
+            "xen": {
+                "version": self.version,
+                "release": str(self.release),
+                "evidence": _evidence(self.release_evidence),
+                "layout": self.era.value,
+                "configuration": self.configuration.name,
+            },
+            "conventions": {
+                abi: {
+                    "index": row.convention.index,
+                    "parameters": list(row.convention.parameters),
+                    "result": row.convention.result,
+                    "evidence": {
+                        "index": _evidence(row.index),
+                        "parameters": _evidence(row.parameters),
+                        "result": _evidence(row.result),
+                    },
+                }
+                for abi, row in sorted(self.conventions.items())
+            },
+            "max_parameters": self.max_parameters,
+            "dispatch": {
+                guest.value: {
+                    "parameters": list(d.parameters),
+                    "result": d.result,
+                    "evidence": _evidence(d.evidence),
+                }
+                for guest, d in sorted(self.dispatch.items())
+            },
+            "poison": {
+                str(width): {
+                    "value": f"0x{p.value:x}",
+                    "registers": list(p.registers),
+                    "evidence": _evidence(p.evidence),
+                }
+                for width, p in sorted(self.poisoning.items())
+            },
+            "generator_limit": None
+            if self.generator_limit is None
+            else {"value": self.generator_limit[0], "evidence": _evidence(self.generator_limit[1])},
+            "hypercalls": [
+                {
+                    "number": number,
+                    "name": hypercall.name,
+                    "evidence": _evidence(hypercall.evidence),
+                    "guests": {
+                        guest.value: _entry(entry)
+                        for guest, entry in sorted(self.entries[number].items())
+                    },
+                }
+                for number, hypercall in sorted(self.hypercalls.items())
+            ],
+            "stubs": {
+                guest.value: {
+                    "index_register": self.decoded[guest].index_register,
+                    "transfer": self.decoded[guest].transfer,
+                    "ordinary": _stub_pattern(source),
+                    "iret": source.stub(23).hex(" ").upper(),
+                    "evidence": _evidence(source.evidence),
+                }
+                for guest, source in sorted(self.stubs.items())
+            },
+            "hypercall_vector": {
+                "value": f"0x{self.vector[0]:x}",
+                "evidence": _evidence(self.vector[1]),
+            },
+        }
+
+    def to_json(self) -> str:
+        """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+        return json.dumps(self.to_data(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _line_text(source: XenSource, relative: str, line: int) -> str:
+    return XenTree(source.root).source_line(relative, line).text
+
+
+def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    data: dict[str, Any] = {"file": evidence.file, "line": evidence.line, "text": evidence.text}
+    if evidence.note:
+        data["note"] = evidence.note
+    return data
+
+
+def _entry(entry: Entry) -> dict[str, Any]:
+    return {
+        "available": entry.available,
+        "handler": entry.handler,
+        "arguments": entry.arguments,
+        "condition": entry.condition,
+        "evidence": _evidence(entry.evidence),
+        "arguments_evidence": _evidence(entry.arguments_evidence),
+    }
+
+
+def _stub_pattern(source: StubSource) -> str:
+    """An ordinary stub with its index shown as ``<i LE32>``, as the facts write it."""
+    one, two = source.stub(0x01010101), source.stub(0x02020202)
+    parts: list[str] = []
+    position = 0
+    while position < len(one):
+        if one[position] != two[position]:
+            parts.append("<i LE32>")
+            position += 4
+        else:
+            parts.append(f"{one[position]:02X}")
+            position += 1
+    return " ".join(parts)
+
+
+def _conventions(
+    tree: XenTree,
+    dispatch: Mapping[GuestType, Dispatch],
+    decoded: Mapping[TransferGuest, DecodedStub],
+    stubs: Mapping[TransferGuest, StubSource],
+) -> dict[str, SourceConvention]:
+    rows: dict[str, SourceConvention] = {}
+    for width, guests in _ABI_GUESTS.items():
+        stated = [dispatch[g] for g in guests if g in dispatch]
+        if not stated:
+            continue  # a build without guests of this width states no such row
+        first = stated[0]
+        stub_guest = next(g for g in _INDEX_STUBS[width] if g in decoded)
+        stub = decoded[stub_guest]
+        index_line = next(
+            (s.line for s in stubs[stub_guest].ordinary if s.expression.strip() == "i"),
+            stubs[stub_guest].evidence.line,
+        )
+        index_evidence = tree.source_line(stubs[stub_guest].evidence.file, index_line)
+        index = stub.index_register if width == 64 else "E" + stub.index_register[1:]
+        rows[f"{width}bit"] = SourceConvention(
+            Convention(f"{width}bit", index, first.parameters, first.result),
+            index_evidence,
+            first.evidence,
+            first.evidence,
+        )
+    return rows
+
+
+def _cross_check(
+    conventions: Mapping[str, SourceConvention],
+    dispatch: Mapping[GuestType, Dispatch],
+    poisoning: Mapping[int, Poisoning],
+    limit: tuple[int, Evidence] | None,
+) -> list[str]:
+    """Where the source contradicts itself: each is a warning naming both lines."""
+    problems: list[str] = []
+    for width, guests in _ABI_GUESTS.items():
+        stated = [dispatch[g] for g in guests if g in dispatch]
+        for other in stated[1:]:
+            if (other.parameters, other.result) != (stated[0].parameters, stated[0].result):
+                problems.append(
+                    f"{other.evidence}: {other.guest.value} passes "
+                    f"{' '.join(other.parameters)} -> {other.result}, but {stated[0].evidence} "
+                    f"({stated[0].guest.value}) passes {' '.join(stated[0].parameters)} -> "
+                    f"{stated[0].result}"
+                )
+        row = conventions.get(f"{width}bit")
+        poison = poisoning.get(width)
+        if row is not None and poison is not None:
+            if poison.registers != row.convention.parameters:
+                problems.append(
+                    f"{poison.evidence}: the debug build poisons {' '.join(poison.registers)}, "
+                    f"but {row.parameters} passes {' '.join(row.convention.parameters)}"
+                )
+    if limit is not None:
+        for abi, row in sorted(conventions.items()):
+            if len(row.convention.parameters) != limit[0]:
+                problems.append(
+                    f"{limit[1]}: gen_hypercall.awk allows {limit[0]} parameters, but "
+                    f"{row.parameters} passes {len(row.convention.parameters)} ({abi})"
+                )
+    return problems
+
+
+def _files_read(tree: XenTree) -> list[str]:
+    files = [XEN_H, PV_HYPERCALL_C, HVM_HYPERCALL_C]
+    files.append(HYPERCALL_DEFS if tree.era is Era.HYPERCALL_DEFS else ARGS_TABLE_C)
+    files.append(tree.asm_header("hypercall.h"))
+    return files
+
+
+def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
+    """Read the tree at ``root`` in ``configuration`` ("all", "defconfig" or a .config path).
+
+    Raises :class:`SourceError` (or ``ConfigurationError``) naming the file
+    and what was expected when the tree cannot be read.
+    """
+    tree = XenTree.open(root)
+    release, version, release_evidence = tree.release()
+    files = _files_read(tree)
+    for relative in files:
+        tree.text(relative)  # a missing file fails here, before any partial answer
+    config = resolve(tree.root / "xen", configuration, tree.mentioned_options(files))
+    hypercalls = read_numbers(tree, config)
+    iret = next((h for h in hypercalls.values() if h.name == "iret"), None)
+    if iret is None:
+        raise SourceError(f"{tree.root / XEN_H}: no __HYPERVISOR_iret (expected hypercall 23)")
+    entries = read_availability(tree, config, hypercalls)
+    dispatch = read_dispatch(tree, config)
+    poisoning = read_poisoning(tree, config)
+    limit = read_generator_limit(tree)
+    vector = hypercall_vector(tree)
+    stubs = read_stub_sources(tree, iret.number, vector[0])
+    decoded = {
+        guest: decode(source, 64 if guest is TransferGuest.PV64 else 32)
+        for guest, source in stubs.items()
+    }
+    conventions = _conventions(tree, dispatch, decoded, stubs)
+    warnings = _cross_check(conventions, dispatch, poisoning, limit)
+    return XenSource(
+        root=tree.root,
+        version=version,
+        release=release,
+        release_evidence=release_evidence,
+        era=tree.era,
+        configuration=config,
+        hypercalls=hypercalls,
+        entries=entries,
+        dispatch=dispatch,
+        conventions=conventions,
+        poisoning=poisoning,
+        generator_limit=limit,
+        stubs=stubs,
+        decoded=decoded,
+        vector=vector,
+        warnings=tuple(warnings),
+    )
+
+
+__all__ = ["SourceError", "XenSource", "read_xen_source"]

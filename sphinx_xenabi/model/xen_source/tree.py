@@ -1,0 +1,156 @@
+"""A Xen source tree on disk: where each file lives in each layout, read once.
+
+Layouts differ by release: ``xen/include/asm-x86/`` moved to
+``xen/arch/x86/include/asm/`` in 4.17, and 4.17 replaced the C dispatch
+tables by ``xen/include/hypercall-defs.c``. A file the reader needs and
+cannot find or decode is a :class:`SourceError` naming it and what was
+expected there, never a partial answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from sphinx_xenabi.model.spec import Evidence, Release
+from sphinx_xenabi.model.xen_source.conditions import config_options, line_conditions
+from sphinx_xenabi.model.xen_source.preprocessor import (
+    Preprocessed,
+    PreprocessorError,
+    preprocess,
+)
+
+XEN_H = "xen/include/public/xen.h"
+XEN_MCA_H = "xen/include/public/arch-x86/xen-mca.h"
+HYPERCALL_DEFS = "xen/include/hypercall-defs.c"
+GEN_HYPERCALL_AWK = "xen/scripts/gen_hypercall.awk"
+PV_HYPERCALL_C = "xen/arch/x86/pv/hypercall.c"
+HVM_HYPERCALL_C = "xen/arch/x86/hvm/hypercall.c"
+ARGS_TABLE_C = "xen/arch/x86/hypercall.c"
+VMX_C = "xen/arch/x86/hvm/vmx/vmx.c"
+SVM_C = "xen/arch/x86/hvm/svm/svm.c"
+MAKEFILE = "xen/Makefile"
+ASM_DIRS = ("xen/arch/x86/include/asm", "xen/include/asm-x86")  # 4.17 and later, before
+
+_MAKE_VARIABLE = r"^\s*export\s+{}\s*\??=\s*(\S*)"
+
+
+class SourceError(ValueError):
+    """A Xen tree the reader cannot read: names the file and what was expected."""
+
+
+class Era(StrEnum):
+    """How the tree describes its hypercalls."""
+
+    C_TABLES = "c-tables"  # up to 4.16: C arrays in pv/ and hvm/hypercall.c
+    HYPERCALL_DEFS = "hypercall-defs"  # 4.17 and later: xen/include/hypercall-defs.c
+
+
+@dataclass
+class XenTree:
+    """The root of a Xen source tree (the directory holding ``xen/``)."""
+
+    root: Path
+    _texts: dict[str, str] = field(default_factory=dict, repr=False)
+    _preprocessed: dict[tuple[str, frozenset[str]], Preprocessed] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def open(cls, path: Path) -> XenTree:
+        """The tree at ``path``, which may also be its ``xen/`` directory."""
+        if not path.is_dir():
+            raise SourceError(f"{path}: not a directory (expected a Xen source tree)")
+        if not (path / XEN_H).is_file() and (path.parent / XEN_H).is_file():
+            path = path.parent
+        tree = cls(path)
+        if not (path / XEN_H).is_file():
+            raise SourceError(
+                f"{path / XEN_H}: missing (expected a Xen source tree with its public headers)"
+            )
+        return tree
+
+    @property
+    def era(self) -> Era:
+        return Era.HYPERCALL_DEFS if self.exists(HYPERCALL_DEFS) else Era.C_TABLES
+
+    def exists(self, relative: str) -> bool:
+        return (self.root / relative).is_file()
+
+    def asm_header(self, name: str) -> str:
+        """``asm/<name>`` in whichever layout the tree has."""
+        for directory in ASM_DIRS:
+            if self.exists(f"{directory}/{name}"):
+                return f"{directory}/{name}"
+        raise SourceError(
+            f"{self.root / ASM_DIRS[0] / name}: missing (nor under {ASM_DIRS[1]}/; "
+            f"expected Xen's x86 asm/{name})"
+        )
+
+    def text(self, relative: str) -> str:
+        """The file's text; SourceError when it is missing or unreadable."""
+        if relative not in self._texts:
+            path = self.root / relative
+            try:
+                self._texts[relative] = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                raise SourceError(f"{path}: missing (expected in a Xen tree)") from None
+            except UnicodeDecodeError as exc:
+                raise SourceError(f"{path}: not UTF-8 text ({exc.reason})") from None
+            except OSError as exc:
+                raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return self._texts[relative]
+
+    def source_line(self, relative: str, line: int, note: str = "") -> Evidence:
+        """Evidence for ``line`` of a file: its place and its text as written."""
+        lines = self.text(relative).split("\n")
+        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        return Evidence(relative, line, text, note)
+
+    def preprocessed(self, relative: str, enabled: Iterable[str]) -> Preprocessed:
+        """The file through the C preprocessor with ``enabled`` options defined."""
+        key = (relative, frozenset(enabled))
+        if key not in self._preprocessed:
+            try:
+                self._preprocessed[key] = preprocess(self.text(relative), relative, key[1])
+            except PreprocessorError as exc:
+                raise SourceError(f"{self.root / relative}: {exc}") from None
+        return self._preprocessed[key]
+
+    def conditions(self, relative: str) -> dict[int, str]:
+        return dict(line_conditions(self.text(relative)))
+
+    def mentioned_options(self, files: Iterable[str]) -> set[str]:
+        """Every ``CONFIG_*`` a conditional directive of ``files`` tests."""
+        options: set[str] = set()
+        for relative in files:
+            for condition in set(self.conditions(relative).values()):
+                options.update(config_options(condition))
+        return options
+
+    def release(self) -> tuple[Release, str, Evidence]:
+        """The tree's release from ``xen/Makefile``: (4.17, "4.17.0", evidence)."""
+        text = self.text(MAKEFILE)
+        found: dict[str, tuple[str, int]] = {}
+        for variable in ("XEN_VERSION", "XEN_SUBVERSION", "XEN_EXTRAVERSION"):
+            match = re.search(_MAKE_VARIABLE.format(variable), text, re.MULTILINE)
+            if match is not None:
+                found[variable] = (match.group(1), text.count("\n", 0, match.start()) + 1)
+        if "XEN_VERSION" not in found or "XEN_SUBVERSION" not in found:
+            raise SourceError(
+                f"{self.root / MAKEFILE}: no 'export XEN_VERSION = N' and "
+                "'export XEN_SUBVERSION = N' lines (expected Xen's version)"
+            )
+        major, minor = found["XEN_VERSION"][0], found["XEN_SUBVERSION"][0]
+        if not (major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit()):
+            raise SourceError(
+                f"{self.root / MAKEFILE}: XEN_VERSION {major!r} and XEN_SUBVERSION {minor!r} "
+                "are not numbers"
+            )
+        extra = found.get("XEN_EXTRAVERSION", ("", 0))[0]
+        extra = re.sub(r"\$\(\w+\)", "", extra)  # "$(XEN_VENDORVERSION)"
+        evidence = self.source_line(MAKEFILE, found["XEN_SUBVERSION"][1])
+        return Release(int(major), int(minor)), f"{major}.{minor}{extra}", evidence
