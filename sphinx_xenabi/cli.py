@@ -39,6 +39,8 @@ class TreeReading:
     execution_failures: int  # register/transfer rows that failed on the emulated CPU
     messages: list[str]
     sphinx_output: str
+    reference: str  # what the tables were checked against
+    reference_note: str | None  # which Xen tree and why, when one was read
 
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
@@ -111,6 +113,8 @@ def read_tree(
                 state = build_state(app)
                 if state is None:
                     raise CliError(f"the Sphinx build of {docs_dir} read no documents")
+                if state.reference_error is not None:
+                    raise CliError(state.reference_error)
                 # The dummy builder renders nothing, so the rows the html build
                 # would execute are run here, reported like drift at their cells.
                 execution_failures = 0
@@ -133,6 +137,8 @@ def read_tree(
         execution_failures,
         messages,
         status.getvalue() + output,
+        state.reference,
+        state.reference_note,
     )
 
 
@@ -183,13 +189,39 @@ def _checked_release(text: str) -> str:
     return str(release)
 
 
+def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--xen-source``, ``--xen-config`` and ``--model`` as config overrides."""
+    overrides: dict[str, Any] = {}
+    if args.model and args.xen_source is not None:
+        raise CliError("--model and --xen-source exclude each other")
+    if args.model:
+        overrides["xenabi_xen_source"] = False
+    elif args.xen_source is not None:
+        if not args.xen_source.is_dir():
+            raise CliError(f"--xen-source: {args.xen_source}: not a directory")
+        overrides["xenabi_xen_source"] = str(args.xen_source.resolve())
+    if args.xen_config is not None:
+        from sphinx_xenabi.model.xen_source import NAMED_CONFIGURATIONS
+
+        config = args.xen_config
+        if config not in NAMED_CONFIGURATIONS:
+            if not Path(config).is_file():
+                raise CliError(f"--xen-config: {config}: no such .config file")
+            config = str(Path(config).resolve())
+        overrides["xenabi_xen_config"] = config
+    return overrides
+
+
 def _command_check(args: argparse.Namespace) -> int:
     overrides = (
         {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}
     )
+    overrides.update(_reference_overrides(args))
     reading = read_tree(args.docs_dir, args.conf_dir, overrides)
     if args.verbose:
         print(reading.sphinx_output, file=sys.stderr)
+    if reading.reference_note is not None:
+        print(reading.reference_note.replace("xenabi:", "xenabi check:", 1))
     for message in reading.messages:
         print(message)
     tables = len(reading.registry.tables)
@@ -202,9 +234,34 @@ def _command_check(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
     print(
-        f"xenabi check: {tables - reading.unchecked} table(s) agree with the reference "
-        f"model{unchecked}"
+        f"xenabi check: {tables - reading.unchecked} table(s) agree with "
+        f"{reading.reference}{unchecked}"
     )
+    return EXIT_CLEAN
+
+
+def _command_source(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.model.registry import write_atomic
+    from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
+
+    try:
+        source = read_xen_source(args.xen_tree, args.config)
+    except (SourceError, ConfigurationError) as exc:
+        raise CliError(str(exc)) from None
+    for problem in source.warnings:
+        print(f"warning: the Xen source contradicts itself: {problem}", file=sys.stderr)
+    text = source.to_json()
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            write_atomic(args.output, text)
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+        print(
+            f"wrote {args.output}: {source.origin}, {len(source.hypercalls)} hypercalls",
+            file=sys.stderr,
+        )
     return EXIT_CLEAN
 
 
@@ -253,9 +310,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)"
     )
     check.add_argument(
+        "--xen-source",
+        type=Path,
+        metavar="DIR",
+        help="check against this Xen source tree (default: the tree the docs sit in, if any)",
+    )
+    check.add_argument(
+        "--xen-config",
+        metavar="CONFIG",
+        help="the Xen build configuration: all (default), defconfig or a .config path",
+    )
+    check.add_argument(
+        "--model",
+        action="store_true",
+        help="check against the built-in model even when the docs sit in a Xen tree",
+    )
+    check.add_argument(
         "-v", "--verbose", action="store_true", help="also print Sphinx's own output"
     )
     check.set_defaults(run=_command_check)
+
+    source = commands.add_parser(
+        "source", help="print the ABI facts of a Xen source tree as JSON, with their evidence"
+    )
+    source.add_argument("xen_tree", type=Path, metavar="XEN_TREE")
+    source.add_argument(
+        "--config",
+        default="all",
+        metavar="CONFIG",
+        help="all (default), defconfig or the path of a .config",
+    )
+    source.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
+    source.set_defaults(run=_command_source)
 
     indent = commands.add_parser(
         "indent", help="check that reST directive bodies and options are indented by 3 spaces"

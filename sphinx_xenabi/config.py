@@ -44,6 +44,25 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "warning of type xenabi.drift.",
     ),
     ConfigValue(
+        "xenabi_xen_source",
+        None,
+        "",
+        frozenset({str, NoneType, bool}),
+        "A Xen source tree to check the tables against instead of the built-in model: a path "
+        "relative to the conf dir (the directory that holds xen/). None uses the tree the docs "
+        "sit in when the docs folder's parent holds xen/include/public/xen.h, else the model; "
+        "False always uses the model.",
+    ),
+    ConfigValue(
+        "xenabi_xen_config",
+        "all",
+        "",
+        frozenset({str}),
+        "The build configuration the Xen source is read in: 'all' (every option that gates a "
+        "hypercall on: what the ABI offers), 'defconfig' (Xen's Kconfig defaults for x86_64) or "
+        "the path of a .config, relative to the conf dir.",
+    ),
+    ConfigValue(
         "xenabi_write_registry",
         True,
         "",

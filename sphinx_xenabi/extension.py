@@ -88,7 +88,9 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     state = BuildState(registry)
     set_build_state(app, state)
     set_current_registry(registry)
-    state.findings, state.failed = run_gate(app, registry)
+    state.findings, state.failed, reference = run_gate(app, registry)
+    state.reference, state.reference_error = reference.name, reference.error
+    state.reference_note = reference.note
     if executes(app):
         state.outcomes, execution_failed = run_tables(app, registry, gate_release(registry)[0])
         state.failed = state.failed or execution_failed

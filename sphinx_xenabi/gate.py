@@ -14,6 +14,7 @@ from sphinx_xenabi.model.abi import NEWEST_RELEASE_RANGE
 from sphinx_xenabi.model.drift import Finding, check_registry
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.reference import Reference, load_reference
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -33,21 +34,24 @@ def gate_release(registry: Registry) -> tuple[Release, str | None]:
     return newest, note
 
 
-def report_findings(app: Sphinx, findings: list[Finding]) -> bool:
+def report_findings(app: Sphinx, findings: list[Finding], reference: str) -> bool:
     """Log each finding at its cell; True when the build must fail."""
     drift = [(f.subtype, f.message, f.location) for f in findings if f.subtype == "drift"]
     for finding in findings:
         if finding.subtype != "drift":  # "unchecked" informs, it never fails
             warn(finding.subtype, finding.message, location_string(app.srcdir, finding.location))
     return report_failures(
-        app, drift, f"{len(drift)} disagreement(s) between the docs and the reference model"
+        app, drift, f"{len(drift)} disagreement(s) between the docs and {reference}"
     )
 
 
-def run_gate(app: Sphinx, registry: Registry) -> tuple[list[Finding], bool]:
-    """Check the registry, report at the cells; the findings and whether to fail."""
+def run_gate(app: Sphinx, registry: Registry) -> tuple[list[Finding], bool, Reference]:
+    """Check the registry, report at the cells; the findings, whether to fail, the reference."""
+    reference = load_reference(app)
+    if reference.error is not None:
+        return [], True, reference
     release, note = gate_release(registry)
-    if note is not None:
+    if note is not None and reference.source is None:
         logger.info(note)
-    findings = check_registry(registry, release)
-    return findings, report_findings(app, findings)
+    findings = check_registry(registry, release, reference.spec)
+    return findings, report_findings(app, findings, reference.name), reference

@@ -38,6 +38,7 @@ SUBTYPES = frozenset(
         "execution",
         "release-range",
         "directive",
+        "source",
     }
 )
 

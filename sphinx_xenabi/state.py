@@ -29,6 +29,11 @@ class BuildState:
     # Executed table rows by the location of their first cell (html builds).
     outcomes: dict[Location, RowOutcome] = field(default_factory=dict)
     failed: bool = False
+    # What the gate compared with ("the reference model", "the Xen 4.17.0
+    # source (all)"), and why a requested Xen tree could not be read.
+    reference: str = "the reference model"
+    reference_error: str | None = None
+    reference_note: str | None = None
 
 
 _STATE: WeakKeyDictionary[Sphinx, BuildState] = WeakKeyDictionary()

@@ -37,7 +37,7 @@ HYPERVISOR_BUILD_DEFINES: Mapping[str, str] = {
 }
 
 _LINE_MARKER = re.compile(r'^#line (\d+)(?: "[^"]*")?$')
-_SKIPPED_DIRECTIVE = re.compile(r"^\s*#\s*(?:include|error|warning|pragma)\b.*$", re.MULTILINE)
+_SKIPPED_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?:include|error|warning|pragma)\b.*$", re.MULTILINE)
 
 
 class PreprocessorError(ValueError):

@@ -1,0 +1,84 @@
+"""Which reference the drift gate checks against, chosen once per build.
+
+A Xen source tree when there is one: ``xenabi_xen_source`` (relative to the
+conf dir), else the tree the docs sit in (the docs folder's parent holds
+``xen/include/public/xen.h``), said in one log line. Otherwise, or with
+``xenabi_xen_source = False``, the built-in model. A tree that cannot be
+read is one error naming the file, and the build fails: checking against the
+model instead would hide that the requested check did not happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sphinx_xenabi.messages import error, logger, warn
+from sphinx_xenabi.model.spec import AbiSpec
+from sphinx_xenabi.model.xen_source import (
+    NAMED_CONFIGURATIONS,
+    XEN_H,
+    ConfigurationError,
+    SourceError,
+    XenSource,
+    read_xen_source,
+)
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+MODEL_NAME = "the reference model"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the gate compares the docs with."""
+
+    name: str  # "the reference model", "the Xen 4.17.0 source (all)"
+    source: XenSource | None = None
+    error: str | None = None  # the tree could not be read
+    note: str | None = None  # the log line that says which tree and why
+
+    @property
+    def spec(self) -> AbiSpec | None:
+        return None if self.source is None else self.source.spec()
+
+
+def _tree_beside_docs(srcdir: Path) -> Path | None:
+    parent = srcdir.resolve().parent
+    return parent if (parent / XEN_H).is_file() else None
+
+
+def locate_source(app: Sphinx) -> tuple[Path, str] | None:
+    """The Xen tree to read and how it was chosen, or None for the model."""
+    configured = app.config.xenabi_xen_source
+    if configured is False:
+        return None
+    if configured:
+        return (Path(app.confdir) / str(configured)).resolve(), "xenabi_xen_source"
+    beside = _tree_beside_docs(Path(app.srcdir))
+    return (beside, "the docs sit in this Xen tree") if beside is not None else None
+
+
+def load_reference(app: Sphinx) -> Reference:
+    """Read the chosen tree (or pick the model) and log which it is."""
+    located = locate_source(app)
+    if located is None:
+        return Reference(MODEL_NAME)
+    path, how = located
+    configuration = str(app.config.xenabi_xen_config)
+    if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
+        configuration = str((Path(app.confdir) / configuration).resolve())
+    try:
+        source = read_xen_source(path, configuration)
+    except (SourceError, ConfigurationError) as exc:
+        message = f"cannot read the Xen source ({how}): {exc}"
+        error("source", message, None)
+        app.statuscode = 1
+        return Reference(f"the Xen source at {path}", error=message)
+    note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
+    logger.info(note)
+    for problem in source.warnings:
+        warn("source", f"the Xen source contradicts itself: {problem}", None)
+    return Reference(source.origin, source, note=note)
