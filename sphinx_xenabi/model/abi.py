@@ -4,10 +4,10 @@ This module is the reference model: the guides' tables are checked against
 it. It covers Xen 4.13 onward, in two ABI revisions (six parameters up to
 4.16, five from 4.17).
 
-Simplification: hypercall availability per guest type is the *current* Xen
-one and does not vary by release. In particular xenoprof_op (31), dropped in
-4.22, is modelled as defined but available to no guest type in every release,
-and build-time options (KEXEC, ARGO, HVM ...) are assumed enabled.
+Hypercall availability is the current Xen's (``HYPERCALLS``) with the
+release changes in ``AVAILABILITY_CHANGES``, checked against the real trees
+of 4.13, 4.16, 4.17, 4.18 and master by the source reader's tests; build-time
+options (KEXEC, ARGO, HVM ...) are assumed enabled (the reader's "all").
 
 Stdlib only: no Sphinx or docutils.
 """
@@ -174,8 +174,8 @@ _ALL_GUESTS_NAMES = frozenset(
     physdev_op hvm_op sysctl domctl argo_op xenpmu_op dm_op hypfs_op
     paging_domctl_cont""".split()
 )
-# tmem_op has no handler anywhere; xenoprof_op was dropped in 4.22 (see the
-# module docstring for why that applies to every modelled release).
+# tmem_op has no handler anywhere; xenoprof_op was dropped in 4.22 (before,
+# see AVAILABILITY_CHANGES).
 _NO_GUEST_NAMES = frozenset({"tmem_op", "xenoprof_op"})
 
 _NAMES: Mapping[int, str] = {
@@ -244,6 +244,42 @@ HYPERCALLS_BY_NAME: Mapping[str, Hypercall] = MappingProxyType(
     {call.name: call for call in HYPERCALLS.values()}
 )
 
+
+
+class AvailabilityChange(NamedTuple):
+    """Releases in which a hypercall was defined differently from today's Xen."""
+
+    name: str
+    releases: ReleaseRange
+    available: frozenset[GuestType] | None  # None: the number was not defined yet
+
+
+AVAILABILITY_CHANGES: tuple[AvailabilityChange, ...] = (
+    # 4.22 dropped xenoprof; up to 4.21 PV guests built with XENOPROF had it.
+    AvailabilityChange("xenoprof_op", ReleaseRange(Release(4, 13), Release(4, 21)), _PV),
+    # hypfs arrived in 4.14; 4.13's xen.h has no __HYPERVISOR_hypfs_op.
+    AvailabilityChange("hypfs_op", ReleaseRange(Release(4, 13), Release(4, 13)), None),
+    AvailabilityChange("multicall", ReleaseRange(Release(4, 13), Release(4, 13)), _PV),
+    AvailabilityChange("vm_assist", ReleaseRange(Release(4, 13), Release(4, 13)), _PV),
+)
+"""Checked against the 4.13 and 4.16 trees; 4.14 and 4.15 are taken to be
+4.16's (no tree of them was at hand)."""
+
+
+@cache
+def hypercalls_for(release: Release) -> Mapping[int, Hypercall]:
+    """The hypercalls ``release`` defines, by number, with their availability then."""
+    calls = dict(HYPERCALLS)
+    for change in AVAILABILITY_CHANGES:
+        if release in change.releases:
+            number = HYPERCALLS_BY_NAME[change.name].number
+            if change.available is None:
+                del calls[number]
+            else:
+                calls[number] = Hypercall(number, change.name, change.available)
+    return MappingProxyType(calls)
+
+
 HYPERCALL_NUMBER_SPACE = range(56)
 """Numbers 0..55: 0..47 common, 48..55 the arch_0..arch_7 slots."""
 ARCH_SLOTS = range(48, 56)
@@ -298,7 +334,7 @@ def revision_for(release: Release) -> AbiSpec:
                 release=release,
                 conventions=revision.conventions,
                 transfers=TRANSFERS,
-                hypercalls=HYPERCALLS,
+                hypercalls=hypercalls_for(release),
             )
     raise ValueError(
         f"Xen {release} is not modelled: the reference model covers "

@@ -83,14 +83,10 @@ def _absent(
     """No entry survived: cite the compiled-out one, else say there is none."""
     line = _inactive_line(tree, relative, pattern, after, active)
     if line is None:
-        return Entry(guest, False, None, note_absent(relative, what))
+        return Entry(guest, False, Evidence(relative, 0, "", f"no {what} entry in {relative}"))
     condition = tree.conditions(relative).get(line, "")
     note = _why_compiled_out(condition, configuration)
     return Entry(guest, False, tree.source_line(relative, line, note), condition)
-
-
-def note_absent(relative: str, what: str) -> str:
-    return f"no {what} entry in {relative}"
 
 
 def _parameter_count(arguments: str) -> int:

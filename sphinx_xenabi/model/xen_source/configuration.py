@@ -41,7 +41,9 @@ OFF_IN_ALL = frozenset(
         "CONFIG_PPC64",
     }
 )
-X86_64_OPTIONS = frozenset({"CONFIG_X86", "CONFIG_X86_64"})
+# On in "all" whether or not a read file tests them: the architecture, and
+# the options that decide whether pv/ and hvm/ are built at all (Makefiles).
+ALWAYS_IN_ALL = frozenset({"CONFIG_X86", "CONFIG_X86_64", "CONFIG_PV", "CONFIG_HVM"})
 
 # What Xen's Makefiles export to Kconfig for an x86_64 build.
 _KCONFIG_ENVIRONMENT = {"SRCARCH": "x86", "ARCH": "x86", "XEN_TARGET_ARCH": "x86_64", "CC": "gcc"}
@@ -68,7 +70,7 @@ class Configuration:
 
 def all_options(mentioned: Iterable[str]) -> Configuration:
     """The "all" configuration over the options the read files mention."""
-    return Configuration(ALL, frozenset(mentioned) - OFF_IN_ALL | X86_64_OPTIONS)
+    return Configuration(ALL, frozenset(mentioned) - OFF_IN_ALL | ALWAYS_IN_ALL)
 
 
 @contextlib.contextmanager

@@ -137,7 +137,7 @@ def hypercall_vector(tree: XenTree) -> tuple[int, Evidence]:
         if macro is not None:
             return _evaluate(macro.value, {}), tree.source_line(relative, macro.line)
     text = tree.text(PV_HYPERCALL_C)
-    comment = re.search(r"\bINT \$(0x[0-9a-fA-F]+)", text)
+    comment = re.search(r"\bINT\s+\$(0x[0-9a-fA-F]+)", text)
     if comment is None:
         raise SourceError(
             f"{tree.root / 'xen/arch/x86/include/asm/irq-vectors.h'}: missing, and "

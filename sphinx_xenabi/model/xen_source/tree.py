@@ -107,7 +107,8 @@ class XenTree:
     def source_line(self, relative: str, line: int, note: str = "") -> Evidence:
         """Evidence for ``line`` of a file: its place and its text as written."""
         lines = self.text(relative).split("\n")
-        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        # Runs of blanks collapse, so re-aligning a table changes no evidence.
+        text = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
         return Evidence(relative, line, text, note)
 
     def preprocessed(self, relative: str, enabled: Iterable[str]) -> Preprocessed:
