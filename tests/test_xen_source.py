@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 from sphinx_xenabi.model.drift import check_table
 from sphinx_xenabi.model.registry import Cell, Location, RegisterRow, TableKind, TableRecord
@@ -16,7 +17,6 @@ from sphinx_xenabi.model.xen_source import (
     read_xen_source,
 )
 from sphinx_xenabi.model.xen_source.conditions import line_conditions
-from xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 PV = {GuestType.PV32, GuestType.PV64}
 ALL = set(GuestType)
@@ -71,12 +71,14 @@ def test_registers_from_the_dispatch_calls(tree: Path) -> None:
     source = read_xen_source(tree)
     six = source.era == "c-tables"
     conventions = source.spec().conventions
-    assert conventions["64bit"].parameters == ("RDI", "RSI", "RDX", "R10", "R8", "R9")[
-        : 6 if six else 5
-    ]
-    assert conventions["32bit"].parameters == ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP")[
-        : 6 if six else 5
-    ]
+    assert (
+        conventions["64bit"].parameters
+        == ("RDI", "RSI", "RDX", "R10", "R8", "R9")[: 6 if six else 5]
+    )
+    assert (
+        conventions["32bit"].parameters
+        == ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP")[: 6 if six else 5]
+    )
     assert (conventions["64bit"].index, conventions["64bit"].result) == ("RAX", "RAX")
     assert (conventions["32bit"].index, conventions["32bit"].result) == ("EAX", "EAX")
     assert source.poisoning[64].value == 0xDEADBEEFDEADF00D
@@ -184,7 +186,9 @@ def test_whitespace_only_edits_change_nothing(tree: Path) -> None:
         if path.is_file() and path.suffix in (".c", ".h"):
             lines = path.read_text().split("\n")
             # Re-indent with tabs, re-align columns, add trailing blanks.
-            path.write_text("\n".join(line.replace("    ", "\t").replace(" ", "  ") + "  " for line in lines))
+            path.write_text(
+                "\n".join(line.replace("    ", "\t").replace(" ", "  ") + "  " for line in lines)
+            )
     assert read_xen_source(tree).to_json() == before
 
 
@@ -196,7 +200,9 @@ def test_json_is_deterministic_and_documented_shape(tree: Path) -> None:
     assert data["xen"]["configuration"] == "all"
     assert data["stubs"]["64bit PV"]["ordinary"] == "51 41 53 B8 <i LE32> 0F 05 41 5B 59 C3"
     assert data["hypercall_vector"]["value"] == "0x82"
-    assert [h["number"] for h in data["hypercalls"]] == sorted(h["number"] for h in data["hypercalls"])
+    assert [h["number"] for h in data["hypercalls"]] == sorted(
+        h["number"] for h in data["hypercalls"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,7 +232,11 @@ def test_an_unreadable_file_is_one_error_naming_it(tmp_path: Path) -> None:
 
 def test_a_malformed_table_row_names_its_line(tmp_path: Path) -> None:
     tree = hypercall_defs_tree(tmp_path / "t")
-    edit(tree / "xen/include/hypercall-defs.c", "mca                                do       do       -        -        -", "mca do do -")
+    edit(
+        tree / "xen/include/hypercall-defs.c",
+        "mca                                do       do       -        -        -",
+        "mca do do -",
+    )
     with pytest.raises(SourceError, match=r"hypercall-defs\.c:\d+: table row mca has 3 columns"):
         read_xen_source(tree)
 

@@ -23,7 +23,9 @@ def real_tree(name: str) -> Path:
     """A real Xen tree of ../shared/xen-src, or skip the test saying why."""
     path = XEN_SRC / name
     if not (path / "xen" / "include" / "public" / "xen.h").is_file():
-        pytest.skip(f"the real Xen tree {path} is absent (../shared/xen-src is not beside the clone)")
+        pytest.skip(
+            f"the real Xen tree {path} is absent (../shared/xen-src is not beside the clone)"
+        )
     return path
 
 

@@ -245,7 +245,6 @@ HYPERCALLS_BY_NAME: Mapping[str, Hypercall] = MappingProxyType(
 )
 
 
-
 class AvailabilityChange(NamedTuple):
     """Releases in which a hypercall was defined differently from today's Xen."""
 

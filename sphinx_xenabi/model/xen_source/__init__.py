@@ -18,7 +18,7 @@ from sphinx_xenabi.model.xen_source.configuration import (
     ConfigurationError,
 )
 from sphinx_xenabi.model.xen_source.reader import FORMAT, XenSource, read_xen_source
-from sphinx_xenabi.model.xen_source.tree import SourceError, XEN_H
+from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
 
 __all__ = [
     "ALL",

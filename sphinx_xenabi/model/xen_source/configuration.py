@@ -90,7 +90,7 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Configuration:
     """Evaluate the tree's Kconfig with ``config_file`` (None: the defaults)."""
-    import kconfiglib  # type: ignore[import-untyped]
+    import kconfiglib
 
     kconfig = xen_dir / "Kconfig"
     if not kconfig.is_file():

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pcpp import Preprocessor  # type: ignore[import-untyped]
+from pcpp import Preprocessor
 
 # What Xen's own compiler defines when it builds the hypervisor for x86_64.
 # ``__XEN_INTERFACE_VERSION__`` is the latest interface inside Xen (the
@@ -37,7 +37,9 @@ HYPERVISOR_BUILD_DEFINES: Mapping[str, str] = {
 }
 
 _LINE_MARKER = re.compile(r'^#line (\d+)(?: "[^"]*")?$')
-_SKIPPED_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(?:include|error|warning|pragma)\b.*$", re.MULTILINE)
+_SKIPPED_DIRECTIVE = re.compile(
+    r"^[ \t]*#[ \t]*(?:include|error|warning|pragma)\b.*$", re.MULTILINE
+)
 
 
 class PreprocessorError(ValueError):
@@ -68,7 +70,7 @@ class Preprocessed:
     macros: dict[str, Macro]
 
 
-class _Quiet(Preprocessor):  # type: ignore[misc]
+class _Quiet(Preprocessor):
     """pcpp that collects errors instead of printing them to stderr."""
 
     def __init__(self) -> None:

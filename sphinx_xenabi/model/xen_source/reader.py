@@ -111,12 +111,7 @@ class XenSource:
         transfers: dict[str, str] = {}
         for guest, decoded in self.decoded.items():
             transfers[guest.value] = decoded.transfer
-            stub = self.stubs[guest]
-            evidence[evidence_key("transfer", guest.value)] = Evidence(
-                stub.evidence.file,
-                decoded.transfer_line,
-                _line_text(self, stub.evidence.file, decoded.transfer_line),
-            )
+            evidence[evidence_key("transfer", guest.value)] = decoded.evidence
         hypercalls: dict[int, Hypercall] = {}
         for number, hypercall in self.hypercalls.items():
             entries = self.entries[number]
@@ -126,9 +121,10 @@ class XenSource:
                 frozenset(guest for guest, entry in entries.items() if entry.available),
             )
             evidence[evidence_key("hypercall", number)] = hypercall.evidence
-            for guest, entry in entries.items():
+            for guest_type, entry in entries.items():
                 if entry.evidence is not None:
-                    evidence[evidence_key("available", number, guest.value)] = entry.evidence
+                    key = evidence_key("available", number, guest_type.value)
+                    evidence[key] = entry.evidence
         return AbiSpec(
             release=self.release,
             conventions=MappingProxyType(
@@ -215,10 +211,6 @@ class XenSource:
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
         return json.dumps(self.to_data(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def _line_text(source: XenSource, relative: str, line: int) -> str:
-    return XenTree(source.root).source_line(relative, line).text
 
 
 def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:

@@ -27,8 +27,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from sphinx_xenabi.model.abi import IRET_INDEX, PAGE_FILLER, STUB_SIZE, TransferGuest
-from sphinx_xenabi.model.abi import normalise_instruction
+from sphinx_xenabi.model.abi import (
+    IRET_INDEX,
+    PAGE_FILLER,
+    STUB_SIZE,
+    TransferGuest,
+    normalise_instruction,
+)
 from sphinx_xenabi.model.spec import Evidence
 from sphinx_xenabi.model.xen_source.tree import (
     PV_HYPERCALL_C,
@@ -65,6 +70,7 @@ class Store:
     size: int  # bytes
     expression: str
     line: int
+    text: str  # the store as written, blanks collapsed
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,7 @@ def read_stub_sources(
                 int(match.group(1)) // 8,
                 match.group(3),
                 text.count("\n", 0, match.start()) + 1,
+                " ".join(match.group(0).split()),
             )
             stores[match.start() < split].append(store)
         if not stores[False]:
@@ -203,7 +210,7 @@ class DecodedStub:
 
     index_register: str
     transfer: str  # as the docs spell it: "SYSCALL", "INT 0x82"
-    transfer_line: int
+    evidence: Evidence  # the store that writes the transfer instruction
 
 
 _PROBE_INDEX = 0x2A  # an index whose immediate cannot be mistaken for other bytes
@@ -211,7 +218,7 @@ _PROBE_INDEX = 0x2A  # an index whose immediate cannot be mistaken for other byt
 
 def decode(source: StubSource, width: int) -> DecodedStub:
     """Disassemble an ordinary stub (capstone) into its index register and transfer."""
-    import capstone  # type: ignore[import-untyped]
+    import capstone
 
     mode = capstone.CS_MODE_64 if width == 64 else capstone.CS_MODE_32
     engine = capstone.Cs(capstone.CS_ARCH_X86, mode)
@@ -225,16 +232,21 @@ def decode(source: StubSource, width: int) -> DecodedStub:
                 register = "R" + register[1:]  # writing EAX zero-extends into RAX
             transfer = instructions[position + 1]
             text = f"{transfer.mnemonic} {transfer.op_str}".strip()
-            line = _line_of_offset(source, transfer.address)
-            return DecodedStub(register, normalise_instruction(text), line)
+            store = _store_at(source, transfer.address)
+            evidence = (
+                Evidence(source.evidence.file, store.line, store.text)
+                if store is not None
+                else source.evidence
+            )
+            return DecodedStub(register, normalise_instruction(text), evidence)
     raise SourceError(
         f"{source.evidence.file}:{source.evidence.line}: the {source.guest.value} stub "
         f"({code.hex(' ')}) loads the index with no 'mov REG, imm32'"
     )
 
 
-def _line_of_offset(source: StubSource, offset: int) -> int:
+def _store_at(source: StubSource, offset: int) -> Store | None:
     for store in source.ordinary:
         if store.offset <= offset < store.offset + store.size:
-            return store.line
-    return source.evidence.line
+            return store
+    return None
