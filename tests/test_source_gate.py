@@ -71,7 +71,7 @@ def test_a_cell_that_disagrees_with_the_source_fails_citing_both_sides(tmp_path:
     warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
     assert (
         f"{docs / 'index.rst'}:13: ERROR: 64bit parameter 6 is R9; the Xen 4.19.0 source (all) "
-        "passes only 5 parameters (xen/arch/x86/pv/hypercall.c:15)"
+        "passes only 5 parameters (xen/arch/x86/pv/hypercall.c:16)"
     ) in warnings
     assert "between the docs and the Xen 4.19.0 source (all)" in build.warnings
     assert not build.registry_json.exists()

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 from sphinx_xenabi.model.drift import check_table
 from sphinx_xenabi.model.registry import Cell, Location, RegisterRow, TableKind, TableRecord
@@ -17,6 +16,7 @@ from sphinx_xenabi.model.xen_source import (
     read_xen_source,
 )
 from sphinx_xenabi.model.xen_source.conditions import line_conditions
+from xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 PV = {GuestType.PV32, GuestType.PV64}
 ALL = set(GuestType)

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
 
 from conftest import DOCS, REPO
 from sphinx_xenabi.cli import main
@@ -21,6 +20,7 @@ from sphinx_xenabi.model.abi import TransferGuest
 from sphinx_xenabi.model.dispatcher import DEFAULT_HANDLERS
 from sphinx_xenabi.model.spec import GuestType
 from sphinx_xenabi.model.xen_source import read_xen_source
+from xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
 
 
 @pytest.mark.parametrize("name", REAL_TREES)
