@@ -75,7 +75,16 @@ class XenTree:
 
     @property
     def era(self) -> Era:
-        return Era.HYPERCALL_DEFS if self.exists(HYPERCALL_DEFS) else Era.C_TABLES
+        """The layout: hypercall-defs.c, or (up to 4.16) C dispatch tables."""
+        if self.exists(HYPERCALL_DEFS):
+            return Era.HYPERCALL_DEFS
+        if "call_handlers_" in self.text(PV_HYPERCALL_C):
+            # The dispatch uses the macros generated from hypercall-defs.c.
+            raise SourceError(
+                f"{self.root / HYPERCALL_DEFS}: missing ({PV_HYPERCALL_C} dispatches through "
+                "call_handlers_*, which Xen generates from it)"
+            )
+        return Era.C_TABLES
 
     def exists(self, relative: str) -> bool:
         return (self.root / relative).is_file()
