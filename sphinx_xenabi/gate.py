@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.messages import location_string, logger, report_failures, warn
-from sphinx_xenabi.model.abi import NEWEST_RELEASE_RANGE
+from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE, NEWEST_RELEASE_RANGE
 from sphinx_xenabi.model.drift import Finding, check_registry
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import Release
@@ -25,11 +25,11 @@ def gate_release(registry: Registry) -> tuple[Release, str | None]:
     release = registry.described_release
     if release is not None:
         return release, None
-    newest = NEWEST_RELEASE_RANGE.first
+    newest = NEWEST_MODELLED_RELEASE
     note = (
         f"xenabi: the documented release {registry.release!r} is not MAJOR.MINOR; "
         f"checking tables that state no release against the newest model revision "
-        f"({NEWEST_RELEASE_RANGE})"
+        f"({NEWEST_RELEASE_RANGE}) as it stands in Xen {newest}"
     )
     return newest, note
 

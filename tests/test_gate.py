@@ -194,8 +194,12 @@ def test_six_parameter_table_for_release_4_16_passes(docs_copy: Path, tmp_path: 
     """The same table is right for the releases it was true for."""
     _make_current_table_six_parameter(docs_copy / ABI)
     result = build(docs_copy, tmp_path, xenabi_xen_release="4.16")
-    assert result.statuscode == 0, warnings_of(result)
-    assert "[xenabi." not in warnings_of(result)
+    # The registers table passes; the numbers table describes today's Xen,
+    # and 4.16 still let PV guests call xenoprof_op (dropped in 4.22).
+    findings = [line for line in warnings_of(result).splitlines() if "[xenabi." in line]
+    assert len(findings) == 2, findings
+    assert all("availability of xenoprof_op is no; in Xen 4.16 it is yes" in f for f in findings)
+    assert all("hypercall-numbers.md" in f for f in findings)
 
 
 def _dedent_explicit_markup(text: str) -> str:

@@ -322,6 +322,9 @@ REVISIONS: tuple[Revision, ...] = (
     Revision(ReleaseRange(Release(4, 17)), _conventions(5)),
 )
 NEWEST_RELEASE_RANGE: ReleaseRange = REVISIONS[-1].releases
+NEWEST_MODELLED_RELEASE = Release(4, 22)
+"""The newest release whose facts the model states (its availability table
+included); later releases are taken to be like it."""
 
 
 @cache
