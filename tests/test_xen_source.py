@@ -153,7 +153,10 @@ def test_a_mutated_dispatch_register_is_read_and_found(tmp_path: Path) -> None:
     assert "uses RCX (xen/arch/x86/pv/hypercall.c:" in findings[0].message
 
 
-def _registers_table(params64: tuple[str, ...]) -> TableRecord:
+def _registers_table(
+    params64: tuple[str, ...],
+    params32: tuple[str, ...] = ("EBX", "ECX", "EDX", "ESI", "EDI"),
+) -> TableRecord:
     def cell(value: object, line: int) -> Cell[object]:
         return Cell(value, Location("abi.rst", line))
 
@@ -162,7 +165,7 @@ def _registers_table(params64: tuple[str, ...]) -> TableRecord:
         RegisterRow(
             cell("32bit", 4),  # type: ignore[arg-type]
             cell("EAX", 4),  # type: ignore[arg-type]
-            cell(("EBX", "ECX", "EDX", "ESI", "EDI"), 4),  # type: ignore[arg-type]
+            cell(params32, 4),  # type: ignore[arg-type]
             cell("EAX", 4),  # type: ignore[arg-type]
         ),
     )
@@ -256,3 +259,27 @@ def test_line_conditions_follow_nesting_and_else() -> None:
     assert guards[7] == "defined(A) && !(!defined(B))"
     assert guards[10] == "!(defined(A)) && defined(C)"
     assert 1 not in guards and 12 not in guards
+
+
+def test_a_ranged_table_uses_the_source_only_for_the_source_release(tmp_path: Path) -> None:
+    import dataclasses
+
+    from sphinx_xenabi.model.drift import check_registry
+    from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.spec import ReleaseRange
+
+    source = read_xen_source(hypercall_defs_tree(tmp_path / "t")).spec()  # 4.19, five parameters
+    six = _registers_table(
+        ("RDI", "RSI", "RDX", "R10", "R8", "R9"), ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP")
+    )
+    old = dataclasses.replace(six, releases=ReleaseRange(Release(4, 13), Release(4, 16)))
+    spanning = dataclasses.replace(six, releases=ReleaseRange(Release(4, 13)))
+
+    def findings(table: TableRecord) -> list[str]:
+        registry = Registry(release="4.19", guides=(), tables=(table,))
+        return [f.message for f in check_registry(registry, Release(4, 19), source)]
+
+    assert findings(old) == []  # 4.13 to 4.16 excludes the source: the model judges, six is right
+    messages = findings(spanning)  # 4.13+: the model for 4.13 to 4.16, the source for the rest
+    assert any("the Xen 4.19.0 source (all) passes only 5 parameters" in m for m in messages)
+    assert not any("Xen 4.17+" in m for m in messages)  # the source stood in for that revision
