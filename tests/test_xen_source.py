@@ -283,3 +283,32 @@ def test_a_ranged_table_uses_the_source_only_for_the_source_release(tmp_path: Pa
     messages = findings(spanning)  # 4.13+: the model for 4.13 to 4.16, the source for the rest
     assert any("the Xen 4.19.0 source (all) passes only 5 parameters" in m for m in messages)
     assert not any("Xen 4.17+" in m for m in messages)  # the source stood in for that revision
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_damaged_tree_reads_or_fails_in_one_line_never_a_traceback(
+    seed: int, tmp_path: Path
+) -> None:
+    """Random line deletions, truncations and stray directives in one read file."""
+    import random
+
+    rng = random.Random(seed)
+    tree = (hypercall_defs_tree if seed % 2 else c_tables_tree)(tmp_path / "t")
+    files = sorted(p for p in (tree / "xen").rglob("*") if p.suffix in (".c", ".h", ""))
+    target = rng.choice([p for p in files if p.is_file() and p.read_text().strip()])
+    lines = target.read_text().split("\n")
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(max(len(lines), 1))
+        action = rng.random()
+        if action < 0.4:
+            del lines[i]
+        elif action < 0.7:
+            lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+        else:
+            lines.insert(i, rng.choice(["#if 1", "#endif", "}", "{", "#define X(", "f(", "/*"]))
+    target.write_text("\n".join(lines))
+    try:
+        read_xen_source(tree)
+    except (SourceError, ConfigurationError) as exc:
+        assert "\n" not in str(exc)
+        assert str(tree) in str(exc) or "xen/" in str(exc)

@@ -93,7 +93,7 @@ class _Quiet(Preprocessor):
             self.defined[macro.name] = Macro(macro.lineno, value)
 
     def on_error(self, file: str, line: int, msg: str) -> None:
-        self.errors.append(f"line {line}: {msg}")
+        self.errors.append(f"line {line}: {' '.join(str(msg).split())}")
 
     def on_include_not_found(
         self, *args: object
@@ -112,9 +112,12 @@ def preprocess(text: str, filename: str, defines: Iterable[str]) -> Preprocessed
         processor.define(f"{name} {value}")
     for name in sorted(defines):
         processor.define(f"{name} 1")
-    processor.parse(_SKIPPED_DIRECTIVE.sub("", text), filename)
     out = io.StringIO()
-    processor.write(out)
+    try:
+        processor.parse(_SKIPPED_DIRECTIVE.sub("", text), filename)
+        processor.write(out)
+    except Exception as exc:  # pcpp's own failures on malformed input: one located line
+        processor.errors.append(f"the C preprocessor failed: {type(exc).__name__}: {exc}")
     if processor.errors:
         raise PreprocessorError("; ".join(processor.errors))
     lines: list[SourceLine] = []
