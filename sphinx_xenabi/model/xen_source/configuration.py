@@ -108,10 +108,11 @@ def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Confi
             tree = kconfiglib.Kconfig("Kconfig", warn=False)
             if config_file is not None:
                 tree.load_config(os.fspath(config_file))
-    except (kconfiglib.KconfigError, OSError, UnicodeDecodeError) as exc:
+    except Exception as exc:  # kconfiglib's errors on a tree or .config it cannot read
         where = config_file if config_file is not None else kconfig
         message = str(exc).strip().splitlines()
-        raise ConfigurationError(f"{where}: {message[-1] if message else exc}") from None
+        last = message[-1] if message else type(exc).__name__
+        raise ConfigurationError(f"{where}: {last}") from None
     enabled = frozenset(
         f"CONFIG_{symbol.name}" for symbol in tree.unique_defined_syms if symbol.tri_value == 2
     )
