@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,10 @@ def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Confi
         where = config_file if config_file is not None else kconfig
         message = str(exc).strip().splitlines()
         last = message[-1] if message else type(exc).__name__
+        located = re.match(r"^([\w./-]+):(\d+): (?:error: )?(.*)$", last)
+        if located is not None:  # kconfiglib names a Kconfig file relative to srctree
+            file, line, problem = located.groups()
+            raise ConfigurationError(f"{xen_dir / file}:{line}: {problem}") from None
         raise ConfigurationError(f"{where}: {last}") from None
     enabled = frozenset(
         f"CONFIG_{symbol.name}" for symbol in tree.unique_defined_syms if symbol.tri_value == 2
