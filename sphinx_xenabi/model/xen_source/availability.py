@@ -102,18 +102,23 @@ _DIRECTIVE = re.compile(r"^(prefix|caller|table|rettype|handle|defhandle):\s*(.*
 _PROTOTYPE = re.compile(r"^(\w+)\s*\((.*)\)$")
 
 
-def _read_hypercall_defs(
-    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
-) -> dict[int, dict[GuestType, Entry]]:
+@dataclass
+class _Defs:
+    """``hypercall-defs.c`` as ``gen_hypercall.awk`` sees it, lines kept."""
+
+    prototypes: dict[tuple[str, str], tuple[int, int]]  # (prefix, name) -> (count, line)
+    callers: dict[str, int]  # guest type -> line of its "caller:"
+    columns: list[str]
+    table_line: int
+    rows: dict[str, tuple[list[str], int]]  # name -> (cells, line)
+    active: set[int]  # the source lines that survived the preprocessor
+
+
+def _parse_hypercall_defs(tree: XenTree, configuration: Configuration) -> _Defs:
     lines = tree.preprocessed(HYPERCALL_DEFS, configuration.enabled).lines
-    active = {line.line for line in lines}
-    conditions = tree.conditions(HYPERCALL_DEFS)
-    prototypes: dict[tuple[str, str], tuple[int, int]] = {}  # (prefix, name) -> (count, line)
-    callers: dict[str, int] = {}
+    where = tree.root / HYPERCALL_DEFS
+    defs = _Defs({}, {}, [], 0, {}, {line.line for line in lines})
     prefixes: list[str] = []
-    columns: list[str] | None = None
-    table_line = 0
-    rows: dict[str, tuple[list[str], int]] = {}
     for line in lines:
         directive = _DIRECTIVE.match(line.text)
         if directive is not None:
@@ -121,87 +126,80 @@ def _read_hypercall_defs(
             if kind == "prefix":
                 prefixes = value.split()
             elif kind == "caller":
-                callers[value.strip()] = line.line
+                defs.callers[value.strip()] = line.line
             elif kind == "table":
-                columns, table_line = value.split(), line.line
-            continue
-        if columns is not None:
+                defs.columns, defs.table_line = value.split(), line.line
+        elif defs.table_line:
             name, *cells = line.text.split()
-            if len(cells) != len(columns):
+            if len(cells) != len(defs.columns):
                 raise SourceError(
-                    f"{tree.root / HYPERCALL_DEFS}:{line.line}: table row {name} has "
-                    f"{len(cells)} columns; the table: line names {len(columns)}"
+                    f"{where}:{line.line}: table row {name} has {len(cells)} columns; "
+                    f"the table: line names {len(defs.columns)}"
                 )
-            rows[name] = (cells, line.line)
-            continue
-        prototype = _PROTOTYPE.match(line.text)
-        if prototype is None:
+            defs.rows[name] = (cells, line.line)
+        elif (prototype := _PROTOTYPE.match(line.text)) is not None:
+            count = _parameter_count(prototype.group(2))
+            for prefix in prefixes:
+                defs.prototypes[(prefix, prototype.group(1))] = (count, line.line)
+        else:
             raise SourceError(
-                f"{tree.root / HYPERCALL_DEFS}:{line.line}: expected a prototype such as "
-                f"'name(type arg, ...)' or a directive, found {line.text!r}"
+                f"{where}:{line.line}: expected a prototype such as 'name(type arg, ...)' "
+                f"or a directive, found {line.text!r}"
             )
-        for prefix in prefixes:
-            prototypes[(prefix, prototype.group(1))] = (
-                _parameter_count(prototype.group(2)),
-                line.line,
+    if not defs.table_line:
+        raise SourceError(f"{where}: no 'table:' line (expected the hypercall table)")
+    for guest in GuestType:
+        if guest.value not in defs.columns:
+            raise SourceError(
+                f"{where}:{defs.table_line}: the table has no {guest.value} column "
+                f"(found {' '.join(defs.columns)})"
             )
-    if columns is None:
-        raise SourceError(
-            f"{tree.root / HYPERCALL_DEFS}: no 'table:' line (expected the hypercall table)"
+    return defs
+
+
+def _defs_entry(
+    tree: XenTree, defs: _Defs, name: str, guest: GuestType, configuration: Configuration
+) -> Entry:
+    """One table cell of hypercall-defs.c, read as the generator reads it."""
+    if guest.value not in defs.callers:  # the column is ignored without its "caller:"
+        pattern = re.compile(rf"^\s*caller:\s*{guest.value}\s*$")
+        return _absent(
+            tree, HYPERCALL_DEFS, guest, pattern, 0, defs.active, configuration, "caller:"
         )
-    result: dict[int, dict[GuestType, Entry]] = {}
-    for number, hypercall in numbers.items():
-        entries: dict[GuestType, Entry] = {}
-        for guest in GuestType:
-            if guest.value not in columns:
-                raise SourceError(
-                    f"{tree.root / HYPERCALL_DEFS}:{table_line}: the table has no {guest.value} "
-                    f"column (found {' '.join(columns)})"
-                )
-            if guest.value not in callers:
-                pattern = re.compile(rf"^\s*caller:\s*{guest.value}\s*$")
-                entries[guest] = _absent(
-                    tree, HYPERCALL_DEFS, guest, pattern, 0, active, configuration, "caller:"
-                )
-                continue
-            if hypercall.name not in rows:
-                pattern = re.compile(rf"^\s*{re.escape(hypercall.name)}\s")
-                entries[guest] = _absent(
-                    tree,
-                    HYPERCALL_DEFS,
-                    guest,
-                    pattern,
-                    table_line,
-                    active,
-                    configuration,
-                    f"{hypercall.name} table",
-                )
-                continue
-            cells, row_line = rows[hypercall.name]
-            cell = cells[columns.index(guest.value)]
-            evidence = tree.source_line(HYPERCALL_DEFS, row_line)
-            condition = conditions.get(row_line, "")
-            if cell == "-":
-                entries[guest] = Entry(guest, False, evidence, condition)
-                continue
-            prefix = cell.split(":")[0]
-            count, proto_line = prototypes.get((prefix, hypercall.name), (None, 0))
-            if count is None:
-                raise SourceError(
-                    f"{tree.root / HYPERCALL_DEFS}:{row_line}: {guest.value} calls "
-                    f"{prefix}_{hypercall.name}, which no prototype declares"
-                )
-            entries[guest] = Entry(
-                guest,
-                True,
-                evidence,
-                condition,
-                prefix,
-                count,
-                tree.source_line(HYPERCALL_DEFS, proto_line),
-            )
-        result[number] = entries
-    return result
+    if name not in defs.rows:
+        pattern = re.compile(rf"^\s*{re.escape(name)}\s")
+        what = f"{name} table"
+        return _absent(
+            tree, HYPERCALL_DEFS, guest, pattern, defs.table_line, defs.active, configuration, what
+        )
+    cells, row_line = defs.rows[name]
+    cell = cells[defs.columns.index(guest.value)]
+    evidence = tree.source_line(HYPERCALL_DEFS, row_line)
+    condition = tree.conditions(HYPERCALL_DEFS).get(row_line, "")
+    if cell == "-":
+        return Entry(guest, False, evidence, condition)
+    prefix = cell.split(":")[0]  # "compat:2": the handler prefix and its priority
+    if (prefix, name) not in defs.prototypes:
+        raise SourceError(
+            f"{tree.root / HYPERCALL_DEFS}:{row_line}: {guest.value} calls {prefix}_{name}, "
+            "which no prototype declares"
+        )
+    count, line = defs.prototypes[(prefix, name)]
+    arguments = tree.source_line(HYPERCALL_DEFS, line)
+    return Entry(guest, True, evidence, condition, prefix, count, arguments)
+
+
+def _read_hypercall_defs(
+    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+) -> dict[int, dict[GuestType, Entry]]:
+    defs = _parse_hypercall_defs(tree, configuration)
+    return {
+        number: {
+            guest: _defs_entry(tree, defs, hypercall.name, guest, configuration)
+            for guest in GuestType
+        }
+        for number, hypercall in numbers.items()
+    }
 
 
 # --- up to 4.16 -------------------------------------------------------------

@@ -180,18 +180,7 @@ class XenSource:
             "generator_limit": None
             if self.generator_limit is None
             else {"value": self.generator_limit[0], "evidence": _evidence(self.generator_limit[1])},
-            "hypercalls": [
-                {
-                    "number": number,
-                    "name": hypercall.name,
-                    "evidence": _evidence(hypercall.evidence),
-                    "guests": {
-                        guest.value: _entry(entry)
-                        for guest, entry in sorted(self.entries[number].items())
-                    },
-                }
-                for number, hypercall in sorted(self.hypercalls.items())
-            ],
+            "hypercalls": self._hypercalls_data(),
             "stubs": {
                 guest.value: {
                     "index_register": self.decoded[guest].index_register,
@@ -207,6 +196,20 @@ class XenSource:
                 "evidence": _evidence(self.vector[1]),
             },
         }
+
+    def _hypercalls_data(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": number,
+                "name": hypercall.name,
+                "evidence": _evidence(hypercall.evidence),
+                "guests": {
+                    guest.value: _entry(entry)
+                    for guest, entry in sorted(self.entries[number].items())
+                },
+            }
+            for number, hypercall in sorted(self.hypercalls.items())
+        ]
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
