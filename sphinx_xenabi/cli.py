@@ -1,4 +1,4 @@
-"""``python -m sphinx_xenabi``: extract the registry, check a tree, lint indentation.
+"""``python -m sphinx_xenabi``: extract the registry, check a tree, diff two, lint indentation.
 
 ``extract`` and ``check`` run Sphinx's reading phase (the ``dummy`` builder,
 no html) over any documentation tree with its own ``conf.py``, adding the
@@ -350,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     indent.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or directories")
     indent.set_defaults(run=_command_indent)
+
+    from sphinx_xenabi.diff_command import add_diff_parser  # imports this module
+
+    add_diff_parser(commands)
     return parser
 
 

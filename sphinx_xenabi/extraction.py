@@ -542,7 +542,30 @@ def _read_table(
         header=tuple(Cell(h.text, h.location) for h in header),
         rows=tuple(rows),
         parameter_count=schema.parameter_count,
+        footnotes=cited_footnotes(table, _Locator(default_file, relativise)),
     )
+
+
+def cited_footnotes(table: nodes.table, locator: _Locator) -> tuple[Cell[str], ...]:
+    """The footnotes the table's cells cite, in citing order: their text and location."""
+    document = table.document
+    if document is None:
+        return ()
+    cited: dict[str, Cell[str]] = {}
+    for reference in table.findall(nodes.footnote_reference):
+        refid = reference.get("refid")
+        footnote = document.ids.get(refid) if refid else None
+        if not isinstance(footnote, nodes.footnote) or refid in cited:
+            continue
+        text = " ".join(
+            " ".join(child.astext().split())
+            for child in footnote.children
+            if not isinstance(child, nodes.label)
+        ).strip()
+        location = locator.locate(footnote)
+        if text and location is not None:
+            cited[refid] = Cell(text, location)
+    return tuple(cited.values())
 
 
 def _relocate_one_line_rows(

@@ -21,16 +21,19 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.spec import (
     AbiSpec,
     Convention,
+    Evidence,
     GuestType,
     Hypercall,
     Release,
     ReleaseRange,
+    evidence_key,
 )
 
 SCHEMA_VERSION = 1
@@ -125,6 +128,9 @@ class TableRecord:
     rows: tuple[Row, ...]
     # The N of a registers table's "Parameters (1 - N)" header.
     parameter_count: int | None = None
+    # The footnotes the cells cite (text, where the footnote stands): not ABI,
+    # but a reviewer of a change wants to see them change.
+    footnotes: tuple[Cell[str], ...] = ()
 
     def applies_to(self, release: Release) -> bool:
         return self.releases is None or release in self.releases
@@ -180,34 +186,74 @@ class Registry:
         """The ABI the docs state for ``release`` (default: the described one).
 
         Rows that appear twice keep their first occurrence; the extraction
-        already warned about duplicates.
+        already warned about duplicates. The spec's evidence locates each
+        fact at its cell (keys as :func:`evidence_key` spells them), so the
+        docs are located as a Xen source is; ``ranges`` and ``footnotes``
+        hold what the tables' titles and footnotes state.
         """
         if release is None:
             release = self.described_release or Release(99, 0)
+        evidence: dict[str, Evidence] = {}
+        ranges: dict[str, ReleaseRange] = {}
+        footnotes: dict[str, tuple[Evidence, ...]] = {}
+
+        def locate(key: str, cell: Cell[Any]) -> None:
+            evidence.setdefault(key, _evidence_of(cell))
+
+        def note_table(table: TableRecord) -> None:
+            kind = table.kind.value
+            key = evidence_key("table", kind)
+            if key in evidence:
+                return  # the first table of a kind speaks for it, as its rows do
+            evidence[key] = Evidence(table.location.file, table.location.line, table.title)
+            if table.releases is not None:
+                ranges[kind] = table.releases
+            if table.footnotes:
+                footnotes[kind] = tuple(_evidence_of(c) for c in table.footnotes)
+
         conventions: dict[str, Convention] = {}
         for table in self.tables_for(TableKind.REGISTERS, release):
+            note_table(table)
+            if len(table.header) > 2:
+                locate(evidence_key("parameter-count"), table.header[2])
             for row in table.rows:
                 assert isinstance(row, RegisterRow)
+                abi = row.abi.value
                 conventions.setdefault(
-                    row.abi.value,
-                    Convention(
-                        row.abi.value, row.index.value, row.parameters.value, row.result.value
-                    ),
+                    abi, Convention(abi, row.index.value, row.parameters.value, row.result.value)
                 )
+                locate(evidence_key("convention", abi), row.abi)
+                locate(evidence_key("convention", abi, "index"), row.index)
+                locate(evidence_key("convention", abi, "parameters"), row.parameters)
+                locate(evidence_key("convention", abi, "result"), row.result)
         transfers: dict[str, str] = {}
         for table in self.tables_for(TableKind.TRANSFER, release):
+            note_table(table)
             for row in table.rows:
                 assert isinstance(row, TransferRow)
                 transfers.setdefault(row.guest.value, row.instruction.value)
+                locate(evidence_key("transfer", row.guest.value), row.instruction)
         hypercalls: dict[int, Hypercall] = {}
         for table in self.tables_for(TableKind.NUMBERS, release):
+            note_table(table)
             for row in table.rows:
                 assert isinstance(row, NumberRow)
+                number = row.number.value
                 available = frozenset(g for g, cell in row.availability.items() if cell.value)
-                hypercalls.setdefault(
-                    row.number.value, Hypercall(row.number.value, row.name.value, available)
-                )
-        return AbiSpec(release, conventions, transfers, hypercalls)
+                hypercalls.setdefault(number, Hypercall(number, row.name.value, available))
+                locate(evidence_key("hypercall", number), row.number)
+                locate(evidence_key("hypercall", number, "name"), row.name)
+                for guest, cell in row.availability.items():
+                    locate(evidence_key("available", number, guest.value), cell)
+        return AbiSpec(
+            release,
+            conventions,
+            transfers,
+            hypercalls,
+            evidence=MappingProxyType(evidence),
+            ranges=MappingProxyType(ranges),
+            footnotes=MappingProxyType(footnotes),
+        )
 
     # -- JSON ---------------------------------------------------------------
 
@@ -293,6 +339,12 @@ def load(path: str | os.PathLike[str]) -> Registry:
         # Nesting or number sizes no generated registry has: refuse, don't crash.
         raise RegistryError(source, f"not a registry: {exc}") from None
     return Registry.from_data(data, source)
+
+
+def _evidence_of(cell: Cell[Any]) -> Evidence:
+    value = cell.value
+    text = " ".join(value) if isinstance(value, tuple) else str(value)
+    return Evidence(cell.location.file, cell.location.line, text)
 
 
 def sort_tables(tables: Iterable[TableRecord]) -> list[TableRecord]:
@@ -394,6 +446,8 @@ def _table_to_data(table: TableRecord) -> dict[str, Any]:
         "header": [_cell_to_data(c) for c in table.header],
         "parameter_count": table.parameter_count,
         "rows": [_row_to_data(r) for r in table.rows],
+        # Only when there are any: registries of tables without footnotes keep their bytes.
+        **({"footnotes": [_cell_to_data(c) for c in table.footnotes]} if table.footnotes else {}),
     }
 
 
@@ -450,6 +504,7 @@ def _table_from_data(data: Mapping[str, Any], source: str, position: int) -> Tab
         header=tuple(_cell_from_data(c) for c in data["header"]),
         rows=tuple(rows),
         parameter_count=data["parameter_count"],
+        footnotes=tuple(_cell_from_data(c) for c in data.get("footnotes", ())),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import total_ordering
 from types import MappingProxyType
+from typing import Any
 
 
 class GuestType(StrEnum):
@@ -138,17 +139,38 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class PageStub:
+    """One guest's hypercall page code: every ordinary stub, and iret's.
+
+    Both are bytes in hex as Xen's facts write them; ``ordinary`` shows the
+    stub's own index as ``<i LE32>``: ``51 41 53 B8 <i LE32> 0F 05 41 5B 59 C3``.
+    """
+
+    ordinary: str
+    iret: str
+
+
+def _empty() -> Mapping[Any, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
 class AbiSpec:
-    """Everything the guides' tables state for one release, without locations.
+    """Everything the guides' tables state for one release.
 
     ``conventions`` is keyed by ABI label ("64bit", "32bit"), ``transfers`` by
     the transfer table's guest label ("64bit PV", "Intel HVM", ...) with the
     instruction as written ("INT 0x82"), ``hypercalls`` by number.
 
     A spec read from a Xen source tree also names itself in ``origin`` ("the
-    Xen 4.17 source (all options)") and carries the :class:`Evidence` of its
-    facts, keyed as :func:`evidence_key` spells them; the model's and the
-    docs' specs have neither.
+    Xen 4.17 source (all options)") and states its hypercall ``stubs`` by
+    transfer-table guest label. The docs' spec states the release ``ranges``
+    its tables' titles give, by table kind ("registers", "transfer",
+    "numbers"), and the ``footnotes`` its tables' cells cite, by table kind.
+
+    The source's and the docs' specs carry the :class:`Evidence` of their
+    facts, keyed as :func:`evidence_key` spells them (a source line, a table
+    cell); the model's has none.
     """
 
     release: Release
@@ -156,16 +178,26 @@ class AbiSpec:
     transfers: Mapping[str, str]
     hypercalls: Mapping[int, Hypercall]
     origin: str = ""
-    evidence: Mapping[str, Evidence] = field(
-        default_factory=lambda: MappingProxyType({}), compare=False
-    )
+    evidence: Mapping[str, Evidence] = field(default_factory=_empty, compare=False)
+    stubs: Mapping[str, PageStub] = field(default_factory=_empty)
+    ranges: Mapping[str, ReleaseRange] = field(default_factory=_empty)
+    footnotes: Mapping[str, tuple[Evidence, ...]] = field(default_factory=_empty, compare=False)
+
+    @property
+    def parameter_count(self) -> int:
+        """The most parameters any ABI passes: the N of "Parameters (1 - N)"."""
+        return max((len(c.parameters) for c in self.conventions.values()), default=0)
 
 
 def evidence_key(*parts: object) -> str:
     """The key of one fact in :attr:`AbiSpec.evidence`, e.g. ``convention/64bit/parameters``.
 
     Kinds: ``convention/<abi>/{index,parameters,result}``, ``transfer/<label>``,
-    ``hypercall/<number>`` (its name and number) and
-    ``available/<number>/<guest type>``.
+    ``hypercall/<number>`` (its name and number),
+    ``available/<number>/<guest type>`` and ``parameter-count`` (the docs'
+    "Parameters (1 - N)" header cell; a source's generator limit). A source
+    also locates ``stub/<label>`` (the function that writes a guest's page);
+    the docs ``convention/<abi>`` (the ABI cell), ``hypercall/<number>/name``
+    (the name cell) and ``table/<kind>`` (the table, its ``text`` the title).
     """
     return "/".join(str(part) for part in parts)

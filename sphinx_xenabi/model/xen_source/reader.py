@@ -15,13 +15,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sphinx_xenabi.model.abi import TransferGuest
+from sphinx_xenabi.model.abi import IRET_INDEX, TransferGuest
 from sphinx_xenabi.model.spec import (
     AbiSpec,
     Convention,
     Evidence,
     GuestType,
     Hypercall,
+    PageStub,
     Release,
     evidence_key,
 )
@@ -108,10 +109,23 @@ class XenSource:
             evidence[evidence_key("convention", abi, "index")] = row.index
             evidence[evidence_key("convention", abi, "parameters")] = row.parameters
             evidence[evidence_key("convention", abi, "result")] = row.result
+        # The count is gen_hypercall.awk's limit where there is one (4.17+), else
+        # what the widest dispatch passes.
+        if self.generator_limit is not None:
+            evidence[evidence_key("parameter-count")] = self.generator_limit[1]
+        elif self.conventions:
+            widest = max(self.conventions.values(), key=lambda c: len(c.convention.parameters))
+            evidence[evidence_key("parameter-count")] = widest.parameters
         transfers: dict[str, str] = {}
         for guest, decoded in self.decoded.items():
             transfers[guest.value] = decoded.transfer
             evidence[evidence_key("transfer", guest.value)] = decoded.evidence
+        stubs: dict[str, PageStub] = {}
+        for guest, source in self.stubs.items():
+            stubs[guest.value] = PageStub(
+                _stub_pattern(source), source.stub(IRET_INDEX).hex(" ").upper()
+            )
+            evidence[evidence_key("stub", guest.value)] = source.evidence
         hypercalls: dict[int, Hypercall] = {}
         for number, hypercall in self.hypercalls.items():
             entries = self.entries[number]
@@ -134,6 +148,7 @@ class XenSource:
             hypercalls=MappingProxyType(hypercalls),
             origin=self.origin,
             evidence=MappingProxyType(evidence),
+            stubs=MappingProxyType(stubs),
         )
 
     def to_data(self) -> dict[str, Any]:
