@@ -63,6 +63,16 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "the path of a .config, relative to the conf dir.",
     ),
     ConfigValue(
+        "xenabi_history_sources",
+        [],
+        "env",
+        frozenset({list, tuple}),
+        "Xen source trees (paths relative to the conf dir, one per release, in any order) that "
+        "the xenabi-abi-history directive tells the ABI's history from, each change with its "
+        "source line; read in xenabi_xen_config. Empty (the default): the reference model's "
+        "revisions.",
+    ),
+    ConfigValue(
         "xenabi_write_registry",
         True,
         "",

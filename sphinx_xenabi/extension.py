@@ -18,6 +18,7 @@ from docutils import nodes
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
+from sphinx_xenabi.diff_directives import setup_diff_directives
 from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
 from sphinx_xenabi.domain import XenAbiDomain, xenabi_domain
@@ -30,6 +31,7 @@ from sphinx_xenabi.evidence import (
 from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
+from sphinx_xenabi.history_directive import setup_history
 from sphinx_xenabi.messages import location_string, logger, warn
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
 from sphinx_xenabi.state import BuildState, build_state, set_build_state
@@ -130,6 +132,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", on_build_finished)
     app.connect("doctree-resolved", on_doctree_resolved)
     setup_directives(app)
+    setup_history(app)
+    setup_diff_directives(app)
     setup_doctest_namespace(app)
     return {
         "version": __version__,

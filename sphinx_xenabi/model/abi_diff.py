@@ -495,6 +495,8 @@ def _transfers(pair: _Pair) -> Iterator[Change]:
 
 
 def _guests(available: frozenset[GuestType]) -> str:
+    if available == frozenset(GuestType):
+        return "all guest types"
     return ", ".join(g.label for g in GuestType if g in available) or "no guest type"
 
 

@@ -130,12 +130,8 @@ def model_history() -> tuple[HistoryEntry, ...]:
 
 
 def baseline(spec: AbiSpec) -> str:
-    """What the first release of a history stated, in one line."""
-    conventions = "; ".join(
-        f"{abi} {' '.join(c.parameters)}"
-        for abi, c in sorted(spec.conventions.items(), reverse=True)
-    )
+    """What the first release of a history states, in one short line."""
     return (
-        f"{spec.parameter_count} parameters ({conventions}), "
+        f"first release shown: {spec.parameter_count} parameters, "
         f"{len(spec.hypercalls)} hypercall numbers"
     )

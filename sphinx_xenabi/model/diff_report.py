@@ -91,18 +91,18 @@ def to_markdown(diff: AbiDiff) -> str:
         verdict = f"{verdict[0].upper()}{verdict[1:]}"
     lines = [f"**ABI diff** {_code(diff.old)} \u2192 {_code(diff.new)}: {verdict}.", ""]
     if diff.changes:
-        lines += [
-            "| Severity | Change | Rule | Old | New |",
-            "|---|---|---|---|---|",
-        ]
+        # Where the sides are located (docs, sources): a column each; the model is not.
+        located = any(c.old is not None or c.new is not None for c in diff.changes)
+        columns = ["Severity", "Change", "Rule"] + (["Old", "New"] if located else [])
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         for change in diff.changes:
             severity = change.severity.value
             if change.severity is Severity.BREAKING:
                 severity = f"**{severity}**"
-            lines.append(
-                f"| {severity} | {_cell(change.message)} | {_code(change.rule.value)} "
-                f"| {_code(_cell(_where(change.old)))} | {_code(_cell(_where(change.new)))} |"
-            )
+            cells = [severity, _cell(change.message), _code(change.rule.value)]
+            if located:
+                cells += [_code(_cell(_where(change.old))), _code(_cell(_where(change.new)))]
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     hidden = _hidden_note(diff, "`--all`")
     if hidden:

@@ -1,0 +1,131 @@
+"""Directives that show the ABI diff in the docs, generated when the docs are built.
+
+``.. xenabi-abi-diff:: OLD NEW`` runs the diff of two model revisions (two
+releases, such as ``4.16 4.17``) and shows it in one of the command's
+formats: ``markdown`` (the default) is parsed as Markdown, so a MyST page
+shows the table a pull-request comment shows; ``text``, ``json`` and
+``github`` are shown as literal blocks. ``:source:`` also shows the
+Markdown as written.
+
+``.. xenabi-diff-rules::`` lists every rule of the diff by severity: its id
+and what triggers it, from :class:`~sphinx_xenabi.model.abi_diff.Rule` itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+from sphinx_xenabi.messages import error
+from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
+from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
+from sphinx_xenabi.model.diff_report import OutputFormat, render
+from sphinx_xenabi.model.spec import Release
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+_LANGUAGES = {
+    OutputFormat.TEXT: "text",
+    OutputFormat.MARKDOWN: "markdown",
+    OutputFormat.JSON: "json",
+    OutputFormat.GITHUB: "text",
+}
+
+
+def _in_markdown(directive: SphinxDirective) -> bool:
+    """Whether the directive stands in a MyST page, whose nested parse reads Markdown."""
+    try:
+        from myst_parser.mocking import MockState
+    except ImportError:  # myst-parser is optional
+        return False
+    return isinstance(directive.state, MockState)
+
+
+class AbiDiffDirective(SphinxDirective):
+    """The diff of two model revisions, in one of the diff command's formats."""
+
+    required_arguments = 2
+    option_spec: ClassVar[dict[str, object]] = {
+        "format": lambda text: directives.choice(text, [f.value for f in OutputFormat]),
+        "source": directives.flag,
+    }
+
+    def _release(self, text: str) -> Release:
+        release = Release.parse(text)
+        revision_for(release)  # ValueError before the first modelled release
+        return release
+
+    def run(self) -> list[nodes.Node]:
+        try:
+            old, new = (self._release(a) for a in self.arguments)
+        except ValueError as exc:
+            error(
+                "directive",
+                f"{self.name}: {exc} (give two releases from Xen {FIRST_MODELLED_RELEASE} on)",
+                self.get_location(),
+            )
+            return []
+        output = OutputFormat(self.options.get("format", OutputFormat.MARKDOWN.value))
+        diff = compare(
+            DiffSide(f"the model, Xen {old}", revision_for(old)),
+            DiffSide(f"the model, Xen {new}", revision_for(new)),
+        )
+        text = render(diff, output)
+        literal = nodes.literal_block(text, text, language=_LANGUAGES[output])
+        if output is not OutputFormat.MARKDOWN:
+            return [literal]
+        if not _in_markdown(self):
+            error(
+                "directive",
+                f"{self.name}: the markdown format renders only in a Markdown (MyST) page; "
+                "use :format: text, json or github here",
+                self.get_location(),
+            )
+            return []
+        rendered = nodes.container(classes=["xenabi-abi-diff"])
+        self.state.nested_parse(StringList(text.splitlines()), self.content_offset, rendered)
+        return [rendered, literal] if "source" in self.options else [rendered]
+
+
+_SEVERITY_HEADINGS = {
+    Severity.BREAKING: "Breaking for guests",
+    Severity.COMPATIBLE: "Compatible",
+    Severity.DOCUMENTATION: "Documentation only (shown with --all)",
+}
+
+
+def rules_list() -> list[nodes.Node]:
+    """Every rule by severity, worst first: its id, then what triggers it.
+
+    A definition list, not a table: the explanations are sentences, which
+    wrap on a narrow screen where a table's cells would not.
+    """
+    result: list[nodes.Node] = []
+    for severity in Severity:
+        result.append(nodes.rubric("", _SEVERITY_HEADINGS[severity]))
+        items = nodes.definition_list(classes=["xenabi-diff-rules"])
+        for rule in Rule:
+            if rule.severity is severity:
+                term = nodes.term()
+                term += nodes.literal(rule.value, rule.value)
+                definition = nodes.definition("", nodes.paragraph("", rule.__doc__ or ""))
+                items += nodes.definition_list_item("", term, definition)
+        result.append(items)
+    return result
+
+
+class DiffRulesDirective(SphinxDirective):
+    """The diff's rules, generated from the rules themselves."""
+
+    def run(self) -> list[nodes.Node]:
+        return rules_list()
+
+
+def setup_diff_directives(app: Sphinx) -> None:
+    app.add_directive("xenabi-abi-diff", AbiDiffDirective)
+    app.add_directive("xenabi-diff-rules", DiffRulesDirective)

@@ -1,0 +1,104 @@
+"""``.. xenabi-abi-history::``: the ABI's history as a table, release by release.
+
+The rows are the ABI diff of each release against the one before
+(:mod:`sphinx_xenabi.model.abi_history`): from the model's revisions, or,
+when ``xenabi_history_sources`` names Xen source trees, from those trees,
+with the source line of each change. Generated, so the page cannot tell a
+history the model (or the code) does not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from sphinx_xenabi import table_nodes
+from sphinx_xenabi.messages import error
+from sphinx_xenabi.model.abi import revision_for
+from sphinx_xenabi.model.abi_history import (
+    HistoryEntry,
+    baseline,
+    history,
+    model_history,
+    model_releases,
+)
+from sphinx_xenabi.model.spec import AbiSpec
+from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
+from sphinx_xenabi.table_nodes import entry
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+
+def history_table(
+    first: AbiSpec, entries: tuple[HistoryEntry, ...], title: str, located: bool
+) -> nodes.table:
+    """Release | For guests | Change (| Where): the first release's ABI, then each change.
+
+    The short columns come first, so a narrow screen shows them without scrolling.
+    """
+    columns = ["Release", "For guests", "Change"] + (["Where"] if located else [])
+    widths = [10, 14, 60] + ([30] if located else [])
+    table, body = table_nodes.table(title, columns, widths, ["xenabi-abi-history"])
+    first_cells = [str(first.release), "", baseline(first)] + ([""] if located else [])
+    body += table_nodes.row(*(entry(text) for text in first_cells))
+    for item in entries:
+        lines = item.lines
+        for position, line in enumerate(lines):
+            # The release cell spans all of its release's lines.
+            cells = [entry(str(item.release), morerows=len(lines) - 1)] if position == 0 else []
+            cells += [entry(line.severity.value), entry(line.text)]
+            if located:
+                cells.append(entry("" if line.where is None else str(line.where), literal=True))
+            row = table_nodes.row(*cells)
+            row["classes"].append(f"xenabi-{line.severity.value}")
+            body += row
+    return table
+
+
+class AbiHistoryDirective(SphinxDirective):
+    """Render the ABI's history: the model's, or that of ``xenabi_history_sources``."""
+
+    has_content = False
+    option_spec: ClassVar[dict[str, object]] = {}
+
+    def run(self) -> list[nodes.Node]:
+        sources = list(self.config.xenabi_history_sources or [])
+        if not sources:
+            releases = model_releases()
+            title = f"ABI changes, Xen {releases[0]} to {releases[-1]} (the reference model)"
+            return [history_table(revision_for(releases[0]), model_history(), title, False)]
+        specs: list[AbiSpec] = []
+        configuration = str(self.config.xenabi_xen_config)
+        for configured in sources:
+            path = (Path(self.env.app.confdir) / str(configured)).resolve()
+            try:
+                source = read_xen_source(path, configuration)
+            except (SourceError, ConfigurationError) as exc:
+                message = (
+                    f"{self.name}: cannot read the Xen source in xenabi_history_sources: {exc}"
+                )
+                error("source", message, self.get_location())
+                return []
+            specs.append(source.spec())
+        if len(specs) < 2:
+            error(
+                "directive",
+                f"{self.name}: xenabi_history_sources names {len(specs)} tree; a history "
+                "needs two or more",
+                self.get_location(),
+            )
+            return []
+        ordered = sorted(specs, key=lambda spec: spec.release)
+        title = (
+            f"ABI changes, Xen {ordered[0].release} to {ordered[-1].release} "
+            f"(the Xen source, {configuration})"
+        )
+        return [history_table(ordered[0], history(ordered), title, True)]
+
+
+def setup_history(app: Sphinx) -> None:
+    app.add_directive("xenabi-abi-history", AbiHistoryDirective)
