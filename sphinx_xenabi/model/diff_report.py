@@ -84,11 +84,9 @@ def _code(text: str) -> str:
 
 def to_markdown(diff: AbiDiff) -> str:
     """A pull-request comment: the verdict, then one table row per change."""
-    verdict = diff.summary
+    verdict = diff.summary  # "no ABI change" as every format says it
     if diff.fails(Severity.BREAKING):
-        verdict = f"**{verdict[0].upper()}{verdict[1:]}** for guests"
-    else:
-        verdict = f"{verdict[0].upper()}{verdict[1:]}"
+        verdict = f"**{verdict}** for guests"
     lines = [f"**ABI diff** {_code(diff.old)} \u2192 {_code(diff.new)}: {verdict}.", ""]
     if diff.changes:
         # Where the sides are located (docs, sources): a column each; the model is not.

@@ -212,10 +212,13 @@ class Registry:
                 footnotes[kind] = tuple(_evidence_of(c) for c in table.footnotes)
 
         conventions: dict[str, Convention] = {}
+        parameter_count: int | None = None
         for table in self.tables_for(TableKind.REGISTERS, release):
             note_table(table)
             if len(table.header) > 2:
                 locate(evidence_key("parameter-count"), table.header[2])
+            if parameter_count is None:
+                parameter_count = table.parameter_count
             for row in table.rows:
                 assert isinstance(row, RegisterRow)
                 abi = row.abi.value
@@ -253,6 +256,7 @@ class Registry:
             evidence=MappingProxyType(evidence),
             ranges=MappingProxyType(ranges),
             footnotes=MappingProxyType(footnotes),
+            stated_parameter_count=parameter_count,
         )
 
     # -- JSON ---------------------------------------------------------------

@@ -167,6 +167,7 @@ class AbiSpec:
     transfer-table guest label. The docs' spec states the release ``ranges``
     its tables' titles give, by table kind ("registers", "transfer",
     "numbers"), and the ``footnotes`` its tables' cells cite, by table kind.
+    Both may state the parameter count apart from the ABI rows.
 
     The source's and the docs' specs carry the :class:`Evidence` of their
     facts, keyed as :func:`evidence_key` spells them (a source line, a table
@@ -182,10 +183,15 @@ class AbiSpec:
     stubs: Mapping[str, PageStub] = field(default_factory=_empty)
     ranges: Mapping[str, ReleaseRange] = field(default_factory=_empty)
     footnotes: Mapping[str, tuple[Evidence, ...]] = field(default_factory=_empty, compare=False)
+    # The N of "Parameters (1 - N)" where it is stated apart from the rows: the
+    # docs' header, a source's gen_hypercall.awk limit.
+    stated_parameter_count: int | None = None
 
     @property
     def parameter_count(self) -> int:
-        """The most parameters any ABI passes: the N of "Parameters (1 - N)"."""
+        """The most parameters a hypercall takes: as stated, else the longest ABI row."""
+        if self.stated_parameter_count is not None:
+            return self.stated_parameter_count
         return max((len(c.parameters) for c in self.conventions.values()), default=0)
 
 

@@ -149,6 +149,9 @@ class XenSource:
             origin=self.origin,
             evidence=MappingProxyType(evidence),
             stubs=MappingProxyType(stubs),
+            stated_parameter_count=None
+            if self.generator_limit is None
+            else self.generator_limit[0],
         )
 
     def to_data(self) -> dict[str, Any]:

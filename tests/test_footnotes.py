@@ -1,0 +1,56 @@
+"""The footnotes a table's cells cite are recorded in the registry (for the ABI diff).
+
+The rst and myst roots cite one footnote from the registers header; the
+registry keeps its text at the footnote's own line, loads it back, and
+leaves the key out of tables that cite none, so their bytes are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+
+
+def _line_of(path: Path, start: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    (number,) = [n for n, line in enumerate(lines, 1) if line.startswith(start)]
+    return number
+
+
+@pytest.mark.parametrize(
+    ("root", "page", "start"),
+    [
+        ("rst", "guest/abi.rst", ".. [#params]"),
+        ("myst", "guest/abi.md", "[^params]:"),
+    ],
+)
+def test_a_cited_footnote_is_recorded_at_its_line(
+    make_app: Any, tmp_path: Path, rootdir: Path, root: str, page: str, start: str
+) -> None:
+    app = make_app("html", srcdir=rootdir / f"test-{root}", builddir=tmp_path / root, freshenv=True)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    assert app.statuscode == 0
+    path = Path(app.outdir) / REGISTRY_FILENAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    registers, *others = data["tables"]
+    assert registers["kind"] == "registers"
+    assert registers["footnotes"] == [
+        {
+            "value": "Xen 4.17 stopped passing a sixth parameter.",
+            "file": page,
+            "line": _line_of(Path(app.srcdir) / page, start),
+        }
+    ]
+    assert all("footnotes" not in table for table in others)
+    (loaded, *_) = load(path).tables
+    assert [cell.value for cell in loaded.footnotes] == [
+        "Xen 4.17 stopped passing a sixth parameter."
+    ]
