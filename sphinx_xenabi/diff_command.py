@@ -226,7 +226,9 @@ def add_diff_parser(commands: Any) -> None:
             "xenabi-registry.json, a Xen source tree, or PATH@REV (PATH at a git revision)."
         ),
     )
-    diff.add_argument("sides", nargs="*", metavar="OLD NEW", help="the two sides")
+    diff.add_argument(
+        "sides", nargs="*", metavar="SIDE", help="OLD and NEW, or with --git one PATH"
+    )
     diff.add_argument(
         "--git",
         metavar="REV",
