@@ -183,7 +183,7 @@ MESSAGES: dict[Rule, str] = {
     Rule.RELEASE_RANGE_CHANGED: (
         "Xen 4.13: registers table now describes Xen 4.13 to 4.15 (was Xen 4.13 to 4.16)"
     ),
-    Rule.TABLE_MOVED: "registers table moved from guest/abi.rst:10 to guest/abi.rst:40",
+    Rule.TABLE_MOVED: "registers table moved from line 10 to line 40",
     Rule.FOOTNOTE_CHANGED: (
         "registers table footnote reworded: \u201cXen 4.17 no longer passes a sixth parameter.\u201d"
     ),

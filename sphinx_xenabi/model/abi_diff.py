@@ -635,9 +635,15 @@ def _tables(pair: _Pair) -> Iterator[Change]:
         old = pair.old.evidence[evidence_key("table", kind)]
         new = pair.new.evidence[evidence_key("table", kind)]
         if (old.file, old.line) != (new.file, new.line):
+            # The locations say where; the message says what moved, briefly.
+            where = (
+                f"from line {old.line} to line {new.line}"
+                if old.file == new.file
+                else f"from {old.file} to {new.file}"
+            )
             yield pair.change(
                 Rule.TABLE_MOVED,
-                f"{kind} table moved from {old} to {new}",
+                f"{kind} table moved {where}",
                 ("table", kind),
                 str(old),
                 str(new),
