@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, CliError, read_tree
+from sphinx_xenabi.model.abi_diff import DiffSide
 from sphinx_xenabi.model.xen_source import XEN_H
 
 
@@ -89,9 +90,12 @@ def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
     if not directory.is_dir():
         raise CliError(f"{path}: no such directory to find a git repository in")
     top = Path(_git(directory, "rev-parse", "--show-toplevel")).resolve()
-    commit = _git(
-        directory, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
-    )
+    try:
+        commit = _git(
+            top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"
+        )
+    except CliError:
+        raise CliError(f"{revision}: no such revision in the git repository {top}") from None
     if not hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
         raise CliError("reading a git revision needs Python 3.11.4 or later (tarfile filters)")
     process = subprocess.Popen(
@@ -121,7 +125,7 @@ def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
 
 @dataclass(frozen=True)
 class ReadSide:
-    side: Any  # sphinx_xenabi.model.abi_diff.DiffSide
+    side: DiffSide
     root: str | None  # where its evidence paths are relative to, as shown
 
 
@@ -138,8 +142,6 @@ def read_side(
     scratch: ExitStack,
 ) -> ReadSide:
     """Read one side into a DiffSide, from the working tree or an exported revision."""
-    from sphinx_xenabi.model.abi_diff import DiffSide
-
     path, conf_dir, checkout = spec.path, args.conf_dir, None
     if spec.revision is not None:
         directory = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="xenabi-")))
