@@ -38,6 +38,8 @@ SUBTYPES = frozenset(
         "execution",
         "release-range",
         "directive",
+        "unknown-hypercall",
+        "duplicate-hypercall",
     }
 )
 
