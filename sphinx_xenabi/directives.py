@@ -131,7 +131,7 @@ class HypercallPageDirective(SphinxDirective):
         docname = self.env.docname
 
         def reference(name: str) -> nodes.Node:
-            return generated_reference(docname, name, self.env)
+            return generated_reference(docname, name)
 
         note = nodes.paragraph(
             "",

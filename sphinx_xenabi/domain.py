@@ -12,7 +12,7 @@ says when two tables define a hypercall differently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Collection, Iterable, Iterator, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -33,6 +33,7 @@ from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
+    from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
 
@@ -149,7 +150,7 @@ class XenAbiDomain(Domain):
 
     @property
     def references(self) -> dict[str, frozenset[str]]:
-        """The hypercall targets each document's roles and listings name."""
+        """The targets of each document's hypercall (and ``any``) references."""
         return self.data.setdefault("references", {})
 
     def note_document(
@@ -164,8 +165,8 @@ class XenAbiDomain(Domain):
         _store(self.hypercalls, docname, tuple(objects))
         self._lookup = None
 
-    def note_reference(self, docname: str, target: str) -> None:
-        self.references[docname] = self.references.get(docname, frozenset()) | {target}
+    def note_references(self, docname: str, targets: Iterable[str]) -> None:
+        _store(self.references, docname, frozenset(targets))
 
     def all_tables(self) -> list[TableRecord]:
         return sort_tables(t for records in self.tables.values() for t in records)
@@ -191,21 +192,22 @@ class XenAbiDomain(Domain):
                     store[docname] = values
         self._lookup = None
 
-    def check_consistency(self) -> None:
-        """Two tables that pair a name and a number differently: warn at the later one.
-
-        Runs after reading on every build, so the warning stands for as long
-        as the tables disagree, whichever of them was re-read.
-        """
+    def warn_conflicts(self) -> None:
+        """Two tables that pair a name and a number differently: warn at the later one."""
         for later, first in self.lookup.conflicts:
-            clash = "number" if later.name == first.name else "name"
-            warn(
-                "duplicate-hypercall",
-                f"hypercall {clash} defined differently: {later.title} here, but "
-                f"{first.title} at {first.location}; references to "
-                f"{first.name if clash == 'number' else first.number} go to the first",
-                location_string(self.env.srcdir, later.location),
-            )
+            if later.name == first.name:
+                message = (
+                    f"{later.name} is hypercall {later.number} here, but {first.location} "
+                    f"defines it as hypercall {first.number}: a hypercall has one number; "
+                    f"references to {later.name} go to the first"
+                )
+            else:
+                message = (
+                    f"hypercall {later.number} is {later.name} here, but {first.location} "
+                    f"names it {first.name}: a number names one hypercall; references to "
+                    f"{later.number} go to {first.name}"
+                )
+            warn("duplicate-hypercall", message, location_string(self.env.srcdir, later.location))
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
         """Names for objects.inv and the search index; numbers as unsearched aliases."""
@@ -284,8 +286,17 @@ class XenAbiDomain(Domain):
         return tuple(signature)
 
 
-def _store(store: dict[str, tuple[Any, ...]], docname: str, values: tuple[Any, ...]) -> None:
+def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None:
     if values:
         store[docname] = values
     else:
         store.pop(docname, None)
+
+
+def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``, which runs on every build, as the drift gate does.
+
+    Not ``check_consistency``: Sphinx skips that when nothing was read, and
+    the warning must stand for as long as the tables disagree.
+    """
+    xenabi_domain(env).warn_conflicts()

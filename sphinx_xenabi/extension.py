@@ -25,7 +25,7 @@ from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
-from sphinx_xenabi.domain import XenAbiDomain, xenabi_domain
+from sphinx_xenabi.domain import XenAbiDomain, warn_hypercall_conflicts, xenabi_domain
 from sphinx_xenabi.evidence import (
     evidence_changed,
     executes,
@@ -37,7 +37,7 @@ from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.hypercall_index import add_html_assets, on_html_page_context
 from sphinx_xenabi.hypercall_links import PRIORITY as LINKS_PRIORITY
-from sphinx_xenabi.hypercall_links import relinked_documents
+from sphinx_xenabi.hypercall_links import note_references, relinked_documents
 from sphinx_xenabi.hypercall_role import warn_unknown_hypercall
 from sphinx_xenabi.hypercall_rows import PRIORITY as ROWS_PRIORITY
 from sphinx_xenabi.hypercall_rows import declare_hypercalls
@@ -140,6 +140,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", on_build_finished)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("doctree-read", declare_hypercalls, priority=ROWS_PRIORITY)
+    app.connect("doctree-read", note_references)
+    app.connect("env-updated", warn_hypercall_conflicts)
     app.connect("env-updated", relinked_documents, priority=LINKS_PRIORITY)
     app.connect("warn-missing-reference", warn_unknown_hypercall)
     app.connect("config-inited", add_html_assets)

@@ -1,18 +1,22 @@
 """Rewrite the pages whose hypercall links now resolve differently.
 
 Sphinx rewrites only the documents it re-read, so a page that links to
-``xen_version`` would keep a link to a deleted or renamed row. After
-reading, each page's hypercall targets (its roles, its page listings, the
-hypercalls its evidence names) are resolved against the current tables;
-a page whose answers differ from the last build's is written again, and
-there an unresolved reference warns as usual.
+``xen_version`` would keep a link to a deleted or renamed row. Each
+document's hypercall targets are noted when it is read (its
+``:xenabi:hypercall:`` and ``:any:`` references, its page listings); after
+reading, they and the hypercalls its evidence names are resolved against
+the current tables, and a page whose answers differ from the last build's
+is written again, where an unresolved reference warns as usual.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sphinx_xenabi.domain import xenabi_domain
+from docutils import nodes
+from sphinx import addnodes
+
+from sphinx_xenabi.domain import HYPERCALL, xenabi_domain
 from sphinx_xenabi.evidence import executes, outcomes_by_document
 from sphinx_xenabi.state import build_state
 
@@ -23,6 +27,31 @@ if TYPE_CHECKING:
 # Runs after the extension's env-updated (priority 500), which runs the tables.
 PRIORITY = 600
 _LINKS = "links"
+
+
+def hypercall_targets(doctree: nodes.Node) -> set[str]:
+    """The targets of the references that could name a hypercall.
+
+    One walk of the tree per document, a few milliseconds for the whole
+    site: references are inline, so no part of the tree can be skipped.
+    """
+    targets: set[str] = set()
+    stack: list[nodes.Node] = [doctree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, addnodes.pending_xref):
+            if node.get("reftype") == "any" or (
+                node.get("refdomain") == "xenabi" and node.get("reftype") == HYPERCALL
+            ):
+                targets.add(node["reftarget"])
+        elif type(node) is not nodes.Text:
+            stack.extend(node.children)
+    return targets
+
+
+def note_references(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: what this document links to, for the rewrite check."""
+    xenabi_domain(app.env).note_references(app.env.docname, hypercall_targets(doctree))
 
 
 def referenced_hypercalls(app: Sphinx, env: BuildEnvironment) -> dict[str, set[str]]:

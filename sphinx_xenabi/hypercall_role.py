@@ -42,12 +42,8 @@ OPTIONAL_ATTRIBUTE = "xenabi_optional"
 _PLACEHOLDER = re.compile(r"(\{name\}|\{number\})")
 
 
-def _domain(env: BuildEnvironment) -> XenAbiDomain:
-    return cast("XenAbiDomain", env.domains["xenabi"])
-
-
 class HypercallRole(XRefRole):
-    """A cross-reference role that notes its target for incremental rewriting."""
+    """A cross-reference role whose explicit title may hold ``{name}`` and ``{number}``."""
 
     def process_link(
         self,
@@ -67,17 +63,6 @@ class HypercallRole(XRefRole):
             title = title.replace("{name}", "?" if numeric else target)
             title = title.replace("{number}", target if numeric else "?")
         return title, target
-
-    def result_nodes(
-        self,
-        document: nodes.document,
-        env: BuildEnvironment,
-        node: Element,
-        is_ref: bool,
-    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        if is_ref:
-            _domain(env).note_reference(env.docname, node["reftarget"])
-        return [node], []
 
 
 def link_text(
@@ -105,9 +90,8 @@ def link_text(
     return text
 
 
-def generated_reference(docname: str, name: str, env: BuildEnvironment) -> addnodes.pending_xref:
+def generated_reference(docname: str, name: str) -> addnodes.pending_xref:
     """A reference the extension writes itself (plain text, never warned about)."""
-    _domain(env).note_reference(docname, name)
     return addnodes.pending_xref(
         "",
         nodes.inline(name, name),
@@ -138,16 +122,14 @@ def warn_unknown_hypercall(
     lookup = cast("XenAbiDomain", domain).lookup
     number = parse_number(target)
     if number is not None:
-        found = f"no row of a hypercall numbers table has number {number}"
+        found = f"no row with number {number}"
     else:
         close = difflib.get_close_matches(target, lookup.by_name, n=1)
-        found = "no row of a hypercall numbers table has that name" + (
-            f" (did you mean {close[0]!r}?)" if close else ""
-        )
+        found = f"no row named {target!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     warn(
         "unknown-hypercall",
-        f"unknown hypercall {target!r}: expected the name or number of a hypercall "
-        f"that a numbers table defines; {found}",
+        f"unknown hypercall {target!r}: expected the name or number of a row of a "
+        f"hypercall numbers table, found {found}",
         get_node_location(node),
     )
     return True
