@@ -121,7 +121,9 @@ def warn_unknown_hypercall(
     target = node["reftarget"]
     lookup = cast("XenAbiDomain", domain).lookup
     number = parse_number(target)
-    if number is not None:
+    if not target:
+        found = "an empty target"
+    elif number is not None:
         found = f"no row with number {number}"
     else:
         close = difflib.get_close_matches(target, lookup.by_name, n=1)
