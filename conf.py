@@ -27,6 +27,8 @@ root_doc = "index"
 exclude_patterns: list[str] = []
 
 html_theme = "sphinx_rtd_theme"
+# The theme's navigation, extended with the hypercall and general indices.
+templates_path = ["docs/_templates"]
 html_title = f"Xen {release} documentation"
 
 # Doctests import nothing from the outside: the extension injects the model

@@ -3,12 +3,13 @@
 The table is generated from the model (page bytes, hypercall names) and
 disassembled with capstone, so the guide shows exactly the bytes the model
 writes: one row per stub with its index, hypercall, offset, bytes and
-instructions.
+instructions. Each hypercall name links to its numbers-table row.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
@@ -16,6 +17,7 @@ from docutils.parsers.rst import directives
 from sphinx.directives.patches import CSVTable
 from sphinx.util.docutils import SphinxDirective
 
+from sphinx_xenabi.hypercall_role import generated_reference
 from sphinx_xenabi.messages import error
 from sphinx_xenabi.model.abi import (
     HYPERCALLS,
@@ -69,7 +71,19 @@ def stub_name(index: int) -> str:
     return hypercall.name if hypercall is not None else "(unused)"
 
 
-def page_table(guest: TransferGuest, indices: list[int]) -> nodes.table:
+def _name_cell(index: int, reference: Callable[[str], nodes.Node] | None) -> nodes.entry:
+    hypercall = HYPERCALLS.get(index)
+    if hypercall is None or reference is None:
+        return _cell(stub_name(index))
+    return nodes.entry("", nodes.paragraph("", "", reference(hypercall.name)))
+
+
+def page_table(
+    guest: TransferGuest,
+    indices: list[int],
+    reference: Callable[[str], nodes.Node] | None = None,
+) -> nodes.table:
+    """The listing; ``reference`` makes the node a hypercall's name is shown as."""
     from sphinx_xenabi.model.disassembly import disassemble  # capstone: only when listing
 
     instruction = TRANSFER_INSTRUCTIONS[guest]
@@ -87,7 +101,7 @@ def page_table(guest: TransferGuest, indices: list[int]) -> nodes.table:
         code = stub_bytes(guest, index)
         body += _row(
             _cell(str(index)),
-            _cell(stub_name(index)),
+            _name_cell(index, reference),
             _cell(f"0x{index * STUB_SIZE:03x}", literal=True),
             _cell(code.hex(" ").upper(), literal=True),
             _cell("; ".join(disassemble(guest, code)), literal=True),
@@ -114,12 +128,19 @@ class HypercallPageDirective(SphinxDirective):
         except ValueError as exc:
             error("directive", f"{self.name} :indices: {exc}", self.get_location())
             return []
+        docname = self.env.docname
+
+        def reference(name: str) -> nodes.Node:
+            return generated_reference(docname, name)
+
         note = nodes.paragraph(
             "",
             f"Each stub is {STUB_SIZE} bytes long; the bytes after its code are "
-            f"0x{PAGE_FILLER:02X} (int3). Stub {IRET_INDEX} is the iret stub.",
+            f"0x{PAGE_FILLER:02X} (int3). Stub {IRET_INDEX} is the ",
+            reference(HYPERCALLS[IRET_INDEX].name),
+            nodes.Text(" stub."),
         )
-        return [page_table(guest, indices), note]
+        return [page_table(guest, indices, reference), note]
 
 
 class LocatedCSVTable(CSVTable):

@@ -1,41 +1,138 @@
-"""The ``xenabi`` domain: per-document table records and the registry link.
+"""The ``xenabi`` domain: per-document records, hypercall objects and their links.
 
 Records are stored per document so that Sphinx's incremental and parallel
 reading keep them exact: ``clear_doc`` drops a re-read or deleted document's
 records and ``merge_domaindata`` takes a parallel reader's.
+
+Every row of a hypercall numbers table declares a hypercall object (see
+``hypercall_rows.py``). The domain resolves ``:xenabi:hypercall:`` by name or
+number, lists the objects in ``objects.inv`` and in the hypercall index, and
+says when two tables define a hypercall differently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Collection, Iterable, Iterator, Set
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
-from sphinx.domains import Domain
+from sphinx.domains import Domain, ObjType
+from sphinx.locale import _
 from sphinx.roles import XRefRole
+from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
-from sphinx_xenabi.extraction import Problem
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, TableRecord, sort_tables
+from sphinx_xenabi.extraction import Problem, parse_number
+from sphinx_xenabi.hypercall_index import HypercallIndex
+from sphinx_xenabi.hypercall_role import HypercallRole, link_text
+from sphinx_xenabi.messages import location_string, warn
+from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
+from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, TableRecord, sort_tables
+from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
+    from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
+
+HYPERCALL = "hypercall"
 
 
 def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
     return cast(XenAbiDomain, env.domains["xenabi"])
 
 
+@dataclass(frozen=True, slots=True)
+class HypercallObject:
+    """One hypercall as a numbers-table row declares it, and where its anchor is."""
+
+    name: str
+    number: int
+    docname: str
+    anchor: str
+    location: Location  # the row's number cell: duplicate warnings point here
+    # The guest types the row says yes to; None when the table has no guest columns.
+    callers: tuple[GuestType, ...] | None
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} (hypercall {self.number})"
+
+    @property
+    def stub_offset(self) -> int | None:
+        """Where its stub starts in the hypercall page, if the page has one."""
+        return self.number * STUB_SIZE if self.number < STUB_COUNT else None
+
+    @property
+    def callers_text(self) -> str:
+        if self.callers is None:
+            return "not stated"
+        return ", ".join(g.label for g in self.callers) or "none"
+
+
+@dataclass(frozen=True)
+class HypercallLookup:
+    """The objects references go to: the first definition of each name and number.
+
+    "First" is by document name, then order within the document, so the
+    answer does not depend on reading order (``-j``) or on what was re-read.
+    """
+
+    by_name: dict[str, HypercallObject]
+    by_number: dict[int, HypercallObject]
+    # (later definition, the first one it contradicts), in definition order.
+    conflicts: tuple[tuple[HypercallObject, HypercallObject], ...]
+
+    @classmethod
+    def build(cls, definitions: Iterable[HypercallObject]) -> HypercallLookup:
+        by_name: dict[str, HypercallObject] = {}
+        by_number: dict[int, HypercallObject] = {}
+        conflicts: list[tuple[HypercallObject, HypercallObject]] = []
+        for obj in definitions:
+            first_named = by_name.setdefault(obj.name, obj)
+            first_numbered = by_number.setdefault(obj.number, obj)
+            # A table that restates a hypercall (name and number) agrees with
+            # the first: only a different pairing is a conflict.
+            if first_named.number != obj.number:
+                conflicts.append((obj, first_named))
+            elif first_numbered.name != obj.name:
+                conflicts.append((obj, first_numbered))
+        return cls(by_name, by_number, tuple(conflicts))
+
+    def find(self, target: str) -> HypercallObject | None:
+        """A name (``xen_version``) or a number (``17``, ``0x11``)."""
+        target = target.strip()
+        number = parse_number(target)
+        if number is not None:
+            return self.by_number.get(number)
+        return self.by_name.get(target)
+
+    def objects(self) -> list[HypercallObject]:
+        """Every distinct hypercall, by number then name."""
+        distinct = {id(o): o for o in (*self.by_name.values(), *self.by_number.values())}
+        return sorted(distinct.values(), key=lambda o: (o.number, o.name))
+
+
 class XenAbiDomain(Domain):
-    """Holds the ABI tables read from each document."""
+    """Holds the ABI tables read from each document and the hypercalls they define."""
 
     name = "xenabi"
     label = "Xen hypercall ABI"
-    roles = {"registry": XRefRole()}
-    initial_data: ClassVar[dict[str, Any]] = {"tables": {}, "problems": {}}
-    data_version = 1
+    object_types: ClassVar[dict[str, ObjType]] = {HYPERCALL: ObjType(_("hypercall"), HYPERCALL)}
+    roles = {"registry": XRefRole(), HYPERCALL: HypercallRole()}
+    indices = [HypercallIndex]
+    initial_data: ClassVar[dict[str, Any]] = {
+        "tables": {},
+        "problems": {},
+        "hypercalls": {},
+        "references": {},
+    }
+    # 2: hypercall objects and the references to them.
+    data_version = 2
+
+    _lookup: HypercallLookup | None = None
 
     @property
     def tables(self) -> dict[str, tuple[TableRecord, ...]]:
@@ -46,32 +143,81 @@ class XenAbiDomain(Domain):
         """Faults found in recognised tables, kept so tools can count them."""
         return self.data.setdefault("problems", {})
 
+    @property
+    def hypercalls(self) -> dict[str, tuple[HypercallObject, ...]]:
+        """Each document's hypercall definitions, in document order."""
+        return self.data.setdefault("hypercalls", {})
+
+    @property
+    def references(self) -> dict[str, frozenset[str]]:
+        """The targets of each document's hypercall (and ``any``) references."""
+        return self.data.setdefault("references", {})
+
     def note_document(
         self, docname: str, tables: Iterable[TableRecord], problems: Iterable[Problem]
     ) -> None:
         records, faults = tuple(tables), tuple(problems)
         # Only documents with something to say are stored: most have no tables.
-        if records:
-            self.tables[docname] = records
-        else:
-            self.tables.pop(docname, None)
-        if faults:
-            self.problems[docname] = faults
-        else:
-            self.problems.pop(docname, None)
+        _store(self.tables, docname, records)
+        _store(self.problems, docname, faults)
+
+    def note_hypercalls(self, docname: str, objects: Iterable[HypercallObject]) -> None:
+        _store(self.hypercalls, docname, tuple(objects))
+        self._lookup = None
+
+    def note_references(self, docname: str, targets: Iterable[str]) -> None:
+        _store(self.references, docname, frozenset(targets))
 
     def all_tables(self) -> list[TableRecord]:
         return sort_tables(t for records in self.tables.values() for t in records)
 
+    @property
+    def lookup(self) -> HypercallLookup:
+        if self._lookup is None:
+            self._lookup = HypercallLookup.build(
+                obj for docname in sorted(self.hypercalls) for obj in self.hypercalls[docname]
+            )
+        return self._lookup
+
     def clear_doc(self, docname: str) -> None:
-        self.tables.pop(docname, None)
-        self.problems.pop(docname, None)
+        for store in (self.tables, self.problems, self.hypercalls, self.references):
+            store.pop(docname, None)
+        self._lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key, store in (("tables", self.tables), ("problems", self.problems)):
+        for key in ("tables", "problems", "hypercalls", "references"):
+            store = self.data.setdefault(key, {})
             for docname, values in otherdata.get(key, {}).items():
                 if docname in docnames:
                     store[docname] = values
+        self._lookup = None
+
+    def warn_conflicts(self) -> None:
+        """Two tables that pair a name and a number differently: warn at the later one."""
+        for later, first in self.lookup.conflicts:
+            if later.name == first.name:
+                message = (
+                    f"{later.name} is hypercall {later.number} here, but {first.location} "
+                    f"defines it as hypercall {first.number}: a hypercall has one number; "
+                    f"references to {later.name} go to the first"
+                )
+            else:
+                message = (
+                    f"hypercall {later.number} is {later.name} here, but {first.location} "
+                    f"names it {first.name}: a number names one hypercall; references to "
+                    f"{later.number} go to {first.name}"
+                )
+            warn("duplicate-hypercall", message, location_string(self.env.srcdir, later.location))
+
+    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+        """Names for objects.inv and the search index; numbers as unsearched aliases."""
+        lookup = self.lookup
+        for name, obj in sorted(lookup.by_name.items()):
+            yield name, name, HYPERCALL, obj.docname, obj.anchor, 1
+        for number, obj in sorted(lookup.by_number.items()):
+            # Priority -1 keeps "17" out of the search index, but another
+            # project's intersphinx still resolves :xenabi:hypercall:`17`.
+            yield str(number), obj.name, HYPERCALL, obj.docname, obj.anchor, -1
 
     def resolve_xref(
         self,
@@ -83,13 +229,15 @@ class XenAbiDomain(Domain):
         node: pending_xref,
         contnode: nodes.Element,
     ) -> nodes.reference | None:
-        """``:xenabi:registry:`text``` links to the published registry JSON."""
-        if typ != "registry":
-            return None
-        uri = relative_uri(builder.get_target_uri(fromdocname), REGISTRY_FILENAME)
-        reference = nodes.reference("", "", internal=False, refuri=uri)
-        reference += contnode
-        return reference
+        if typ == "registry":
+            # ``:xenabi:registry:`text``` links to the published registry JSON.
+            uri = relative_uri(builder.get_target_uri(fromdocname), REGISTRY_FILENAME)
+            reference = nodes.reference("", "", internal=False, refuri=uri)
+            reference += contnode
+            return reference
+        if typ == HYPERCALL:
+            return self._hypercall_reference(builder, fromdocname, target, node, contnode)
+        return None
 
     def resolve_any_xref(
         self,
@@ -100,4 +248,55 @@ class XenAbiDomain(Domain):
         node: pending_xref,
         contnode: nodes.Element,
     ) -> list[tuple[str, nodes.reference]]:
-        return []
+        reference = self._hypercall_reference(builder, fromdocname, target, node, contnode)
+        return [] if reference is None else [(f"{self.name}:{HYPERCALL}", reference)]
+
+    def _hypercall_reference(
+        self,
+        builder: Builder,
+        fromdocname: str,
+        target: str,
+        node: pending_xref,
+        contnode: nodes.Element,
+    ) -> nodes.reference | None:
+        obj = self.lookup.find(target)
+        if obj is None:
+            return None
+        text = link_text(node, contnode, obj.name, obj.number)
+        return make_refnode(builder, fromdocname, obj.docname, obj.anchor, text, obj.title)
+
+    def hypercall_link(
+        self, builder: Builder, fromdocname: str, name: str, child: nodes.Node
+    ) -> nodes.reference | None:
+        """A link made after references are resolved (the evidence column)."""
+        obj = self.lookup.find(name)
+        if obj is None:
+            return None
+        return make_refnode(builder, fromdocname, obj.docname, obj.anchor, child, obj.title)
+
+    def link_signature(self, targets: Iterable[str]) -> tuple[tuple[str, object], ...]:
+        """What ``targets`` resolve to now: a document whose signature changed is rewritten."""
+        lookup = self.lookup
+        signature: list[tuple[str, object]] = []
+        for target in sorted(set(targets)):
+            obj = lookup.find(target)
+            signature.append(
+                (target, None if obj is None else (obj.docname, obj.anchor, obj.name, obj.number))
+            )
+        return tuple(signature)
+
+
+def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None:
+    if values:
+        store[docname] = values
+    else:
+        store.pop(docname, None)
+
+
+def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``, which runs on every build, as the drift gate does.
+
+    Not ``check_consistency``: Sphinx skips that when nothing was read, and
+    the warning must stand for as long as the tables disagree.
+    """
+    xenabi_domain(env).warn_conflicts()

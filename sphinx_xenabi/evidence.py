@@ -3,11 +3,14 @@
 After reading, every registers and transfer row runs as machine code on the
 emulated CPU (``execution.py``). A failing row is reported at its cell like
 drift (an error by default). When writing, each executed table gets an
-"Executed" column: a mark and one line saying what ran and what arrived.
+"Executed" column: a mark and one line saying what ran and what arrived,
+the hypercalls it names linked to their numbers-table rows.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -62,14 +65,35 @@ def run_tables(
     return {o.row: o for o in outcomes}, failed
 
 
+# A hypercall's name and a node to show for it -> a link to it, or None.
+Linker = Callable[[str, nodes.Node], nodes.Node | None]
+
+
 def _entry(text: str, classes: list[str]) -> nodes.entry:
     return nodes.entry("", nodes.paragraph("", text, classes=classes))
+
+
+def _linked_entry(outcome: RowOutcome, classes: list[str], link: Linker | None) -> nodes.entry:
+    """The outcome's text with each hypercall it ran, where named, as a link."""
+    if link is None or not outcome.hypercalls:
+        return _entry(outcome.text, classes)
+    names = re.compile(r"\b(" + "|".join(map(re.escape, outcome.hypercalls)) + r")\b")
+    paragraph = nodes.paragraph("", "", classes=classes)
+    for position, part in enumerate(names.split(outcome.text)):
+        if position % 2 == 0:  # the text between names
+            if part:
+                paragraph += nodes.Text(part)
+            continue
+        shown = nodes.Text(part)  # plain text, as the rest of the line
+        paragraph += link(part, shown) or shown
+    return nodes.entry("", paragraph)
 
 
 def add_evidence_column(
     table: nodes.table,
     rows: list[tuple[nodes.row, Location]],
     outcomes: dict[Location, RowOutcome],
+    link: Linker | None = None,
 ) -> None:
     """Append the "Executed" column to one table of the doctree being written."""
     group = next(c for c in table.children if isinstance(c, nodes.tgroup))
@@ -90,7 +114,7 @@ def add_evidence_column(
             )
         else:
             state = "ok" if outcome.ok else "failed"
-            row += _entry(outcome.text, [f"xenabi-evidence-{state}"])
+            row += _linked_entry(outcome, [f"xenabi-evidence-{state}"], link)
     table["classes"].append("xenabi-executed")
 
 
@@ -98,13 +122,18 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     state = build_state(app)
     if state is None or not state.outcomes or not executes(app):
         return
-    tables = xenabi_domain(app.env).tables.get(docname, ())
+    domain = xenabi_domain(app.env)
+    tables = domain.tables.get(docname, ())
     if not any(t.kind in EXECUTED_KINDS for t in tables):
         return  # most pages: nothing to render, skip the tree walk
+
+    def link(name: str, shown: nodes.Node) -> nodes.Node | None:
+        return domain.hypercall_link(app.builder, docname, name, shown)
+
     for table in find_tables(doctree):
         stamped = stamped_rows(table)
         if stamped is not None and stamped[0] in EXECUTED_KINDS:
-            add_evidence_column(table, stamped[1], state.outcomes)
+            add_evidence_column(table, stamped[1], state.outcomes, link)
 
 
 def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:
@@ -115,20 +144,31 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
     returned from ``env-updated``, they are rewritten without being re-read.
     """
     domain = xenabi_domain(env)
-    current: dict[str, tuple[str, ...]] = {}
-    for docname, tables in domain.tables.items():
-        texts = tuple(
-            outcomes[loc].text
+    current = {
+        docname: tuple(o.text for o in shown)
+        for docname, shown in outcomes_by_document(env, outcomes).items()
+    }
+    previous: dict[str, tuple[str, ...]] = domain.data.get("evidence", {})
+    domain.data["evidence"] = current
+    return sorted(d for d in current if previous.get(d) != current[d])
+
+
+def outcomes_by_document(
+    env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
+) -> dict[str, list[RowOutcome]]:
+    """The outcomes each document's executed tables show, in table order."""
+    shown: dict[str, list[RowOutcome]] = {}
+    for docname, tables in xenabi_domain(env).tables.items():
+        found = [
+            outcomes[loc]
             for table in tables
             if table.kind in EXECUTED_KINDS
             for loc in (row_location(row) for row in table.rows)
             if loc in outcomes
-        )
-        if texts:
-            current[docname] = texts
-    previous: dict[str, tuple[str, ...]] = domain.data.get("evidence", {})
-    domain.data["evidence"] = current
-    return sorted(d for d in current if previous.get(d) != current[d])
+        ]
+        if found:
+            shown[docname] = found
+    return shown
 
 
 def row_location(row: Row) -> Location:

@@ -48,6 +48,8 @@ class RowOutcome:
     ok: bool
     summary: str
     details: tuple[str, ...] = ()
+    # The hypercalls the row's run made: their names in the text link to them.
+    hypercalls: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -107,6 +109,17 @@ def _others(configs: list[GuestConfig]) -> str:
     return ", ".join(f"{c.label} ({c.instruction.mnemonic})" for c in configs)
 
 
+def _hypercalls(results: list[RowEvidence | str]) -> tuple[str, ...]:
+    """The probe's hypercall and xen_version, for every configuration that ran."""
+    names = (
+        name
+        for result in results
+        if not isinstance(result, str)
+        for name in (result.probe_name, "xen_version")
+    )
+    return tuple(dict.fromkeys(names))
+
+
 def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
     spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
@@ -128,14 +141,22 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
                 if not ok
             )
     first = results[0]
+    hypercalls = _hypercalls(results)
     if failures:
         summary = failures[0]
         return RowOutcome(
-            row.abi.location, row.parameters.location, False, summary, tuple(failures)
+            row.abi.location,
+            row.parameters.location,
+            False,
+            summary,
+            tuple(failures),
+            hypercalls,
         )
     assert not isinstance(first, str)
-    summary = f"{first.lines[0]}; also {_others(configs[1:])}"
-    return RowOutcome(row.abi.location, row.parameters.location, True, summary)
+    summary = f"{first.lines[0]} for {first.probe_name}; also {_others(configs[1:])}"
+    return RowOutcome(
+        row.abi.location, row.parameters.location, True, summary, hypercalls=hypercalls
+    )
 
 
 def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
@@ -143,8 +164,9 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
     configs = [c for c in GUEST_CONFIGS if c.transfer.value == row.guest.value]
     failures: list[str] = []
     passed: list[RowEvidence] = []
-    for config in configs:
-        result = runner.run(spec, config)
+    results = [runner.run(spec, config) for config in configs]
+    hypercalls = _hypercalls(results)
+    for result in results:
         if isinstance(result, str):
             failures.append(result)
         elif not (result.transfer_documented and result.version_ok):
@@ -155,7 +177,12 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
             passed.append(result)
     if failures:
         return RowOutcome(
-            row.guest.location, row.instruction.location, False, failures[0], tuple(failures)
+            row.guest.location,
+            row.instruction.location,
+            False,
+            failures[0],
+            tuple(failures),
+            hypercalls,
         )
     first = passed[0]
     modes = " and ".join(f"{c.guest.width}-bit" for c in configs)
@@ -163,7 +190,9 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         f"executed: {row.guest.value} ({modes} code): {first.transfer} trapped at page offset "
         f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x}"
     )
-    return RowOutcome(row.guest.location, row.instruction.location, True, summary)
+    return RowOutcome(
+        row.guest.location, row.instruction.location, True, summary, hypercalls=hypercalls
+    )
 
 
 def _row_key(release: Release, row: RegisterRow | TransferRow) -> tuple[object, ...]:

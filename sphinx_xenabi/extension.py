@@ -5,6 +5,11 @@ Reading: ``doctree-read`` extracts each document's tables into the domain
 registry with the guide map and runs the drift gate on every build, so a
 no-op rebuild of drifted docs still fails. ``build-finished`` publishes the
 registry JSON when the build succeeded.
+
+Hypercalls: numbers-table rows become objects after extraction
+(``hypercall_rows``), unknown targets warn in the extension's terms
+(``hypercall_role``), pages whose links moved are rewritten
+(``hypercall_links``) and the index page is a table (``hypercall_index``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.diff_directives import setup_diff_directives
 from sphinx_xenabi.directives import setup_directives
 from sphinx_xenabi.doctest_namespace import set_current_registry, setup_doctest_namespace
-from sphinx_xenabi.domain import XenAbiDomain, xenabi_domain
+from sphinx_xenabi.domain import XenAbiDomain, warn_hypercall_conflicts, xenabi_domain
 from sphinx_xenabi.evidence import (
     evidence_changed,
     executes,
@@ -32,6 +37,12 @@ from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.history_directive import setup_history
+from sphinx_xenabi.hypercall_index import add_html_assets, on_html_page_context
+from sphinx_xenabi.hypercall_links import PRIORITY as LINKS_PRIORITY
+from sphinx_xenabi.hypercall_links import note_references, relinked_documents
+from sphinx_xenabi.hypercall_role import warn_unknown_hypercall
+from sphinx_xenabi.hypercall_rows import PRIORITY as ROWS_PRIORITY
+from sphinx_xenabi.hypercall_rows import declare_hypercalls
 from sphinx_xenabi.messages import location_string, logger, warn
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
 from sphinx_xenabi.state import BuildState, build_state, set_build_state
@@ -44,7 +55,8 @@ if TYPE_CHECKING:
 
 # Bump when the stored records or doctree stamps change shape: Sphinx then
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
-ENV_VERSION = 2
+# 3: numbers rows carry hypercall anchors and index entries.
+ENV_VERSION = 3
 
 
 def described_release(app: Sphinx) -> str:
@@ -131,6 +143,13 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("env-updated", on_env_updated)
     app.connect("build-finished", on_build_finished)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("doctree-read", declare_hypercalls, priority=ROWS_PRIORITY)
+    app.connect("doctree-read", note_references)
+    app.connect("env-updated", warn_hypercall_conflicts)
+    app.connect("env-updated", relinked_documents, priority=LINKS_PRIORITY)
+    app.connect("warn-missing-reference", warn_unknown_hypercall)
+    app.connect("config-inited", add_html_assets)
+    app.connect("html-page-context", on_html_page_context)
     setup_directives(app)
     setup_history(app)
     setup_diff_directives(app)

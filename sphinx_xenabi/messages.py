@@ -39,6 +39,8 @@ SUBTYPES = frozenset(
         "release-range",
         "directive",
         "source",
+        "unknown-hypercall",
+        "duplicate-hypercall",
     }
 )
 

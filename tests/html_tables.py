@@ -54,3 +54,54 @@ def read_tables(path: Path) -> list[dict[str, object]]:
     parser = _TableParser()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser.tables
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.row_ids: dict[str, str] = {}
+        self._link: tuple[str, list[str]] | None = None
+        self._row: tuple[str, list[str]] | None = None  # a row with an id: its first cell
+        self._cells = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if (
+            tag == "a"
+            and attributes.get("href")
+            and "headerlink" not in (attributes.get("class") or "")
+        ):
+            self._link = (attributes["href"] or "", [])
+        elif tag == "tr" and attributes.get("id"):
+            self._row, self._cells = (attributes["id"] or "", []), 0
+        elif tag in ("td", "th") and self._row is not None:
+            self._cells += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            self.links.append((self._link[0], " ".join("".join(self._link[1]).split())))
+            self._link = None
+        elif tag == "tr" and self._row is not None:
+            self.row_ids[self._row[0]] = " ".join("".join(self._row[1]).split())
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link[1].append(data)
+        if self._row is not None and self._cells == 1:
+            self._row[1].append(data)
+
+
+def read_links(path: Path) -> list[tuple[str, str]]:
+    """Every link of an HTML page but the permalinks: (href, text), in page order."""
+    parser = _LinkParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.links
+
+
+def read_row_ids(path: Path) -> dict[str, str]:
+    """Every table row with an id: id -> the text of its first cell."""
+    parser = _LinkParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.row_ids

@@ -1,0 +1,117 @@
+"""The hypercall index: every hypercall object, by number, like Python's module index.
+
+Sphinx writes it as ``xenabi-hypercallindex.html`` and makes it a label
+(``:ref:`xenabi-hypercallindex```). The html page is a table of its own
+(number, name linked to its row, the guest types that may call it, the
+offset of its stub in the hypercall page); other builders render the
+generic domain index form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from sphinx.domains import Index, IndexEntry
+from sphinx.locale import _
+
+if TYPE_CHECKING:
+    from docutils import nodes
+    from sphinx.application import Sphinx
+    from sphinx.config import Config
+
+    from sphinx_xenabi.domain import HypercallObject, XenAbiDomain
+
+TEMPLATE = "xenabi/hypercallindex.html"
+STYLESHEET = "xenabi.css"
+_PACKAGE = Path(__file__).resolve().parent
+# Sixteen numbers a group keeps the generic index's jump bar short.
+_GROUP = 16
+
+
+def stub_offset_text(obj: HypercallObject) -> str:
+    offset = obj.stub_offset
+    return "no stub" if offset is None else f"0x{offset:03x}"
+
+
+class HypercallIndex(Index):
+    name = "hypercallindex"
+    localname = _("Hypercall index")
+    shortname = _("hypercalls")
+    domain: XenAbiDomain
+
+    @classmethod
+    def page_name(cls) -> str:
+        return f"xenabi-{cls.name}"
+
+    def objects(self, docnames: Iterable[str] | None = None) -> list[HypercallObject]:
+        wanted = None if docnames is None else frozenset(docnames)
+        return [
+            obj for obj in self.domain.lookup.objects() if wanted is None or obj.docname in wanted
+        ]
+
+    def generate(
+        self, docnames: Iterable[str] | None = None
+    ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
+        groups: dict[int, list[IndexEntry]] = {}
+        for obj in self.objects(docnames):
+            entry = IndexEntry(
+                name=obj.name,
+                subtype=0,
+                docname=obj.docname,
+                anchor=obj.anchor,
+                extra=str(obj.number),
+                qualifier="",
+                descr=f"called by {obj.callers_text}; stub at {stub_offset_text(obj)}",
+            )
+            groups.setdefault(obj.number // _GROUP, []).append(entry)
+        content = [
+            (f"{group * _GROUP}-{group * _GROUP + _GROUP - 1}", entries)
+            for group, entries in sorted(groups.items())
+        ]
+        return content, False
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """One row of the html hypercall index table."""
+
+    number: int
+    name: str
+    docname: str
+    anchor: str
+    callers: str
+    stub_offset: str
+
+
+def on_html_page_context(
+    app: Sphinx,
+    pagename: str,
+    templatename: str,
+    context: dict[str, Any],
+    doctree: nodes.document | None,
+) -> str | None:
+    """Render the index page as a table rather than the generic domain index list."""
+    if pagename != HypercallIndex.page_name():
+        return None
+    domain = cast("XenAbiDomain", app.env.domains["xenabi"])
+    context["xenabi_hypercalls"] = [
+        IndexRow(o.number, o.name, o.docname, o.anchor, o.callers_text, stub_offset_text(o))
+        for o in HypercallIndex(domain).objects()
+    ]
+    return TEMPLATE
+
+
+def add_html_assets(app: Sphinx, config: Config) -> None:
+    """``config-inited``: the index template and the row-highlight stylesheet.
+
+    Appended after the project's own paths, so a project can override them.
+    """
+    for option, folder in (("templates_path", "templates"), ("html_static_path", "static")):
+        path = str(_PACKAGE / folder)
+        paths: list[str] = config[option]
+        if path not in paths:
+            paths.append(path)
+    app.add_css_file(STYLESHEET)
