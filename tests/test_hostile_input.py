@@ -1,0 +1,140 @@
+"""Hostile input: each defect of issue 12 as a regression test.
+
+Bad input gets a clear, located warning or error and nothing is lost or left
+half-true: no traceback, no wrong line, no dropped table, no stale or
+unloadable artifact. One small root under ``tests/roots`` per scenario.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sphinx.errors import ConfigError
+from sphinx.testing.util import SphinxTestApp
+from sphinx.util.console import strip_colors
+from test_cli import run_cli
+from test_extraction import line_of, warnings_of, xenabi_warnings
+
+from sphinx_xenabi import cli
+from sphinx_xenabi.execution import execute_registry
+from sphinx_xenabi.model import registry as registry_module
+from sphinx_xenabi.model.registry import (
+    REGISTRY_FILENAME,
+    Cell,
+    Location,
+    RegisterRow,
+    Registry,
+    RegistryError,
+    TableKind,
+    TableRecord,
+    load,
+)
+from sphinx_xenabi.model.spec import Release
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def make(make_app: Any, tmp_path: Path, rootdir: Path, name: str, **overrides: Any) -> SphinxTestApp:
+    """An html app for a private copy of ``tests/roots/test-<name>``."""
+    srcdir = tmp_path / name
+    shutil.copytree(rootdir / f"test-{name}", srcdir)
+    return make_app("html", srcdir=srcdir, freshenv=True, confoverrides=overrides)
+
+
+def build(app: SphinxTestApp) -> Path:
+    """Build ``app``; the path where its registry is published."""
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    return Path(app.outdir) / REGISTRY_FILENAME
+
+
+def at(app: SphinxTestApp, subtype: str) -> list[tuple[str, int | None, str]]:
+    """(file, line, message) of every ``xenabi.<subtype>`` message."""
+    return [
+        (w["file"], w["line"], w["message"])
+        for w in xenabi_warnings(app, frozenset({subtype}))
+    ]
+
+
+def no_crash(app: SphinxTestApp) -> None:
+    output = strip_colors(app.status.getvalue() + app.warning.getvalue())
+    assert "Extension error" not in output and "Traceback" not in output, output
+
+
+# -- 1. a registers row that names fewer parameters than xen_version takes ---------------
+
+
+def test_a_row_with_one_parameter_is_an_execution_failure_at_its_cell(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "arity")
+    target = build(app)  # raised ExtensionError (ArityError in env-updated) before the fix
+    no_crash(app)
+    assert app.statuscode == 1
+    assert not target.exists()
+    line = line_of(Path(app.srcdir), "guide.rst", "- EBX")
+    (execution,) = at(app, "execution")
+    assert execution[:2] == ("guide.rst", line)
+    assert "xen_version takes 2 parameters but the 32bit convention" in execution[2]
+    assert "passes only 1 (EBX)" in execution[2]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "reason"),
+    [(("EBX",), "passes only 1 (EBX)"), ((), "convention has 0 parameters")],
+    ids=["one", "none"],
+)
+def test_a_row_with_too_few_parameters_is_a_failed_row_not_an_exception(
+    parameters: tuple[str, ...], reason: str
+) -> None:
+    here, cell = Location("abi.rst", 10), Location("abi.rst", 11)
+    row = RegisterRow(Cell("32bit", here), Cell("EAX", here), Cell(parameters, cell), Cell("EAX", here))
+    table = TableRecord(
+        TableKind.REGISTERS, "abi", None, here, "", None, (), (row,), parameter_count=5
+    )
+    (outcome,) = execute_registry(Registry("4.22", (), (table,)), Release(4, 22))
+    assert not outcome.ok
+    assert outcome.location == cell
+    assert reason in outcome.summary
+
+
+@pytest.mark.parametrize("command", ["check", "extract"])
+def test_the_command_line_reports_the_short_row_as_findings(
+    tmp_path: Path, rootdir: Path, command: str
+) -> None:
+    docs = tmp_path / "arity"
+    shutil.copytree(rootdir / "test-arity", docs)
+    result = run_cli(command, docs)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == 1, output
+    line = line_of(docs, "guide.rst", "- EBX")
+    assert f"{docs / 'guide.rst'}:{line}:" in output
+    assert "[xenabi.execution]" in output
+
+
+def test_an_unexpected_failure_on_the_command_line_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "read_tree", broken)
+    (tmp_path / "conf.py").write_text("", encoding="utf-8")
+    assert cli.main(["check", str(tmp_path)]) == cli.EXIT_ERROR
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith("error: internal error: RuntimeError: a bug")
+    assert "Traceback" not in captured.err + captured.out
