@@ -3,15 +3,15 @@
 Reading: ``doctree-read`` extracts each document's tables into the domain
 (in parallel readers too). After reading, ``env-updated`` assembles the
 registry with the guide map and runs the drift gate on every build, so a
-no-op rebuild of drifted docs still fails. ``build-finished`` publishes the
-registry JSON when the build succeeded.
+no-op rebuild of drifted docs still fails; it also withdraws the last
+build's registry before any page is written. ``build-finished`` publishes
+the registry JSON when the build succeeded (``publishing.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -30,9 +30,10 @@ from sphinx_xenabi.evidence import (
 from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
-from sphinx_xenabi.messages import location_string, logger, warn
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
-from sphinx_xenabi.state import BuildState, build_state, set_build_state
+from sphinx_xenabi.messages import location_string, warn
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.publishing import publish_registry, withdraw_registry
+from sphinx_xenabi.state import BuildState, set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -84,6 +85,7 @@ def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
 
 
 def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    withdraw_registry(app)  # pages are written next: the old registry would contradict them
     registry = assemble_registry(app, env)
     state = BuildState(registry)
     set_build_state(app, state)
@@ -98,36 +100,12 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return []
 
 
-def _build_failing(app: Sphinx) -> bool:
-    """Whether the build will exit non-zero: a builder's failures, or -W warnings.
-
-    Sphinx turns warnings into a failing status only after build-finished,
-    so ``-W`` is read from the application as Sphinx itself does.
-    """
-    fails_on_warnings = bool(getattr(app, "_fail_on_warnings", False))
-    return app.statuscode != 0 or (fails_on_warnings and getattr(app, "_warncount", 0) > 0)
-
-
-def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
-    state = build_state(app)
-    target = Path(app.outdir) / REGISTRY_FILENAME
-    if exception is not None or state is None or state.failed or _build_failing(app):
-        # A failed build publishes nothing, and must not leave an earlier
-        # build's registry beside html that now contradicts it.
-        target.unlink(missing_ok=True)
-        return
-    if not app.config.xenabi_write_registry:
-        return
-    state.registry.dump(target)
-    logger.info("xenabi: registry written to %s", target)
-
-
 def setup(app: Sphinx) -> ExtensionMetadata:
     add_config_values(app)
     app.add_domain(XenAbiDomain)
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)
-    app.connect("build-finished", on_build_finished)
+    app.connect("build-finished", publish_registry)
     app.connect("doctree-resolved", on_doctree_resolved)
     setup_directives(app)
     setup_doctest_namespace(app)

@@ -39,6 +39,7 @@ SUBTYPES = frozenset(
         "release-range",
         "directive",
         "source",
+        "registry",
     }
 )
 

@@ -138,3 +138,65 @@ def test_an_unexpected_failure_on_the_command_line_is_one_line(
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("error: internal error: RuntimeError: a bug")
     assert "Traceback" not in captured.err + captured.out
+
+
+# -- 6. interrupted builds: see test_interrupted_builds.py ----------------------------------
+
+# -- 7. a registry that cannot be written --------------------------------------------------
+
+
+def _registry_error(app: SphinxTestApp) -> list[str]:
+    return [
+        line
+        for line in strip_colors(app.warning.getvalue()).splitlines()
+        if "[xenabi.registry]" in line
+    ]
+
+
+def test_a_registry_target_that_is_a_directory_is_one_located_error(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "interrupt")
+    target = Path(app.outdir) / REGISTRY_FILENAME
+    target.mkdir(parents=True)
+    build(app)  # Sphinx's "Extension error" crash report before the fix
+    no_crash(app)
+    assert app.statuscode == 1
+    (message,) = _registry_error(app)
+    assert message.startswith(f"ERROR: {target}: cannot write the registry: Is a directory")
+    assert target.is_dir()
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_a_failed_registry_write_is_one_located_error(
+    make_app: Any, tmp_path: Path, rootdir: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    def failing(path: Path, text: str) -> None:
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(registry_module, "write_atomic", failing)
+    app = make(make_app, tmp_path, rootdir, "interrupt")
+    target = build(app)
+    no_crash(app)
+    assert app.statuscode == 1
+    (message,) = _registry_error(app)
+    assert message.startswith(f"ERROR: {target}: cannot write the registry: {os.strerror(code)}")
+    assert not target.exists()
+
+
+def test_a_failed_write_fails_sphinx_build_without_a_crash_report(
+    tmp_path: Path, rootdir: Path
+) -> None:
+    srcdir, outdir = tmp_path / "src", tmp_path / "out"
+    shutil.copytree(rootdir / "test-interrupt", srcdir)
+    (outdir / REGISTRY_FILENAME).mkdir(parents=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(srcdir), str(outdir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Extension error" not in result.stderr and "Traceback" not in result.stderr
+    (line,) = strip_colors(result.stderr).strip().splitlines()
+    assert line.startswith(f"ERROR: {outdir / REGISTRY_FILENAME}: cannot write the registry")
