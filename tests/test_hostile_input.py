@@ -200,3 +200,86 @@ def test_a_failed_write_fails_sphinx_build_without_a_crash_report(
     assert "Extension error" not in result.stderr and "Traceback" not in result.stderr
     (line,) = strip_colors(result.stderr).strip().splitlines()
     assert line.startswith(f"ERROR: {outdir / REGISTRY_FILENAME}: cannot write the registry")
+
+
+# -- 8 and 9. load() refuses what it cannot read, quickly and briefly ------------------------
+
+
+@pytest.mark.parametrize("path", ["\ud800", "bad\0path", b"bad\0path"])
+def test_an_unusable_path_is_a_registry_error(path: Any) -> None:
+    with pytest.raises(RegistryError, match="cannot read"):
+        load(path)  # UnicodeEncodeError, ValueError before
+
+
+def _assert_prompt_and_brief(path: Path, seconds: float = 5.0) -> RegistryError:
+    started = time.monotonic()
+    with pytest.raises(RegistryError) as caught:
+        load(path)
+    assert time.monotonic() - started < seconds
+    assert len(str(caught.value)) < 400 + len(str(path)), len(str(caught.value))
+    return caught.value
+
+
+def test_a_long_list_of_bad_tables_fails_fast(tmp_path: Path) -> None:
+    path = tmp_path / REGISTRY_FILENAME
+    path.write_text(json.dumps({"tables": [0] * 100_000}), encoding="utf-8")
+    error = _assert_prompt_and_brief(path)  # 52 s and every error collected before
+    assert "at /" in error.message
+
+
+def test_a_huge_bad_value_gives_a_short_message(tmp_path: Path) -> None:
+    path = tmp_path / REGISTRY_FILENAME
+    data = {
+        "schema_version": 1,
+        "generator": "sphinx-xenabi 1",
+        "release": "4.22",
+        "guides": [],
+        "tables": ["x" * 1_000_000],
+        "digest": "sha256:" + "0" * 64,
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    _assert_prompt_and_brief(path)  # a 1,000,067-character message before
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / REGISTRY_FILENAME
+    with path.open("wb") as handle:
+        handle.truncate(registry_module.MAX_REGISTRY_BYTES + 1)  # sparse: nothing to read
+    error = _assert_prompt_and_brief(path)
+    assert "larger than" in error.message
+
+
+def _load_in_thread(path: str | Path) -> BaseException | None:
+    """load(path) in a thread, so a load that blocks fails the test instead of hanging it."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            load(path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert outcome, f"load({path}) did not return within 10 s"
+    return outcome[0]
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / REGISTRY_FILENAME
+    os.mkfifo(fifo)
+    try:
+        error = _load_in_thread(fifo)
+    finally:
+        try:  # unblock a load() that opened the FIFO for reading
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass  # no reader: load() never opened it
+    assert isinstance(error, RegistryError) and "not a regular file" in error.message
+
+
+def test_a_device_is_refused() -> None:
+    error = _load_in_thread("/dev/zero")
+    assert isinstance(error, RegistryError) and "not a regular file" in error.message
