@@ -30,6 +30,7 @@ from sphinx_xenabi.evidence import (
 from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
+from sphinx_xenabi.located_tables import setup_located_tables
 from sphinx_xenabi.messages import location_string, warn
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.publishing import publish_registry, withdraw_registry
@@ -108,6 +109,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("build-finished", publish_registry)
     app.connect("doctree-resolved", on_doctree_resolved)
     setup_directives(app)
+    setup_located_tables(app)
     setup_doctest_namespace(app)
     return {
         "version": __version__,

@@ -32,6 +32,7 @@ SUBTYPES = frozenset(
         "bad-number",
         "bad-availability",
         "duplicate-row",
+        "duplicate-column",
         "empty-cell",
         "ragged-row",
         "orphan",

@@ -140,6 +140,118 @@ def test_an_unexpected_failure_on_the_command_line_is_one_line(
     assert "Traceback" not in captured.err + captured.out
 
 
+# -- 2. a successful build publishes a registry that load() accepts ---------------------
+
+
+def test_a_published_registry_always_loads(make_app: Any, tmp_path: Path, rootdir: Path) -> None:
+    app = make(make_app, tmp_path, rootdir, "unloadable")
+    target = build(app)
+    assert app.statuscode == 0, app.warning.getvalue()
+    registry = load(target)  # RegistryError (empty header value, parameter_count 0) before
+    numbers, registers = sorted(registry.tables, key=lambda t: t.kind.value)
+    assert [h.value for h in numbers.header] == ["Index", "Name", "PV 64"]
+    assert [r.name.value for r in numbers.rows] == ["xen_version"]
+    assert registers.parameter_count == 0
+    srcdir = Path(app.srcdir)
+    row_line = line_of(srcdir, "guide.rst", "- RDI RSI RDX R10 R8 R9")
+    assert at(app, "parameter-count") == [
+        (
+            "guide.rst",
+            row_line,
+            "64bit row names 6 parameter registers (RDI RSI RDX R10 R8 R9); "
+            "the header announces 0",
+        )
+    ]
+
+
+# -- 3. a csv row with one field too many ------------------------------------------------
+
+
+def test_a_widened_csv_table_keeps_its_kind_and_reports_the_row(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "widened")
+    target = build(app)
+    assert app.statuscode == 0
+    data = json.loads(target.read_text(encoding="utf-8"))
+    (table,) = data["tables"]  # the table was dropped without a word before
+    assert table["kind"] == "registers"
+    assert [h["value"] for h in table["header"]] == [
+        "ABI",
+        "Hypercall Index",
+        "Parameters (1 - 5)",
+        "Result",
+    ]
+    assert [r["abi"]["value"] for r in table["rows"]] == ["64bit"]
+    line = line_of(Path(app.srcdir), "guide.rst", "32bit, EAX, EBX ECX EDX ESI EDI, EAX, EBP")
+    ((file, ragged_line, message),) = at(app, "ragged-row")
+    assert (file, ragged_line) == ("guide.rst", line)
+    assert "registers table row has 5 cells (expected 4" in message
+
+
+# -- 4. MyST pipe tables with inline markup -----------------------------------------------
+
+
+def test_pipe_table_cells_with_inline_markup_are_located_on_their_rows(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "pipe-markup")
+    target = build(app)
+    srcdir = Path(app.srcdir)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    transfer, registers = sorted(data["tables"], key=lambda t: t["kind"], reverse=True)
+    lines = (srcdir / "guide.md").read_text(encoding="utf-8").splitlines()
+    for table in (transfer, registers):
+        assert lines[table["line"] - 1].startswith("| Guest" if table is transfer else "| ABI")
+        for header in table["header"]:
+            assert header["line"] == table["line"]
+        for row in table["rows"]:
+            for cell in row.values():
+                text = " ".join(cell["value"]) if isinstance(cell["value"], list) else cell["value"]
+                assert text in lines[cell["line"] - 1], (cell, lines[cell["line"] - 1])
+    typo = line_of(srcdir, "guide.md", "| AMD HVM | VMMCAL |")
+    ((file, line, message),) = at(app, "drift")
+    assert (file, line) == ("guide.md", typo)
+    assert "AMD HVM transfer instruction is VMMCAL" in message
+
+
+# -- 5. empty cells are reported at their own line --------------------------------------
+
+
+def test_empty_cells_are_reported_at_their_own_line(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "empty-cells")
+    build(app)
+    srcdir = Path(app.srcdir)
+
+    def line(needle: str, occurrence: int = 1) -> int:
+        return line_of(srcdir, "guide.rst", needle, occurrence)
+
+    expected = [
+        # grid
+        (line("| 32bit PV  |                      |"), "empty 'Transfer instruction' cell"),
+        (line("|           | SYSCALL              |"), "empty 'Guest' cell"),
+        (line("|           |                      |"), "empty 'Guest' cell"),
+        (line("|           |                      |"), "empty 'Transfer instruction' cell"),
+        # simple
+        (line("64bit PV"), "empty 'Transfer instruction' cell"),
+        (line("AMD HVM"), "empty 'Transfer instruction' cell"),
+        # csv: the second field of a record that starts on the line before
+        (line("32bit PV,"), "empty 'Transfer instruction' cell"),
+        (line(", SYSCALL"), "empty 'Guest' cell"),
+        (line('HVM",'), "empty 'Transfer instruction' cell"),
+        # csv header
+        (line(":header: Index, Name, , PV 64"), "empty header cell (column 3)"),
+        # list-table: the empty item stands two lines below the cell before it
+        (line("-", 1), "empty 'Transfer instruction' cell"),
+    ]
+    got = sorted((w["line"], w["message"]) for w in xenabi_warnings(app, frozenset({"empty-cell"})))
+    assert [g[0] for g in got] == sorted(e[0] for e in expected)
+    for (got_line, message), (want_line, fragment) in zip(got, sorted(expected)):
+        assert got_line == want_line and fragment in message, (got_line, message)
+
+
 # -- 6. interrupted builds: see test_interrupted_builds.py ----------------------------------
 
 # -- 7. a registry that cannot be written --------------------------------------------------
@@ -283,3 +395,31 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
 def test_a_device_is_refused() -> None:
     error = _load_in_thread("/dev/zero")
     assert isinstance(error, RegistryError) and "not a regular file" in error.message
+
+
+# -- 10 and 12a. numbers tables: a repeated guest column, an ignored column -----------------
+
+
+def test_a_repeated_guest_column_is_reported_and_ignored(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "numbers-columns")
+    target = build(app)
+    srcdir = Path(app.srcdir)
+    second = line_of(srcdir, "guide.rst", "- PV 32", 2)
+    assert at(app, "duplicate-column") == [
+        (
+            "guide.rst",
+            second,
+            "numbers table column 'PV 32' repeats the PV 32 column "
+            f"(first given at line {second - 1}); column ignored",
+        )
+    ]
+    data = json.loads(target.read_text(encoding="utf-8"))
+    repeated, ignored = data["tables"]
+    (row,) = repeated["rows"]
+    assert {g: c["value"] for g, c in row["availability"].items()} == {"pv32": True}
+    # 12a: an empty cell in the ignored "PV 16" column does not drop its row
+    assert [r["name"]["value"] for r in ignored["rows"]] == ["xen_version", "iret"]
+    assert at(app, "empty-cell") == []
+    assert [w[1] for w in at(app, "unknown-guest")] == [line_of(srcdir, "guide.rst", "- PV 16")]
