@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+from sphinx.errors import ConfigError
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
@@ -33,26 +34,60 @@ from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.located_tables import setup_located_tables
 from sphinx_xenabi.messages import location_string, warn
 from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
 from sphinx_xenabi.publishing import publish_registry, withdraw_registry
 from sphinx_xenabi.state import BuildState, set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
 
 
 # Bump when the stored records or doctree stamps change shape: Sphinx then
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
-ENV_VERSION = 2
+# 3: cells are located by their entries' own lines (empty cells, pipe tables).
+ENV_VERSION = 3
+
+
+def _release_setting(config: Config) -> tuple[str, object]:
+    """The configuration value that names the release the docs describe, and its value."""
+    if config.xenabi_xen_release is not None:
+        return "xenabi_xen_release", config.xenabi_xen_release
+    if config.release or not config.version:
+        return "release", config.release
+    return "version", config.version
 
 
 def described_release(app: Sphinx) -> str:
     """The release string the docs describe: the config override, else Sphinx's."""
-    configured = app.config.xenabi_xen_release
-    if configured is not None:
-        return str(configured)
-    return str(app.config.release or app.config.version or "")
+    return str(_release_setting(app.config)[1] or "")
+
+
+def check_release_setting(app: Sphinx, config: Config) -> None:
+    """Refuse a release that cannot be meant, before anything is checked against it.
+
+    Checking against a release other than the one meant would pass or fail
+    the wrong tables, so these stop the build. A value that is no MAJOR.MINOR
+    at all keeps its documented meaning: the newest revision the model knows.
+    """
+    name, value = _release_setting(config)
+    if not isinstance(value, str | None):
+        raise ConfigError(
+            f"{name} = {value!r} is a {type(value).__name__}, not a string: write the release "
+            "in quotes, such as '4.20' (Python reads 4.20 as 4.2, so a number cannot say "
+            "which release is meant)"
+        )
+    try:
+        Release.parse(value or "")
+    except ReleaseOverflowError:
+        raise ConfigError(
+            f"{name} = {value!r} is not a Xen release: major and minor are at most "
+            f"{RELEASE_PART_MAX} (XENVER_version returns each in 16 bits)"
+        ) from None
+    except ValueError:
+        pass
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -103,6 +138,7 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
 
 def setup(app: Sphinx) -> ExtensionMetadata:
     add_config_values(app)
+    app.connect("config-inited", check_release_setting)
     app.add_domain(XenAbiDomain)
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)

@@ -44,7 +44,9 @@ from sphinx_xenabi.model.spec import Release
 # -- helpers ------------------------------------------------------------------------
 
 
-def make(make_app: Any, tmp_path: Path, rootdir: Path, name: str, **overrides: Any) -> SphinxTestApp:
+def make(
+    make_app: Any, tmp_path: Path, rootdir: Path, name: str, **overrides: Any
+) -> SphinxTestApp:
     """An html app for a private copy of ``tests/roots/test-<name>``."""
     srcdir = tmp_path / name
     shutil.copytree(rootdir / f"test-{name}", srcdir)
@@ -63,8 +65,7 @@ def build(app: SphinxTestApp) -> Path:
 def at(app: SphinxTestApp, subtype: str) -> list[tuple[str, int | None, str]]:
     """(file, line, message) of every ``xenabi.<subtype>`` message."""
     return [
-        (w["file"], w["line"], w["message"])
-        for w in xenabi_warnings(app, frozenset({subtype}))
+        (w["file"], w["line"], w["message"]) for w in xenabi_warnings(app, frozenset({subtype}))
     ]
 
 
@@ -100,7 +101,9 @@ def test_a_row_with_too_few_parameters_is_a_failed_row_not_an_exception(
     parameters: tuple[str, ...], reason: str
 ) -> None:
     here, cell = Location("abi.rst", 10), Location("abi.rst", 11)
-    row = RegisterRow(Cell("32bit", here), Cell("EAX", here), Cell(parameters, cell), Cell("EAX", here))
+    row = RegisterRow(
+        Cell("32bit", here), Cell("EAX", here), Cell(parameters, cell), Cell("EAX", here)
+    )
     table = TableRecord(
         TableKind.REGISTERS, "abi", None, here, "", None, (), (row,), parameter_count=5
     )
@@ -158,8 +161,7 @@ def test_a_published_registry_always_loads(make_app: Any, tmp_path: Path, rootdi
         (
             "guide.rst",
             row_line,
-            "64bit row names 6 parameter registers (RDI RSI RDX R10 R8 R9); "
-            "the header announces 0",
+            "64bit row names 6 parameter registers (RDI RSI RDX R10 R8 R9); the header announces 0",
         )
     ]
 
@@ -423,3 +425,63 @@ def test_a_repeated_guest_column_is_reported_and_ignored(
     assert [r["name"]["value"] for r in ignored["rows"]] == ["xen_version", "iret"]
     assert at(app, "empty-cell") == []
     assert [w[1] for w in at(app, "unknown-guest")] == [line_of(srcdir, "guide.rst", "- PV 16")]
+
+
+# -- 11 and 12c. releases that cannot be meant -------------------------------------------------
+
+
+def test_a_release_written_as_a_float_is_a_configuration_error(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make(make_app, tmp_path, rootdir, "float-release")
+    message = str(caught.value)
+    assert "xenabi_xen_release = 4.2 is a float" in message
+    assert "'4.20'" in message
+
+
+def test_a_float_release_is_a_one_line_error_on_the_command_line(
+    tmp_path: Path, rootdir: Path
+) -> None:
+    docs = tmp_path / "float-release"
+    shutil.copytree(rootdir / "test-float-release", docs)
+    result = run_cli("check", docs)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "xenabi_xen_release = 4.2 is a float" in line
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("xenabi_xen_release", "70000.99999"), ("release", "4.65536")],
+)
+def test_a_release_that_overflows_is_a_configuration_error(
+    make_app: Any, tmp_path: Path, rootdir: Path, setting: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make(make_app, tmp_path, rootdir, "arity", **{setting: value})
+    assert f"{setting} = {value!r} is not a Xen release" in str(caught.value)
+    assert "at most 65535" in str(caught.value)
+
+
+def test_a_title_release_that_overflows_is_a_release_range_warning(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "interrupt")
+    page = Path(app.srcdir) / "page1.rst"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "Mode transfer, page 1", "Mode transfer in Xen 70000.99999"
+        ),
+        encoding="utf-8",
+    )
+    build(app)
+    no_crash(app)
+    assert app.statuscode == 0, app.warning.getvalue()
+    title = line_of(
+        Path(app.srcdir), "page1.rst", ".. list-table:: Mode transfer in Xen 70000.99999"
+    )
+    ((file, line, message),) = at(app, "release-range")
+    assert (file, line) == ("page1.rst", title)
+    assert "Xen 70000.99999, which is not a Xen release" in message
+    assert at(app, "execution") == []
