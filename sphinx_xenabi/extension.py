@@ -32,7 +32,7 @@ from sphinx_xenabi.extraction import extract_tables, relativiser
 from sphinx_xenabi.gate import gate_release, run_gate
 from sphinx_xenabi.guides import build_guide_map
 from sphinx_xenabi.located_tables import setup_located_tables
-from sphinx_xenabi.messages import location_string, warn
+from sphinx_xenabi.messages import capped, location_string, warn
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
 from sphinx_xenabi.publishing import publish_registry, withdraw_registry
@@ -97,8 +97,10 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     extraction = extract_tables(
         doctree, docname, relativise(os.fspath(env.doc2path(docname))), relativise
     )
-    for problem in extraction.problems:
-        warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
+    for subtype, message, location in capped(
+        (p.subtype, p.message, p.location) for p in extraction.problems
+    ):
+        warn(subtype, message, location_string(app.srcdir, location))
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
 
 

@@ -485,3 +485,42 @@ def test_a_title_release_that_overflows_is_a_release_range_warning(
     assert (file, line) == ("page1.rst", title)
     assert "Xen 70000.99999, which is not a Xen release" in message
     assert at(app, "execution") == []
+
+
+# -- 12b. one huge cell -----------------------------------------------------------------------
+
+
+def test_one_huge_cell_gives_a_few_short_messages(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "arity", xenabi_drift="warning")
+    page = Path(app.srcdir) / "guide.rst"
+    huge = " ".join(["EBX", "ECX", "EDX", "ESI", "EDI"] * 5_000)  # 100 KB, 25,000 registers
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("     - EBX\n", f"     - {huge}\n"),
+        encoding="utf-8",
+    )
+    build(app)
+    no_crash(app)
+    line = line_of(Path(app.srcdir), "guide.rst", f"- {huge}")
+    at_cell = [w for w in xenabi_warnings(app) if w["line"] == line]
+    assert 2 <= len(at_cell) <= 16, len(at_cell)  # 24,995 drift warnings before
+    assert all(len(w["message"]) <= 600 for w in at_cell), max(len(w["message"]) for w in at_cell)
+    summary = [w for w in at_cell if w["type"] == "xenabi.drift" and "more" in w["message"]]
+    assert summary and "and 24,985 more drift finding(s) at this cell" in summary[0]["message"]
+    longest = max(len(line) for line in strip_colors(app.warning.getvalue()).splitlines())
+    assert longest < 1_000 + len(str(page))
+
+
+# Every warning of the scenarios above is typed and located.
+@pytest.mark.parametrize("name", ["unloadable", "widened", "empty-cells", "numbers-columns"])
+def test_every_message_of_a_scenario_is_located_and_typed(
+    make_app: Any, tmp_path: Path, rootdir: Path, name: str
+) -> None:
+    app = make(make_app, tmp_path, rootdir, name)
+    build(app)
+    messages = warnings_of(app)
+    assert messages
+    for message in messages:
+        assert message["type"].startswith("xenabi."), message
+        assert message["file"] == "guide.rst" and message["line"], message
