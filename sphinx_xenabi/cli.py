@@ -12,6 +12,7 @@ import argparse
 import io
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -364,3 +365,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - a bug must not look like findings (exit 1)
+        print(f"error: internal error: {_internal_error(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _internal_error(exc: Exception) -> str:
+    """One line for a bug; the traceback goes to a file, as Sphinx does with its own."""
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="sphinx-xenabi-err-", suffix=".log", delete=False, encoding="utf-8"
+    ) as log:
+        log.write("".join(traceback.format_exception(exc)))
+    first = str(exc).strip().splitlines()
+    detail = f": {first[0][:300]}" if first else ""
+    return f"{type(exc).__name__}{detail} (a bug in sphinx-xenabi; the traceback is in {log.name})"

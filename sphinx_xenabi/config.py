@@ -32,7 +32,8 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "The Xen release the guides describe (e.g. '4.22'). Tables that state no release range "
         "are checked against the model revision of this release. None uses the project's "
         "Sphinx `release`, else `version`; a value that is not MAJOR.MINOR means the newest "
-        "revision the model knows (said once in the log).",
+        "revision the model knows (said once in the log). A number (Python reads 4.20 as 4.2) or "
+        "a part above 65535 is a configuration error.",
     ),
     ConfigValue(
         "xenabi_drift",

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx.directives.patches import CSVTable
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.hypercall_role import generated_reference
@@ -143,44 +142,5 @@ class HypercallPageDirective(SphinxDirective):
         return [page_table(guest, indices, reference), note]
 
 
-class LocatedCSVTable(CSVTable):
-    """``csv-table`` whose cells carry the line they were written on.
-
-    docutils parses every CSV cell as a text block of its own starting at
-    line 1, so warnings about a cell would point at the top of the file.
-    Rows of inline data are mapped to their non-blank content lines (one
-    record per line, the usual form); rows from ``:header:``, ``:file:`` or
-    ``:url:`` are located at the directive.
-    """
-
-    def run(self) -> list[nodes.Node]:
-        result = super().run()
-        for node in result:
-            if isinstance(node, nodes.table):
-                self._locate(node)
-        return result
-
-    def _locate(self, table: nodes.table) -> None:
-        source, _ = self.state_machine.get_source_and_line(self.lineno)
-        header_lines = [line for line in self.options.get("header", "").split("\n") if line.strip()]
-        inline = "file" not in self.options and "url" not in self.options
-        data_lines = (
-            [
-                offset + 1
-                for text, (_, offset) in zip(self.content, self.content.items)
-                if text.strip()
-            ]
-            if inline
-            else []
-        )
-        rows = list(table.findall(nodes.row))
-        for position, row in enumerate(rows):
-            record = position - len(header_lines)
-            line = data_lines[record] if 0 <= record < len(data_lines) else self.lineno
-            for element in row.findall(nodes.TextElement):
-                element.source, element.line = source, line
-
-
 def setup_directives(app: Sphinx) -> None:
     app.add_directive("xenabi-hypercall-page", HypercallPageDirective)
-    app.add_directive("csv-table", LocatedCSVTable, override=True)

@@ -21,6 +21,7 @@ from sphinx_xenabi.emulator import (
     execute_row_check,
 )
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
+from sphinx_xenabi.model.dispatcher import DispatchError
 from sphinx_xenabi.model.registry import (
     Location,
     RegisterRow,
@@ -100,7 +101,9 @@ class _Runner:
         if key not in self._done:
             try:
                 self._done[key] = execute_row_check(spec, config)
-            except (EmulatorError, ValueError) as exc:
+            # The row's own claim can be what the dispatcher refuses (a convention
+            # passing fewer parameters than xen_version takes): a failed row, not a crash.
+            except (EmulatorError, DispatchError, ValueError) as exc:
                 self._done[key] = f"{config.label}: not executed: {exc}"
         return self._done[key]
 

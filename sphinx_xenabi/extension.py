@@ -3,8 +3,9 @@
 Reading: ``doctree-read`` extracts each document's tables into the domain
 (in parallel readers too). After reading, ``env-updated`` assembles the
 registry with the guide map and runs the drift gate on every build, so a
-no-op rebuild of drifted docs still fails. ``build-finished`` publishes the
-registry JSON when the build succeeded.
+no-op rebuild of drifted docs still fails; it also withdraws the last
+build's registry before any page is written. ``build-finished`` publishes
+the registry JSON when the build succeeded (``publishing.py``).
 
 Hypercalls: numbers-table rows become objects after extraction
 (``hypercall_rows``), unknown targets warn in the extension's terms
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+from sphinx.errors import ConfigError
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
@@ -43,12 +44,16 @@ from sphinx_xenabi.hypercall_links import note_references, relinked_documents
 from sphinx_xenabi.hypercall_role import warn_unknown_hypercall
 from sphinx_xenabi.hypercall_rows import PRIORITY as ROWS_PRIORITY
 from sphinx_xenabi.hypercall_rows import declare_hypercalls
-from sphinx_xenabi.messages import location_string, logger, warn
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Registry
-from sphinx_xenabi.state import BuildState, build_state, set_build_state
+from sphinx_xenabi.located_tables import setup_located_tables
+from sphinx_xenabi.messages import capped, location_string, warn
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
+from sphinx_xenabi.publishing import publish_registry, withdraw_registry
+from sphinx_xenabi.state import BuildState, set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
     from sphinx.environment import BuildEnvironment
     from sphinx.util.typing import ExtensionMetadata
 
@@ -56,15 +61,47 @@ if TYPE_CHECKING:
 # Bump when the stored records or doctree stamps change shape: Sphinx then
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
 # 3: numbers rows carry hypercall anchors and index entries.
-ENV_VERSION = 3
+# 4: cells are located by their entries' own lines (empty cells, pipe tables).
+ENV_VERSION = 4
+
+
+def _release_setting(config: Config) -> tuple[str, object]:
+    """The configuration value that names the release the docs describe, and its value."""
+    if config.xenabi_xen_release is not None:
+        return "xenabi_xen_release", config.xenabi_xen_release
+    if config.release or not config.version:
+        return "release", config.release
+    return "version", config.version
 
 
 def described_release(app: Sphinx) -> str:
     """The release string the docs describe: the config override, else Sphinx's."""
-    configured = app.config.xenabi_xen_release
-    if configured is not None:
-        return str(configured)
-    return str(app.config.release or app.config.version or "")
+    return str(_release_setting(app.config)[1] or "")
+
+
+def check_release_setting(app: Sphinx, config: Config) -> None:
+    """Refuse a release that cannot be meant, before anything is checked against it.
+
+    Checking against a release other than the one meant would pass or fail
+    the wrong tables, so these stop the build. A value that is no MAJOR.MINOR
+    at all keeps its documented meaning: the newest revision the model knows.
+    """
+    name, value = _release_setting(config)
+    if not isinstance(value, str | None):
+        raise ConfigError(
+            f"{name} = {value!r} is a {type(value).__name__}, not a string: write the release "
+            "in quotes, such as '4.20' (Python reads 4.20 as 4.2, so a number cannot say "
+            "which release is meant)"
+        )
+    try:
+        Release.parse(value or "")
+    except ReleaseOverflowError:
+        raise ConfigError(
+            f"{name} = {value!r} is not a Xen release: major and minor are at most "
+            f"{RELEASE_PART_MAX} (XENVER_version returns each in 16 bits)"
+        ) from None
+    except ValueError:
+        pass
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
@@ -74,8 +111,10 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     extraction = extract_tables(
         doctree, docname, relativise(os.fspath(env.doc2path(docname))), relativise
     )
-    for problem in extraction.problems:
-        warn(problem.subtype, problem.message, location_string(app.srcdir, problem.location))
+    for subtype, message, location in capped(
+        (p.subtype, p.message, p.location) for p in extraction.problems
+    ):
+        warn(subtype, message, location_string(app.srcdir, location))
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
 
 
@@ -98,6 +137,7 @@ def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
 
 
 def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    withdraw_registry(app)  # pages are written next: the old registry would contradict them
     registry = assemble_registry(app, env)
     state = BuildState(registry)
     set_build_state(app, state)
@@ -112,36 +152,13 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return []
 
 
-def _build_failing(app: Sphinx) -> bool:
-    """Whether the build will exit non-zero: a builder's failures, or -W warnings.
-
-    Sphinx turns warnings into a failing status only after build-finished,
-    so ``-W`` is read from the application as Sphinx itself does.
-    """
-    fails_on_warnings = bool(getattr(app, "_fail_on_warnings", False))
-    return app.statuscode != 0 or (fails_on_warnings and getattr(app, "_warncount", 0) > 0)
-
-
-def on_build_finished(app: Sphinx, exception: BaseException | None) -> None:
-    state = build_state(app)
-    target = Path(app.outdir) / REGISTRY_FILENAME
-    if exception is not None or state is None or state.failed or _build_failing(app):
-        # A failed build publishes nothing, and must not leave an earlier
-        # build's registry beside html that now contradicts it.
-        target.unlink(missing_ok=True)
-        return
-    if not app.config.xenabi_write_registry:
-        return
-    state.registry.dump(target)
-    logger.info("xenabi: registry written to %s", target)
-
-
 def setup(app: Sphinx) -> ExtensionMetadata:
     add_config_values(app)
+    app.connect("config-inited", check_release_setting)
     app.add_domain(XenAbiDomain)
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-updated", on_env_updated)
-    app.connect("build-finished", on_build_finished)
+    app.connect("build-finished", publish_registry)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("doctree-read", declare_hypercalls, priority=ROWS_PRIORITY)
     app.connect("doctree-read", note_references)
@@ -153,6 +170,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     setup_directives(app)
     setup_history(app)
     setup_diff_directives(app)
+    setup_located_tables(app)
     setup_doctest_namespace(app)
     return {
         "version": __version__,

@@ -33,7 +33,13 @@ from sphinx_xenabi.model.registry import (
     TableRecord,
     TransferRow,
 )
-from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
+from sphinx_xenabi.model.spec import (
+    RELEASE_PART_MAX,
+    GuestType,
+    Release,
+    ReleaseOverflowError,
+    ReleaseRange,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,10 @@ class Extraction:
 
 # -- header schemas -------------------------------------------------------------
 
-_PARAMETERS_HEADER = re.compile(r"^parameters\s*\(\s*1\s*[-\u2013\u2014]\s*([0-9]+)\s*\)$")
+# At most four digits: int() refuses very long numbers, and no ABI has 10,000 parameters.
+_PARAMETERS_HEADER = re.compile(
+    r"^parameters\s*\(\s*1\s*[-\u2013\u2014]\s*0*([0-9]{1,4})\s*\)$", re.ASCII
+)
 _NUMBER_HEADERS = frozenset({"index", "#", "no.", "number", "hypercall number", "hypercall index"})
 _NAME_HEADERS = frozenset({"name", "hypercall", "hypercall name"})
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
@@ -76,15 +85,28 @@ def normalise_header(text: str) -> str:
 
 
 def releases_from_title(title: str) -> ReleaseRange | None:
-    """The release range a table title states, if any."""
+    """The release range a table title states, if any.
+
+    ValueError when it names a release that cannot be one (Xen 70000.99999).
+    """
     if match := _RANGE_BOUNDED.search(title):
-        return ReleaseRange(Release.parse(match.group(1)), Release.parse(match.group(2)))
+        return ReleaseRange(_title_release(match.group(1)), _title_release(match.group(2)))
     if match := _RANGE_OPEN.search(title):
-        return ReleaseRange(Release.parse(match.group(1)), None)
+        return ReleaseRange(_title_release(match.group(1)), None)
     if match := _RANGE_SINGLE.search(title):
-        release = Release.parse(match.group(1))
+        release = _title_release(match.group(1))
         return ReleaseRange(release, release)
     return None
+
+
+def _title_release(text: str) -> Release:
+    try:
+        return Release.parse(text)
+    except ReleaseOverflowError:
+        raise ValueError(
+            f"Xen {text}, which is not a Xen release (major and minor are at most "
+            f"{RELEASE_PART_MAX})"
+        ) from None
 
 
 # -- cells ------------------------------------------------------------------------
@@ -127,9 +149,10 @@ class _RawCell:
 class _Locator:
     """Turns node sources into paths relative to the docs, lines into Locations.
 
-    Entries and rows carry no line; the paragraphs inside cells do. An empty
-    cell has no paragraph, so it borrows the line after the previous cell,
-    which is where a list-table item that is empty stands.
+    The paragraphs inside cells carry their line; in a Sphinx build the
+    entries do too (``located_tables.py``), which is where an empty cell is
+    found. Without either (docutils alone) a cell borrows the line after the
+    previous cell, where an empty list-table item usually stands.
     """
 
     def __init__(self, default_file: str, relativise: Callable[[str], str]) -> None:
@@ -151,8 +174,18 @@ class _Locator:
         self.last = Location(file, found.line)
         return self.last
 
+    def own_line(self, entry: nodes.Element) -> Location | None:
+        if not entry.line:
+            return None
+        file = self.relativise(entry.source) if entry.source else self.default_file
+        return Location(file, entry.line)
+
     def cell(self, entry: nodes.Element) -> _RawCell:
-        location = self.locate(entry) or Location(self.last.file, self.last.line + 1)
+        location = (
+            self.locate(entry)
+            or self.own_line(entry)
+            or Location(self.last.file, self.last.line + 1)
+        )
         self.last = location
         span = bool(entry.get("morecols") or entry.get("morerows"))
         return _RawCell(cell_text(entry), location, span)
@@ -214,32 +247,58 @@ def match_header(texts: Sequence[str]) -> _Schema | None:
 
 
 class _TableReader:
-    """Reads the body of one recognised table, collecting problems."""
+    """Reads the body of one recognised table, collecting problems.
 
-    def __init__(self, schema: _Schema, header: list[_RawCell], problems: list[Problem]) -> None:
+    ``guest_columns`` are the numbers table's availability columns as read:
+    None for a column that is ignored (already reported at its header).
+    """
+
+    def __init__(
+        self,
+        schema: _Schema,
+        header: list[_RawCell],
+        problems: list[Problem],
+        guest_columns: tuple[GuestType | None, ...] = (),
+    ) -> None:
         self.schema = schema
         self.header = header
         self.problems = problems
+        self.guest_columns = guest_columns
+        self.ignored = frozenset(2 + i for i, guest in enumerate(guest_columns) if guest is None)
         self.seen: dict[Any, Location] = {}
 
     def report(self, location: Location, subtype: str, message: str) -> None:
         self.problems.append(Problem(location, subtype, message))
 
-    def check_row_shape(self, cells: list[_RawCell], row_location: Location) -> bool:
-        if len(cells) != len(self.header) or any(c.span for c in cells):
+    def check_row_shape(
+        self, cells: list[_RawCell], row_location: Location
+    ) -> list[_RawCell] | None:
+        """The row's cells, one per header column, or None (reported) when it cannot be read.
+
+        Empty cells past the last column are no cells at all: docutils pads a
+        csv-table's short records, header included, to its longest record.
+        """
+        width = len(self.header)
+        written = list(cells)
+        while len(written) > width and not written[-1].text:
+            written.pop()
+        spans = [c for c in written if c.span]
+        if len(written) != width or spans:
+            extra = written[width:]
+            location = extra[0].location if extra else spans[0].location if spans else row_location
             self.report(
-                row_location,
+                location,
                 "ragged-row",
-                f"{self.schema.kind.value} table row has {len(cells)} cells "
-                f"(expected {len(self.header)}: {' | '.join(h.text for h in self.header)}); row skipped",
+                f"{self.schema.kind.value} table row has {len(written)} cells "
+                f"(expected {width}: {' | '.join(h.text for h in self.header)}); row skipped",
             )
-            return False
+            return None
         ok = True
-        for cell, head in zip(cells, self.header):
-            if not cell.text:
+        for column, (cell, head) in enumerate(zip(written, self.header)):
+            if not cell.text and column not in self.ignored:
                 self.report(cell.location, "empty-cell", f"empty {head.text!r} cell; row skipped")
                 ok = False
-        return ok
+        return written if ok else None
 
     def check_duplicate(self, key: Any, what: str, location: Location) -> bool:
         if key in self.seen:
@@ -329,7 +388,8 @@ class _TableReader:
             self.report(
                 number_cell.location,
                 "bad-number",
-                f"hypercall number {text!r} is not a non-negative integer; row skipped",
+                f"hypercall number {text!r} is not a non-negative integer of at most 64 bits "
+                "(decimal or 0x hex); row skipped",
             )
             return None
         if not self.check_duplicate(
@@ -341,7 +401,7 @@ class _TableReader:
         ):
             return None
         availability: dict[GuestType, Cell[bool]] = {}
-        for guest, cell in zip(self.schema.guest_columns, availability_cells):
+        for guest, cell in zip(self.guest_columns, availability_cells):
             if guest is None:
                 continue  # the header column was already reported
             value = cell.text.lower()
@@ -365,12 +425,17 @@ class _TableReader:
 
 # ASCII decimal or 0x hex only: int(text, 0) would also take "1_7", "0b10"
 # and full-width digits, none of which a reader would call a hypercall number.
-_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|0|[1-9][0-9]*")
+# At most 64 bits, what the index register holds (and int() refuses 4,300 digits).
+_NUMBER = re.compile(r"0[xX]0*[0-9a-fA-F]{1,16}|0|[1-9][0-9]{0,19}")
+_NUMBER_LIMIT = 1 << 64
 
 
 def parse_number(text: str) -> int | None:
     """A numbers-table index cell as an integer, or None if it is not one."""
-    return int(text, 0) if _NUMBER.fullmatch(text) else None
+    if not _NUMBER.fullmatch(text):
+        return None
+    number = int(text, 0)
+    return number if number < _NUMBER_LIMIT else None
 
 
 def relativiser(srcdir: Path) -> Callable[[str], str]:
@@ -441,6 +506,22 @@ class _RawTable:
     fallback: Location
 
 
+def _entries(row: nodes.row) -> list[nodes.entry]:
+    return [e for e in row.children if isinstance(e, nodes.entry)]
+
+
+def _named_columns(texts: list[str]) -> list[str]:
+    """The header without its trailing empty cells: they name no column.
+
+    docutils pads a csv-table's header to its longest record, and a trailing
+    comma writes one; the body cells under them are checked to be empty.
+    """
+    named = list(texts)
+    while named and not named[-1]:
+        named.pop()
+    return named
+
+
 def _raw_table(
     table: nodes.table, default_file: str, relativise: Callable[[str], str]
 ) -> _RawTable | None:
@@ -448,28 +529,55 @@ def _raw_table(
     if len(head) != 1:
         return None
     # Most tables are of no known kind: decide from the header text alone first.
-    texts = [cell_text(e) for e in head[0].children if isinstance(e, nodes.entry)]
-    if match_header(texts) is None:
+    if match_header(_named_columns([cell_text(e) for e in _entries(head[0])])) is None:
         return None
     locator = _Locator(default_file, relativise)
     title_node = _table_title(table)
     title_location = locator.locate(title_node) if title_node is not None else None
-    header = [locator.cell(e) for e in head[0].children if isinstance(e, nodes.entry)]
+    header = [locator.cell(e) for e in _entries(head[0])]
+    header = header[: len(_named_columns([h.text for h in header]))]
     schema = match_header([h.text for h in header])
     if schema is None:
         return None
-    body_cells = [
-        [locator.cell(e) for e in row.children if isinstance(e, nodes.entry)] for row in body
-    ]
+    body_cells = [[locator.cell(e) for e in _entries(row)] for row in body]
+    if _is_pipe_table(table, head, body):
+        header, body_cells = _one_row_per_line(table, header, body_cells)
     return _RawTable(
         schema=schema,
         title=cell_text(title_node) if title_node is not None else "",
         location=title_location or header[0].location,
         header=header,
-        body=_relocate_one_line_rows(header, body_cells),
+        body=body_cells,
         body_rows=body,
         fallback=locator.last,
     )
+
+
+def _is_pipe_table(table: nodes.table, head: list[nodes.row], body: list[nodes.row]) -> bool:
+    """Whether myst-parser built this table from a Markdown pipe table.
+
+    It gives every node a line, rows included; docutils' tables (reST, and
+    the list-table and csv-table directives in MyST too) give rows none.
+    """
+    return bool(table.line) and all(row.line for row in (*head, *body))
+
+
+def _one_row_per_line(
+    table: nodes.table, header: list[_RawCell], body: list[list[_RawCell]]
+) -> tuple[list[_RawCell], list[list[_RawCell]]]:
+    """Locate a pipe table's cells on their rows' lines.
+
+    myst-parser gives a cell the line of the last inline markup it saw, so
+    most cells get the table's first line. A pipe table is one row per
+    line: the header on the table's line, the delimiter row, then the body
+    rows, so body row ``i`` stands at the table's line + 2 + i.
+    """
+    file, first = header[0].location.file, table.line
+
+    def moved(row: list[_RawCell], line: int) -> list[_RawCell]:
+        return [_RawCell(c.text, Location(file, line), c.span) for c in row]
+
+    return moved(header, first), [moved(row, first + 2 + i) for i, row in enumerate(body)]
 
 
 # Recognised tables carry their kind and each body row its record location as
@@ -504,41 +612,25 @@ def _read_table(
     if raw is None:
         return None
     schema, header = raw.schema, raw.header
-    reader = _TableReader(schema, header, problems)
-    for head_cell, guest in zip(header[2:], schema.guest_columns):
-        if guest is None:
-            reader.report(
-                head_cell.location,
-                "unknown-guest",
-                f"numbers table column {head_cell.text!r} is not a guest type "
-                f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
-            )
+    reader = _TableReader(schema, header, problems, _guest_columns(raw, problems))
     table[KIND_ATTRIBUTE] = schema.kind.value
     rows: list[Row] = []
     for row_node, cells in zip(raw.body_rows, raw.body):
         row_location = cells[0].location if cells else raw.fallback
         row_node[ROW_ATTRIBUTE] = str(row_location)  # file:line, readable in XML output
-        if not reader.check_row_shape(cells, row_location):
+        columns = reader.check_row_shape(cells, row_location)
+        if columns is None:
             continue
-        record = reader.read(cells)
+        record = reader.read(columns)
         if record is not None:
             rows.append(record)
-    releases = releases_from_title(raw.title)
-    if releases is not None and releases.last is not None and releases.last < releases.first:
-        reader.report(
-            raw.location,
-            "release-range",
-            f"table title states {releases}, a range that ends before it starts; "
-            "the range is ignored and the table describes the documented release",
-        )
-        releases = None
     return TableRecord(
         kind=schema.kind,
         docname=docname,
         guide=None,
         location=raw.location,
         title=raw.title,
-        releases=releases,
+        releases=_stated_releases(raw, reader),
         header=tuple(Cell(h.text, h.location) for h in header),
         rows=tuple(rows),
         parameter_count=schema.parameter_count,
@@ -568,23 +660,50 @@ def cited_footnotes(table: nodes.table, locator: _Locator) -> tuple[Cell[str], .
     return tuple(cited.values())
 
 
-def _relocate_one_line_rows(
-    header: list[_RawCell], body: list[list[_RawCell]]
-) -> list[list[_RawCell]]:
-    """Give each row of a Markdown pipe table its own line.
+def _guest_columns(raw: _RawTable, problems: list[Problem]) -> tuple[GuestType | None, ...]:
+    """A numbers table's availability columns as read; None, reported, for one ignored."""
+    columns: list[GuestType | None] = []
+    first: dict[GuestType, Location] = {}
+    for position, (head, guest) in enumerate(zip(raw.header[2:], raw.schema.guest_columns), 3):
+        if not head.text:
+            problem = ("empty-cell", f"empty header cell (column {position}); column ignored")
+        elif guest is None:
+            problem = (
+                "unknown-guest",
+                f"numbers table column {head.text!r} is not a guest type "
+                f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
+            )
+        elif guest in first:
+            problem = (
+                "duplicate-column",
+                f"numbers table column {head.text!r} repeats the {guest.label} column "
+                f"(first given at line {first[guest].line}); column ignored",
+            )
+        else:
+            first[guest] = head.location
+            columns.append(guest)
+            continue
+        problems.append(Problem(head.location, *problem))
+        columns.append(None)
+    return tuple(columns)
 
-    myst-parser stamps every cell of a pipe table with the table's first
-    line. Such a table is one row per line: header, delimiter row, then the
-    body rows, so row ``i`` stands at header line + 2 + i.
-    """
-    cells = [*header, *(c for row in body for c in row)]
-    first = header[0].location
-    if not body or not first.file.endswith(".md") or any(c.location != first for c in cells):
-        return body
-    return [
-        [_RawCell(c.text, Location(first.file, first.line + 2 + index), c.span) for c in row]
-        for index, row in enumerate(body)
-    ]
+
+def _stated_releases(raw: _RawTable, reader: _TableReader) -> ReleaseRange | None:
+    """The release range the title states, or None (reported) when it cannot be meant."""
+    ignored = "the range is ignored and the table describes the documented release"
+    try:
+        releases = releases_from_title(raw.title)
+    except ValueError as exc:
+        reader.report(raw.location, "release-range", f"table title states {exc}; {ignored}")
+        return None
+    if releases is not None and releases.last is not None and releases.last < releases.first:
+        reader.report(
+            raw.location,
+            "release-range",
+            f"table title states {releases}, a range that ends before it starts; {ignored}",
+        )
+        return None
+    return releases
 
 
 def iter_cells(record: TableRecord) -> Iterator[Cell[Any]]:

@@ -6,7 +6,8 @@ can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ SUBTYPES = frozenset(
         "bad-number",
         "bad-availability",
         "duplicate-row",
+        "duplicate-column",
         "empty-cell",
         "ragged-row",
         "orphan",
@@ -41,8 +43,46 @@ SUBTYPES = frozenset(
         "source",
         "unknown-hypercall",
         "duplicate-hypercall",
+        "registry",
     }
 )
+
+
+# One hostile cell (25,000 register names) must not flood the log: messages
+# quote cells, so each is cut to a bounded length, and a cell says at most
+# MAX_PER_CELL things of one kind, then how many more there are.
+MAX_MESSAGE_CHARS = 500
+MAX_PER_CELL = 10
+
+Failure = tuple[str, str, Location]  # (subtype, message, location)
+
+
+def bounded(message: str) -> str:
+    """``message`` cut to MAX_MESSAGE_CHARS, saying how much was left out."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return (
+        f"{message[:MAX_MESSAGE_CHARS]}... ({len(message) - MAX_MESSAGE_CHARS:,} more characters)"
+    )
+
+
+def capped(failures: Iterable[Failure]) -> list[Failure]:
+    """At most MAX_PER_CELL messages of one subtype per cell, then one that counts the rest."""
+    failures = list(failures)
+    totals = Counter((subtype, location) for subtype, _, location in failures)
+    seen: Counter[tuple[str, Location]] = Counter()
+    shown: list[Failure] = []
+    for subtype, message, location in failures:
+        key = (subtype, location)
+        seen[key] += 1
+        if seen[key] <= MAX_PER_CELL:
+            shown.append((subtype, message, location))
+        elif seen[key] == MAX_PER_CELL + 1:
+            hidden = totals[key] - MAX_PER_CELL
+            shown.append(
+                (subtype, f"and {hidden:,} more {subtype} finding(s) at this cell", location)
+            )
+    return shown
 
 
 def location_string(srcdir: Path, location: Location) -> str:
@@ -59,15 +99,18 @@ def _known(subtype: str) -> str:
 
 def warn(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
     _known(subtype)
-    logger.warning(message, type="xenabi", subtype=subtype, location=location)
+    logger.warning(bounded(message), type="xenabi", subtype=subtype, location=location)
 
 
 def report_failures(
     app: Sphinx,
-    failures: Sequence[tuple[str, str, Location]],
+    failures: Sequence[Failure],
     summary: str,
 ) -> bool:
     """Log (subtype, message, location) failures at their cells, by ``xenabi_drift``.
+
+    At most MAX_PER_CELL of a kind per cell (see :func:`capped`); the summary
+    counts them all.
 
     In "error" mode (the default) each is an error and the build exits
     non-zero even without -W; in "warning" mode each is a warning. Returns
@@ -75,7 +118,7 @@ def report_failures(
     ``suppress_warnings`` can never hide why a build failed.
     """
     fail = app.config.xenabi_drift != "warning"
-    for subtype, message, location in failures:
+    for subtype, message, location in capped(failures):
         (error if fail else warn)(subtype, message, location_string(app.srcdir, location))
     if fail and failures:
         logger.error(
@@ -89,4 +132,4 @@ def report_failures(
 
 def error(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
     _known(subtype)
-    logger.error(message, type="xenabi", subtype=subtype, location=location)
+    logger.error(bounded(message), type="xenabi", subtype=subtype, location=location)

@@ -12,8 +12,10 @@ line, no timestamps) and carries a digest of its own content, so
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +41,11 @@ from sphinx_xenabi.model.spec import (
 SCHEMA_VERSION = 1
 REGISTRY_FILENAME = "xenabi-registry.json"
 GENERATOR = f"sphinx-xenabi {__version__}"
+# The site's registry is tens of kilobytes and a 2,000-page tree's a few
+# megabytes; a file beyond this is refused before it is read.
+MAX_REGISTRY_BYTES = 64 * 1024 * 1024
+# Messages quote offending values; a hostile file's can be megabytes long.
+MAX_MESSAGE_CHARS = 300
 
 T = TypeVar("T")
 
@@ -47,6 +54,9 @@ class RegistryError(ValueError):
     """A registry file that cannot be trusted: malformed, foreign or edited."""
 
     def __init__(self, source: str, message: str) -> None:
+        if len(message) > MAX_MESSAGE_CHARS:
+            cut = len(message) - MAX_MESSAGE_CHARS
+            message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut} more characters)"
         super().__init__(f"{source}: {message}")
         self.source = source
         self.message = message
@@ -324,13 +334,16 @@ class Registry:
         )
 
 
-def load(path: str | os.PathLike[str]) -> Registry:
-    """Read and validate a registry JSON file; raise :class:`RegistryError`."""
-    source = os.fspath(path)
+def load(path: str | bytes | os.PathLike[str], *, max_bytes: int = MAX_REGISTRY_BYTES) -> Registry:
+    """Read and validate a registry JSON file; raise :class:`RegistryError`.
+
+    Only a regular file of at most ``max_bytes`` is read: a FIFO would block
+    and a device such as ``/dev/zero`` never end.
+    """
+    source = _source_name(path)
+    content = _read_regular_file(path, source, max_bytes)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RegistryError(source, f"cannot read: {exc.strerror}") from None
+        text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RegistryError(source, f"not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     try:
@@ -349,6 +362,42 @@ def _evidence_of(cell: Cell[Any]) -> Evidence:
     value = cell.value
     text = " ".join(value) if isinstance(value, tuple) else str(value)
     return Evidence(cell.location.file, cell.location.line, text)
+
+
+def _source_name(path: str | bytes | os.PathLike[str]) -> str:
+    """The path as printable text, even when it holds bytes no encoding maps."""
+    try:
+        name = os.fsdecode(os.fspath(path))
+    except TypeError:
+        name = repr(path)
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _read_regular_file(path: str | bytes | os.PathLike[str], source: str, max_bytes: int) -> bytes:
+    # Non-blocking open: opening a FIFO for reading waits for a writer otherwise.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the path
+        reason = exc.strerror if isinstance(exc, OSError) else f"unusable path ({exc})"
+        raise RegistryError(source, f"cannot read: {reason}") from None
+    too_large = f"cannot read: larger than {max_bytes:,} bytes, the limit for a registry"
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "a FIFO, socket or device"
+            raise RegistryError(source, f"cannot read: not a regular file ({kind})")
+        if status.st_size > max_bytes:
+            raise RegistryError(source, too_large)
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            content = handle.read(max_bytes + 1)  # the file may have grown since
+    except OSError as exc:
+        raise RegistryError(source, f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(descriptor)
+    if len(content) > max_bytes:
+        raise RegistryError(source, too_large)
+    return content
 
 
 def sort_tables(tables: Iterable[TableRecord]) -> list[TableRecord]:
@@ -524,9 +573,9 @@ def _validate_schema(data: Any, source: str) -> None:
     import jsonschema  # deferred: only readers of foreign JSON need it
 
     validator = jsonschema.Draft202012Validator(registry_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
+    # Fail fast: errors are found lazily, and a hostile file can hold millions.
+    # best_match picks the most telling of the first few (it reads them all).
+    first = jsonschema.exceptions.best_match(itertools.islice(validator.iter_errors(data), 8))
+    if first is not None:
         pointer = "/" + "/".join(str(p) for p in first.absolute_path)
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise RegistryError(source, f"at {pointer}: {first.message}{more}")
+        raise RegistryError(source, f"at {pointer}: {first.message}")

@@ -54,6 +54,12 @@ class GuestType(StrEnum):
 
 
 _RELEASE_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:[.\-+~].*)?\s*$", re.ASCII)
+RELEASE_PART_MAX = 0xFFFF
+"""XENVER_version returns (major << 16) | minor: each part has 16 bits."""
+
+
+class ReleaseOverflowError(ValueError):
+    """MAJOR.MINOR with a part that XENVER_version cannot hold (Xen 70000.99999)."""
 
 
 @total_ordering
@@ -70,7 +76,14 @@ class Release:
         match = _RELEASE_RE.match(text)
         if match is None:
             raise ValueError(f"not a Xen release: {text!r} (expected MAJOR.MINOR such as 4.17)")
-        return cls(int(match.group(1)), int(match.group(2)))
+        parts = match.group(1, 2)
+        # Compared as text first: int() refuses numbers of thousands of digits.
+        if any(len(p.lstrip("0")) > 5 or int(p) > RELEASE_PART_MAX for p in parts):
+            raise ReleaseOverflowError(
+                f"not a Xen release: {text!r} (major and minor are at most "
+                f"{RELEASE_PART_MAX}: XENVER_version returns each in 16 bits)"
+            )
+        return cls(int(parts[0]), int(parts[1]))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Release):

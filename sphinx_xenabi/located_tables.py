@@ -1,0 +1,169 @@
+"""Table cells that carry the line they were written on, empty ones included.
+
+docutils puts a line on the paragraphs inside table cells but none on the
+cells (entries) themselves, so an empty cell has no line at all; and it
+parses each ``csv-table`` field as a text of its own starting at line 1. The
+extraction reports faults at cells, so each entry is stamped with its source
+and line where the table is built:
+
+- grid and simple tables: docutils' table parser hands each cell its block
+  of source lines; ``Body.build_table_row`` is wrapped to stamp the first.
+- ``csv-table``: the field's line, followed through the csv reader (quoted
+  fields may span lines); header fields stand on the ``:header:`` line.
+- ``list-table``: the line of the list item the entry was made from.
+
+MyST pipe tables are located by the extraction: one row per line.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from docutils import nodes
+from docutils.parsers.rst import states
+from docutils.parsers.rst.directives.tables import ListTable
+from docutils.statemachine import StringList
+from sphinx.directives.patches import CSVTable
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+# (source, line) of one cell; line 0 when unknown.
+SourceLine = tuple[str | None, int]
+
+
+def stamp(element: nodes.Element, source: str | None, line: int) -> None:
+    """Give ``element`` and the text elements inside it this source and line."""
+    element.source, element.line = source, line
+    for text in element.findall(nodes.TextElement):
+        text.source, text.line = source, line
+
+
+def _stamping_build_table_row(build_table_row: Any) -> Any:
+    @functools.wraps(build_table_row)
+    def located(self: states.Body, rowdata: list[Any], tableline: int) -> nodes.row:
+        row = build_table_row(self, rowdata, tableline)
+        cells = [cell for cell in rowdata if cell is not None]
+        for entry, (_, _, _, block) in zip(row.children, cells):
+            items = getattr(block, "items", None)  # a padding cell's block is a plain list
+            if items and entry.line is None:
+                source, offset = items[0]
+                entry.source, entry.line = source, offset + 1
+        return row
+
+    located.xenabi_stamps_entries = True  # type: ignore[attr-defined]
+    return located
+
+
+def stamp_grid_and_simple_tables() -> None:
+    """Wrap docutils' row builder once per process (it serves every table syntax)."""
+    if not getattr(states.Body.build_table_row, "xenabi_stamps_entries", False):
+        states.Body.build_table_row = _stamping_build_table_row(states.Body.build_table_row)
+
+
+class LocatedCSVTable(CSVTable):
+    """``csv-table`` whose cells, empty or not, carry the line they start on.
+
+    Inline data is located line by line; data from ``:file:`` in that file;
+    data from ``:url:`` at the directive.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        self._records: list[list[SourceLine]] = []  # header records, then data records
+        self._in_header = False
+        result = super().run()
+        for node in result:
+            if isinstance(node, nodes.table):
+                self._locate(node)
+        return result
+
+    def process_header_option(self) -> tuple[list[Any], int]:
+        self._in_header = True
+        try:
+            return super().process_header_option()
+        finally:
+            self._in_header = False
+
+    def parse_csv_data_into_rows(
+        self, csv_data: Sequence[str], dialect: Any, source: str
+    ) -> tuple[list[Any], int]:
+        rows, max_cols = super().parse_csv_data_into_rows(csv_data, dialect, source)
+        lines = self._lines_of(csv_data, source)
+        self._records.extend(_field_lines(csv_data, dialect, lines))
+        return rows, max_cols
+
+    def _lines_of(self, csv_data: Sequence[str], source: str) -> list[SourceLine]:
+        """The (source, line) of each line of ``csv_data``."""
+        if isinstance(csv_data, StringList):  # inline content
+            return [(item_source, offset + 1) for item_source, offset in csv_data.items]
+        document, directive_line = self.state_machine.get_source_and_line(self.lineno)
+        if self._in_header:
+            first = directive_line + _header_offset(self.block_text)
+            return [(document, first + index) for index in range(len(csv_data))]
+        if "file" in self.options:
+            return [(source, index + 1) for index in range(len(csv_data))]
+        return [(document, directive_line)] * len(csv_data)
+
+    def _locate(self, table: nodes.table) -> None:
+        rows = list(table.findall(nodes.row))
+        if len(rows) != len(self._records):
+            return  # not the table these records describe: leave docutils' lines
+        for row, fields in zip(rows, self._records):
+            for index, entry in enumerate(row.children):
+                # A padding cell (the record was short) stands where the record ends.
+                source, line = fields[min(index, len(fields) - 1)]
+                if line and isinstance(entry, nodes.Element):
+                    stamp(entry, source, line)
+
+
+def _header_offset(block_text: str) -> int:
+    """Lines from the directive's first line to the first line of ``:header:``'s value."""
+    for index, text in enumerate(block_text.splitlines()):
+        stripped = text.strip()
+        if stripped.startswith(":header:"):
+            return index if stripped != ":header:" else index + 1
+    return 0
+
+
+def _field_lines(
+    csv_data: Sequence[str], dialect: Any, lines: list[SourceLine]
+) -> Iterable[list[SourceLine]]:
+    """Per record, the line each field starts on (a quoted field may span lines)."""
+    if not lines:
+        return
+    reader = csv.reader((line + "\n" for line in csv_data), dialect=dialect)
+    start = 0
+    for record in reader:
+        fields: list[SourceLine] = []
+        line = start
+        for field in record:
+            fields.append(lines[min(line, len(lines) - 1)])
+            line += field.count("\n")
+        yield fields or [lines[min(start, len(lines) - 1)]]
+        start = reader.line_num
+
+
+class LocatedListTable(ListTable):
+    """``list-table`` whose entries carry the line of their list item."""
+
+    def check_list_content(self, node: nodes.Element) -> Any:
+        checked = super().check_list_content(node)
+        self._items = [list(row[0].children) for row in node[0].children]
+        return checked
+
+    def build_table_from_list(self, table_data: list[Any], *args: Any, **kwargs: Any) -> Any:
+        table = super().build_table_from_list(table_data, *args, **kwargs)
+        for row, items in zip(table.findall(nodes.row), self._items):
+            for entry, item in zip(row.children, items):
+                if item.line and entry.line is None:
+                    entry.source, entry.line = item.source, item.line
+        return table
+
+
+def setup_located_tables(app: Sphinx) -> None:
+    stamp_grid_and_simple_tables()
+    app.add_directive("csv-table", LocatedCSVTable, override=True)
+    app.add_directive("list-table", LocatedListTable, override=True)
