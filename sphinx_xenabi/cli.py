@@ -1,4 +1,4 @@
-"""``python -m sphinx_xenabi``: extract the registry, check a tree, diff two, lint indentation.
+"""``sphinx-xenabi`` (``python -m sphinx_xenabi``): extract, check, diff, lint indentation.
 
 ``extract`` and ``check`` run Sphinx's reading phase (the ``dummy`` builder,
 no html) over any documentation tree with its own ``conf.py``, adding the
@@ -285,9 +285,9 @@ def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sphinx_xenabi",
+        prog=prog,
         description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
     )
     parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
@@ -357,8 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
+    """The console script ``sphinx-xenabi``; ``__main__`` passes its own ``prog``."""
+    args = build_parser(prog).parse_args(argv)
     try:
         return int(args.run(args))
     except CliError as exc:

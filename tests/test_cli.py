@@ -159,6 +159,21 @@ def test_check_release_4_16_against_five_parameter_docs(foreign: tuple[Path, Pat
 # -- usage errors ------------------------------------------------------------------
 
 
+def test_help_names_the_program_as_it_was_run() -> None:
+    module = run_cli("--help")
+    assert module.returncode == 0, module.stderr
+    assert module.stdout.startswith("usage: python -m sphinx_xenabi ")
+    # The console script sits beside the interpreter of the environment it was installed in.
+    script = Path(sys.executable).parent / "sphinx-xenabi"
+    assert script.is_file(), f"{script}: the package is not installed with its console script"
+    console = subprocess.run(
+        [str(script), "check", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert console.returncode == 0, console.stderr
+    assert console.stdout.startswith("usage: sphinx-xenabi check ")
+    assert "-v, --verbose" in console.stdout
+
+
 def test_missing_docs_dir(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-docs"
     assert_one_line_error(run_cli("check", missing), str(missing), "not a directory")
