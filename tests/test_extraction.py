@@ -605,7 +605,10 @@ def test_page_outside_every_guide_warns_at_its_document(app: SphinxTestApp) -> N
     for warning in xenabi_warnings(app, frozenset({"orphan"})):
         assert "reachable from no guide" in warning["message"]
     # Sphinx's own complaint only for the page without ":orphan:" metadata
-    not_included = [w["file"] for w in warnings_of(app) if w["type"] == "toc.not_included"]
+    # (matched by its words: Sphinx 8.1 logs it without the toc.not_included type)
+    not_included = [
+        w["file"] for w in warnings_of(app) if "isn't included in any toctree" in w["message"]
+    ]
     assert not_included == ["lonely.rst"]
     # the orphan's table is still recorded, without a guide
     assert [(t["docname"], t["guide"]) for t in data["tables"]] == [

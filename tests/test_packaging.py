@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from conftest import REPO, ROOTS
 from sphinx_xenabi._version import __version__
@@ -22,6 +25,29 @@ from sphinx_xenabi._version import __version__
 
 def pyproject() -> dict[str, Any]:
     return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def floors() -> dict[str, Version]:
+    """The lowest version each declared dependency allows (build, runtime, docs, test)."""
+    config = pyproject()
+    extras = config["project"]["optional-dependencies"]
+    declared = [
+        *config["build-system"]["requires"],
+        *config["project"]["dependencies"],
+        *extras["docs"],
+        *extras["test"],
+    ]
+    result: dict[str, Version] = {}
+    for text in declared:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        if name == "sphinx-xenabi":
+            continue  # the test extra pulls in the docs extra
+        lows = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+        assert len(lows) == 1, f"{text}: every dependency needs one >= floor"
+        assert result.get(name, lows[0]) == lows[0], f"{name}: two different floors"
+        result[name] = lows[0]
+    return result
 
 
 def load_yaml(name: str) -> Any:
@@ -96,3 +122,30 @@ def test_read_the_docs_builds_the_site_as_tox_does() -> None:
     assert install["method"] == "pip" and install["path"] == "."
     extras = pyproject()["project"]["optional-dependencies"]
     assert set(install["extra_requirements"]) <= set(extras)
+
+
+def test_the_oldest_environment_pins_exactly_the_declared_floors() -> None:
+    pinned: dict[str, Version] = {}
+    for line in (REPO / ".ci" / "constraints-oldest.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            (spec,) = requirement.specifier
+            assert spec.operator == "==", line
+            pinned[canonicalize_name(requirement.name)] = Version(spec.version)
+    assert pinned == floors()
+
+
+def test_the_oldest_environment_uses_the_constraints_and_python_3_11() -> None:
+    import configparser
+
+    tox = configparser.ConfigParser(interpolation=None)
+    tox.read(REPO / "tox.ini", encoding="utf-8")
+    oldest = tox["testenv:oldest"]
+    assert "PIP_CONSTRAINT = {toxinidir}/.ci/constraints-oldest.txt" in oldest["set_env"]
+    assert oldest["base_python"] == "python3.11"
+    assert pyproject()["project"]["requires-python"] == ">=3.11"
+    # the wheel it installs is built with the oldest setuptools too
+    package_env = tox[f"testenv:{oldest['wheel_build_env']}"]
+    assert "constraints-oldest.txt" in package_env["set_env"]
+    envs = tox["tox"]["env_list"].split()
+    assert {"py311", "py313", "oldest", "package"} <= set(envs)
