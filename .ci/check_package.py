@@ -26,6 +26,7 @@ SDIST_ROOT_FILES = ("LICENSE", "CHANGELOG.md", "README.md", "conf.py", "pyprojec
 WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",
+    "sphinx_xenabi/static/xenabi.css",
 )
 # Quick tests that use conftest.py, tests/roots and the site's sources.
 SDIST_TESTS = ("tests/test_messages.py", "tests/test_extraction.py")
