@@ -84,16 +84,17 @@ def assemble_registry(app: Sphinx, env: BuildEnvironment) -> Registry:
     """The registry of everything read so far, tables tagged with their guide."""
     titles = {docname: title.astext() for docname, title in env.titles.items()}
     guide_map = build_guide_map(app.config.root_doc, env.toctree_includes, titles, env.found_docs)
+    domain = xenabi_domain(env)
     for docname in guide_map.unreachable:
-        warn(
-            "orphan",
-            "document is reachable from no guide listed by the root document's toctrees; "
-            "its tables are recorded without a guide",
-            docname,
-        )
+        if domain.tables.get(docname):  # a page without ABI tables loses nothing
+            warn(
+                "orphan",
+                "document is reachable from no guide listed by the root document's toctrees; "
+                "its tables are recorded without a guide",
+                docname,
+            )
     tables = tuple(
-        dataclasses.replace(t, guide=guide_map.guide_of.get(t.docname))
-        for t in xenabi_domain(env).all_tables()
+        dataclasses.replace(t, guide=guide_map.guide_of.get(t.docname)) for t in domain.all_tables()
     )
     return Registry(release=described_release(app), guides=guide_map.guides, tables=tables)
 
@@ -106,6 +107,14 @@ def on_env_updated(app: Sphinx, env: BuildEnvironment) -> list[str]:
     state.findings, state.failed, reference = run_gate(app, registry)
     state.reference, state.reference_error = reference.name, reference.error
     state.reference_note = reference.note
+    if not registry.tables:
+        warn(
+            "none",
+            f"no ABI table (registers, transfer or hypercall numbers) in the "
+            f"{len(env.found_docs)} document(s) read: nothing was checked against "
+            f"{reference.name}",
+            app.config.root_doc,
+        )
     if executes(app):
         outcomes, execution_failed = run_tables(app, registry, gate_release(registry)[0])
         # A row the gate rejects ran clean on a dispatcher built from it: it fails in the page.
