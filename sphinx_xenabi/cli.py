@@ -72,6 +72,7 @@ def read_tree(
     from sphinx_xenabi.domain import xenabi_domain
     from sphinx_xenabi.evidence import run_tables
     from sphinx_xenabi.gate import gate_release
+    from sphinx_xenabi.messages import warn
     from sphinx_xenabi.state import build_state
 
     confdir = _conf_dir(docs_dir, conf_dir)
@@ -120,6 +121,16 @@ def read_tree(
                     raise CliError(f"the Sphinx build of {docs_dir} read no documents")
                 if state.reference_error is not None:
                     raise CliError(state.reference_error)
+                if not state.registry.tables:
+                    # Only here: an html build may use the extension for its
+                    # cross-references alone, with no table to check.
+                    warn(
+                        "none",
+                        f"no ABI table (registers, transfer or hypercall numbers) in the "
+                        f"{len(app.env.found_docs)} document(s) read: nothing was checked "
+                        f"against {state.reference}",
+                        app.config.root_doc,
+                    )
                 # The dummy builder renders nothing, so the rows the html build
                 # would execute are run here, reported like drift at their cells.
                 execution_failures = 0
