@@ -4,4 +4,4 @@ import sys
 
 from sphinx_xenabi.cli import main
 
-sys.exit(main())
+sys.exit(main(prog="python -m sphinx_xenabi"))

@@ -1,15 +1,17 @@
-"""``python -m sphinx_xenabi``: extract the registry, check a tree, diff two, lint indentation.
+"""``sphinx-xenabi`` (``python -m sphinx_xenabi``): extract, check, diff, lint indentation.
 
 ``extract`` and ``check`` run Sphinx's reading phase (the ``dummy`` builder,
 no html) over any documentation tree with its own ``conf.py``, adding the
-extension without editing that file. Exit codes: 0 clean, 1 findings, 2 usage
-or build error.
+extension without editing that file. Exit codes: 0 clean, 1 findings (or, for
+``check``, a tree without any ABI table: nothing was checked), 2 usage or
+build error.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 import tempfile
 import traceback
@@ -25,6 +27,7 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 _XENABI_MARK = "[xenabi."
+_BUILD_SUMMARY = re.compile(r"^(?:WARNING|ERROR): xenabi: ")
 
 
 class CliError(Exception):
@@ -42,6 +45,8 @@ class TreeReading:
     sphinx_output: str
     reference: str  # what the tables were checked against
     reference_note: str | None  # which Xen tree and why, when one was read
+    checked_against: str  # the reference, and for the model the release and where it came from
+    documents: int  # how many documents Sphinx read
 
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
@@ -68,6 +73,7 @@ def read_tree(
     from sphinx_xenabi.domain import xenabi_domain
     from sphinx_xenabi.evidence import run_tables
     from sphinx_xenabi.gate import gate_release
+    from sphinx_xenabi.messages import warn
     from sphinx_xenabi.state import build_state
 
     confdir = _conf_dir(docs_dir, conf_dir)
@@ -86,10 +92,10 @@ def read_tree(
     extensions = list(configured)
     if "sphinx_xenabi" not in extensions:
         extensions.append("sphinx_xenabi")
+    # xenabi_drift stays the tree's: findings carry the words its html build prints.
     settings: dict[str, Any] = {
         "extensions": extensions,
         "xenabi_write_registry": False,
-        "xenabi_drift": "warning",  # the exit code reports drift, not an exception
         **(overrides or {}),
     }
     if not sys.stdout.isatty():
@@ -116,6 +122,16 @@ def read_tree(
                     raise CliError(f"the Sphinx build of {docs_dir} read no documents")
                 if state.reference_error is not None:
                     raise CliError(state.reference_error)
+                if not state.registry.tables:
+                    # Only here: an html build may use the extension for its
+                    # cross-references alone, with no table to check.
+                    warn(
+                        "none",
+                        f"no ABI table (registers, transfer or hypercall numbers) in the "
+                        f"{len(app.env.found_docs)} document(s) read: nothing was checked "
+                        f"against {state.reference}",
+                        app.config.root_doc,
+                    )
                 # The dummy builder renders nothing, so the rows the html build
                 # would execute are run here, reported like drift at their cells.
                 execution_failures = 0
@@ -127,7 +143,13 @@ def read_tree(
             raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
         problems = sum(len(p) for p in xenabi_domain(app.env).problems.values())
     output = warnings.getvalue()
-    messages = [line for line in output.splitlines() if _XENABI_MARK in line]
+    # The build's own summary ("xenabi: 3 disagreement(s) ...; the build fails")
+    # gives way to check's.
+    messages = [
+        line
+        for line in output.splitlines()
+        if _XENABI_MARK in line and not _BUILD_SUMMARY.search(line)
+    ]
     drift = sum(1 for f in state.findings if f.subtype == "drift")
     unchecked = len({f.location for f in state.findings if f.subtype == "unchecked"})
     return TreeReading(
@@ -140,7 +162,30 @@ def read_tree(
         status.getvalue() + output,
         state.reference,
         state.reference_note,
+        _checked_against(app.config, state, overrides or {}),
+        len(app.env.found_docs),
     )
+
+
+def _checked_against(config: Any, state: Any, overrides: dict[str, Any]) -> str:
+    """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
+    from sphinx_xenabi.gate import gate_release
+    from sphinx_xenabi.reference import MODEL_NAME
+
+    if state.reference != MODEL_NAME:
+        return str(state.reference)  # a Xen source names its own version
+    release, guessed = gate_release(state.registry)
+    if "xenabi_xen_release" in overrides:
+        origin = "--release"
+    elif guessed is not None:
+        stated = str(state.registry.release).strip()
+        origin = f"release {stated!r} is not MAJOR.MINOR" if stated else "no release stated"
+        origin += ": the newest the model knows"
+    elif config.xenabi_xen_release is not None:
+        origin = "xenabi_xen_release in conf.py"
+    else:
+        origin = "release in conf.py" if config.release else "version in conf.py"
+    return f"{MODEL_NAME} for Xen {release} ({origin})"
 
 
 def _command_extract(args: argparse.Namespace) -> int:
@@ -226,17 +271,23 @@ def _command_check(args: argparse.Namespace) -> int:
     for message in reading.messages:
         print(message)
     tables = len(reading.registry.tables)
+    if not tables:
+        print(
+            f"xenabi check: nothing checked: no ABI table in the {reading.documents} "
+            f"document(s) of {args.docs_dir}"
+        )
+        return EXIT_FINDINGS
     if reading.drift or reading.problems or reading.execution_failures:
         print(
             f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s), "
             f"{reading.execution_failures} row(s) failed on the emulated CPU "
-            f"in {tables} table(s)"
+            f"in {tables} table(s) checked against {reading.checked_against}"
         )
         return EXIT_FINDINGS
     unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
     print(
         f"xenabi check: {tables - reading.unchecked} table(s) agree with "
-        f"{reading.reference}{unchecked}"
+        f"{reading.checked_against}{unchecked}"
     )
     return EXIT_CLEAN
 
@@ -286,9 +337,9 @@ def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m sphinx_xenabi",
+        prog=prog,
         description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
     )
     parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
@@ -358,8 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
+    """The console script ``sphinx-xenabi``; ``__main__`` passes its own ``prog``."""
+    args = build_parser(prog).parse_args(argv)
     try:
         return int(args.run(args))
     except CliError as exc:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from types import NoneType
 from typing import TYPE_CHECKING, Any, Literal
 
 from sphinx.config import ENUM
+from sphinx.errors import ConfigError
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.config import Config
 
 DRIFT_MODES = ("error", "warning")
 
@@ -21,6 +24,7 @@ class ConfigValue:
     rebuild: Literal["", "env", "html"]
     types: frozenset[type] | ENUM
     help: str
+    choices: tuple[str, ...] = ()  # the ENUM's candidates, for checking and messages
 
 
 CONFIG_VALUES: tuple[ConfigValue, ...] = (
@@ -43,6 +47,7 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "What a disagreement between a table and the model does: 'error' fails the build "
         "(non-zero exit in every builder, even without -W); 'warning' reports it as a "
         "warning of type xenabi.drift.",
+        DRIFT_MODES,
     ),
     ConfigValue(
         "xenabi_xen_source",
@@ -91,8 +96,39 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
 )
 
 
+_TYPE_WORDS = {bool: "True or False", str: "a string", NoneType: "None"}
+
+
+def _expected(value: ConfigValue) -> str:
+    if isinstance(value.types, ENUM):
+        return "one of " + ", ".join(map(repr, value.choices))
+    return " or ".join(sorted(_TYPE_WORDS[t] for t in value.types))
+
+
+def check_config_types(app: Sphinx, config: Config) -> None:
+    """A value of the wrong type stops the build, naming it and what it takes.
+
+    Sphinx only warns and keeps the value, so ``xenabi_execute_tables = "no"``
+    would execute (a non-empty string is true).
+    """
+    for value in CONFIG_VALUES:
+        given = config[value.name]
+        if isinstance(value.types, ENUM):
+            ok = isinstance(given, str) and given in value.choices
+        else:
+            # bool is an int, and an int is no bool: compare exact types
+            ok = type(given) in value.types
+        if not ok:
+            raise ConfigError(
+                f"{Path(app.confdir) / 'conf.py'}: {value.name} = {given!r}: "
+                f"expected {_expected(value)}, not {type(given).__name__}"
+            )
+
+
 def add_config_values(app: Sphinx) -> None:
     for value in CONFIG_VALUES:
         app.add_config_value(
             value.name, value.default, value.rebuild, types=value.types, description=value.help
         )
+    # Before Sphinx's own type check (priority 800), which only warns.
+    app.connect("config-inited", check_config_types, priority=400)

@@ -1,15 +1,16 @@
 """``.. xenabi-hypercall-page:: GUEST``: a guest type's hypercall page as a table.
 
-The table is generated from the model (page bytes, hypercall names) and
+The listing is generated from the model (page bytes, hypercall names) and
 disassembled with capstone, so the guide shows exactly the bytes the model
-writes: one row per stub with its index, hypercall, offset, bytes and
-instructions. Each hypercall name links to its numbers-table row.
+writes, in objdump's shape: a label line per stub, then one line per
+instruction with its page offset, bytes and text. Each hypercall name links
+to its numbers-table row.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
@@ -32,7 +33,6 @@ from sphinx_xenabi.model.page import stub_bytes
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-COLUMNS = ("Stub", "Hypercall", "Offset", "Bytes", "Disassembly")
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
 
@@ -53,60 +53,71 @@ def parse_indices(text: str) -> list[int]:
     return sorted(indices)
 
 
-def _cell(text: str, literal: bool = False) -> nodes.entry:
-    paragraph = nodes.paragraph()
-    paragraph += nodes.literal(text, text) if literal else nodes.Text(text)
-    return nodes.entry("", paragraph)
+def _listing_lines(guest: TransferGuest, indices: list[int]) -> Iterator[tuple[int | None, str]]:
+    """(stub index, "") for a stub's label line, (None, text) for the others."""
+    from sphinx_xenabi.model.disassembly import instructions  # capstone: only when listing
+
+    stubs = [(index, instructions(guest, stub_bytes(guest, index))) for index in indices]
+    width = max(len(insn.encoding) for _, code in stubs for insn in code) * 3 + 1
+    for position, (index, code) in enumerate(stubs):
+        if position:
+            yield None, ""
+        yield index, ""
+        start = index * STUB_SIZE
+        for insn in code:
+            yield (
+                None,
+                f"  {start + insn.offset:#05x}:  {insn.encoding.hex(' '):<{width}}{insn.text}",
+            )
 
 
-def _row(*cells: nodes.entry) -> nodes.row:
-    row = nodes.row()
-    row.extend(cells)
-    return row
-
-
-def stub_name(index: int) -> str:
+def stub_label(index: int) -> str:
+    """``stub 17 <xen_version>:``; the instruction lines carry the page offsets."""
     hypercall = HYPERCALLS.get(index)
-    return hypercall.name if hypercall is not None else "(unused)"
+    return (
+        f"stub {index} <{hypercall.name}>:" if hypercall is not None else f"stub {index} (unused):"
+    )
 
 
-def _name_cell(index: int, reference: Callable[[str], nodes.Node] | None) -> nodes.entry:
-    hypercall = HYPERCALLS.get(index)
-    if hypercall is None or reference is None:
-        return _cell(stub_name(index))
-    return nodes.entry("", nodes.paragraph("", "", reference(hypercall.name)))
+def listing_text(guest: TransferGuest, indices: list[int]) -> str:
+    """The stubs as objdump prints them: ``stub 17 <xen_version>:``, then one
+    ``  0x221:  41 53           push r11`` line per instruction."""
+    return "\n".join(
+        stub_label(index) if index is not None else line
+        for index, line in _listing_lines(guest, indices)
+    )
 
 
-def page_table(
+def page_listing(
     guest: TransferGuest,
     indices: list[int],
     reference: Callable[[str], nodes.Node] | None = None,
-) -> nodes.table:
-    """The listing; ``reference`` makes the node a hypercall's name is shown as."""
-    from sphinx_xenabi.model.disassembly import disassemble  # capstone: only when listing
-
+) -> nodes.container:
+    """A captioned literal block, as ``code-block`` with ``:caption:`` renders;
+    ``reference`` makes the node a hypercall's name is shown as."""
+    # A rawsource other than the text makes Sphinx write a parsed literal (links
+    # kept, no highlighting), as for ``parsed-literal``.
+    block = nodes.literal_block(f"xenabi-hypercall-page {guest.value}", classes=["xenabi-listing"])
+    for number, (index, line) in enumerate(_listing_lines(guest, indices)):
+        if number:
+            block += nodes.Text("\n")
+        hypercall = HYPERCALLS.get(index) if index is not None else None
+        if index is None:
+            block += nodes.Text(line)
+        elif hypercall is None or reference is None:
+            block += nodes.Text(stub_label(index))
+        else:
+            block += nodes.Text(f"stub {index} <")
+            block += reference(hypercall.name)
+            block += nodes.Text(">:")
     instruction = TRANSFER_INSTRUCTIONS[guest]
-    table = nodes.table(classes=["xenabi-hypercall-page"])
-    table += nodes.title("", f"Hypercall page: {guest.value} ({instruction.mnemonic})")
-    group = nodes.tgroup(cols=len(COLUMNS))
-    table += group
-    for width in (6, 24, 8, 40, 40):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    head += _row(*(_cell(c) for c in COLUMNS))
-    group += head
-    body = nodes.tbody()
-    for index in indices:
-        code = stub_bytes(guest, index)
-        body += _row(
-            _cell(str(index)),
-            _name_cell(index, reference),
-            _cell(f"0x{index * STUB_SIZE:03x}", literal=True),
-            _cell(code.hex(" ").upper(), literal=True),
-            _cell("; ".join(disassemble(guest, code)), literal=True),
-        )
-    group += body
-    return table
+    caption_text = f"Hypercall page: {guest.value} ({instruction.mnemonic})"
+    container = nodes.container(
+        "", literal_block=True, classes=["literal-block-wrapper", "xenabi-hypercall-page"]
+    )
+    container += nodes.caption(caption_text, "", nodes.Text(caption_text))
+    container += block
+    return container
 
 
 class HypercallPageDirective(SphinxDirective):
@@ -139,7 +150,7 @@ class HypercallPageDirective(SphinxDirective):
             reference(HYPERCALLS[IRET_INDEX].name),
             nodes.Text(" stub."),
         )
-        return [page_table(guest, indices, reference), note]
+        return [page_listing(guest, indices, reference), note]
 
 
 def setup_directives(app: Sphinx) -> None:

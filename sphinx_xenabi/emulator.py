@@ -1220,9 +1220,12 @@ class RowEvidence:
         return (
             self.probe.line,
             transfer,
-            f"xen_version(XENVER_version): {res} = {self.version.result:#x} after ret "
-            f"(expected {self.release.xen_version:#x} for Xen {self.release})"
-            + ("" if self.version_ok else " (MISMATCH)"),
+            f"xen_version(XENVER_version): {res} = {self.version.result:#x} after ret"
+            + (
+                f", Xen {self.release}'s version"
+                if self.version_ok
+                else f"; Xen {self.release} returns {self.release.xen_version:#x} (MISMATCH)"
+            ),
             f"unknown index {self.unknown.index}: {res} = {self.unknown.result:#x} "
             f"({self.unknown.result_signed}) after ret"
             + ("" if self.enosys_ok else " (expected -ENOSYS)"),

@@ -2,15 +2,18 @@
 
 After reading, every registers and transfer row runs as machine code on the
 emulated CPU (``execution.py``). A failing row is reported at its cell like
-drift (an error by default). When writing, each executed table gets an
-"Executed" column: a mark and one line saying what ran and what arrived,
-the hypercalls it names linked to their numbers-table rows.
+drift (an error by default). When writing, each executed table gets a narrow
+"Executed" column with a pass or fail mark per row (classes ``xenabi-pass``,
+``xenabi-fail``), and under the table one line per row saying what ran and
+what arrived, so the evidence wraps like prose in any theme (``xenabi.css``);
+the hypercalls a line names link to their numbers-table rows.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -18,7 +21,9 @@ from docutils import nodes
 from sphinx_xenabi.domain import xenabi_domain
 from sphinx_xenabi.extraction import find_tables, stamped_rows
 from sphinx_xenabi.messages import logger, report_failures
+from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import (
+    Cell,
     Location,
     RegisterRow,
     Registry,
@@ -68,54 +73,142 @@ def run_tables(
 # A hypercall's name and a node to show for it -> a link to it, or None.
 Linker = Callable[[str, nodes.Node], nodes.Node | None]
 
+# The mark each row state shows, and its row class.
+_MARKS = {"pass": "\u2714 pass", "fail": "\u2718 fail", "skipped": "\u2013 skipped"}
+SKIPPED_TEXT = "not executed: the row was skipped (see the build's warnings)"
 
-def _entry(text: str, classes: list[str]) -> nodes.entry:
-    return nodes.entry("", nodes.paragraph("", text, classes=classes))
+
+def reject_drifted(
+    outcomes: dict[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
+) -> dict[Location, RowOutcome]:
+    """Fail every executed row the drift gate rejects, whatever running it showed.
+
+    Rows run on a dispatcher built from the docs' own tables, so a row that
+    contradicts the reference (six parameters where Xen passes five) runs
+    clean; with ``xenabi_drift = "warning"`` the page is still written, and
+    must not show that row as passing.
+    """
+    rejected: dict[Location, list[str]] = {}
+    for finding in findings:
+        if finding.subtype == "drift":
+            rejected.setdefault(finding.location, []).append(finding.message)
+    if not rejected:
+        return outcomes
+    result = dict(outcomes)
+    for table in registry.tables:
+        if table.kind not in EXECUTED_KINDS:
+            continue
+        for row in table.rows:
+            assert isinstance(row, (RegisterRow, TransferRow))
+            key = row_location(row)
+            outcome = result.get(key)
+            cells = [getattr(row, f.name) for f in fields(row)]
+            messages = [
+                m for c in cells if isinstance(c, Cell) for m in rejected.get(c.location, ())
+            ]
+            if outcome is None or not messages:
+                continue
+            verdict = f"rejected by the drift gate: {'; '.join(dict.fromkeys(messages))}"
+            ran = (
+                ". It ran clean only because the dispatcher is built from this table: "
+                if outcome.ok
+                else "; "
+            )
+            result[key] = replace(outcome, ok=False, summary=verdict + ran + outcome.summary)
+    return result
 
 
-def _linked_entry(outcome: RowOutcome, classes: list[str], link: Linker | None) -> nodes.entry:
-    """The outcome's text with each hypercall it ran, where named, as a link."""
-    if link is None or not outcome.hypercalls:
-        return _entry(outcome.text, classes)
-    names = re.compile(r"\b(" + "|".join(map(re.escape, outcome.hypercalls)) + r")\b")
-    paragraph = nodes.paragraph("", "", classes=classes)
-    for position, part in enumerate(names.split(outcome.text)):
+def _unique_id(document: nodes.document, base: str) -> str:
+    """``base``, or ``base-2`` ... when an included file put a row on the same line."""
+    candidate, number = base, 1
+    while candidate in document.ids:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
+
+
+def _mark_entry(state: str, target: str) -> nodes.entry:
+    """The row's mark, a link to its evidence line under the table."""
+    link = nodes.reference("", _MARKS[state], internal=True, refid=target)
+    return nodes.entry("", nodes.paragraph("", "", link), classes=["xenabi-mark"])
+
+
+def _linked_text(text: str, hypercalls: tuple[str, ...], link: Linker | None) -> list[nodes.Node]:
+    """``text`` with each hypercall the row ran, where named, as a link."""
+    if link is None or not hypercalls:
+        return [nodes.Text(text)]
+    names = re.compile(r"\b(" + "|".join(map(re.escape, hypercalls)) + r")\b")
+    parts: list[nodes.Node] = []
+    for position, part in enumerate(names.split(text)):
         if position % 2 == 0:  # the text between names
             if part:
-                paragraph += nodes.Text(part)
+                parts.append(nodes.Text(part))
             continue
         shown = nodes.Text(part)  # plain text, as the rest of the line
-        paragraph += link(part, shown) or shown
-    return nodes.entry("", paragraph)
+        parts.append(link(part, shown) or shown)
+    return parts
+
+
+def _evidence_item(
+    state: str,
+    label: str,
+    text: str,
+    target: str,
+    hypercalls: tuple[str, ...] = (),
+    link: Linker | None = None,
+) -> nodes.list_item:
+    paragraph = nodes.paragraph()
+    paragraph += nodes.strong("", _MARKS[state], classes=["xenabi-mark"])
+    paragraph += nodes.Text(" ")
+    text = text.removeprefix("executed: ")  # the list's caption says so
+    if not text.startswith(f"{label} "):  # transfer evidence names its row already
+        paragraph += nodes.strong("", label)
+        text = f": {text}"
+    paragraph.extend(_linked_text(text, hypercalls, link))
+    return nodes.list_item("", paragraph, ids=[target], classes=[f"xenabi-{state}"])
 
 
 def add_evidence_column(
+    document: nodes.document,
     table: nodes.table,
     rows: list[tuple[nodes.row, Location]],
     outcomes: dict[Location, RowOutcome],
     link: Linker | None = None,
 ) -> None:
-    """Append the "Executed" column to one table of the doctree being written."""
+    """Mark each row of one executed table and put its evidence under the table."""
     group = next(c for c in table.children if isinstance(c, nodes.tgroup))
     colspecs = [c for c in group.children if isinstance(c, nodes.colspec)]
     widths = [c.get("colwidth", 1) for c in colspecs]
-    spec = nodes.colspec(colwidth=max(sum(widths), 1))  # as wide as the rest together
+    spec = nodes.colspec(colwidth=max(min(widths), 1))  # the mark is a word
     group.insert(group.index(colspecs[-1]) + 1, spec)
     group["cols"] = len(colspecs) + 1
     head = next(c for c in group.children if isinstance(c, nodes.thead))
     for head_row in head.children:
-        head_row += _entry(EVIDENCE_HEADER, [])
+        head_row += nodes.entry("", nodes.paragraph("", EVIDENCE_HEADER))
+    evidence = nodes.bullet_list(classes=["xenabi-evidence"])
     for row, location in rows:
         outcome = outcomes.get(location)
+        hypercalls: tuple[str, ...] = ()
         if outcome is None:
-            row += _entry(
-                "not executed: the row was skipped (see the build's warnings)",
-                ["xenabi-evidence-skipped"],
-            )
+            state, text = "skipped", SKIPPED_TEXT
         else:
-            state = "ok" if outcome.ok else "failed"
-            row += _linked_entry(outcome, [f"xenabi-evidence-{state}"], link)
+            state, text = ("pass" if outcome.ok else "fail"), outcome.summary
+            hypercalls = outcome.hypercalls
+        target = _unique_id(document, f"xenabi-evidence-{location.line}")
+        label = row.children[0].astext() if row.children else ""
+        row["classes"].append(f"xenabi-{state}")
+        row += _mark_entry(state, target)
+        item = _evidence_item(state, label, text, target, hypercalls, link)
+        document.ids[target] = item
+        evidence += item
     table["classes"].append("xenabi-executed")
+    parent = table.parent
+    caption = nodes.paragraph(
+        "", "Executed on the emulated CPU:", classes=["xenabi-evidence-caption"]
+    )
+    parent.insert(
+        parent.index(table) + 1, nodes.container("", caption, evidence, classes=["xenabi-evidence"])
+    )
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -133,7 +226,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     for table in find_tables(doctree):
         stamped = stamped_rows(table)
         if stamped is not None and stamped[0] in EXECUTED_KINDS:
-            add_evidence_column(table, stamped[1], state.outcomes, link)
+            add_evidence_column(doctree, table, stamped[1], state.outcomes, link)
 
 
 def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:

@@ -163,6 +163,7 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
 
 
 def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
+    release = spec.release
     spec = replace(spec, transfers={**spec.transfers, row.guest.value: row.instruction.value})
     configs = [c for c in GUEST_CONFIGS if c.transfer.value == row.guest.value]
     failures: list[str] = []
@@ -173,8 +174,15 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         if isinstance(result, str):
             failures.append(result)
         elif not (result.transfer_documented and result.version_ok):
+            # Only what went wrong: a line that agrees would read as a failure.
+            _, transfer_line, version_line, _ = result.lines[:4]
             failures.extend(
-                line for line in result.lines if line.startswith(("transfer", "xen_version"))
+                line
+                for line, ok in (
+                    (transfer_line, result.transfer_documented),
+                    (version_line, result.version_ok),
+                )
+                if not ok
             )
         else:
             passed.append(result)
@@ -191,7 +199,8 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
     modes = " and ".join(f"{c.guest.width}-bit" for c in configs)
     summary = (
         f"executed: {row.guest.value} ({modes} code): {first.transfer} trapped at page offset "
-        f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x}"
+        f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x} "
+        f"(Xen {release})"
     )
     return RowOutcome(
         row.guest.location, row.instruction.location, True, summary, hypercalls=hypercalls

@@ -26,10 +26,14 @@ def gate_release(registry: Registry) -> tuple[Release, str | None]:
     if release is not None:
         return release, None
     newest = NEWEST_MODELLED_RELEASE
+    stated = (
+        f"the documented release {registry.release!r} is not MAJOR.MINOR"
+        if registry.release.strip()
+        else "the project states no release (set release or xenabi_xen_release in conf.py)"
+    )
     note = (
-        f"xenabi: the documented release {registry.release!r} is not MAJOR.MINOR; "
-        f"checking tables that state no release against the newest model revision "
-        f"({NEWEST_RELEASE_RANGE}) as it stands in Xen {newest}"
+        f"xenabi: {stated}; checking tables that state no release against the newest "
+        f"model revision ({NEWEST_RELEASE_RANGE}) as it stands in Xen {newest}"
     )
     return newest, note
 

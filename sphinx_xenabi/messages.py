@@ -44,6 +44,7 @@ SUBTYPES = frozenset(
         "unknown-hypercall",
         "duplicate-hypercall",
         "registry",
+        "none",
     }
 )
 
@@ -114,20 +115,30 @@ def report_failures(
 
     In "error" mode (the default) each is an error and the build exits
     non-zero even without -W; in "warning" mode each is a warning. Returns
-    whether the build fails. The summary carries no type, so
-    ``suppress_warnings`` can never hide why a build failed.
+    whether the build fails. The summary carries the failures' subtype, so
+    ``suppress_warnings = ["xenabi.drift"]`` silences drift whole: a build
+    never fails on failures it does not show.
     """
+    shown = [f for f in failures if not _suppressed(app, f[0])]
     fail = app.config.xenabi_drift != "warning"
-    for subtype, message, location in capped(failures):
+    for subtype, message, location in capped(shown):
         (error if fail else warn)(subtype, message, location_string(app.srcdir, location))
-    if fail and failures:
-        logger.error(
+    if fail and shown:
+        error(
+            shown[0][0],
             f'xenabi: {summary}; the build fails (set xenabi_drift = "warning" to '
-            "report this as warnings instead)"
+            "report this as warnings instead)",
+            None,
         )
         app.statuscode = 1
         return True
     return False
+
+
+def _suppressed(app: Sphinx, subtype: str) -> bool:
+    from sphinx.util.logging import is_suppressed_warning
+
+    return is_suppressed_warning("xenabi", subtype, app.config.suppress_warnings)
 
 
 def error(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:

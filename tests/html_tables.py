@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -105,3 +107,83 @@ def read_row_ids(path: Path) -> dict[str, str]:
     parser = _LinkParser()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser.row_ids
+
+
+class _EvidenceParser(HTMLParser):
+    """Executed tables: each body row's classes and mark, and the evidence list under it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[dict[str, list[dict[str, str]]]] = []
+        self._depth = 0  # >0 inside an executed table
+        self._in_body = False
+        self._row: dict[str, str] | None = None
+        self._mark = False
+        self._item: dict[str, str] | None = None
+        self._list = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        classes = values.get("class", "").split()
+        if tag == "table":
+            if self._depth or "xenabi-executed" in classes:
+                self._depth += 1
+                if self._depth == 1:
+                    self.tables.append({"rows": [], "items": []})
+        elif self._depth and tag == "tbody":
+            self._in_body = True
+        elif self._depth and self._in_body and tag == "tr":
+            self._row = {"classes": " ".join(classes), "mark": "", "href": ""}
+            self.tables[-1]["rows"].append(self._row)
+        elif self._row is not None and tag == "td" and "xenabi-mark" in classes:
+            self._mark = True
+        elif self._mark and tag == "a" and self._row is not None:
+            self._row["href"] = values.get("href", "")
+        elif tag == "ul" and "xenabi-evidence" in classes and self.tables:
+            self._list = True
+        elif self._list and tag == "li":
+            self._item = {"id": values.get("id", ""), "classes": " ".join(classes), "text": ""}
+            self.tables[-1]["items"].append(self._item)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._depth:
+            self._depth -= 1
+            self._in_body = self._depth > 0 and self._in_body
+        elif tag == "tbody":
+            self._in_body = False
+        elif tag == "td":
+            self._mark = False
+        elif tag == "tr":
+            self._row = None
+        elif tag == "li" and self._item is not None:
+            self._item["text"] = " ".join(self._item["text"].split())
+            self._item = None
+        elif tag == "ul":
+            self._list = False
+
+    def handle_data(self, data: str) -> None:
+        if self._mark and self._row is not None:
+            self._row["mark"] += data.strip()
+        if self._item is not None:
+            self._item["text"] += data
+
+
+def read_evidence(path: Path) -> list[dict[str, list[dict[str, str]]]]:
+    """Per executed table: ``rows`` (classes, mark, href) and ``items`` (id, classes, text)."""
+    parser = _EvidenceParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def read_listings(path: Path) -> dict[str, str]:
+    """Each hypercall page listing's text, by its caption."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(
+        r'<div class="[^"]*xenabi-hypercall-page[^"]*"[^>]*>.*?'
+        r'<span class="caption-text">(.*?)</span>.*?<pre[^>]*>(.*?)</pre>',
+        re.S,
+    )
+    return {
+        html.unescape(caption): html.unescape(re.sub(r"<[^>]+>", "", body))
+        for caption, body in pattern.findall(text)
+    }

@@ -152,11 +152,27 @@ def test_check_release_4_16_against_five_parameter_docs(foreign: tuple[Path, Pat
         ): "32bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in EBP",
     }
     for line, message in expected.items():
-        assert f"{page}:{line}: WARNING: {message} [xenabi.drift]" in result.stdout, result.stdout
+        # ERROR, as the tree's html build says it (xenabi_drift = "error", the default)
+        assert f"{page}:{line}: ERROR: {message} [xenabi.drift]" in result.stdout, result.stdout
     assert "xenabi check: 3 disagreement(s)" in result.stdout
 
 
 # -- usage errors ------------------------------------------------------------------
+
+
+def test_help_names_the_program_as_it_was_run() -> None:
+    module = run_cli("--help")
+    assert module.returncode == 0, module.stderr
+    assert module.stdout.startswith("usage: python -m sphinx_xenabi ")
+    # The console script sits beside the interpreter of the environment it was installed in.
+    script = Path(sys.executable).parent / "sphinx-xenabi"
+    assert script.is_file(), f"{script}: the package is not installed with its console script"
+    console = subprocess.run(
+        [str(script), "check", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert console.returncode == 0, console.stderr
+    assert console.stdout.startswith("usage: sphinx-xenabi check ")
+    assert "-v, --verbose" in console.stdout
 
 
 def test_missing_docs_dir(tmp_path: Path) -> None:

@@ -584,6 +584,7 @@ def test_unrelated_tables_give_no_records_and_no_warnings(app: SphinxTestApp) ->
     data = build(app)
     assert app.statuscode == 0
     assert data["tables"] == []
+    # no xenabi.none either: only `check` says that nothing was checked
     assert xenabi_warnings(app) == []
     assert strip_colors(app.warning.getvalue()) == ""
     # the tables are there: nine in the reST page, two in the MyST page
@@ -601,11 +602,14 @@ def test_page_outside_every_guide_warns_at_its_document(app: SphinxTestApp) -> N
     data = build(app)
     assert app.statuscode == 0
     orphans = sorted((w["file"], w["line"]) for w in xenabi_warnings(app, frozenset({"orphan"})))
-    assert orphans == [("lonely.rst", None), ("stray.rst", None)]
+    assert orphans == [("stray.rst", None)]  # lonely.rst has no tables to record
     for warning in xenabi_warnings(app, frozenset({"orphan"})):
         assert "reachable from no guide" in warning["message"]
     # Sphinx's own complaint only for the page without ":orphan:" metadata
-    not_included = [w["file"] for w in warnings_of(app) if w["type"] == "toc.not_included"]
+    # (matched by its words: Sphinx 8.1 logs it without the toc.not_included type)
+    not_included = [
+        w["file"] for w in warnings_of(app) if "isn't included in any toctree" in w["message"]
+    ]
     assert not_included == ["lonely.rst"]
     # the orphan's table is still recorded, without a guide
     assert [(t["docname"], t["guide"]) for t in data["tables"]] == [

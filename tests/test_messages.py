@@ -1,13 +1,20 @@
-"""The warning subtypes the extension logs are exactly the documented ones."""
+"""Messages: the documented subtypes, and what each message says."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
+from sphinx.errors import ConfigError
 
-from conftest import DOCS
+from conftest import DOCS, ROOTS, run_sphinx
+from sphinx_xenabi.cli import main
 from sphinx_xenabi.messages import SUBTYPES, warn
+from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.spec import Release
 
 
 def test_documented_subtypes_match_the_code() -> None:
@@ -19,3 +26,152 @@ def test_documented_subtypes_match_the_code() -> None:
 def test_an_undocumented_subtype_is_refused() -> None:
     with pytest.raises(ValueError, match="undocumented"):
         warn("no-such-subtype", "message", None)
+
+
+# -- what the messages say: what was checked, against which release, what differs --
+
+
+def _tree(tmp_path: Path, conf: str = 'release = "4.22"\n') -> Path:
+    """A copy of the small reST root with its own conf.py."""
+    tree = tmp_path / "docs"
+    shutil.copytree(ROOTS / "test-rst", tree)
+    (tree / "conf.py").write_text('extensions = ["sphinx_xenabi"]\n' + conf, encoding="utf-8")
+    return tree
+
+
+def _check(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    code = main(["check", *map(str, args)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_tree_without_a_release_says_so_and_which_release_it_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path, conf="")
+    build = run_sphinx(tree, tmp_path / "out", confdir=tree)
+    assert build.statuscode == 0
+    assert (
+        "xenabi: the project states no release (set release or xenabi_xen_release in conf.py); "
+        "checking tables that state no release against the newest model revision (Xen 4.17+) "
+        f"as it stands in Xen {NEWEST_MODELLED_RELEASE}"
+    ) in build.status
+    assert "is not MAJOR.MINOR" not in build.status
+    # the evidence names the release whose version answered
+    page = (build.outdir / "guest/abi.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)  # hypercall names are links
+    assert f"xen_version answered 0x40016 (Xen {NEWEST_MODELLED_RELEASE})" in text
+    assert NEWEST_MODELLED_RELEASE.xen_version == 0x40016
+    code, out, _ = _check(capsys, tree)
+    assert code == 0
+    assert out.strip().splitlines()[-1] == (
+        f"xenabi check: 4 table(s) agree with the reference model for Xen "
+        f"{NEWEST_MODELLED_RELEASE} (no release stated: the newest the model knows)"
+    )
+
+
+def test_the_registry_of_a_tree_without_a_release_describes_the_newest_modelled() -> None:
+    assert Registry(release="", guides=(), tables=()).spec_for().release == NEWEST_MODELLED_RELEASE
+    assert Registry(release="4.16", guides=(), tables=()).spec_for().release == Release(4, 16)
+
+
+def test_check_names_the_release_and_where_it_came_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path)
+    code, out, _ = _check(capsys, tree)
+    assert code == 0
+    assert out.strip() == (
+        "xenabi check: 4 table(s) agree with the reference model for Xen 4.22 (release in conf.py)"
+    )
+    # for 4.16 the five-parameter registers table is wrong: ERROR, as the html build says it
+    code, out, _ = _check(capsys, tree, "--release", "4.16")
+    assert code == 1
+    abi = tree / "guest" / "abi.rst"
+    assert f"{abi}:" in out and ": ERROR: header announces 5 parameters; Xen 4.13 to 4.16" in out
+    assert (
+        out.strip()
+        .splitlines()[-1]
+        .endswith("checked against the reference model for Xen 4.16 (--release)")
+    )
+    assert "WARNING" not in out
+
+
+def test_a_tree_without_abi_tables_is_a_located_warning_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = tmp_path / "plain"
+    tree.mkdir()
+    (tree / "conf.py").write_text('extensions = ["sphinx_xenabi"]\nrelease = "4.22"\n')
+    (tree / "index.rst").write_text("Plain\n=====\n\n.. toctree::\n\n   other\n")
+    (tree / "other.rst").write_text("Other\n=====\n\nNo tables here.\n")
+    code, out, _ = _check(capsys, tree)
+    assert code == 1
+    assert out.splitlines() == [
+        f"{tree / 'index.rst'}: WARNING: no ABI table (registers, transfer or hypercall "
+        "numbers) in the 2 document(s) read: nothing was checked against the reference model "
+        "[xenabi.none]",
+        f"xenabi check: nothing checked: no ABI table in the 2 document(s) of {tree}",
+    ]
+    # other.rst is reachable from no guide but has no tables: no xenabi.orphan about it
+    assert "orphan" not in out
+    # the html build of such a tree stays quiet: it may use the extension for references alone
+    build = run_sphinx(tree, tmp_path / "out", confdir=tree)
+    assert build.statuscode == 0 and "xenabi" not in build.warnings
+
+
+def test_a_transfer_failure_says_only_what_differs(tmp_path: Path) -> None:
+    """The xen_version line that agrees is not repeated as if it failed."""
+    tree = _tree(tmp_path, conf='release = "4.22"\nxenabi_drift = "warning"\n')
+    abi = tree / "guest" / "abi.rst"
+    text = abi.read_text(encoding="utf-8")
+    assert text.count("     - SYSCALL\n") == 1
+    abi.write_text(text.replace("     - SYSCALL\n", "     - SYSENTER\n"), encoding="utf-8")
+    line = text.splitlines().index("     - SYSCALL") + 1
+    build = run_sphinx(tree, tmp_path / "out", confdir=tree)
+    execution = [x for x in build.warnings.splitlines() if "[xenabi.execution]" in x]
+    assert execution == [
+        f"{abi}:{line}: WARNING: transfer: the docs name SYSENTER for 64bit PV; SYSCALL trapped "
+        "at page offset 0x228 (MISMATCH) [xenabi.execution]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "xenabi_execute_tables",
+            "no",
+            "xenabi_execute_tables = 'no': expected True or False, not str",
+        ),
+        (
+            "xenabi_drift",
+            "fatal",
+            "xenabi_drift = 'fatal': expected one of 'error', 'warning', not str",
+        ),
+        (
+            "xenabi_xen_release",
+            4.22,
+            "xenabi_xen_release = 4.22: expected None or a string, not float",
+        ),
+        ("xenabi_write_registry", 1, "xenabi_write_registry = 1: expected True or False, not int"),
+    ],
+)
+def test_a_value_of_the_wrong_type_stops_the_build(
+    tmp_path: Path, name: str, value: object, expected: str
+) -> None:
+    tree = _tree(tmp_path, conf=f'release = "4.22"\n{name} = {value!r}\n')
+    with pytest.raises(ConfigError) as raised:
+        run_sphinx(tree, tmp_path / "out", confdir=tree)
+    assert str(raised.value) == f"{tree / 'conf.py'}: {expected}"
+    assert not (tmp_path / "out" / "index.html").exists()  # "no" never got to execute anything
+
+
+def test_check_reports_a_wrong_type_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path, conf='release = "4.22"\nxenabi_execute_tables = "no"\n')
+    code, out, err = _check(capsys, tree)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1
+    assert "xenabi_execute_tables = 'no': expected True or False, not str" in err

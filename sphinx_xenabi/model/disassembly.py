@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import capstone
@@ -20,14 +21,31 @@ def code_bits(guest: TransferGuest) -> int:
     return 32 if guest is TransferGuest.PV32 else 64
 
 
+@dataclass(frozen=True)
+class Instruction:
+    """One decoded instruction: its offset in the code, its bytes, its text."""
+
+    offset: int
+    encoding: bytes
+    text: str  # e.g. "mov eax, 0x11"
+
+
 @cache
-def disassemble(guest: TransferGuest, code: bytes) -> tuple[str, ...]:
-    """Instructions of ``code`` as text, e.g. ("mov eax, 0x11", "syscall", "ret")."""
+def instructions(guest: TransferGuest, code: bytes) -> tuple[Instruction, ...]:
+    """The instructions of ``code``; ValueError when capstone cannot decode all of it."""
     engine = _engine(code_bits(guest))
-    decoded = [f"{insn.mnemonic} {insn.op_str}".strip() for insn in engine.disasm(code, 0)]
-    consumed = sum(insn.size for insn in engine.disasm(code, 0))
+    decoded = tuple(
+        Instruction(insn.address, bytes(insn.bytes), f"{insn.mnemonic} {insn.op_str}".strip())
+        for insn in engine.disasm(code, 0)
+    )
+    consumed = sum(len(insn.encoding) for insn in decoded)
     if consumed != len(code):
         raise ValueError(
             f"capstone could not decode {code[consumed:].hex(' ')} of a {guest.value} stub"
         )
-    return tuple(decoded)
+    return decoded
+
+
+def disassemble(guest: TransferGuest, code: bytes) -> tuple[str, ...]:
+    """Instructions of ``code`` as text, e.g. ("mov eax, 0x11", "syscall", "ret")."""
+    return tuple(insn.text for insn in instructions(guest, code))

@@ -193,7 +193,8 @@ class Registry:
         return tuple(ranged or tables)
 
     def spec_for(self, release: Release | None = None) -> AbiSpec:
-        """The ABI the docs state for ``release`` (default: the described one).
+        """The ABI the docs state for ``release`` (default: the described one, else
+        the newest release the model knows).
 
         Rows that appear twice keep their first occurrence; the extraction
         already warned about duplicates. The spec's evidence locates each
@@ -202,7 +203,10 @@ class Registry:
         hold what the tables' titles and footnotes state.
         """
         if release is None:
-            release = self.described_release or Release(99, 0)
+            # As the drift gate does: an unstated release is the newest the model knows.
+            from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
+
+            release = self.described_release or NEWEST_MODELLED_RELEASE
         evidence: dict[str, Evidence] = {}
         ranges: dict[str, ReleaseRange] = {}
         footnotes: dict[str, tuple[Evidence, ...]] = {}
