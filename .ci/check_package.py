@@ -27,6 +27,7 @@ WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",
     "sphinx_xenabi/static/xenabi.css",
+    "sphinx_xenabi/check_report.schema.json",
 )
 # Quick tests that use conftest.py, tests/roots and the site's sources.
 SDIST_TESTS = ("tests/test_messages.py", "tests/test_extraction.py")

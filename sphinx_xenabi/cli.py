@@ -14,8 +14,9 @@ import io
 import re
 import sys
 import tempfile
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,15 @@ def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
 
 
 def read_tree(
-    docs_dir: Path, conf_dir: Path | None, overrides: dict[str, Any] | None = None
+    docs_dir: Path,
+    conf_dir: Path | None,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> TreeReading:
-    """Run the reading phase with the extension and collect its results."""
+    """Run the reading phase with the extension and collect its results.
+
+    ``progress`` is told what is happening on work that takes seconds.
+    """
     from sphinx.application import Sphinx
     from sphinx.config import Config
     from sphinx.errors import SphinxError
@@ -116,6 +123,9 @@ def read_tree(
                     warning=warnings,
                     freshenv=True,
                 )
+                if progress is not None:
+                    progress(f"reading {docs_dir} with Sphinx (conf.py in {confdir})")
+                started = time.monotonic()
                 app.build(force_all=True)
                 state = build_state(app)
                 if state is None:
@@ -135,6 +145,17 @@ def read_tree(
                 # The dummy builder renders nothing, so the rows the html build
                 # would execute are run here, reported like drift at their cells.
                 execution_failures = 0
+                if progress is not None:
+                    progress(
+                        f"read {len(app.env.found_docs)} document(s), "
+                        f"{len(state.registry.tables)} ABI table(s) in "
+                        f"{time.monotonic() - started:.1f} s"
+                        + (
+                            "; running their rows on the emulated CPU"
+                            if app.config.xenabi_execute_tables and state.registry.tables
+                            else ""
+                        )
+                    )
                 if app.config.xenabi_execute_tables:
                     release = gate_release(state.registry)[0]
                     outcomes, _ = run_tables(app, state.registry, release)
@@ -258,38 +279,57 @@ def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _verdict(reading: TreeReading, docs_dir: Path) -> tuple[int, str]:
+    """check's exit code and summary line."""
+    tables = len(reading.registry.tables)
+    if not tables:
+        return EXIT_FINDINGS, (
+            f"xenabi check: nothing checked: no ABI table in the {reading.documents} "
+            f"document(s) of {docs_dir}"
+        )
+    if reading.drift or reading.problems or reading.execution_failures:
+        return EXIT_FINDINGS, (
+            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s), "
+            f"{reading.execution_failures} row(s) failed on the emulated CPU "
+            f"in {tables} table(s) checked against {reading.checked_against}"
+        )
+    unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
+    return EXIT_CLEAN, (
+        f"xenabi check: {tables - reading.unchecked} table(s) agree with "
+        f"{reading.checked_against}{unchecked}"
+    )
+
+
+def _progress(text: str) -> None:
+    print(f"xenabi check: {text} ...", file=sys.stderr, flush=True)
+
+
 def _command_check(args: argparse.Namespace) -> int:
     overrides = (
         {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}
     )
     overrides.update(_reference_overrides(args))
-    reading = read_tree(args.docs_dir, args.conf_dir, overrides)
+    progress = None if args.quiet else _progress
+    reading = read_tree(args.docs_dir, args.conf_dir, overrides, progress)
     if args.verbose:
         print(reading.sphinx_output, file=sys.stderr)
-    if reading.reference_note is not None:
+    code, summary = _verdict(reading, args.docs_dir)
+    if args.format != "text":
+        from sphinx_xenabi.check_report import CheckReport, parse_message, render
+
+        messages = tuple(m for m in map(parse_message, reading.messages) if m is not None)
+        report = CheckReport(
+            args.docs_dir, reading.checked_against, code, summary, reading.registry, messages
+        )
+        sys.stdout.write(render(args.format, report))
+        return code
+    if reading.reference_note is not None and not args.quiet:
         print(reading.reference_note.replace("xenabi:", "xenabi check:", 1))
     for message in reading.messages:
         print(message)
-    tables = len(reading.registry.tables)
-    if not tables:
-        print(
-            f"xenabi check: nothing checked: no ABI table in the {reading.documents} "
-            f"document(s) of {args.docs_dir}"
-        )
-        return EXIT_FINDINGS
-    if reading.drift or reading.problems or reading.execution_failures:
-        print(
-            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s), "
-            f"{reading.execution_failures} row(s) failed on the emulated CPU "
-            f"in {tables} table(s) checked against {reading.checked_against}"
-        )
-        return EXIT_FINDINGS
-    unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
-    print(
-        f"xenabi check: {tables - reading.unchecked} table(s) agree with "
-        f"{reading.checked_against}{unchecked}"
-    )
-    return EXIT_CLEAN
+    if code != EXIT_CLEAN or not args.quiet:
+        print(summary)
+    return code
 
 
 def _command_source(args: argparse.Namespace) -> int:
@@ -379,6 +419,20 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     check.add_argument(
         "-v", "--verbose", action="store_true", help="also print Sphinx's own output"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github", "junit"),
+        default="text",
+        help="text (default): findings and a summary line; json (check_report.schema.json); "
+        "github: workflow annotations (::error file=...,line=...::...); junit: one test case "
+        "per table row",
+    )
+    check.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress lines; in text, no summary when clean (the exit code says it)",
     )
     check.set_defaults(run=_command_check)
 
