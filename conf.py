@@ -13,6 +13,7 @@ release = "4.22"
 
 extensions = [
     "myst_parser",
+    "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
     "sphinx_rtd_theme",
     "sphinx_xenabi",
@@ -34,3 +35,8 @@ html_title = f"Xen {release} documentation"
 # Doctests import nothing from the outside: the extension injects the model
 # and the dispatcher built from this build's own tables.
 doctest_global_setup = ""
+
+# The Python API page (docs/tooling/api.rst): signatures without type hints,
+# which would link to typing and stdlib names the site does not document.
+autodoc_typehints = "none"
+autodoc_member_order = "bysource"

@@ -93,3 +93,18 @@ def test_coverage_page_keeps_the_arm_warning(site: Build) -> None:
     page = (site.outdir / "hypervisor-guide/code-coverage.html").read_text(encoding="utf-8")
     assert "admonition warning" in page
     assert "exceeds 2MB in size" in " ".join(page.split())
+
+
+def test_the_api_page_documents_the_public_model_api(site: Build) -> None:
+    """Generated from the docstrings (sphinx.ext.autodoc): load, Dispatcher, the model."""
+    page = (site.outdir / "tooling" / "api.html").read_text(encoding="utf-8")
+    for name in (
+        "sphinx_xenabi.model.registry.load",
+        "sphinx_xenabi.model.registry.Registry.spec_for",
+        "sphinx_xenabi.model.dispatcher.Dispatcher.dispatch",
+        "sphinx_xenabi.model.spec.Release.parse",
+        "sphinx_xenabi.model.abi.revision_for",
+        "sphinx_xenabi.model.page.hypercall_page",
+    ):
+        assert f'id="{name}"' in page, name
+    assert "Read and validate a registry JSON file" in page  # load's docstring

@@ -1,4 +1,4 @@
-"""A reference hypercall dispatcher driven by an :class:`AbiSpec`.
+"""A reference hypercall dispatcher driven by an :class:`~sphinx_xenabi.model.spec.AbiSpec`.
 
 The dispatcher executes what a spec *says* (usually the one extracted from
 the guides), not the model's constants: a doc that names the wrong register

@@ -198,7 +198,7 @@ class Registry:
 
         Rows that appear twice keep their first occurrence; the extraction
         already warned about duplicates. The spec's evidence locates each
-        fact at its cell (keys as :func:`evidence_key` spells them), so the
+        fact at its cell (keys as :func:`~sphinx_xenabi.model.spec.evidence_key` spells them), so the
         docs are located as a Xen source is; ``ranges`` and ``footnotes``
         hold what the tables' titles and footnotes state.
         """

@@ -209,7 +209,7 @@ class AbiSpec:
 
 
 def evidence_key(*parts: object) -> str:
-    """The key of one fact in :attr:`AbiSpec.evidence`, e.g. ``convention/64bit/parameters``.
+    """The key of one fact in ``AbiSpec.evidence``, e.g. ``convention/64bit/parameters``.
 
     Kinds: ``convention/<abi>/{index,parameters,result}``, ``transfer/<label>``,
     ``hypercall/<number>`` (its name and number),
