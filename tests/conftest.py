@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
@@ -17,6 +19,32 @@ pytest_plugins = ("sphinx.testing.fixtures",)
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 ROOTS = Path(__file__).resolve().parent / "roots"
+
+# The property suite (test_properties.py) builds a small tree per example.
+# "ci", the default: a fixed, derandomised run of about a minute. "long"
+# (--hypothesis-profile=long): a deep random run, thousands of trees.
+_SLOW_EXAMPLES = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile(
+    "ci",
+    max_examples=80,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=_SLOW_EXAMPLES,
+)
+settings.register_profile(
+    "long", max_examples=6_000, deadline=None, print_blob=True, suppress_health_check=_SLOW_EXAMPLES
+)
+settings.load_profile("ci")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    strategies = sys.modules.get("table_strategies")
+    if strategies is not None and strategies.GENERATED["tables"]:
+        terminalreporter.write_line(
+            f"hypothesis: {strategies.GENERATED['tables']:,} tables generated"
+        )
 
 
 @pytest.fixture(scope="session")
