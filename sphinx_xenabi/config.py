@@ -119,8 +119,15 @@ def check_config_types(app: Sphinx, config: Config) -> None:
             # bool is an int, and an int is no bool: compare exact types
             ok = type(given) in value.types
         if not ok:
+            conf = Path(app.confdir) / "conf.py"
+            if value.name == "xenabi_xen_release" and type(given) in (int, float):
+                raise ConfigError(
+                    f"{conf}: {value.name} = {given!r} is a {type(given).__name__}, not a "
+                    "string: write the release in quotes, such as '4.20' (Python reads 4.20 "
+                    "as 4.2, so a number cannot say which release is meant)"
+                )
             raise ConfigError(
-                f"{Path(app.confdir) / 'conf.py'}: {value.name} = {given!r}: "
+                f"{conf}: {value.name} = {given!r}: "
                 f"expected {_expected(value)}, not {type(given).__name__}"
             )
 

@@ -152,7 +152,9 @@ def test_a_transfer_failure_says_only_what_differs(tmp_path: Path) -> None:
         (
             "xenabi_xen_release",
             4.22,
-            "xenabi_xen_release = 4.22: expected None or a string, not float",
+            "xenabi_xen_release = 4.22 is a float, not a string: write the release in quotes, "
+            "such as '4.20' (Python reads 4.20 as 4.2, so a number cannot say which release "
+            "is meant)",
         ),
         ("xenabi_write_registry", 1, "xenabi_write_registry = 1: expected True or False, not int"),
     ],
