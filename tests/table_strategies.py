@@ -151,6 +151,7 @@ class _Row:
     fault: str = ""
     key: object = None  # what a recorded row claims (ABI, guest, number)
     name: str = ""  # numbers: the name it claims
+    parameters: int = 0  # registers: how many parameter registers it names
     problems: list[tuple[str, int]] = field(default_factory=list)  # (subtype, column)
     keeps_row: bool = False  # the problem keeps the row (parameter count, availability)
 
@@ -179,12 +180,12 @@ def _registers_row(draw: st.DrawFn, count: int, syntax: str) -> _Row:
         else:
             result = foreign
         row.problems = [("bad-register", column)]
-    elif fault == "count":
+    elif fault == "count":  # judged against the header's count in tables()
         if count > 1 and draw(st.booleans()):
             params = params[:-1]
         else:
             params = [*params, draw(st.sampled_from(valid))]
-        row.problems, row.keeps_row = [("parameter-count", 2)], True
+    row.parameters = len(params)
     texts = [abi_text, index, " ".join(params), result]
     if fault == "case":
         texts = [_case(draw, t) for t in texts]
@@ -257,11 +258,13 @@ def tables(draw: st.DrawFn, syntax: str | None = None) -> Table:
     ignored: set[int] = set()
     header_problems: list[tuple[str, int]] = []
     if kind == "registers":
-        count = draw(st.integers(1, 6))
+        count = draw(st.integers(1, 6))  # what the rows name
+        # What the header announces: mostly the same, sometimes not, even none.
+        announced = draw(st.sampled_from((count, count, count, count + 1, count - 1, 0)))
         header_texts = [
             draw(st.sampled_from(_REGISTER_HEADERS[0])),
             draw(st.sampled_from(_REGISTER_HEADERS[1])),
-            draw(st.sampled_from(_PARAMETERS)).format(n=count),
+            draw(st.sampled_from(_PARAMETERS)).format(n=announced),
             draw(st.sampled_from(_REGISTER_HEADERS[2])),
         ]
     elif kind == "transfer":
@@ -327,6 +330,8 @@ def tables(draw: st.DrawFn, syntax: str | None = None) -> Table:
             row = _numbers_row(draw, columns, syntax, used)
         if row.fault == "empty":
             _blank(draw, row, syntax, ignored)
+        elif kind == "registers" and not row.problems and row.parameters != announced:
+            row.problems, row.keeps_row = [("parameter-count", 2)], True
         rows.append(row)
 
     # Duplicates: a copy of an earlier row (same key), placed later.
@@ -335,10 +340,11 @@ def tables(draw: st.DrawFn, syntax: str | None = None) -> Table:
         copy = _Row(
             [Cell(c.text, c.markup, c.footnote) for c in original.cells],
             "duplicate",
-            original.key,
-            original.name,
-            list(original.problems),
-            original.keeps_row,
+            key=original.key,
+            name=original.name,
+            parameters=original.parameters,
+            problems=list(original.problems),
+            keeps_row=original.keeps_row,
         )
         rows.insert(draw(st.integers(rows.index(original) + 1, len(rows))), copy)
 
@@ -368,7 +374,7 @@ def _shape_fault(draw: st.DrawFn, table: Table, rows: list[_Row], ignored: set[i
     fault = draw(st.sampled_from(faults))
     index = draw(st.sampled_from(plain))
     row = rows[index]
-    row.fault = fault
+    row.fault, row.keeps_row = fault, False  # a row of the wrong shape is never read
     if fault == "extra-field":
         row.cells.append(Cell(draw(st.sampled_from(_EXTRA_FIELDS))))
         row.problems = [("ragged-row", width)]
