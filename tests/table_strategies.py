@@ -387,6 +387,7 @@ def _shape_fault(draw: st.DrawFn, table: Table, rows: list[_Row], ignored: set[i
         column = draw(st.integers(0, width - 2))
         table.spans[index] = column
         row.cells[column] = Cell(row.cells[column].text or "spanned")
+        row.cells[column + 1] = Cell(row.cells[column + 1].text)  # merged away, note and all
         row.problems = [("ragged-row", column)]
     else:
         del row.cells[-1]
