@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import StringIO
@@ -39,12 +42,79 @@ settings.register_profile(
 settings.load_profile("ci")
 
 
+# -- counting full-site builds (XENABI_COUNT_BUILDS=1) ------------------------------
+#
+# Every Sphinx application, in this process or a subprocess this process starts,
+# whose source directory is the real docs/ tree or a copy of it counts as one
+# full-site build; the terminal summary prints the count per test file.
+
+_SITE_PAGES = frozenset(
+    p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*") if p.suffix in (".rst", ".md")
+)
+FULL_BUILDS: Counter[str] = Counter()
+
+
+def is_site_tree(path: object, cwd: object = None) -> bool:
+    """Whether ``path`` is the real docs tree or a copy of (most of) it."""
+    try:
+        tree = Path(os.fsdecode(path))  # type: ignore[arg-type]
+        if cwd is not None and not tree.is_absolute():
+            tree = Path(os.fsdecode(cwd)) / tree  # type: ignore[arg-type]
+        if not tree.is_dir() or not (tree / "index.rst").is_file():
+            return False
+        present = sum((tree / page).is_file() for page in _SITE_PAGES)
+    except (OSError, TypeError, ValueError):
+        return False
+    return present * 5 >= len(_SITE_PAGES) * 4  # 80 % of the site's pages
+
+
+def _builds(words: list[object]) -> bool:
+    """Whether a command line runs Sphinx on its sources (not a lint)."""
+    text = [os.fsdecode(w) if isinstance(w, (str, bytes, os.PathLike)) else "" for w in words]
+    if any(Path(w).name.startswith("sphinx-build") for w in text):
+        return True
+    if "sphinx" in text:  # python -m sphinx
+        return True
+    commands = {"check", "extract", "diff"}
+    return any(w in ("sphinx_xenabi", "sphinx-xenabi") or w.endswith("/sphinx-xenabi") for w in text) and bool(commands & set(text))
+
+
+def _count_full_build() -> None:
+    current = os.environ.get("PYTEST_CURRENT_TEST", "(outside a test)")
+    FULL_BUILDS[current.split("::", 1)[0]] += 1
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("XENABI_COUNT_BUILDS"):
+        return
+    sphinx_init = Sphinx.__init__
+    popen_init = subprocess.Popen.__init__
+
+    def counting_sphinx_init(self: Sphinx, srcdir: object, *args: object, **kwargs: object) -> None:
+        if is_site_tree(srcdir):
+            _count_full_build()
+        sphinx_init(self, srcdir, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_popen_init(self: subprocess.Popen, args: object, *rest: object, **kw: object) -> None:  # type: ignore[type-arg]
+        words = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)  # type: ignore[call-overload]
+        if _builds(words) and any(is_site_tree(w, kw.get("cwd") or os.getcwd()) for w in words):
+            _count_full_build()
+        popen_init(self, args, *rest, **kw)  # type: ignore[arg-type]
+
+    Sphinx.__init__ = counting_sphinx_init  # type: ignore[method-assign]
+    subprocess.Popen.__init__ = counting_popen_init  # type: ignore[method-assign]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     strategies = sys.modules.get("table_strategies")
     if strategies is not None and strategies.GENERATED["tables"]:
         terminalreporter.write_line(
             f"hypothesis: {strategies.GENERATED['tables']:,} tables generated"
         )
+    if os.environ.get("XENABI_COUNT_BUILDS"):
+        terminalreporter.write_line(f"full-site builds: {sum(FULL_BUILDS.values())}")
+        for file, count in sorted(FULL_BUILDS.items()):
+            terminalreporter.write_line(f"  {count:3d}  {file}")
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +186,62 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
     """The real site, built once per session with the real conf.py and theme."""
     out = tmp_path_factory.mktemp("site") / "html"
     yield run_sphinx(DOCS, out)
+
+
+# -- the ABI pages alone ------------------------------------------------------------
+#
+# Most gate scenarios need the real ABI pages, not the whole site: the
+# test-abi-pages root is an index (and a stand-in for the one page outside
+# guest-guide/x86 they link to) to which the fixtures copy the real
+# guest-guide/x86 pages. Built with the repository's conf.py, as the site is.
+
+ABI_DIR = "guest-guide/x86"
+
+
+def copy_abi_pages(target: Path) -> Path:
+    """``target``: the test-abi-pages root with the real ``guest-guide/x86`` pages in it."""
+    shutil.copytree(ROOTS / "test-abi-pages", target)
+    shutil.copytree(DOCS / ABI_DIR, target / ABI_DIR)
+    return target
+
+
+@pytest.fixture
+def abi_pages_copy(tmp_path: Path) -> Path:
+    """A private copy of the real ABI pages (as ``docs/``), for tests that mutate them."""
+    return copy_abi_pages(tmp_path / "docs")
+
+
+@pytest.fixture(scope="session")
+def abi_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real ABI pages as a tree shared by the session: tests only read it."""
+    return copy_abi_pages(tmp_path_factory.mktemp("abi-pages") / "docs")
+
+
+@pytest.fixture(scope="session")
+def abi_pages_build(abi_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The html build of the unchanged ABI pages, once per session."""
+    return run_sphinx(abi_pages, tmp_path_factory.mktemp("abi-pages-html") / "html")
+
+
+@dataclass
+class Reindented:
+    """A copy of the real docs with every directive body at 2 spaces instead of 3."""
+
+    root: Path
+    changed: dict[Path, tuple[str, str]]  # {path: (old, new)} of the changed .rst files
+
+
+@pytest.fixture(scope="session")
+def reindented_docs(tmp_path_factory: pytest.TempPathFactory) -> Reindented:
+    """The seed's re-indentation reversed on a copy of the real docs, shared (read only)."""
+    from reindent import reindent_tree
+
+    target = tmp_path_factory.mktemp("reindented") / "docs"
+    shutil.copytree(DOCS, target)
+    return Reindented(target, reindent_tree(target))
+
+
+@pytest.fixture(scope="session")
+def reindented_site(reindented_docs: Reindented, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The html build of the re-indented real docs, once per session."""
+    return run_sphinx(reindented_docs.root, tmp_path_factory.mktemp("reindented-html") / "html")

@@ -21,6 +21,7 @@ block. Blank lines are left as they are.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sphinx_xenabi import indentation
 
@@ -84,3 +85,15 @@ def reindent_directives(text: str, width_from: int = 3, width_to: int = 2) -> st
         elif content.rstrip().endswith("::"):
             opaque = indent  # the paragraph introduces a literal block
     return "".join(out)
+
+
+def reindent_tree(root: Path) -> dict[Path, tuple[str, str]]:
+    """Re-indent every .rst file under ``root`` in place: {path: (old, new)} of changed files."""
+    changed = {}
+    for path in sorted(root.rglob("*.rst")):
+        old = path.read_text(encoding="utf-8")
+        new = reindent_directives(old)
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            changed[path] = (old, new)
+    return changed

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from abi_pairs import Tables
-from conftest import DOCS, REPO
-from reindent import reindent_directives
+from conftest import DOCS, REPO, Build, Reindented, copy_abi_pages
+from helpers import line_of, run_cli
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, compare
 from sphinx_xenabi.model.diff_report import load
@@ -32,66 +32,51 @@ ABI = "guest-guide/x86/hypercall-abi.rst"
 FORMATS = ("text", "markdown", "json", "github")
 
 
-def run_cli(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx_xenabi", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def diff(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
     code = main(["diff", *map(str, args)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
-def line_of(path: Path, stripped: str) -> int:
-    numbers = [
-        number
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if line.strip() == stripped
-    ]
-    assert len(numbers) == 1, (stripped, numbers)
-    return numbers[0]
-
-
 # -- the seed change: every directive re-indented -------------------------------------
 
 
 @pytest.fixture(scope="module")
-def reindented(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's docs with every directive body at 2 spaces instead of 3."""
-    target = tmp_path_factory.mktemp("reindented") / "docs"
-    shutil.copytree(DOCS, target)
-    changed = 0
-    for page in target.rglob("*.rst"):
-        text = page.read_text(encoding="utf-8")
-        moved = reindent_directives(text, 3, 2)
-        assert moved.split() == text.split()  # whitespace only
-        changed += moved != text
-        page.write_text(moved, encoding="utf-8")
-    assert changed >= 5
+def reindented(reindented_docs: Reindented, abi_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's ABI pages with every directive body at 2 spaces instead of 3.
+
+    The re-indented copy of the whole docs (``reindented_docs``, shared with
+    test_reindent) passes the guard of the seed change; the tree diff reads
+    the ABI pages alone, on both sides (``abi_pages`` and this copy of it
+    with the re-indented pages): the other pages have no ABI table.
+    """
+    assert len(reindented_docs.changed) >= 5
+    for old, new in reindented_docs.changed.values():
+        assert new.split() == old.split()  # whitespace only
+    target = tmp_path_factory.mktemp("reindented-abi-pages") / "docs"
+    shutil.copytree(abi_pages, target)
+    moved = 0
+    for page in target.rglob("*"):
+        source = reindented_docs.root / page.relative_to(target)
+        if page.is_file() and source.is_file():
+            moved += page.read_bytes() != source.read_bytes()
+            shutil.copy(source, page)
+    assert moved >= 2  # the ABI page, the pages page
+    assert (target / ABI).read_text(encoding="utf-8") != (abi_pages / ABI).read_text(encoding="utf-8")
     return target
 
 
 @pytest.fixture(scope="module")
-def registries(reindented: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The registry JSON of the docs and of their re-indented copy (``extract``)."""
-    out = tmp_path_factory.mktemp("registries")
-    for name, docs in (("old", DOCS), ("new", reindented)):
-        assert main(["extract", str(docs), "--conf-dir", str(REPO), "-o", str(out / name)]) == 0
-    return out / "old", out / "new"
+def registries(site: Build, reindented_site: Build) -> tuple[Path, Path]:
+    """The registry JSON of the docs and of their re-indented copy (the session's builds)."""
+    assert site.statuscode == 0 and reindented_site.statuscode == 0
+    return site.registry_json, reindented_site.registry_json
 
 
 def test_the_reindented_docs_trees_are_no_abi_change(
-    reindented: Path, capsys: pytest.CaptureFixture[str]
+    abi_pages: Path, reindented: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = diff(capsys, DOCS, reindented, "--conf-dir", REPO, "--all")
+    code, out, _ = diff(capsys, abi_pages, reindented, "--conf-dir", REPO, "--all")
     assert code == 0, out
     assert out.splitlines()[-1] == "xenabi diff: no ABI change"
     assert len(out.splitlines()) == 2  # the sides, the verdict: not even a documentation change
@@ -188,11 +173,11 @@ def _git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def clone(tmp_path: Path) -> Path:
-    """A repository laid out as this one (conf.py at the root, docs/), one commit."""
+    """A repository laid out as this one (conf.py at the root, docs/: the ABI pages), one commit."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     repo = tmp_path / "repo"
-    shutil.copytree(DOCS, repo / "docs")
+    copy_abi_pages(repo / "docs")
     shutil.copy(REPO / "conf.py", repo / "conf.py")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")

@@ -1,4 +1,8 @@
-"""The drift gate on copies of the real pages: each mutation fails the build at its cell."""
+"""The drift gate on copies of the real pages: each mutation fails the build at its cell.
+
+The copies are the real ABI pages alone (``abi_pages_copy``, the test-abi-pages
+root), built with the repository's conf.py: Sphinx reads six pages, not the site.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from conftest import REPO, Build, run_sphinx
+from helpers import line_of, replace_once
 from sphinx_xenabi.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
@@ -28,23 +33,6 @@ SIX_PARAMETER_ROWS = (
     "     - RDI RSI RDX R10 R8 R9\n",
     "     - EBX ECX EDX ESI EDI EBP\n",
 )
-
-
-def replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not unique in {path.name}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def line_of(path: Path, stripped: str) -> int:
-    """The 1-based number of the one line that reads ``stripped`` (spaces aside)."""
-    numbers = [
-        number
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if line.strip() == stripped
-    ]
-    assert len(numbers) == 1, f"{stripped!r} is on lines {numbers} of {path.name}"
-    return numbers[0]
 
 
 def build(srcdir: Path, tmp_path: Path, buildername: str = "html", **overrides: object) -> Build:
@@ -67,44 +55,44 @@ def assert_drift(result: Build, page: str, line: int, message: str) -> None:
 # -- mutations of the real pages ---------------------------------------------------
 
 
-def test_r10_to_rcx_in_the_64bit_row(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_r10_to_rcx_in_the_64bit_row(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(page, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX RCX R8\n")
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     line = line_of(page, "- RDI RSI RDX RCX R8")
     assert_drift(result, ABI, line, "64bit parameter 4 is RCX; Xen 4.17+ uses R10")
     assert not (result.outdir / REGISTRY).exists()
 
 
-def test_dropped_parameter(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_dropped_parameter(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(page, "     - EBX ECX EDX ESI EDI\n", "     - EBX ECX EDX ESI\n")
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     line = line_of(page, "- EBX ECX EDX ESI")
     assert_drift(result, ABI, line, "32bit parameter 5 is missing; Xen 4.17+ passes it in EDI")
     assert not (result.outdir / REGISTRY).exists()
 
 
-def test_wrong_32bit_result_register(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_wrong_32bit_result_register(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     # The result cell follows the parameters cell of the current table's 32-bit row.
     replace_once(
         page, "     - EBX ECX EDX ESI EDI\n     - EAX\n", "     - EBX ECX EDX ESI EDI\n     - EBX\n"
     )
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     line = line_of(page, "- EBX")
     assert_drift(result, ABI, line, "32bit result is EBX; Xen 4.17+ returns it in EAX")
     assert not (result.outdir / REGISTRY).exists()
 
 
-def test_vmcall_and_vmmcall_swapped(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_vmcall_and_vmmcall_swapped(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(
         page,
         "   * - Intel HVM\n     - VMCALL\n   * - AMD HVM\n     - VMMCALL\n",
         "   * - Intel HVM\n     - VMMCALL\n   * - AMD HVM\n     - VMCALL\n",
     )
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     assert_drift(
         result,
         ABI,
@@ -120,10 +108,10 @@ def test_vmcall_and_vmmcall_swapped(docs_copy: Path, tmp_path: Path) -> None:
     assert not (result.outdir / REGISTRY).exists()
 
 
-def test_wrong_number_in_the_myst_numbers_table(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / NUMBERS
+def test_wrong_number_in_the_myst_numbers_table(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / NUMBERS
     replace_once(page, "* - 41\n  - dm_op\n", "* - 44\n  - dm_op\n")
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     assert_drift(
         result,
         NUMBERS,
@@ -134,15 +122,15 @@ def test_wrong_number_in_the_myst_numbers_table(docs_copy: Path, tmp_path: Path)
     assert not (result.outdir / REGISTRY).exists()
 
 
-def test_six_parameter_table_titled_for_4_18(docs_copy: Path, tmp_path: Path) -> None:
+def test_six_parameter_table_titled_for_4_18(abi_pages_copy: Path, tmp_path: Path) -> None:
     """The seed's table claimed for a release after the sixth parameter went."""
-    page = docs_copy / ABI
+    page = abi_pages_copy / ABI
     replace_once(
         page,
         ".. list-table:: Registers in Xen 4.13 to 4.16\n",
         ".. list-table:: Registers in Xen 4.18\n",
     )
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     assert_drift(
         result,
         ABI,
@@ -169,10 +157,10 @@ def _make_current_table_six_parameter(page: Path) -> None:
         replace_once(page, five, six)
 
 
-def test_six_parameter_table_for_release_4_18(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_six_parameter_table_for_release_4_18(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     _make_current_table_six_parameter(page)
-    result = build(docs_copy, tmp_path, xenabi_xen_release="4.18")
+    result = build(abi_pages_copy, tmp_path, xenabi_xen_release="4.18")
     assert_drift(
         result,
         ABI,
@@ -190,10 +178,10 @@ def test_six_parameter_table_for_release_4_18(docs_copy: Path, tmp_path: Path) -
     )
 
 
-def test_six_parameter_table_for_release_4_16_passes(docs_copy: Path, tmp_path: Path) -> None:
+def test_six_parameter_table_for_release_4_16_passes(abi_pages_copy: Path, tmp_path: Path) -> None:
     """The same table is right for the releases it was true for."""
-    _make_current_table_six_parameter(docs_copy / ABI)
-    result = build(docs_copy, tmp_path, xenabi_xen_release="4.16")
+    _make_current_table_six_parameter(abi_pages_copy / ABI)
+    result = build(abi_pages_copy, tmp_path, xenabi_xen_release="4.16")
     # The registers table passes; the numbers table describes today's Xen,
     # and 4.16 still let PV guests call xenoprof_op (dropped in 4.22).
     lines = warnings_of(result).splitlines()
@@ -218,9 +206,11 @@ def _dedent_explicit_markup(text: str) -> str:
     return "".join(out)
 
 
-def test_whitespace_only_reindent_passes(site: Build, docs_copy: Path, tmp_path: Path) -> None:
+def test_whitespace_only_reindent_passes(
+    abi_pages_build: Build, abi_pages_copy: Path, tmp_path: Path
+) -> None:
     """Like the seed change in reverse: list-table bodies at 2 spaces instead of 3."""
-    page = docs_copy / ABI
+    page = abi_pages_copy / ABI
     original = page.read_text(encoding="utf-8")
     reindented = _dedent_explicit_markup(original)
     assert reindented != original
@@ -229,30 +219,20 @@ def test_whitespace_only_reindent_passes(site: Build, docs_copy: Path, tmp_path:
     page.write_text(reindented, encoding="utf-8")
     assert check_paths([page])  # the indentation lint does see the change
 
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     assert result.statuscode == 0, warnings_of(result)
     assert "[xenabi." not in warnings_of(result)
-    assert (result.outdir / REGISTRY).read_bytes() == site.registry_json.read_bytes()
+    assert abi_pages_build.statuscode == 0  # the same pages, unchanged
+    assert (result.outdir / REGISTRY).read_bytes() == abi_pages_build.registry_json.read_bytes()
 
 
 # -- what a failing gate does, and how to soften it ------------------------------
 
 
-def test_failed_build_leaves_no_stale_registry(docs_copy: Path, tmp_path: Path) -> None:
-    good = build(docs_copy, tmp_path)
-    assert good.statuscode == 0
-    assert (good.outdir / REGISTRY).is_file()
-    replace_once(docs_copy / ABI, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX RCX R8\n")
-    failed = build(docs_copy, tmp_path)  # same output directory
-    assert failed.statuscode != 0
-    # The html now shows RCX; a registry saying R10 beside it would contradict it.
-    assert not (failed.outdir / REGISTRY).exists()
-
-
-def test_drift_warning_mode_downgrades(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_drift_warning_mode_downgrades(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(page, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX RCX R8\n")
-    result = build(docs_copy, tmp_path, xenabi_drift="warning")
+    result = build(abi_pages_copy, tmp_path, xenabi_drift="warning")
     line = line_of(page, "- RDI RSI RDX RCX R8")
     assert result.statuscode == 0
     warnings = warnings_of(result)
@@ -264,11 +244,11 @@ def test_drift_warning_mode_downgrades(docs_copy: Path, tmp_path: Path) -> None:
     assert (result.outdir / REGISTRY).is_file()
 
 
-def test_gate_fails_the_doctest_builder(docs_copy: Path, tmp_path: Path) -> None:
+def test_gate_fails_the_doctest_builder(abi_pages_copy: Path, tmp_path: Path) -> None:
     """A mutation no doctest shows: the failure is the gate's, not a doctest's."""
-    page = docs_copy / NUMBERS
+    page = abi_pages_copy / NUMBERS
     replace_once(page, "* - 41\n  - dm_op\n", "* - 44\n  - dm_op\n")
-    result = build(docs_copy, tmp_path, "doctest")
+    result = build(abi_pages_copy, tmp_path, "doctest")
     assert result.statuscode != 0
     assert_drift(
         result,
@@ -283,8 +263,8 @@ def test_gate_fails_the_doctest_builder(docs_copy: Path, tmp_path: Path) -> None
 _GUESSED = "is not MAJOR.MINOR; checking tables that state no release against the newest"
 
 
-def test_unparseable_release_checks_the_newest_revision(docs_copy: Path, tmp_path: Path) -> None:
-    result = build(docs_copy, tmp_path, release="unknown version")
+def test_unparseable_release_checks_the_newest_revision(abi_pages_copy: Path, tmp_path: Path) -> None:
+    result = build(abi_pages_copy, tmp_path, release="unknown version")
     assert result.statuscode == 0, warnings_of(result)
     status = _ANSI.sub("", result.status)
     assert status.count(_GUESSED) == 1
@@ -292,10 +272,10 @@ def test_unparseable_release_checks_the_newest_revision(docs_copy: Path, tmp_pat
     assert "model revision (Xen 4.17+)" in status
 
 
-def test_unparseable_release_fails_a_six_parameter_table(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_unparseable_release_fails_a_six_parameter_table(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     _make_current_table_six_parameter(page)
-    result = build(docs_copy, tmp_path, release="unknown version")
+    result = build(abi_pages_copy, tmp_path, release="unknown version")
     assert_drift(
         result,
         ABI,
@@ -305,14 +285,14 @@ def test_unparseable_release_fails_a_six_parameter_table(docs_copy: Path, tmp_pa
     assert _ANSI.sub("", result.status).count(_GUESSED) == 1
 
 
-def test_table_for_an_unmodelled_release_is_unchecked(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_table_for_an_unmodelled_release_is_unchecked(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(
         page,
         ".. list-table:: Registers in Xen 4.13 to 4.16\n",
         ".. list-table:: Registers in Xen 4.10\n",
     )
-    result = build(docs_copy, tmp_path)
+    result = build(abi_pages_copy, tmp_path)
     assert result.statuscode == 0, warnings_of(result)
     line = line_of(page, ".. list-table:: Registers in Xen 4.10")
     warnings = warnings_of(result)
@@ -326,10 +306,10 @@ def test_table_for_an_unmodelled_release_is_unchecked(docs_copy: Path, tmp_path:
 # -- inputs a user gets wrong ----------------------------------------------------------
 
 
-def test_a_number_beyond_the_page_is_drift_not_a_crash(docs_copy: Path, tmp_path: Path) -> None:
-    numbers = docs_copy / NUMBERS
+def test_a_number_beyond_the_page_is_drift_not_a_crash(abi_pages_copy: Path, tmp_path: Path) -> None:
+    numbers = abi_pages_copy / NUMBERS
     replace_once(numbers, "* - 17\n", "* - 128\n")
-    result = build(docs_copy, tmp_path, xenabi_drift="warning")
+    result = build(abi_pages_copy, tmp_path, xenabi_drift="warning")
     assert result.statuscode == 0, warnings_of(result)
     text = warnings_of(result)
     assert "Extension error" not in text and "Traceback" not in text
@@ -337,10 +317,10 @@ def test_a_number_beyond_the_page_is_drift_not_a_crash(docs_copy: Path, tmp_path
     assert "[xenabi.execution]" not in text  # the ABI rows are not blamed
 
 
-def test_suppressing_drift_silences_it_whole(docs_copy: Path, tmp_path: Path) -> None:
+def test_suppressing_drift_silences_it_whole(abi_pages_copy: Path, tmp_path: Path) -> None:
     """suppress_warnings works on the summary line too: no silent failure, no stray line."""
-    replace_once(docs_copy / ABI, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX R10 R9\n")
-    shown = build(docs_copy, tmp_path / "shown")
+    replace_once(abi_pages_copy / ABI, "     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX R10 R9\n")
+    shown = build(abi_pages_copy, tmp_path / "shown")
     assert shown.statuscode != 0
     summary = "ERROR: xenabi: 1 disagreement(s) between the docs and the reference model; "
     assert summary in warnings_of(shown)
@@ -350,22 +330,22 @@ def test_suppressing_drift_silences_it_whole(docs_copy: Path, tmp_path: Path) ->
     assert line.endswith("[xenabi.drift]")  # typed, so suppress_warnings reaches it
 
     result = build(
-        docs_copy, tmp_path / "quiet", suppress_warnings=["xenabi.drift", "xenabi.execution"]
+        abi_pages_copy, tmp_path / "quiet", suppress_warnings=["xenabi.drift", "xenabi.execution"]
     )
     assert "64bit parameter 5 is R9" not in warnings_of(result)  # the finding is silenced
     assert "disagreement(s)" not in warnings_of(result)  # and so is its summary
     assert result.statuscode == 0  # a build never fails on what it does not show
 
 
-def test_a_build_failing_on_warnings_publishes_no_registry(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / "admin-guide/introduction.rst"
+def test_a_build_failing_on_warnings_publishes_no_registry(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / "index.rst"
     page.write_text(
         page.read_text(encoding="utf-8") + "\nSee :doc:`no-such-page`.\n", encoding="utf-8"
     )
     status, warning = StringIO(), StringIO()
     with patch_docutils(REPO), docutils_namespace():
         app = Sphinx(
-            docs_copy,
+            abi_pages_copy,
             REPO,
             tmp_path / "out",
             tmp_path / "doctrees",
@@ -381,10 +361,10 @@ def test_a_build_failing_on_warnings_publishes_no_registry(docs_copy: Path, tmp_
     assert not (tmp_path / "out" / REGISTRY).exists()
 
 
-def test_a_reversed_release_range_is_reported(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / ABI
+def test_a_reversed_release_range_is_reported(abi_pages_copy: Path, tmp_path: Path) -> None:
+    page = abi_pages_copy / ABI
     replace_once(page, "Registers in Xen 4.13 to 4.16", "Registers in Xen 4.16 to 4.13")
-    result = build(docs_copy, tmp_path, xenabi_drift="warning")
+    result = build(abi_pages_copy, tmp_path, xenabi_drift="warning")
     line = line_of(page, ".. list-table:: Registers in Xen 4.16 to 4.13")
     assert (
         f"{ABI}:{line}: WARNING: table title states Xen 4.16 to 4.13, a range that ends "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_sphinx
+from conftest import DOCS, Build, Reindented
 from reindent import reindent_directives
 
 # -- the helper itself ------------------------------------------------------------
@@ -151,28 +151,17 @@ def test_widths_work_both_ways() -> None:
 # -- the real docs ------------------------------------------------------------------
 
 
-def reindent_tree(root: Path) -> dict[Path, tuple[str, str]]:
-    """Re-indent every .rst file under ``root`` in place: {path: (old, new)} of changed files."""
-    changed = {}
-    for path in sorted(root.rglob("*.rst")):
-        old = path.read_text(encoding="utf-8")
-        new = reindent_directives(old)
-        if new != old:
-            path.write_text(new, encoding="utf-8")
-            changed[path] = (old, new)
-    return changed
-
-
 def test_reindented_real_docs_give_a_byte_identical_registry(
-    docs_copy: Path, tmp_path: Path
+    site: Build, reindented_docs: Reindented, reindented_site: Build
 ) -> None:
-    original = run_sphinx(docs_copy, tmp_path / "before")
+    # the session's site is the build before, reindented_site the one after
+    # (reindented_docs: a copy of the real docs passed through reindent_tree)
+    original = site
     assert original.statuscode == 0, original.warnings
     before = original.registry_json.read_bytes()
-    markdown = {p: p.read_bytes() for p in docs_copy.rglob("*.md")}
+    docs_copy, changed = reindented_docs.root, reindented_docs.changed
+    markdown = {p.relative_to(DOCS): p.read_bytes() for p in DOCS.rglob("*.md")}
     assert markdown, "the real docs have MyST pages"
-
-    changed = reindent_tree(docs_copy)
 
     # the re-indent really happened, in whitespace only
     names = {p.relative_to(docs_copy).as_posix() for p in changed}
@@ -182,15 +171,16 @@ def test_reindented_real_docs_give_a_byte_identical_registry(
         "hypervisor-guide/code-coverage.rst",
     } <= names
     for path, (old, new) in changed.items():
+        assert old == (DOCS / path.relative_to(docs_copy)).read_text(encoding="utf-8"), path
         old_lines, new_lines = old.splitlines(), new.splitlines()
         assert len(old_lines) == len(new_lines), path
         assert [line.strip() for line in old_lines] == [line.strip() for line in new_lines], path
     abi = changed[docs_copy / "guest-guide/x86/hypercall-abi.rst"][1]
     assert ".. list-table::\n  :header-rows: 1\n\n  * - ABI\n    - Hypercall Index\n" in abi
     assert "\n   :header-rows: 1" not in abi
-    assert {p: p.read_bytes() for p in docs_copy.rglob("*.md")} == markdown
+    assert {p.relative_to(docs_copy): p.read_bytes() for p in docs_copy.rglob("*.md")} == markdown
 
-    reindented = run_sphinx(docs_copy, tmp_path / "after")
+    reindented = reindented_site
     assert reindented.statuscode == 0, reindented.warnings
     assert reindented.warnings == original.warnings
     assert reindented.registry_json.read_bytes() == before
