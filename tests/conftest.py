@@ -76,7 +76,9 @@ def _builds(words: list[object]) -> bool:
     if "sphinx" in text:  # python -m sphinx
         return True
     commands = {"check", "extract", "diff"}
-    return any(w in ("sphinx_xenabi", "sphinx-xenabi") or w.endswith("/sphinx-xenabi") for w in text) and bool(commands & set(text))
+    return any(
+        w in ("sphinx_xenabi", "sphinx-xenabi") or w.endswith("/sphinx-xenabi") for w in text
+    ) and bool(commands & set(text))
 
 
 def _count_full_build() -> None:
@@ -95,7 +97,9 @@ def pytest_configure(config: pytest.Config) -> None:
             _count_full_build()
         sphinx_init(self, srcdir, *args, **kwargs)  # type: ignore[arg-type]
 
-    def counting_popen_init(self: subprocess.Popen, args: object, *rest: object, **kw: object) -> None:  # type: ignore[type-arg]
+    def counting_popen_init(
+        self: subprocess.Popen, args: object, *rest: object, **kw: object
+    ) -> None:  # type: ignore[type-arg]
         words = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)  # type: ignore[call-overload]
         if _builds(words) and any(is_site_tree(w, kw.get("cwd") or os.getcwd()) for w in words):
             _count_full_build()
@@ -192,14 +196,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
 #
 # Most gate scenarios need the real ABI pages, not the whole site: the
 # test-abi-pages root is an index (and a stand-in for the one page outside
-# guest-guide/x86 they link to) to which the fixtures copy the real
-# guest-guide/x86 pages. Built with the repository's conf.py, as the site is.
+# guest-guide they link to) to which the fixtures copy the real
+# guest-guide pages. Built with the repository's conf.py, as the site is.
 
-ABI_DIR = "guest-guide/x86"
+ABI_DIR = "guest-guide"
 
 
 def copy_abi_pages(target: Path) -> Path:
-    """``target``: the test-abi-pages root with the real ``guest-guide/x86`` pages in it."""
+    """``target``: the test-abi-pages root with the real ``guest-guide`` in it."""
     shutil.copytree(ROOTS / "test-abi-pages", target)
     shutil.copytree(DOCS / ABI_DIR, target / ABI_DIR)
     return target
@@ -236,8 +240,11 @@ def reindented_docs(tmp_path_factory: pytest.TempPathFactory) -> Reindented:
     """The seed's re-indentation reversed on a copy of the real docs, shared (read only)."""
     from reindent import reindent_tree
 
-    target = tmp_path_factory.mktemp("reindented") / "docs"
+    checkout = tmp_path_factory.mktemp("reindented")
+    target = checkout / "docs"
     shutil.copytree(DOCS, target)
+    # the pages include files of the package as ../sphinx_xenabi/..., as in the checkout
+    (checkout / "sphinx_xenabi").symlink_to(REPO / "sphinx_xenabi", target_is_directory=True)
     return Reindented(target, reindent_tree(target))
 
 

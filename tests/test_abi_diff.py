@@ -13,14 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import line_of, run_cli
 
 from abi_pairs import Tables
 from conftest import DOCS, REPO, Build, Reindented, copy_abi_pages
-from helpers import line_of, run_cli
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, compare
 from sphinx_xenabi.model.diff_report import load
@@ -42,7 +41,9 @@ def diff(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, s
 
 
 @pytest.fixture(scope="module")
-def reindented(reindented_docs: Reindented, abi_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reindented(
+    reindented_docs: Reindented, abi_pages: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The project's ABI pages with every directive body at 2 spaces instead of 3.
 
     The re-indented copy of the whole docs (``reindented_docs``, shared with
@@ -62,7 +63,9 @@ def reindented(reindented_docs: Reindented, abi_pages: Path, tmp_path_factory: p
             moved += page.read_bytes() != source.read_bytes()
             shutil.copy(source, page)
     assert moved >= 2  # the ABI page, the pages page
-    assert (target / ABI).read_text(encoding="utf-8") != (abi_pages / ABI).read_text(encoding="utf-8")
+    assert (target / ABI).read_text(encoding="utf-8") != (abi_pages / ABI).read_text(
+        encoding="utf-8"
+    )
     return target
 
 

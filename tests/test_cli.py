@@ -1,17 +1,21 @@
-"""``python -m sphinx_xenabi``: check and extract on real trees, in a real process."""
+"""``python -m sphinx_xenabi``: check and extract on real trees, in a real process.
+
+The trees are the real ABI pages (the test-abi-pages root with docs/guest-guide),
+as a foreign project would hold them or as the site configures them.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import line_of, run_cli
 
-from conftest import DOCS, REPO, Build
+from conftest import REPO, Build, copy_abi_pages
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 
@@ -32,22 +36,9 @@ html_theme_path = [sphinx_rtd_theme.get_html_theme_path()]
 """
 
 
-def run_cli(*args: object) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx_xenabi", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def make_foreign_project(root: Path) -> tuple[Path, Path]:
-    """``root/docs`` (a copy of the real docs), ``root/conf/conf.py``, ``root/VERSION``."""
-    docs = root / "docs"
-    shutil.copytree(DOCS, docs)
+    """``root/docs`` (a copy of the real ABI pages), ``root/conf/conf.py``, ``root/VERSION``."""
+    docs = copy_abi_pages(root / "docs")
     conf = root / "conf"
     conf.mkdir()
     (conf / "conf.py").write_text(FOREIGN_CONF, encoding="utf-8")
@@ -59,16 +50,6 @@ def make_foreign_project(root: Path) -> tuple[Path, Path]:
 def foreign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A foreign project that the tests only read."""
     return make_foreign_project(tmp_path_factory.mktemp("foreign"))
-
-
-def line_of(path: Path, stripped: str) -> int:
-    numbers = [
-        number
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if line.strip() == stripped
-    ]
-    assert len(numbers) == 1, (stripped, numbers)
-    return numbers[0]
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -203,20 +184,22 @@ def test_conf_py_that_raises_is_one_line(foreign: tuple[Path, Path], tmp_path: P
 # -- extract -----------------------------------------------------------------------
 
 
-def test_extract_matches_the_html_build_byte_for_byte(site: Build, tmp_path: Path) -> None:
-    assert site.statuscode == 0
+def test_extract_matches_the_html_build_byte_for_byte(
+    abi_pages: Path, abi_pages_build: Build, tmp_path: Path
+) -> None:
+    assert abi_pages_build.statuscode == 0
     target = tmp_path / "registry.json"
-    result = run_cli("extract", DOCS, "-o", target, "--conf-dir", REPO)
+    result = run_cli("extract", abi_pages, "-o", target, "--conf-dir", REPO)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    assert target.read_bytes() == site.registry_json.read_bytes()
+    assert target.read_bytes() == abi_pages_build.registry_json.read_bytes()
     assert f"wrote {target}" in result.stderr
 
 
-def test_extract_without_output_writes_stdout(site: Build) -> None:
-    result = run_cli("extract", DOCS, "--conf-dir", REPO)
+def test_extract_without_output_writes_stdout(abi_pages: Path, abi_pages_build: Build) -> None:
+    result = run_cli("extract", abi_pages, "--conf-dir", REPO)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.encode("utf-8") == site.registry_json.read_bytes()
+    assert result.stdout.encode("utf-8") == abi_pages_build.registry_json.read_bytes()
     data = json.loads(result.stdout)
     assert {t["kind"] for t in data["tables"]} == {"registers", "transfer", "numbers"}
 
@@ -269,9 +252,13 @@ def test_a_release_the_model_cannot_check_is_a_usage_error(
     assert_one_line_error(run_cli("check", docs, "--conf-dir", conf, "--release", release), *words)
 
 
-def test_unwritable_output_and_unreadable_input_are_one_line_errors(tmp_path: Path) -> None:
+def test_unwritable_output_and_unreadable_input_are_one_line_errors(
+    abi_pages: Path, tmp_path: Path
+) -> None:
     assert_one_line_error(
-        run_cli("extract", DOCS, "--conf-dir", REPO, "-o", tmp_path), str(tmp_path), "cannot write"
+        run_cli("extract", abi_pages, "--conf-dir", REPO, "-o", tmp_path),
+        str(tmp_path),
+        "cannot write",
     )
     assert_one_line_error(run_cli("indent", tmp_path / "absent.rst"), "absent.rst", "cannot read")
     bad = tmp_path / "latin1.rst"

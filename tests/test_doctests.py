@@ -1,4 +1,8 @@
-"""The pages' doctests run, pass, and run against the docs' own tables."""
+"""The pages' doctests run, pass, and run against the docs' own tables.
+
+Every doctest of the site is on the two ABI pages (a test says so), so the
+doctest builder runs on the ABI pages alone (``abi_pages``, with the real conf.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import replace_once
 
 from conftest import DOCS, Build, run_sphinx
 
@@ -59,14 +64,32 @@ def run_doctests(srcdir: Path, tmp_path: Path, **overrides: object) -> tuple[Bui
 
 
 @pytest.fixture(scope="module")
-def real_doctests(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, str]:
-    return run_doctests(DOCS, tmp_path_factory.mktemp("doctests"))
+def real_doctests(abi_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, str]:
+    return run_doctests(abi_pages, tmp_path_factory.mktemp("doctests"))
 
 
 def test_pages_carry_doctests() -> None:
     assert sum(examples_in(DOCS / page) for page in PAGES) >= MINIMUM_EXAMPLES
     for page in PAGES:
         assert examples_in(DOCS / page) > 0, page
+
+
+_DOCTEST_DIRECTIVE = re.compile(
+    r"^\s*(?:\.\. |```\{)(?:doctest|testcode|testsetup|testcleanup|testoutput)\b", re.MULTILINE
+)
+
+
+def test_no_other_page_of_the_site_carries_a_doctest(abi_pages: Path) -> None:
+    """So the doctest builder on the ABI pages runs every doctest of the real docs."""
+    carrying = {
+        p.relative_to(DOCS).as_posix()
+        for p in DOCS.rglob("*")
+        if p.suffix in (".rst", ".md")
+        and (examples_in(p) or _DOCTEST_DIRECTIVE.search(p.read_text(encoding="utf-8")))
+    }
+    assert carrying == set(PAGES)
+    for page in PAGES:
+        assert (abi_pages / page).read_bytes() == (DOCS / page).read_bytes()
 
 
 def test_doctest_builder_passes_on_the_real_docs(real_doctests: tuple[Build, str]) -> None:
@@ -84,12 +107,6 @@ def test_every_written_example_runs(real_doctests: tuple[Build, str]) -> None:
     ran = examples_run_per_document(output)
     for page in PAGES:
         assert ran.get(docname(page)) == examples_in(DOCS / page), (page, ran)
-
-
-def _replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} is not unique in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -114,15 +131,15 @@ def _replace_once(path: Path, old: str, new: str) -> None:
     ],
 )
 def test_doctests_run_against_the_docs_tables(
-    docs_copy: Path, tmp_path: Path, page: str, old: str, new: str, expected: str, got: str
+    abi_pages_copy: Path, tmp_path: Path, page: str, old: str, new: str, expected: str, got: str
 ) -> None:
     """Change one cell: the doctests that illustrate it now fail.
 
     The gate is downgraded to warnings so that the failures counted are
     the doctests' own, not the gate's.
     """
-    _replace_once(docs_copy / page, old, new)
-    build, output = run_doctests(docs_copy, tmp_path, xenabi_drift="warning")
+    replace_once(abi_pages_copy / page, old, new)
+    build, output = run_doctests(abi_pages_copy, tmp_path, xenabi_drift="warning")
     _, failures = summary(output)
     assert failures > 0, output
     assert build.statuscode != 0

@@ -1,7 +1,7 @@
 """The drift gate on copies of the real pages: each mutation fails the build at its cell.
 
 The copies are the real ABI pages alone (``abi_pages_copy``, the test-abi-pages
-root), built with the repository's conf.py: Sphinx reads six pages, not the site.
+root), built with the repository's conf.py: Sphinx reads seven pages, not the site.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import re
 from io import StringIO
 from pathlib import Path
 
+from helpers import line_of, replace_once
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from conftest import REPO, Build, run_sphinx
-from helpers import line_of, replace_once
 from sphinx_xenabi.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
@@ -263,7 +263,9 @@ def test_gate_fails_the_doctest_builder(abi_pages_copy: Path, tmp_path: Path) ->
 _GUESSED = "is not MAJOR.MINOR; checking tables that state no release against the newest"
 
 
-def test_unparseable_release_checks_the_newest_revision(abi_pages_copy: Path, tmp_path: Path) -> None:
+def test_unparseable_release_checks_the_newest_revision(
+    abi_pages_copy: Path, tmp_path: Path
+) -> None:
     result = build(abi_pages_copy, tmp_path, release="unknown version")
     assert result.statuscode == 0, warnings_of(result)
     status = _ANSI.sub("", result.status)
@@ -272,7 +274,9 @@ def test_unparseable_release_checks_the_newest_revision(abi_pages_copy: Path, tm
     assert "model revision (Xen 4.17+)" in status
 
 
-def test_unparseable_release_fails_a_six_parameter_table(abi_pages_copy: Path, tmp_path: Path) -> None:
+def test_unparseable_release_fails_a_six_parameter_table(
+    abi_pages_copy: Path, tmp_path: Path
+) -> None:
     page = abi_pages_copy / ABI
     _make_current_table_six_parameter(page)
     result = build(abi_pages_copy, tmp_path, release="unknown version")
@@ -306,7 +310,9 @@ def test_table_for_an_unmodelled_release_is_unchecked(abi_pages_copy: Path, tmp_
 # -- inputs a user gets wrong ----------------------------------------------------------
 
 
-def test_a_number_beyond_the_page_is_drift_not_a_crash(abi_pages_copy: Path, tmp_path: Path) -> None:
+def test_a_number_beyond_the_page_is_drift_not_a_crash(
+    abi_pages_copy: Path, tmp_path: Path
+) -> None:
     numbers = abi_pages_copy / NUMBERS
     replace_once(numbers, "* - 17\n", "* - 128\n")
     result = build(abi_pages_copy, tmp_path, xenabi_drift="warning")
@@ -337,7 +343,9 @@ def test_suppressing_drift_silences_it_whole(abi_pages_copy: Path, tmp_path: Pat
     assert result.statuscode == 0  # a build never fails on what it does not show
 
 
-def test_a_build_failing_on_warnings_publishes_no_registry(abi_pages_copy: Path, tmp_path: Path) -> None:
+def test_a_build_failing_on_warnings_publishes_no_registry(
+    abi_pages_copy: Path, tmp_path: Path
+) -> None:
     page = abi_pages_copy / "index.rst"
     page.write_text(
         page.read_text(encoding="utf-8") + "\nSee :doc:`no-such-page`.\n", encoding="utf-8"

@@ -100,18 +100,21 @@ def temporary_files(outdir: Path) -> list[Path]:
 # -- determinism and content ------------------------------------------------------
 
 
-def test_two_builds_are_byte_identical(docs_copy: Path, tmp_path: Path) -> None:
+def test_two_builds_are_byte_identical(
+    abi_pages: Path, abi_pages_build: Build, tmp_path: Path
+) -> None:
+    """The real ABI pages (the tables' whole input) built twice, and from elsewhere."""
     elsewhere = tmp_path / "elsewhere" / "tree"
-    shutil.copytree(docs_copy, elsewhere)
-    first = run_sphinx(docs_copy, tmp_path / "first")
-    second = run_sphinx(docs_copy, tmp_path / "second")
+    shutil.copytree(abi_pages, elsewhere)
+    first = abi_pages_build
+    second = run_sphinx(abi_pages, tmp_path / "second")
     moved = run_sphinx(elsewhere, tmp_path / "moved")  # another source directory
     for result in (first, second, moved):
         assert result.statuscode == 0, result.warnings
     data = first.registry_json.read_bytes()
     assert second.registry_json.read_bytes() == data
     assert moved.registry_json.read_bytes() == data
-    assert str(docs_copy).encode() not in data and str(elsewhere).encode() not in data
+    assert str(abi_pages).encode() not in data and str(elsewhere).encode() not in data
 
 
 def test_keys_are_sorted_and_nothing_is_timestamped(site: Build) -> None:
@@ -428,10 +431,10 @@ def _drift(docs: Path) -> None:
 
 
 def test_a_failed_build_writes_no_registry_and_no_temporary_file(
-    docs_copy: Path, tmp_path: Path
+    abi_pages_copy: Path, tmp_path: Path
 ) -> None:
-    _drift(docs_copy)
-    result = run_sphinx(docs_copy, tmp_path / "out")
+    _drift(abi_pages_copy)
+    result = run_sphinx(abi_pages_copy, tmp_path / "out")
     assert result.statuscode == 1
     assert "[xenabi.drift]" in result.warnings
     assert (result.outdir / f"{ABI_PAGE}.html").is_file()  # the build did run
@@ -439,16 +442,25 @@ def test_a_failed_build_writes_no_registry_and_no_temporary_file(
     assert temporary_files(result.outdir) == []
 
 
-def test_a_failed_rebuild_removes_the_earlier_registry(docs_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("freshenv", [False, True], ids=["incremental", "fresh"])
+def test_a_failed_rebuild_removes_the_earlier_registry(
+    abi_pages_copy: Path, tmp_path: Path, freshenv: bool
+) -> None:
+    """A rebuild into the same output directory, reusing the environment or not.
+
+    (Was also test_gate::test_failed_build_leaves_no_stale_registry, the fresh case.)
+    """
     out = tmp_path / "out"
-    good = run_sphinx(docs_copy, out)
+    good = run_sphinx(abi_pages_copy, out)
     assert good.statuscode == 0
+    assert good.registry_json.is_file()
     # a successful build leaves the registry, readable by all, and no temporary file
     assert temporary_files(out) == [good.registry_json]
     assert good.registry_json.stat().st_mode & 0o777 == 0o644
-    _drift(docs_copy)
-    failed = run_sphinx(docs_copy, out, freshenv=False)
+    _drift(abi_pages_copy)
+    failed = run_sphinx(abi_pages_copy, out, freshenv=freshenv)  # same output directory
     assert failed.statuscode == 1
+    # The html now shows RCX; a registry saying R10 beside it would contradict it.
     assert not failed.registry_json.exists()
     assert temporary_files(out) == []
 
@@ -485,16 +497,16 @@ def test_abi_page_links_to_the_registry_iff_it_uses_the_role(site: Build) -> Non
         assert target.is_file()
 
 
-def test_registry_role_resolves_from_a_nested_page(docs_copy: Path, tmp_path: Path) -> None:
+def test_registry_role_resolves_from_a_nested_page(abi_pages_copy: Path, tmp_path: Path) -> None:
     """The role, wherever it is used, links relative to the page to the outdir's JSON."""
-    page = docs_copy / "hypervisor-guide/x86/how-xen-boots.rst"
+    page = abi_pages_copy / "guest-guide/x86/hypercall-pages.rst"
     page.write_text(
         page.read_text(encoding="utf-8") + "\nThe :xenabi:registry:`registry of the tables`.\n",
         encoding="utf-8",
     )
-    result = run_sphinx(docs_copy, tmp_path / "out")
+    result = run_sphinx(abi_pages_copy, tmp_path / "out")
     assert result.statuscode == 0, result.warnings
-    html = result.outdir / "hypervisor-guide/x86/how-xen-boots.html"
+    html = result.outdir / "guest-guide/x86/hypercall-pages.html"
     hrefs = [h for h in links_of(html) if h.endswith(REGISTRY_FILENAME)]
     assert hrefs == ["../../" + REGISTRY_FILENAME]
     assert (html.parent / hrefs[0]).resolve() == result.registry_json.resolve()

@@ -7,8 +7,6 @@ docs must give a byte-identical ``xenabi-registry.json``.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from conftest import DOCS, Build, Reindented
 from reindent import reindent_directives
 

@@ -108,3 +108,19 @@ def test_the_api_page_documents_the_public_model_api(site: Build) -> None:
     ):
         assert f'id="{name}"' in page, name
     assert "Read and validate a registry JSON file" in page  # load's docstring
+
+
+def test_the_abi_pages_root_holds_every_table_of_the_site(
+    site: Build, abi_pages_build: Build
+) -> None:
+    """The tests that build the ABI pages alone (test-abi-pages) see the site's tables."""
+    assert abi_pages_build.statuscode == 0
+    assert abi_pages_build.warnings == ""
+    small = json.loads(abi_pages_build.registry_json.read_text(encoding="utf-8"))
+    whole = json.loads(site.registry_json.read_text(encoding="utf-8"))
+    assert small["tables"] == whole["tables"]  # the same tables, cells, lines and guide
+    assert (small["release"], small["generator"]) == (whole["release"], whole["generator"])
+    # and only the guides differ: the site has more of them
+    assert [g for g in whole["guides"] if g["docname"] == "guest-guide/index"] == [
+        g for g in small["guides"] if g["docname"] == "guest-guide/index"
+    ]

@@ -2,7 +2,9 @@
 
 The trees are ``../shared/xen-src/{4.13.0,4.16.0,4.17.0,4.18.0,head}``
 (unchanged Xen files); every test here skips, saying why, where they are
-absent. Mutation tests work on copies in a temporary directory.
+absent. Mutation tests work on copies in a temporary directory. The project's
+docs are checked as its ABI pages (``abi_pages``: docs/guest-guide with the
+repository's conf.py), which hold every table of the site.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def _numbers_row_line(name: str) -> int:
 
 
 def test_a_removed_availability_row_fails_the_project_docs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], abi_pages: Path
 ) -> None:
     tree = copy_real_tree("head", tmp_path / "xen")
     defs = tree / "xen/include/hypercall-defs.c"
@@ -158,7 +160,7 @@ def test_a_removed_availability_row_fails_the_project_docs(
     row = re.search(r"^console_io\s.*\n", text, re.MULTILINE)
     assert row is not None
     defs.write_text(text.replace(row.group(0), ""))
-    code, out = _check(capsys, str(DOCS), "--conf-dir", str(REPO), "--xen-source", str(tree))
+    code, out = _check(capsys, str(abi_pages), "--conf-dir", str(REPO), "--xen-source", str(tree))
     assert code == 1
     drift = [line for line in out.splitlines() if "[xenabi.drift]" in line]
     assert len(drift) == 4, drift  # the four availability cells of console_io
@@ -170,7 +172,7 @@ def test_a_removed_availability_row_fails_the_project_docs(
 
 
 def test_a_renumbered_hypercall_fails_the_project_docs(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], abi_pages: Path
 ) -> None:
     tree = copy_real_tree("head", tmp_path / "xen")
     edit(
@@ -178,7 +180,7 @@ def test_a_renumbered_hypercall_fails_the_project_docs(
         "#define __HYPERVISOR_console_io           18",
         "#define __HYPERVISOR_console_io           44",
     )
-    code, out = _check(capsys, str(DOCS), "--conf-dir", str(REPO), "--xen-source", str(tree))
+    code, out = _check(capsys, str(abi_pages), "--conf-dir", str(REPO), "--xen-source", str(tree))
     assert code == 1
     drift = [line for line in out.splitlines() if "[xenabi.drift]" in line]
     number_cell = f"hypercall-numbers.md:{_numbers_row_line('console_io') - 1}:"
@@ -203,11 +205,11 @@ def test_a_whitespace_only_source_edit_changes_nothing(
 
 @pytest.mark.parametrize("missing", ["xen/arch/x86/hvm/hypercall.c", "xen/include/public/xen.h"])
 def test_a_real_tree_with_a_missing_file_is_a_one_line_error(
-    missing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    missing: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], abi_pages: Path
 ) -> None:
     tree = copy_real_tree("4.18.0", tmp_path / "xen")
     (tree / missing).unlink()
-    code, out = _check(capsys, str(DOCS), "--conf-dir", str(REPO), "--xen-source", str(tree))
+    code, out = _check(capsys, str(abi_pages), "--conf-dir", str(REPO), "--xen-source", str(tree))
     assert code == 2
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and missing in errors[0], out
