@@ -21,6 +21,17 @@ def line_of(path: Path, stripped: str) -> int:
     return numbers[0]
 
 
+def nth_line_of(path: Path, stripped: str, occurrence: int = 1) -> int:
+    """The 1-based number of the ``occurrence``-th line that reads ``stripped``."""
+    seen = 0
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if text.strip() == stripped:
+            seen += 1
+            if seen == occurrence:
+                return number
+    raise AssertionError(f"{stripped!r} (#{occurrence}) not in {path.name}")
+
+
 def line_starting(path: Path, start: str) -> int:
     """The 1-based number of the one line that starts with ``start``."""
     lines = path.read_text(encoding="utf-8").splitlines()

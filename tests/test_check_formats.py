@@ -9,6 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 from defusedxml import ElementTree
+from helpers import line_starting
 
 from conftest import ROOTS
 from sphinx_xenabi.check_report import parse_message, report_schema
@@ -33,12 +34,6 @@ def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
     return code, captured.out, captured.err
 
 
-def _line(path: Path, start: str) -> int:
-    lines = path.read_text().splitlines()
-    (number,) = [n for n, line in enumerate(lines, 1) if line.startswith(start)]
-    return number
-
-
 def test_github_prints_one_workflow_command_per_finding(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -46,7 +41,7 @@ def test_github_prints_one_workflow_command_per_finding(
     assert code == 1
     lines = out.splitlines()
     abi = tree / "guest" / "abi.rst"
-    header = _line(abi, "     - Parameters (1 - 5)")
+    header = line_starting(abi, "     - Parameters (1 - 5)")
     assert (
         f"::error file=docs/guest/abi.rst,line={header},title=xenabi.drift::header announces 5 "
         "parameters; Xen 4.13 to 4.16 passes 6"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
+from helpers import nth_line_of
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 from test_evidence import REGISTERS_PAGE
@@ -140,13 +141,7 @@ def source_line(srcdir: Path, file: str, line: int) -> str:
 
 def line_of(srcdir: Path, file: str, needle: str, occurrence: int = 1) -> int:
     """The 1-based line of the ``occurrence``-th line whose stripped text is ``needle``."""
-    seen = 0
-    for number, text in enumerate((srcdir / file).read_text(encoding="utf-8").splitlines(), 1):
-        if text.strip() == needle:
-            seen += 1
-            if seen == occurrence:
-                return number
-    raise AssertionError(f"{needle!r} (#{occurrence}) not in {file}")
+    return nth_line_of(srcdir / file, needle, occurrence)
 
 
 def is_pipe_table(srcdir: Path, table: dict[str, Any]) -> bool:

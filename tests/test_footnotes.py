@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import line_starting
 
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
-
-
-def _line_of(path: Path, start: str) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    (number,) = [n for n, line in enumerate(lines, 1) if line.startswith(start)]
-    return number
 
 
 @pytest.mark.parametrize(
@@ -46,7 +41,7 @@ def test_a_cited_footnote_is_recorded_at_its_line(
         {
             "value": "Xen 4.17 stopped passing a sixth parameter.",
             "file": page,
-            "line": _line_of(Path(app.srcdir) / page, start),
+            "line": line_starting(Path(app.srcdir) / page, start),
         }
     ]
     assert all("footnotes" not in table for table in others)
