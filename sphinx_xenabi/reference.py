@@ -24,6 +24,7 @@ from sphinx_xenabi.model.xen_source import (
     XenSource,
     read_xen_source,
 )
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -74,11 +75,11 @@ def load_reference(app: Sphinx) -> Reference:
         source = read_xen_source(path, configuration)
     except (SourceError, ConfigurationError) as exc:
         message = f"cannot read the Xen source ({how}): {exc}"
-        error("source", message, None)
+        error(WarningSubtype.SOURCE, message, None)
         app.statuscode = 1
         return Reference(f"the Xen source at {path}", error=message)
     note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
     logger.info(note)
     for problem in source.warnings:
-        warn("source", f"the Xen source contradicts itself: {problem}", None)
+        warn(WarningSubtype.SOURCE, f"the Xen source contradicts itself: {problem}", None)
     return Reference(source.origin, source, note=note)
