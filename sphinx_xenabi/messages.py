@@ -1,7 +1,9 @@
 """Located warnings of type ``xenabi``, one subtype per problem.
 
 Every message is logged with ``type="xenabi"`` and a subtype, so a project
-can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``.
+can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``. The
+subtypes, and what each means, are
+:class:`~sphinx_xenabi.warning_subtypes.WarningSubtype`.
 """
 
 from __future__ import annotations
@@ -75,10 +77,7 @@ def _known(subtype: WarningSubtype | str) -> str:
     Strings are accepted because the model's findings and the table reader's
     problems carry their subtype as one.
     """
-    try:
-        return WarningSubtype(subtype).value
-    except ValueError:
-        raise ValueError(f"undocumented xenabi warning subtype {subtype!r}") from None
+    return WarningSubtype.of(subtype).value
 
 
 def warn(

@@ -27,6 +27,14 @@ class WarningSubtype(StrEnum):
         member.__doc__ = doc
         return member
 
+    @classmethod
+    def of(cls, subtype: str) -> WarningSubtype:
+        """The member whose value is ``subtype``; ValueError for a string that is none."""
+        try:
+            return _BY_VALUE[subtype]
+        except KeyError:
+            raise ValueError(f"undocumented xenabi warning subtype {subtype!r}") from None
+
     @property
     def name_in_logs(self) -> str:
         """``xenabi.drift``: as the log prints it and ``suppress_warnings`` names it."""
@@ -158,3 +166,6 @@ class WarningSubtype(StrEnum):
         "file, and the build fails. Make the target a writable file; a project that wants no "
         "registry sets ``xenabi_write_registry = False``.",
     )
+
+
+_BY_VALUE: dict[str, WarningSubtype] = {member.value: member for member in WarningSubtype}

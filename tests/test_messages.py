@@ -41,7 +41,7 @@ def test_subtypes_are_the_enum_members_strings() -> None:
     assert SUBTYPES == {subtype.value for subtype in WarningSubtype}
     assert all(type(subtype) is str for subtype in SUBTYPES)
     assert len(SUBTYPES) == 21
-    assert WarningSubtype.DRIFT == "drift" and WarningSubtype("orphan") is WarningSubtype.ORPHAN
+    assert WarningSubtype.DRIFT == "drift" and WarningSubtype.of("orphan") is WarningSubtype.ORPHAN
     # a user's suppress_warnings names them as the log prints them
     assert WarningSubtype.DUPLICATE_HYPERCALL.name_in_logs == "xenabi.duplicate-hypercall"
 
