@@ -43,7 +43,9 @@ class WarningsDirective(SphinxDirective):
         return [node]
 
     def _parse(self, text: str, into: nodes.Element) -> None:
-        self.state.nested_parse(StringList(text.splitlines(), self.get_source_info()[0]), 0, into)
+        self.state.nested_parse(
+            StringList(text.splitlines(), self.get_source_info()[0]), self.content_offset, into
+        )
 
 
 class ConfigValuesDirective(SphinxDirective):

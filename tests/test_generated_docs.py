@@ -136,3 +136,14 @@ def test_a_value_without_help_or_namable_types_is_refused(
 def test_an_enum_value_needs_its_default_among_the_choices() -> None:
     with pytest.raises(ValueError, match="is not a choice"):
         ConfigValue("xenabi_new", "loud", "", ENUM("quiet"), "Help.", ("quiet",))
+
+
+def test_the_pages_generate_the_lists_instead_of_retyping_them() -> None:
+    tooling = REPO / "docs" / "tooling"
+    configuration = (tooling / "configuration.rst").read_text(encoding="utf-8")
+    assert configuration.count(".. xenabi-config-values::") == 1
+    # no hand-written entry (``xenabi_drift`` then an indented description) is left
+    assert re.findall(r"^``xenabi_\w+``\n   \S", configuration, re.M) == []
+    warnings = (tooling / "warnings.rst").read_text(encoding="utf-8")
+    assert warnings.count(".. xenabi-warnings::") == 1
+    assert "list-table" not in warnings
