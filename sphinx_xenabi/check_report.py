@@ -19,11 +19,12 @@ from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.registry import Cell, Location, NumberRow, RegisterRow, Registry, Row
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 FORMATS = ("text", "json", "github", "junit")
 REPORT_SCHEMA_VERSION = 1
 # Subtypes that inform and never make check exit 1.
-INFORMATIONAL = frozenset({"unchecked", "orphan", "source"})
+INFORMATIONAL = frozenset({WarningSubtype.UNCHECKED, WarningSubtype.ORPHAN, WarningSubtype.SOURCE})
 
 _LINE = re.compile(
     r"^(?:(?P<file>.+?)(?::(?P<line>\d+))?: )?(?P<level>WARNING|ERROR|CRITICAL): "
