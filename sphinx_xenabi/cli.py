@@ -377,14 +377,7 @@ def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
-    )
-    parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_extract_parser(commands: Any) -> None:
     extract = commands.add_parser(
         "extract", help="write the registry JSON of a docs tree (no html build)"
     )
@@ -394,6 +387,8 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     extract.set_defaults(run=_command_extract)
 
+
+def _add_check_parser(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="compare a docs tree's ABI tables with the reference model"
     )
@@ -436,6 +431,8 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_command_check)
 
+
+def _add_source_parser(commands: Any) -> None:
     source = commands.add_parser(
         "source", help="print the ABI facts of a Xen source tree as JSON, with their evidence"
     )
@@ -451,12 +448,24 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     source.set_defaults(run=_command_source)
 
+
+def _add_indent_parser(commands: Any) -> None:
     indent = commands.add_parser(
         "indent", help="check that reST directive bodies and options are indented by 3 spaces"
     )
     indent.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or directories")
     indent.set_defaults(run=_command_indent)
 
+
+def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
+    )
+    parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_extract_parser, _add_check_parser, _add_source_parser, _add_indent_parser):
+        add(commands)
     from sphinx_xenabi.diff_command import add_diff_parser  # imports this module
 
     add_diff_parser(commands)

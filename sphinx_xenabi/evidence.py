@@ -13,7 +13,7 @@ the hypercalls a line names link to their numbers-table rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
@@ -63,7 +63,7 @@ SKIPPED_TEXT = "not executed: the row was skipped (see the build's warnings)"
 
 
 def reject_drifted(
-    outcomes: dict[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
+    outcomes: Mapping[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
 ) -> dict[Location, RowOutcome]:
     """Fail every executed row the drift gate rejects, whatever running it showed.
 
@@ -76,9 +76,9 @@ def reject_drifted(
     for finding in findings:
         if finding.subtype == "drift":
             rejected.setdefault(finding.location, []).append(finding.message)
-    if not rejected:
-        return outcomes
     result = dict(outcomes)
+    if not rejected:
+        return result
     for table in registry.tables:
         if table.kind not in EXECUTED_KINDS:
             continue
@@ -156,7 +156,7 @@ def add_evidence_column(
     document: nodes.document,
     table: nodes.table,
     rows: list[tuple[nodes.row, Location]],
-    outcomes: dict[Location, RowOutcome],
+    outcomes: Mapping[Location, RowOutcome],
     link: Linker | None = None,
 ) -> None:
     """Mark each row of one executed table and put its evidence under the table."""
@@ -213,7 +213,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             add_evidence_column(doctree, table, stamped[1], state.outcomes, link)
 
 
-def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:
+def evidence_changed(env: BuildEnvironment, outcomes: Mapping[Location, RowOutcome]) -> list[str]:
     """Documents whose executed tables now show other evidence than last build.
 
     Evidence depends on other pages too (the numbers table decides which
@@ -231,7 +231,7 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
 
 
 def outcomes_by_document(
-    env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
+    env: BuildEnvironment, outcomes: Mapping[Location, RowOutcome]
 ) -> dict[str, list[RowOutcome]]:
     """The outcomes each document's executed tables show, in table order."""
     shown: dict[str, list[RowOutcome]] = {}
