@@ -203,8 +203,6 @@ def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str
 
 
 def _command_extract(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.model.registry import write_atomic
-
     reading = read_tree(args.docs_dir, args.conf_dir)
     result = reading.result
     for message in reading.messages:
@@ -218,19 +216,23 @@ def _command_extract(args: argparse.Namespace) -> int:
         )
         return EXIT_FINDINGS
     text = reading.registry.to_json()
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-        print(
-            f"wrote {args.output}: {len(reading.registry.tables)} tables from "
-            f"{len(reading.registry.guides)} guides",
-            file=sys.stderr,
-        )
+    what = f"{len(reading.registry.tables)} tables from {len(reading.registry.guides)} guides"
+    _write_output(args.output, text, what)
     return EXIT_CLEAN
+
+
+def _write_output(output: Path | None, text: str, what: str) -> None:
+    """``-o FILE`` (atomically, saying what was written) or standard output."""
+    from sphinx_xenabi.model.registry import write_atomic
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise CliError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {output}: {what}", file=sys.stderr)
 
 
 def _checked_release(text: str) -> str:
@@ -333,7 +335,6 @@ def _command_check(args: argparse.Namespace) -> int:
 
 
 def _command_source(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.model.registry import write_atomic
     from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 
     try:
@@ -342,18 +343,9 @@ def _command_source(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     for problem in source.warnings:
         print(f"warning: the Xen source contradicts itself: {problem}", file=sys.stderr)
-    text = source.to_json()
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-        print(
-            f"wrote {args.output}: {source.origin}, {len(source.hypercalls)} hypercalls",
-            file=sys.stderr,
-        )
+    _write_output(
+        args.output, source.to_json(), f"{source.origin}, {len(source.hypercalls)} hypercalls"
+    )
     return EXIT_CLEAN
 
 
@@ -377,14 +369,18 @@ def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
+
+
 def _add_extract_parser(commands: Any) -> None:
     extract = commands.add_parser(
         "extract", help="write the registry JSON of a docs tree (no html build)"
     )
     _add_tree_arguments(extract)
-    extract.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
-    )
+    _add_output_argument(extract)
     extract.set_defaults(run=_command_extract)
 
 
@@ -443,9 +439,7 @@ def _add_source_parser(commands: Any) -> None:
         metavar="CONFIG",
         help="all (default), defconfig or the path of a .config",
     )
-    source.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
-    )
+    _add_output_argument(source)
     source.set_defaults(run=_command_source)
 
 
