@@ -82,11 +82,20 @@ def test_a_member_and_its_string_log_the_same_subtype(monkeypatch: pytest.Monkey
 
 PACKAGE = REPO / "sphinx_xenabi"
 
-# Where a subtype is written as a string: the first argument of warn() and
-# error(), the subtype of a table reader's report() and of Problem and Finding,
-# a ``subtype`` keyword or comparison or dataclass default, a
-# (subtype, message) problem and a (subtype, message, location) failure.
-_SUBTYPE_ARGUMENT = {"warn": 0, "error": 0, "report": 1, "Problem": 1, "Finding": 2}
+# Where a subtype is written as a string (or a module constant naming one):
+# the first argument of warn() and error(), the subtype of a table reader's
+# report() and of Problem, Finding, Report and check's Message, a ``subtype``
+# keyword or comparison or dataclass default, a (subtype, message) problem and
+# a (subtype, message, location) failure.
+_SUBTYPE_ARGUMENT = {
+    "warn": 0,
+    "error": 0,
+    "report": 1,
+    "Problem": 1,
+    "Finding": 2,
+    "Report": 0,
+    "Message": 3,
+}
 
 
 def _string(node: ast.AST | None) -> str | None:
@@ -122,12 +131,26 @@ def _subtype_nodes(node: ast.AST) -> list[ast.AST | None]:
     return []
 
 
+def _string_constants(module: ast.Module) -> dict[str, str]:
+    """The module's ``NAME = "text"`` assignments."""
+    return {
+        statement.targets[0].id: text
+        for statement in module.body
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and (text := _string(statement.value)) is not None
+    }
+
+
 def logged_subtypes() -> dict[str, list[str]]:
     """Every subtype the package's source logs or tests for, with where: file:line."""
     found: dict[str, list[str]] = {}
     for source in sorted(PACKAGE.rglob("*.py")):
         where = source.relative_to(REPO)
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        module = ast.parse(source.read_text(encoding="utf-8"))
+        constants = _string_constants(module)
+        for node in ast.walk(module):
             if (
                 isinstance(node, ast.Attribute)
                 and getattr(node.value, "id", "") == "WarningSubtype"
@@ -139,6 +162,8 @@ def logged_subtypes() -> dict[str, list[str]]:
                 found.setdefault(key, []).append(f"{where}:{node.lineno}")
             for candidate in _subtype_nodes(node):
                 text = _string(candidate)
+                if isinstance(candidate, ast.Name):
+                    text = constants.get(candidate.id)
                 if text is not None and candidate is not None:
                     found.setdefault(text, []).append(f"{where}:{candidate.lineno}")
     return found
@@ -161,9 +186,22 @@ def test_the_scan_finds_what_it_should() -> None:
         'problem = ("third-one", message)\n'
         'failures.append(("fourth", message, finding.location))\n'
         'if f.subtype == "fifth": pass\n'
+        'yield Report("sixth", "warning", text)\n'
+        'Message(file, None, "warning", "seventh", text)\n'
     )
     strings = {_string(candidate) for node in ast.walk(tree) for candidate in _subtype_nodes(node)}
-    assert strings - {None} == {"no-such", "also-not", "third-one", "fourth", "fifth"}
+    assert strings - {None} == {
+        "no-such",
+        "also-not",
+        "third-one",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+    }
+    assert _string_constants(ast.parse('_EXECUTION = "execution"\nx = 1\n')) == {
+        "_EXECUTION": "execution"
+    }
 
 
 # -- what the messages say: what was checked, against which release, what differs --
