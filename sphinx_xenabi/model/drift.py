@@ -126,12 +126,12 @@ _REGISTER_RULES = _COUNT_RULES | {
     Rule.PARAMETERS_REORDERED,
 }
 _TRANSFER_RULES = frozenset({Rule.TRANSFER_ADDED, Rule.TRANSFER_REMOVED, Rule.TRANSFER_CHANGED})
+# No renumbering: drift compares each number with the same number (by_name=False).
 _NUMBER_RULES = frozenset(
     {
         Rule.HYPERCALL_ADDED,
         Rule.HYPERCALL_REMOVED,
         Rule.HYPERCALL_RENAMED,
-        Rule.HYPERCALL_RENUMBERED,  # not made: numbers are compared with the same number
         Rule.AVAILABILITY_GAINED,
         Rule.AVAILABILITY_LOST,
     }
@@ -188,7 +188,8 @@ class _Drift:
         abi = change.subject.split("/")[1] if change.subject.startswith("convention/") else ""
         cited = _cited(change.old)
         if rule in _COUNT_RULES:
-            if self.docs.stated_parameter_count is not None:  # a header that states none
+            # Only a header's count is the docs' claim; the rows speak for themselves.
+            if self.docs.stated_parameter_count is not None:
                 yield (
                     f"header announces {change.after} parameters; {xen} passes {change.before}"
                     + self._cite("convention", "64bit", "parameters")
@@ -210,9 +211,9 @@ class _Drift:
         if change.rule is Rule.PARAMETERS_REORDERED:
             # One change to the diff; each moved register is a cell's error to the docs.
             docs = self.docs.conventions[abi].parameters
-            for number, (wrote, passed) in enumerate(zip(docs, want, strict=True), 1):
+            for position, (wrote, passed) in enumerate(zip(docs, want, strict=True), 1):
                 if wrote != passed:
-                    yield f"{abi} parameter {number} is {wrote}; {xen} uses {passed}{cited}"
+                    yield f"{abi} parameter {position} is {wrote}; {xen} uses {passed}{cited}"
             return
         number = change.subject.rsplit("/", 1)[1]
         if change.rule is Rule.PARAMETER_ADDED:

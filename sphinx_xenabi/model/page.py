@@ -29,6 +29,7 @@ _IRET_STUBS: dict[TransferGuest, bytes] = {
     TransferGuest.AMD_HVM: bytes.fromhex("0F 0B"),
 }
 
+
 def _coerce(guest: TransferGuest | str) -> TransferGuest:
     return guest if isinstance(guest, TransferGuest) else TransferGuest.parse(guest)
 
