@@ -161,6 +161,13 @@ class Evidence:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
+    def to_data(self) -> dict[str, Any]:
+        """The JSON form the source reader and the diff report write (``note`` if any)."""
+        data: dict[str, Any] = {"file": self.file, "line": self.line, "text": self.text}
+        if self.note:
+            data["note"] = self.note
+        return data
+
 
 @dataclass(frozen=True)
 class PageStub:
