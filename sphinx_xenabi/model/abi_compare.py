@@ -373,6 +373,7 @@ def _availability(pair: _Pair, was: Hypercall, now: Hypercall) -> Iterator[Chang
 
 
 def yes_no(value: bool) -> str:
+    """How the numbers table writes availability, and how changes quote it."""
     return "yes" if value else "no"
 
 
