@@ -3,11 +3,12 @@
 The registry is published as ``xenabi-registry.json``. Its parts live in one
 module each, and are importable from here as before:
 
-- :mod:`.records`: the table records (every value with its cell's place);
-- :mod:`.docs_spec`: the ABI the tables state, as an :class:`AbiSpec`;
-- :mod:`.registry_json`: the deterministic JSON form, with its digest;
-- :mod:`.registry_schema`: the JSON Schema and :class:`RegistryError`;
-- :mod:`.atomic`: writing the file so readers never see half of it.
+- ``records``: the table records (every value with its cell's place);
+- ``docs_spec``: the ABI the tables state, as an
+  :class:`~sphinx_xenabi.model.spec.AbiSpec`;
+- ``registry_json``: the deterministic JSON form, with its digest;
+- ``registry_schema``: the JSON Schema and :class:`RegistryError`;
+- ``atomic``: writing the file so readers never see half of it.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ class Registry:
 
         Rows that appear twice keep their first occurrence; the extraction
         already warned about duplicates. The spec's evidence locates each
-        fact at its cell (:func:`~sphinx_xenabi.model.docs_spec.spec_of_tables`),
-        so the docs are located as a Xen source is.
+        fact at its cell (``docs_spec.spec_of_tables``), so the docs are
+        located as a Xen source is.
         """
         if release is None:
             # As the drift gate does: an unstated release is the newest the model knows.
