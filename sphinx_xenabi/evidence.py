@@ -27,9 +27,9 @@ from sphinx_xenabi.model.registry import (
     Location,
     RegisterRow,
     Registry,
-    Row,
     TableKind,
     TransferRow,
+    row_key,
 )
 from sphinx_xenabi.state import build_state
 
@@ -84,7 +84,7 @@ def reject_drifted(
             continue
         for row in table.rows:
             assert isinstance(row, (RegisterRow, TransferRow))
-            key = row_location(row)
+            key = row_key(row)
             outcome = result.get(key)
             cells = [getattr(row, f.name) for f in fields(row)]
             messages = [
@@ -240,17 +240,9 @@ def outcomes_by_document(
             outcomes[loc]
             for table in tables
             if table.kind in EXECUTED_KINDS
-            for loc in (row_location(row) for row in table.rows)
+            for loc in (row_key(row) for row in table.rows)
             if loc in outcomes
         ]
         if found:
             shown[docname] = found
     return shown
-
-
-def row_location(row: Row) -> Location:
-    """Where an executed row is keyed: its first cell, as stamped on the row node when read."""
-    if isinstance(row, RegisterRow):
-        return row.abi.location
-    assert isinstance(row, TransferRow)
-    return row.guest.location

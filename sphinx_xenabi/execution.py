@@ -30,6 +30,7 @@ from sphinx_xenabi.model.registry import (
     TableKind,
     TableRecord,
     TransferRow,
+    row_key,
 )
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
 
@@ -150,7 +151,7 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
     if failures:
         summary = failures[0]
         return RowOutcome(
-            row.abi.location,
+            row_key(row),
             row.parameters.location,
             False,
             summary,
@@ -159,9 +160,7 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
         )
     assert not isinstance(first, str)
     summary = f"{first.lines[0]} for {first.probe_name}; also {_others(configs[1:])}"
-    return RowOutcome(
-        row.abi.location, row.parameters.location, True, summary, hypercalls=hypercalls
-    )
+    return RowOutcome(row_key(row), row.parameters.location, True, summary, hypercalls=hypercalls)
 
 
 def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
@@ -186,7 +185,7 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
             passed.append(result)
     if failures:
         return RowOutcome(
-            row.guest.location,
+            row_key(row),
             row.instruction.location,
             False,
             failures[0],
@@ -200,9 +199,7 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x} "
         f"(Xen {release})"
     )
-    return RowOutcome(
-        row.guest.location, row.instruction.location, True, summary, hypercalls=hypercalls
-    )
+    return RowOutcome(row_key(row), row.instruction.location, True, summary, hypercalls=hypercalls)
 
 
 def _row_key(release: Release, row: RegisterRow | TransferRow) -> tuple[object, ...]:
@@ -246,6 +243,6 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
 
 
 def _relocated(outcome: RowOutcome, row: RegisterRow | TransferRow) -> RowOutcome:
-    if isinstance(row, RegisterRow):
-        return replace(outcome, row=row.abi.location, location=row.parameters.location)
-    return replace(outcome, row=row.guest.location, location=row.instruction.location)
+    """A claim's outcome for another row making it: that row's cells."""
+    claim = row.parameters if isinstance(row, RegisterRow) else row.instruction
+    return replace(outcome, row=row_key(row), location=claim.location)

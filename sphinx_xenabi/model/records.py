@@ -80,6 +80,20 @@ class NumberRow:
 Row = RegisterRow | TransferRow | NumberRow
 
 
+def row_key(row: Row) -> Location:
+    """Where a row is keyed: its first cell (the ABI, guest type or number it is about).
+
+    Extraction stamps this cell's location on the row's node, execution
+    files each row's outcome under it and the evidence column finds the
+    outcome of a node's row by it.
+    """
+    first: Cell[object] = getattr(row, _FIRST_FIELD[type(row)])
+    return first.location
+
+
+_FIRST_FIELD = {RegisterRow: "abi", TransferRow: "guest", NumberRow: "number"}
+
+
 @dataclass(frozen=True, slots=True)
 class TableRecord:
     """One recognised table of the guides."""

@@ -31,6 +31,7 @@ from sphinx_xenabi.model.records import (
     TableKind,
     TableRecord,
     TransferRow,
+    row_key,
     sort_tables,
 )
 from sphinx_xenabi.model.registry_json import (
@@ -62,6 +63,7 @@ __all__ = [
     "_digest",
     "load",
     "registry_schema",
+    "row_key",
     "sort_tables",
     "write_atomic",
 ]
