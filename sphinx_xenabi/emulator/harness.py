@@ -63,7 +63,6 @@ from .layout import (
 )
 from .registers import CPUID_REGISTERS, FLAGS, INSTRUCTION_POINTER, STACK_POINTER, DataBlock
 from .results import BootEvidence, RoundTrip, StubRun
-from .unicorn_fast import FastCpu
 
 _new = object.__new__
 
@@ -83,6 +82,17 @@ def _transfer_sites(page: bytes, encoding: bytes) -> tuple[int, ...]:
         if found >= 0:
             sites.append(found)
     return tuple(sites)
+
+
+def _cpu_class(fast: bool) -> type[Cpu]:
+    """The fast path if asked for and the binding's internals are where it expects."""
+    if not fast:
+        return Cpu
+    try:
+        from .unicorn_fast import FastCpu
+    except ImportError:  # a binding whose internals moved: slower, still right
+        return Cpu
+    return FastCpu
 
 
 def _disassembler(bits: int) -> Any:
@@ -135,7 +145,7 @@ class GuestHarness:
         self._cpuid = cpuid_answers(dispatcher.spec.release)
         self._boot_writes: list[tuple[int, int]] = []  # (MSR, value) of each WRMSR in boot()
         self._boot_installed: int | None = None
-        self._cpu = self._boot_cpu(FastCpu if fast else Cpu)
+        self._cpu = self._boot_cpu(_cpu_class(fast))
         # CPL is CS's low bits; Unicorn's flat segments make it 0.
         self.cpl = self._cpu.read_register("CS") & 3
         self._reset(dispatcher, jumping=False)
