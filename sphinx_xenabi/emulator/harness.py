@@ -22,7 +22,6 @@ cap as a safety net.
 
 from __future__ import annotations
 
-import functools
 import struct
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -46,6 +45,7 @@ from .configurations import GuestConfig, convention_for
 from .cpu import Cpu
 from .encoder import HLT, PROGRAM_BASES, WRMSR, assemble
 from .errors import EmulatorError, GuestFault
+from .inspection import first_instruction, listing, transfer_sites
 from .layout import (
     BOOT_IN,
     BOOT_OUT,
@@ -67,23 +67,6 @@ from .results import BootEvidence, RoundTrip, StubRun
 _new = object.__new__
 
 
-@functools.cache
-def _transfer_sites(page: bytes, encoding: bytes) -> tuple[int, ...]:
-    """Page offsets of the transfer instruction in each stub, from the page's bytes.
-
-    A byte search is exact for these stubs: the only operand before the
-    instruction is the index, a 32-bit immediate below 128, whose bytes
-    cannot form an encoding that starts with 0F or CD. Cached, as every
-    harness maps the same few pages.
-    """
-    sites: list[int] = []
-    for base in range(0, STUB_COUNT * STUB_SIZE, STUB_SIZE):
-        found = page.find(encoding, base, base + STUB_SIZE)
-        if found >= 0:
-            sites.append(found)
-    return tuple(sites)
-
-
 def _cpu_class(fast: bool) -> type[Cpu]:
     """The fast path if asked for and the binding's internals are where it expects."""
     if not fast:
@@ -93,13 +76,6 @@ def _cpu_class(fast: bool) -> type[Cpu]:
     except ImportError:  # a binding whose internals moved: slower, still right
         return Cpu
     return FastCpu
-
-
-def _disassembler(bits: int) -> Any:
-    """The package's capstone engine, loaded on first use: only diagnostics need one."""
-    from ..model.disassembly import _engine
-
-    return _engine(bits)
 
 
 class GuestHarness:
@@ -441,17 +417,11 @@ class GuestHarness:
 
     def disassemble(self, which: str = "call") -> tuple[str, ...]:
         """The guest program ("call", "jump" or "boot") as Intel-syntax lines."""
-        code = getattr(self._programs, which)
-        base = PROGRAM_BASES[which]
-        return tuple(
-            f"{i.mnemonic} {i.op_str}".strip() for i in _disassembler(self.width).disasm(code, base)
-        )
+        return listing(getattr(self._programs, which), PROGRAM_BASES[which], self.width)
 
     def _instruction_at(self, address: int) -> str:
         """The instruction at ``address`` in guest memory, Intel syntax."""
-        code = self.read_memory(address, 16)
-        insn = next(_disassembler(self.width).disasm(code, address), None)
-        return f"{insn.mnemonic} {insn.op_str}".strip() if insn else f"bytes {code[:4].hex(' ')}"
+        return first_instruction(self.read_memory(address, 16), address, self.width)
 
     def _describe(self, address: int) -> str:
         """The instruction at ``address``, with its page offset when in the page."""
@@ -504,7 +474,7 @@ class GuestHarness:
         """Write the model's page at ``address`` and index its transfer sites."""
         self._cpu.write_code(address, self.page)
         memory = self._cpu.read(address, PAGE_SIZE)
-        for offset in _transfer_sites(memory, self.config.instruction.encoding):
+        for offset in transfer_sites(memory, self.config.instruction.encoding):
             self._sites[address + offset] = address
         self.page_address = address
 
