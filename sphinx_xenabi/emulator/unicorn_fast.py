@@ -87,12 +87,15 @@ class FastCpu(Cpu):
         self._width = width
         self._uch = self.uc._uch
         self._thunks: dict[int, Any] = {}  # handle -> ctypes thunk, kept alive while hooked
+        self._buffers: dict[int, ctypes.Array[ctypes.c_char]] = {}
 
     def registers(self, names: Sequence[str]) -> FastRegisterBatch:  # type: ignore[override]
         return FastRegisterBatch(self._uch, self._width, names)
 
     def read(self, address: int, size: int) -> bytes:
-        buffer = ctypes.create_string_buffer(size)
+        buffer = self._buffers.get(size)
+        if buffer is None:  # one per size: the call path reads the same block each time
+            buffer = self._buffers[size] = ctypes.create_string_buffer(size)
         if uclib.uc_mem_read(self._uch, address, buffer, size):
             raise EmulatorError(f"cannot read guest memory at {address:#x}")
         return buffer.raw
