@@ -14,12 +14,12 @@ Does it earn its keep? ``benchmarks/bench_emulator.py`` times both (2
 cores shared, load average 5 to 8, so absolute figures are low and noisy;
 the ratio held in every run):
 
-* per round trip: 15,000-47,000/s here against 2,100-10,600/s on the
+* per round trip: 15,000-51,000/s here against 2,100-10,600/s on the
   public API, 1.6x to 8.6x (typically 3x to 5x). 100,000 round trips take
   2-7 s here and 10-45 s on the public API, which cannot reach the
   benchmark's goal of 50,000/s in any configuration.
 * at site scale (12 harnesses, 36 round trips: an html build of the
-  guides): 20 ms of CPU here against 27 ms, a difference no build notices.
+  guides): 12-20 ms of CPU here against 15-27 ms, which no build notices.
 
 So it is kept for the throughput goal alone: the site does not need it.
 It stays small and optional: without it (``GuestHarness(fast=False)``, or a
