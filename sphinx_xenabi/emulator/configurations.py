@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..model.abi import TRANSFER_INSTRUCTIONS, Instruction, TransferGuest
-from ..model.spec import AbiSpec, Convention, GuestType
+from ..model.spec import AbiSpec, Convention, GuestType, label_key
 from .errors import EmulatorError
 from .registers import REGISTER_CODES, STACK_POINTER
 
@@ -26,9 +26,9 @@ class GuestConfig:
     @classmethod
     def parse(cls, text: str) -> GuestConfig:
         """Accept a label such as "PV 64", "intel hvm 32" or "AMD-HVM-64"."""
-        key = "".join(text.split()).replace("-", "").replace("_", "").lower()
+        key = label_key(text)
         for config in GUEST_CONFIGS:
-            if "".join(config.label.split()).lower() == key:
+            if label_key(config.label) == key:
                 return config
         choices = ", ".join(c.label for c in GUEST_CONFIGS)
         raise ValueError(f"unknown guest configuration {text!r} (expected one of {choices})")

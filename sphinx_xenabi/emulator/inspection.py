@@ -14,9 +14,9 @@ def _decode(code: bytes, address: int, bits: int) -> Iterator[str]:
     Deferred: capstone loads on first use, as only diagnostics and listings
     need it (``model.disassembly`` imports it at its top).
     """
-    from ..model.disassembly import _engine
+    from ..model.disassembly import engine
 
-    return (f"{i.mnemonic} {i.op_str}".strip() for i in _engine(bits).disasm(code, address))
+    return (f"{i.mnemonic} {i.op_str}".strip() for i in engine(bits).disasm(code, address))
 
 
 def listing(code: bytes, address: int, bits: int) -> tuple[str, ...]:

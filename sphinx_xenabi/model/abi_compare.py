@@ -132,25 +132,9 @@ def _conventions(pair: _Pair) -> Iterator[Change]:
                 "registers",
             )
             continue
-        if old.index != new.index:
-            yield pair.change(
-                Rule.INDEX_REGISTER_CHANGED,
-                f"{abi} hypercall index register changed from {old.index} to {new.index}",
-                ("convention", abi, "index"),
-                old.index,
-                new.index,
-                "registers",
-            )
+        yield from _register_change(pair, abi, "index", old.index, new.index)
         yield from _parameters(pair, abi, old.parameters, new.parameters)
-        if old.result != new.result:
-            yield pair.change(
-                Rule.RESULT_REGISTER_CHANGED,
-                f"{abi} result register changed from {old.result} to {new.result}",
-                ("convention", abi, "result"),
-                old.result,
-                new.result,
-                "registers",
-            )
+        yield from _register_change(pair, abi, "result", old.result, new.result)
 
 
 def _convention_text(convention: Convention) -> str:
@@ -158,6 +142,20 @@ def _convention_text(convention: Convention) -> str:
         f"index {convention.index}, parameters {_words(convention.parameters)}, "
         f"result {convention.result}"
     )
+
+
+_REGISTER_RULES = {
+    "index": (Rule.INDEX_REGISTER_CHANGED, "hypercall index register"),
+    "result": (Rule.RESULT_REGISTER_CHANGED, "result register"),
+}
+
+
+def _register_change(pair: _Pair, abi: str, part: str, old: str, new: str) -> Iterator[Change]:
+    """The index or result register of a convention, when it changed."""
+    if old != new:
+        rule, what = _REGISTER_RULES[part]
+        message = f"{abi} {what} changed from {old} to {new}"
+        yield pair.change(rule, message, ("convention", abi, part), old, new, "registers")
 
 
 def _parameters(
