@@ -11,6 +11,15 @@ checked, so the figure measures round trips that worked. For scale it also
 times plain ``Dispatcher.dispatch`` calls. The goal is 50,000 round trips/s
 per configuration.
 
+It measures whether the ctypes fast path (``sphinx_xenabi/emulator/
+unicorn_fast.py``, Unicorn's private API) earns its keep: every figure is
+taken on it and on the binding's public API (``GuestHarness(fast=False)``),
+at benchmark scale (the round trips above) and at site scale: an html
+build of the guides executes 8 table rows with 12 harnesses and 36 round
+trips (``execute_row_check`` on a new harness per configuration and spec),
+so the site-scale run is that: two row checks on each of the six
+configurations, harness set-up included.
+
 Run from anywhere::
 
     python benchmarks/bench_emulator.py                # 100,000 calls, best of 5
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -29,7 +39,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sphinx_xenabi.emulator import GUEST_CONFIGS, GuestHarness, default_arguments  # noqa: E402
+from sphinx_xenabi.emulator import (  # noqa: E402
+    GUEST_CONFIGS,
+    GuestHarness,
+    default_arguments,
+    execute_row_check,
+)
 from sphinx_xenabi.model import abi  # noqa: E402
 from sphinx_xenabi.model.dispatcher import Dispatcher  # noqa: E402
 from sphinx_xenabi.model.spec import Release  # noqa: E402
@@ -48,37 +63,80 @@ def _best_rate(run: object, calls: int, repeat: int) -> float:
     return calls / best
 
 
+def _round_trip_rate(
+    dispatcher: Dispatcher, config: object, fast: bool, calls: int, repeat: int
+) -> float:
+    harness = GuestHarness(dispatcher, config, fast=fast)  # type: ignore[arg-type]
+    n = len(harness.convention.parameters)
+    arguments = (abi.XENVER_version, *default_arguments(harness.width, n)[1:])
+    call = harness.call
+    expected = RELEASE.xen_version
+
+    def run(calls: int) -> None:
+        for _ in range(calls):
+            if call(XEN_VERSION, arguments).result != expected:
+                raise SystemExit(f"{harness.config.label}: wrong xen_version result")
+
+    run(100)  # translate the guest code before timing
+    return _best_rate(run, calls, repeat)
+
+
+def _site_run(spec: abi.AbiSpec, fast: bool) -> float:
+    """CPU seconds for the 12 row checks (36 round trips) of a site build."""
+    start = time.process_time()
+    for config in GUEST_CONFIGS * 2:
+        harness = GuestHarness(Dispatcher(spec), config, fast=fast)
+        if not execute_row_check(spec, config, harness=harness).ok:
+            raise SystemExit(f"{config.label}: the row check failed")
+    return time.process_time() - start
+
+
+def _site_seconds(spec: abi.AbiSpec, rounds: int) -> tuple[float, float]:
+    """Median CPU seconds of the site-scale run, fast path and public API.
+
+    The two alternate, in both orders, so neither gets the warmer caches.
+    """
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for n in range(rounds):
+        for fast in (True, False) if n % 2 else (False, True):
+            times[fast].append(_site_run(spec, fast))
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000, help="round trips per timing")
     parser.add_argument("--repeat", type=int, default=5, help="timings per figure (best wins)")
+    parser.add_argument("--site-rounds", type=int, default=21, help="site-scale runs per path")
     args = parser.parse_args(argv)
 
     spec = abi.revision_for(RELEASE)
     dispatcher = Dispatcher(spec)
-    expected = RELEASE.xen_version
     print(f"Xen {RELEASE} model spec, {args.calls:,} calls per timing, best of {args.repeat}")
     if hasattr(os, "getloadavg"):  # the figures move with whatever else runs
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    print(f"{'guest':<14} {'round trips/s':>14} {'us each':>8}  {'goal':>6}")
+    print(
+        f"{'guest':<14} {'round trips/s':>14} {'us each':>8}  {'goal':>6}"
+        f"  {'public API/s':>13} {'us each':>8}  {'fast/public':>11}"
+    )
     below = []
     for config in GUEST_CONFIGS:
-        harness = GuestHarness(dispatcher, config)
-        n = len(harness.convention.parameters)
-        arguments = (abi.XENVER_version, *default_arguments(config.width, n)[1:])
-        call = harness.call
-
-        def run(calls: int) -> None:
-            for _ in range(calls):
-                if call(XEN_VERSION, arguments).result != expected:
-                    raise SystemExit(f"{config.label}: wrong xen_version result")
-
-        run(100)  # translate the guest code before timing
-        rate = _best_rate(run, args.calls, args.repeat)
+        rate = _round_trip_rate(dispatcher, config, True, args.calls, args.repeat)
+        public = _round_trip_rate(dispatcher, config, False, args.calls, args.repeat)
         ok = rate >= GOAL
         if not ok:
             below.append(config.label)
-        print(f"{config.label:<14} {rate:>14,.0f} {1e6 / rate:>8.1f}  {'ok' if ok else 'BELOW':>6}")
+        print(
+            f"{config.label:<14} {rate:>14,.0f} {1e6 / rate:>8.1f}  {'ok' if ok else 'BELOW':>6}"
+            f"  {public:>13,.0f} {1e6 / public:>8.1f}  {rate / public:>10.2f}x"
+        )
+
+    site_fast, site_public = _site_seconds(spec, args.site_rounds)
+    print(
+        f"site scale (12 harnesses, 36 round trips, CPU ms, median of {args.site_rounds}): "
+        f"{site_fast * 1e3:.1f} fast path, {site_public * 1e3:.1f} public API "
+        f"({(site_public - site_fast) * 1e3:+.1f} ms for the public API)"
+    )
 
     registers = {"RAX": XEN_VERSION, "RDI": 0, "RSI": 1, "RDX": 2, "R10": 3, "R8": 4}
     dispatch = dispatcher.dispatch

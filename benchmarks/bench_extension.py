@@ -1,17 +1,16 @@
 """How much does ``sphinx_xenabi`` add to a full Sphinx build?
 
-Generates a tree of N pages (default 200) shaped like the Xen guides: a root
-whose toctrees list four guides, reST and MyST pages with prose, lists, code,
-admonitions and unrelated tables, and the three table kinds the extension
-reads, written from the model's own facts for Xen 4.22 (so the gate passes)
-in list, grid, csv and pipe syntax. Builds it from scratch (``-E``, each
-build in its own process) with and without the extension, alternating the
-order (AB, BA, ...) so slow drift of the machine cancels out, checks after
-every build with the extension that ``xenabi-registry.json`` holds exactly the
-generated tables and pages, and prints each round, the medians, their ratio
-with a bootstrap 95% interval, the fastest-build and CPU-time ratios. Goal:
-a ratio of at most 1.03. A small tree is built first, untimed, to check the
-set-up and fill a private bytecode cache (``PYTHONPYCACHEPREFIX``).
+Generates N pages (default 200) shaped like the Xen guides: four guides of
+reST and MyST pages with prose, lists, code, admonitions, unrelated tables and
+the three ABI tables, written by the model (``model.docs_tables``) from its
+facts for Xen 4.22, so the gate passes, in list, grid, csv and pipe syntax.
+Builds it from scratch (``-E``, each build in its own process) with and
+without the extension in alternating order (AB, BA, ...), checks after every
+build that ``xenabi-registry.json`` holds exactly the generated tables and
+pages, and prints each round, the medians, their ratio with a bootstrap 95%
+interval, the fastest-build and CPU-time ratios. Goal: at most 1.03. A small
+tree is built first, untimed, to check the set-up and fill a private bytecode
+cache (``PYTHONPYCACHEPREFIX``).
 
     python benchmarks/bench_extension.py --rounds 21
     python benchmarks/bench_extension.py --pages 2000 --builder dummy --rounds 3
@@ -38,41 +37,25 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from sphinx_xenabi.model import abi  # noqa: E402
-from sphinx_xenabi.model.spec import GuestType, Release  # noqa: E402
+from sphinx_xenabi.model.docs_tables import TableText as Table  # noqa: E402
+from sphinx_xenabi.model.docs_tables import registers_table, tables_of  # noqa: E402
+from sphinx_xenabi.model.spec import Release  # noqa: E402
 
 RELEASE = Release(4, 22)
 GOAL = 1.03
 PRIME_PAGES = 13  # enough for one table of each kind
 GUIDES = ("admin-guide", "guest-guide", "hypervisor-guide", "tooling")
-Table = tuple[tuple[str, ...], tuple[tuple[str, ...], ...], str]  # header, rows, title
-
-
-def _registers(release: Release, title: str = "") -> Table:
-    conventions = abi.revision_for(release).conventions
-    count = len(conventions["64bit"].parameters)
-    rows = tuple((c.abi, c.index, " ".join(c.parameters), c.result) for c in conventions.values())
-    return ("ABI", "Hypercall Index", f"Parameters (1 - {count})", "Result"), rows, title
-
-
-def _numbers() -> Table:
-    guests = (GuestType.PV32, GuestType.PV64, GuestType.HVM32, GuestType.HVM64)
-    rows = tuple(
-        (str(n), h.name, *("yes" if g in h.available else "no" for g in guests))
-        for n, h in sorted(abi.hypercalls_for(RELEASE).items())
-    )
-    return ("Index", "Name", *(g.label for g in guests)), rows, ""
-
-
+Times = tuple[float, float]  # wall and CPU seconds of one build
+# The docs' tables as the model states them: the gate passes on every page.
 TABLES: dict[str, Table] = {
-    "registers": _registers(RELEASE),
-    "registers-historic": _registers(Release(4, 16), "Registers in Xen 4.13 to 4.16"),
-    "transfer": (("Guest", "Transfer instruction"), tuple(abi.TRANSFERS.items()), ""),
-    "numbers": _numbers(),
+    kind.value: table for kind, table in tables_of(abi.revision_for(RELEASE)).items()
 }
-UNRELATED: Table = (
+TABLES["registers-historic"] = registers_table(
+    abi.revision_for(Release(4, 16)), "Registers in Xen 4.13 to 4.16"
+)
+UNRELATED = Table(
     ("Name", "Value", "Typical meaning"),
     tuple((f"``{e.name}``", str(e.value), "An error a hypercall may return") for e in abi.Errno),
-    "",
 )
 SENTENCES = (
     "Xen shares the machine between domains and keeps each isolated from the others.",
@@ -95,23 +78,19 @@ def plan(count: int) -> list[tuple[str, str, list[str]]]:
     six-parameter table; one page in three is MyST."""
     pages = []
     for i in range(count):
+        name = f"{GUIDES[i * len(GUIDES) // count]}/page-{i:05d}"
         kinds = [k for k, (step, at) in _EVERY.items() if i % step == at]
-        pages.append(
-            (f"{GUIDES[i * len(GUIDES) // count]}/page-{i:05d}", ".md" * (i % 3 == 2), kinds)
-        )
+        pages.append((name, ".md" * (i % 3 == 2), kinds))
     return pages
 
 
-_EVERY = {
-    "registers": (10, 3),
-    "transfer": (10, 7),
-    "numbers": (25, 12),
-    "registers-historic": (50, 20),
-}
+# kind: (step, offset) of the pages that hold it
+_EVERY = {"registers": (10, 3), "transfer": (10, 7), "numbers": (25, 12)}
+_EVERY["registers-historic"] = (50, 20)
 
 
 def list_table(table: Table, myst: bool) -> str:
-    header, rows, title = table
+    header, rows, title = table.header, table.rows, table.title
     indent = "" if myst else "   "
     opening = f"```{{list-table}} {title}" if myst else f".. list-table:: {title}"
     lines = [opening.rstrip(), f"{indent}:header-rows: 1", ""]
@@ -120,38 +99,28 @@ def list_table(table: Table, myst: bool) -> str:
     return "\n".join(lines + (["```"] if myst else [])) + "\n"
 
 
+def _text(lines: list[str]) -> str:
+    return "\n".join(lines) + "\n"
+
+
 def grid_table(table: Table) -> str:
-    header, rows, _ = table
-    widths = [max(len(r[k]) for r in (header, *rows)) for k in range(len(header))]
-    border = lambda c: "+" + "+".join(c * (w + 2) for w in widths) + "+"  # noqa: E731
-    line = lambda r: "|" + "|".join(f" {c.ljust(w)} " for c, w in zip(r, widths)) + "|"  # noqa: E731
-    return (
-        "\n".join(
-            [border("-"), line(header), border("=")] + [f"{line(r)}\n{border('-')}" for r in rows]
-        )
-        + "\n"
-    )
+    rows = (table.header, *table.rows)
+    widths = [max(map(len, column)) for column in zip(*rows)]
+    border = {c: "+" + "+".join(c * (w + 2) for w in widths) + "+" for c in "-="}
+    lines = ["|" + "|".join(f" {c.ljust(w)} " for c, w in zip(r, widths)) + "|" for r in rows]
+    return _text([border["-"], lines[0], border["="], *(f"{x}\n{border['-']}" for x in lines[1:])])
 
 
 def csv_table(table: Table) -> str:
-    header, rows, _ = table
     quote = lambda r: ", ".join(f'"{c}"' for c in r)  # noqa: E731
-    return (
-        "\n".join(
-            [".. csv-table::", f"   :header: {quote(header)}", ""]
-            + [f"   {quote(r)}" for r in rows]
-        )
-        + "\n"
-    )
+    header = f"   :header: {quote(table.header)}"
+    return _text([".. csv-table::", header, "", *(f"   {quote(r)}" for r in table.rows)])
 
 
 def pipe_table(table: Table) -> str:
-    header, rows, _ = table
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return (
-        "\n".join(lines + ["| " + " | ".join(c.replace("``", "`") for c in r) + " |" for r in rows])
-        + "\n"
-    )
+    row = lambda cells: "| " + " | ".join(c.replace("``", "`") for c in cells) + " |"  # noqa: E731
+    rule = "|" + "|".join("---" for _ in table.header) + "|"
+    return _text([row(table.header), rule, *map(row, table.rows)])
 
 
 def render_table(kind: str, i: int, myst: bool) -> str:
@@ -166,18 +135,17 @@ def render_table(kind: str, i: int, myst: bool) -> str:
 
 
 def render_page(i: int, title: str, neighbour: str, kinds: list[str], myst: bool) -> str:
-    heading = (
-        (lambda t, c: f"{'#' if c == '=' else '##'} {t}\n")
-        if myst
-        else (lambda t, c: f"{t}\n{c * len(t)}\n")
-    )
+    def heading(text: str, underline: str) -> str:
+        if myst:
+            return f"{'#' if underline == '=' else '##'} {text}\n"
+        return f"{text}\n{underline * len(text)}\n"
+
     ref = f"{{doc}}`{neighbour}`" if myst else f":doc:`{neighbour}`"
     parts = [heading(title, "="), prose(i), "", heading("Overview", "-"), prose(i + 1, 4), ""]
     parts += [
         f"See also {ref}.",
         "",
-        "* the guest kernel sets up its side;",
-        "* then the backend.",
+        "* the guest kernel sets up its side;\n* then the backend.",
         "",
     ]
     if kinds:
@@ -188,11 +156,8 @@ def render_page(i: int, title: str, neighbour: str, kinds: list[str], myst: bool
     code = f"# xl create /etc/xen/guest-{i}.cfg"
     parts += [f"```console\n{code}\n```\n" if myst else f".. code-block:: console\n\n   {code}\n"]
     note = prose(i + 3, 2)
-    parts += [
-        f"```{{note}}\n{note}\n```\n"
-        if myst
-        else ".. note::\n\n" + textwrap.indent(note, "   ") + "\n"
-    ]
+    rst_note = ".. note::\n\n" + textwrap.indent(note, "   ") + "\n"
+    parts += [f"```{{note}}\n{note}\n```\n" if myst else rst_note]
     return "\n".join(parts)
 
 
@@ -205,9 +170,8 @@ def generate_tree(srcdir: Path, count: int) -> Counter[str]:
         root += [f".. toctree::\n   :maxdepth: 2\n\n   {guide}/index\n"]
         (srcdir / guide).mkdir(parents=True, exist_ok=True)
         toc = "\n".join(f"   {name.split('/', 1)[1]}" for name, _, _ in members)
-        (srcdir / guide / "index.rst").write_text(
-            f"{guide}\n{'=' * len(guide)}\n\n.. toctree::\n\n{toc}\n"
-        )
+        index = f"{guide}\n{'=' * len(guide)}\n\n.. toctree::\n\n{toc}\n"
+        (srcdir / guide / "index.rst").write_text(index, encoding="utf-8")
         for k, (name, suffix, kinds) in enumerate(members):
             i = int(name.rsplit("-", 1)[1])
             neighbour = members[(k + 1) % len(members)][0].split("/", 1)[1]
@@ -227,7 +191,7 @@ def write_conf(confdir: Path, with_extension: bool, theme: str, execute: bool) -
 
 
 class BenchmarkError(RuntimeError):
-    pass
+    """A build that failed, warned, or did not record what the tree holds."""
 
 
 def build(
@@ -239,27 +203,21 @@ def build(
         shutil.rmtree(stale, ignore_errors=True)
     command = [sys.executable, "-m", "sphinx", "-q", "-E", "-b", args.builder, "-c", str(confdir)]
     command += ["-d", str(doctrees), "-j", args.jobs, str(srcdir), str(outdir)]
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-    }
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # both configurations load compiled bytecode
-    env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
-    cpu_before = _child_cpu()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed, cpu = time.perf_counter() - start, _child_cpu() - cpu_before
+    elapsed, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if result.returncode != 0 or (result.stderr.strip() and not args.allow_warnings):
+        output = (result.stderr or result.stdout)[-3000:]
         raise BenchmarkError(
-            f"the build {label} failed or warned (exit {result.returncode}):\n{(result.stderr or result.stdout)[-3000:]}"
+            f"build {label} failed or warned (exit {result.returncode}):\n{output}"
         )
     shutil.rmtree(doctrees, ignore_errors=True)
     return elapsed, cpu, outdir
-
-
-def _child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def verify(outdir: Path, tables: Counter[str] | None, documents: int) -> None:
@@ -267,9 +225,7 @@ def verify(outdir: Path, tables: Counter[str] | None, documents: int) -> None:
     path = outdir / "xenabi-registry.json"
     if tables is None:
         if path.exists():
-            raise BenchmarkError(
-                f"the build without the extension wrote {path}: wrong configuration"
-            )
+            raise BenchmarkError(f"the build without the extension wrote {path}: wrong set-up")
         return
     if not path.is_file():
         raise BenchmarkError(f"no {path}: the extension did not run, so its cost was not measured")
@@ -294,74 +250,68 @@ def bootstrap_interval(
     return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
 
 
+def fresh_tree(srcdir: Path, pages: int) -> Counter[str]:
+    shutil.rmtree(srcdir, ignore_errors=True)
+    srcdir.mkdir()
+    return generate_tree(srcdir, pages)
+
+
 def run(args: argparse.Namespace, workdir: Path) -> int:
     confs = {w: workdir / ("conf-with" if w else "conf-without") for w in (True, False)}
     for with_extension, confdir in confs.items():
         write_conf(confdir, with_extension, args.theme, not args.no_execute)
 
-    def one(
-        with_extension: bool, srcdir: Path, tables: Counter[str], documents: int, prefix: str = ""
-    ) -> tuple[float, float]:
-        label = prefix + ("with" if with_extension else "without")
-        elapsed, cpu, outdir = build(srcdir, confs[with_extension], workdir, label, args)
-        verify(outdir, tables if with_extension else None, documents)
+    def one(w: bool, srcdir: Path, tables: Counter[str], documents: int, prefix: str = "") -> Times:
+        label = prefix + ("with" if w else "without")
+        elapsed, cpu, outdir = build(srcdir, confs[w], workdir, label, args)
+        verify(outdir, tables if w else None, documents)
         return elapsed, cpu
 
-    prime = workdir / "prime-src"  # fills the bytecode cache and checks the set-up
-    shutil.rmtree(prime, ignore_errors=True)
-    prime.mkdir()
-    prime_tables = generate_tree(prime, PRIME_PAGES)
-    for with_extension in (True, False):
-        one(with_extension, prime, prime_tables, PRIME_PAGES + len(GUIDES), "prime-")
+    prime_tables = fresh_tree(workdir / "prime-src", PRIME_PAGES)  # fills the bytecode cache
+    for w in (True, False):  # and checks the set-up
+        one(w, workdir / "prime-src", prime_tables, PRIME_PAGES + len(GUIDES), "prime-")
     srcdir = workdir / "src"
-    shutil.rmtree(srcdir, ignore_errors=True)
-    srcdir.mkdir()
-    tables, documents = generate_tree(srcdir, args.pages), args.pages + len(GUIDES)
-    print(
-        f"tree: {args.pages} pages in {srcdir}; tables: "
-        + ", ".join(f"{n} {k}" for k, n in sorted(tables.items()))
-    )
-    print(
-        f"builder {args.builder}, theme {args.theme}, -j {args.jobs}, {args.rounds} round(s) after {args.warmup} warm-up pair(s)"
-    )
+    tables, documents = fresh_tree(srcdir, args.pages), args.pages + len(GUIDES)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(tables.items()))
+    print(f"tree: {args.pages} pages in {srcdir}; tables: {kinds}")
+    print(f"builder {args.builder}, theme {args.theme}, -j {args.jobs}, ", end="")
+    print(f"{args.rounds} round(s) after {args.warmup} warm-up pair(s)")
     for _ in range(args.warmup):
         one(True, srcdir, tables, documents), one(False, srcdir, tables, documents)
-    wall: dict[bool, list[float]] = {True: [], False: []}
-    cpu: dict[bool, list[float]] = {True: [], False: []}
-    print(
-        f"{'round':>5}  order  {'with':>9}  {'without':>9}  {'ratio':>6}    {'CPU with':>9}  {'without':>9}  ratio"
-    )
+    rounds: list[dict[bool, Times]] = []
+    print(ROW_HEADER)
     for r in range(args.rounds):
         order = (True, False) if r % 2 == 0 else (False, True)
-        got = {w: one(w, srcdir, tables, documents) for w in order}
-        for w, (t, c) in got.items():
-            wall[w].append(t)
-            cpu[w].append(c)
-        (tw, cw), (to, co) = got[True], got[False]
-        print(
-            f"{r + 1:>5}  {'AB' if order[0] else 'BA':<5}  {tw:>8.3f}s  {to:>8.3f}s  {tw / to:>6.3f}    {cw:>8.3f}s  {co:>8.3f}s  {cw / co:.3f}",
-            flush=True,
-        )
-    ratio = statistics.median(wall[True]) / statistics.median(wall[False])
-    print(
-        f"registry check: passed after each of {args.rounds + args.warmup} build(s) with the extension"
-    )
-    print(
-        f"median with / without extension: {statistics.median(wall[True]):.3f}s / {statistics.median(wall[False]):.3f}s"
-    )
-    print(
-        f"median ratio (with/without): {ratio:.3f}  (median of per-round ratios: {statistics.median(w / wo for w, wo in zip(wall[True], wall[False])):.3f})"
-    )
+        rounds.append({w: one(w, srcdir, tables, documents) for w in order})
+        (tw, cw), (to, co) = rounds[-1][True], rounds[-1][False]
+        print(ROW.format(r + 1, "AB" if order[0] else "BA", tw, to, tw / to, cw, co, cw / co))
+    report(rounds, args)
+    return 0
+
+
+ROW_HEADER = f"{'round':>5}  order  {'with':>9}  {'without':>9}  {'ratio':>6}    {'CPU with':>9}  {'without':>9}  ratio"
+ROW = "{:>5}  {:<5}  {:>8.3f}s  {:>8.3f}s  {:>6.3f}    {:>8.3f}s  {:>8.3f}s  {:.3f}"
+
+
+def report(rounds: list[dict[bool, Times]], args: argparse.Namespace) -> None:
+    """The medians, their ratio with its interval, the fastest-build and CPU ratios."""
+    wall = {w: [r[w][0] for r in rounds] for w in (True, False)}
+    cpu = {w: statistics.median(r[w][1] for r in rounds) for w in (True, False)}
+    with_, without = statistics.median(wall[True]), statistics.median(wall[False])
+    ratio, fastest = with_ / without, min(wall[True]) / min(wall[False])
+    per_round = statistics.median(w / wo for w, wo in zip(wall[True], wall[False]))
+    builds = args.rounds + args.warmup
+    lines = [
+        f"registry check: passed after each of {builds} build(s) with the extension",
+        f"median with / without extension: {with_:.3f}s / {without:.3f}s",
+        f"median ratio (with/without): {ratio:.3f}  (median of per-round ratios: {per_round:.3f})",
+    ]
     if args.rounds >= 5:
         low, high = bootstrap_interval(wall[True], wall[False])
-        print(
-            f"95% interval of the median ratio: {low:.3f} to {high:.3f} (narrows with more --rounds)"
-        )
-    print(
-        f"fastest-build ratio: {min(wall[True]) / min(wall[False]):.3f}; CPU-time ratio: {statistics.median(cpu[True]) / statistics.median(cpu[False]):.3f}"
-    )
-    print(f"goal <= {GOAL}: {'met' if ratio <= GOAL else 'not met'}")
-    return 0
+        lines += [f"95% interval of the median ratio: {low:.3f} to {high:.3f}"]
+        lines[-1] += " (narrows with more --rounds)"
+    lines += [f"fastest-build ratio: {fastest:.3f}; CPU-time ratio: {cpu[True] / cpu[False]:.3f}"]
+    print("\n".join([*lines, f"goal <= {GOAL}: {'met' if ratio <= GOAL else 'not met'}"]))
 
 
 OPTIONS = (
@@ -377,13 +327,12 @@ OPTIONS = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for flag, kind, default, meaning in OPTIONS:
-        parser.add_argument(
-            flag, type=kind, default=default, help=f"{meaning} (default: {default})"
-        )
+        parser.add_argument(flag, type=kind, default=default, help=f"{meaning} (default {default})")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
     parser.add_argument("--no-execute", action="store_true", help="xenabi_execute_tables = False")
     parser.add_argument("--allow-warnings", action="store_true", help="time builds that warn")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # each round as it ends
     if args.pages < 1 or args.rounds < 1 or args.warmup < 0:
         parser.error("--pages and --rounds must be at least 1, --warmup not negative")
     try:

@@ -1,4 +1,11 @@
-"""The extension's configuration values, each with its help text."""
+"""The extension's configuration values: each declared once, with its help.
+
+:data:`CONFIG_VALUES` is the one place a value's default, types, rebuild
+and help text are written: :func:`add_config_values` registers them,
+:func:`check_config_types` checks them, and the ``xenabi-config-values``
+directive renders them on the configuration page (``docs/tooling/``), so the
+page cannot drift from the code.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +23,41 @@ if TYPE_CHECKING:
 
 DRIFT_MODES = ("error", "warning")
 
+# How messages and the configuration page name each type, in this order.
+_TYPE_WORDS = {
+    str: "a string",
+    list: "a list",
+    tuple: "a tuple",
+    bool: "True or False",
+    NoneType: "None",
+}
+
 
 @dataclass(frozen=True)
 class ConfigValue:
+    """One ``xenabi_*`` value. ``help`` is reST, rendered on the configuration page.
+
+    A value without help, or whose default or types the page could not
+    name, is refused when the module is imported.
+    """
+
     name: str
     default: Any
     rebuild: Literal["", "env", "html"]
     types: frozenset[type] | ENUM
     help: str
     choices: tuple[str, ...] = ()  # the ENUM's candidates, for checking and messages
+
+    def __post_init__(self) -> None:
+        if not self.name.startswith("xenabi_"):
+            raise ValueError(f"configuration value {self.name!r} does not start with xenabi_")
+        if not self.help.strip():
+            raise ValueError(f"configuration value {self.name} has no help text")
+        if isinstance(self.types, ENUM):
+            if self.default not in self.choices:
+                raise ValueError(f"{self.name}: the default {self.default!r} is not a choice")
+        elif not self.types <= _TYPE_WORDS.keys() or type(self.default) not in self.types:
+            raise ValueError(f"{self.name}: a type or the default's type has no words")
 
 
 CONFIG_VALUES: tuple[ConfigValue, ...] = (
@@ -33,20 +66,25 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         None,
         "env",
         frozenset({str, NoneType}),
-        "The Xen release the guides describe (e.g. '4.22'). Tables that state no release range "
-        "are checked against the model revision of this release. None uses the project's "
-        "Sphinx `release`, else `version`; a value that is not MAJOR.MINOR means the newest "
-        "revision the model knows (said once in the log). A number (Python reads 4.20 as 4.2) or "
-        "a part above 65535 is a configuration error.",
+        'The Xen release the guides describe, such as ``"4.22"``: tables whose title states '
+        "no release range are checked against the model revision of this release. ``None`` "
+        "uses the project's Sphinx ``release``, else its ``version``. A value that is not "
+        "``MAJOR.MINOR``, or no release at all, checks against the newest release the model "
+        "knows, and the build log says so once (``check`` says which release it checked "
+        "against in its summary line). A number instead of a string (Python reads ``4.20`` "
+        "as ``4.2``) or a major or minor above 65535 (more than ``XENVER_version`` can return) "
+        "stops the build with a configuration error, as does the same in ``release`` when it "
+        "names the release.",
     ),
     ConfigValue(
         "xenabi_drift",
         "error",
         "",
         ENUM(*DRIFT_MODES),
-        "What a disagreement between a table and the model does: 'error' fails the build "
-        "(non-zero exit in every builder, even without -W); 'warning' reports it as a "
-        "warning of type xenabi.drift.",
+        'What a disagreement between a table and the model does. With ``"error"``, it is '
+        "logged as an error and the build exits non-zero in every builder, even without "
+        '``-W``; no registry is published. With ``"warning"`` the same findings are warnings '
+        "of type ``xenabi.drift``.",
         DRIFT_MODES,
     ),
     ConfigValue(
@@ -55,54 +93,70 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "",
         frozenset({str, NoneType, bool}),
         "A Xen source tree to check the tables against instead of the built-in model: a path "
-        "relative to the conf dir (the directory that holds xen/). None uses the tree the docs "
-        "sit in when the docs folder's parent holds xen/include/public/xen.h, else the model; "
-        "False always uses the model.",
+        "relative to the conf dir, naming the directory that holds ``xen/``. ``None``: when the "
+        "docs folder's parent holds ``xen/include/public/xen.h`` (the docs sit in a Xen tree), "
+        "that tree, said in one log line; otherwise the model. ``False`` always uses the "
+        "model. See :doc:`/tooling/xen-source`.",
     ),
     ConfigValue(
         "xenabi_xen_config",
         "all",
         "",
         frozenset({str}),
-        "The build configuration the Xen source is read in: 'all' (every option that gates a "
-        "hypercall on: what the ABI offers), 'defconfig' (Xen's Kconfig defaults for x86_64) or "
-        "the path of a .config, relative to the conf dir.",
+        'The build configuration the Xen source is read in: ``"all"`` (every option that '
+        'gates a hypercall on: what the ABI offers), ``"defconfig"`` (Xen\'s Kconfig defaults '
+        "for x86_64) or the path of a ``.config``, relative to the conf dir.",
     ),
     ConfigValue(
         "xenabi_history_sources",
         [],
         "env",
         frozenset({list, tuple}),
-        "Xen source trees (paths relative to the conf dir, one per release, in any order) that "
-        "the xenabi-abi-history directive tells the ABI's history from, each change with its "
-        "source line; read in xenabi_xen_config. Empty (the default): the reference model's "
-        "revisions.",
+        "Xen source trees, paths relative to the conf dir and one per release in any order, "
+        "that the ``xenabi-abi-history`` directive tells the ABI's history from, each change "
+        "with its source line (read in :confval:`xenabi_xen_config`). Empty: the reference "
+        "model's revisions.",
     ),
     ConfigValue(
         "xenabi_write_registry",
         True,
         "",
         frozenset({bool}),
-        "Write xenabi-registry.json at the root of the output directory after a successful build.",
+        "``True`` writes ``xenabi-registry.json`` at the root of the output directory after "
+        "every successful build (see :doc:`/tooling/registry-format`); ``False`` writes none.",
     ),
     ConfigValue(
         "xenabi_execute_tables",
         True,
         "env",
         frozenset({bool}),
-        "Run every row of the register and transfer tables as machine code in the CPU emulator "
-        "during an html build, and show the evidence in the rendered table.",
+        "``True`` runs the register and transfer tables as machine code in a CPU emulator "
+        "during an html build and shows the evidence in the rendered tables (see `Executed "
+        "tables`_ below); ``False`` only checks them.",
     ),
 )
 
 
-_TYPE_WORDS = {bool: "True or False", str: "a string", NoneType: "None"}
+def type_annotation(value: ConfigValue) -> str:
+    """The types ``value`` takes, as Python writes them: ``str | None``, ``"error" | "warning"``."""
+    if isinstance(value.types, ENUM):
+        return " | ".join(f'"{choice}"' for choice in value.choices)
+    return " | ".join(
+        "None" if kind is NoneType else kind.__name__ for kind in _TYPE_WORDS if kind in value.types
+    )
 
 
-def _expected(value: ConfigValue) -> str:
+def default_source(value: ConfigValue) -> str:
+    """The default as it would be written in ``conf.py`` (strings in double quotes)."""
+    return f'"{value.default}"' if isinstance(value.default, str) else repr(value.default)
+
+
+def type_words(value: ConfigValue) -> str:
+    """What ``value`` takes, in words: ``True or False``, ``a string or None``."""
     if isinstance(value.types, ENUM):
         return "one of " + ", ".join(map(repr, value.choices))
-    return " or ".join(sorted(_TYPE_WORDS[t] for t in value.types))
+    words = [word for kind, word in _TYPE_WORDS.items() if kind in value.types]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def check_config_types(app: Sphinx, config: Config) -> None:
@@ -113,7 +167,7 @@ def check_config_types(app: Sphinx, config: Config) -> None:
     """
     for value in CONFIG_VALUES:
         if value.name == "xenabi_xen_release":
-            continue  # extension.check_release_setting says how to write a release
+            continue  # release_setting.check_release_setting says how to write a release
         given = config[value.name]
         if isinstance(value.types, ENUM):
             ok = isinstance(given, str) and given in value.choices
@@ -123,7 +177,7 @@ def check_config_types(app: Sphinx, config: Config) -> None:
         if not ok:
             raise ConfigError(
                 f"{Path(app.confdir) / 'conf.py'}: {value.name} = {given!r}: "
-                f"expected {_expected(value)}, not {type(given).__name__}"
+                f"expected {type_words(value)}, not {type(given).__name__}"
             )
 
 

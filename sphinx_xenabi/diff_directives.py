@@ -25,6 +25,7 @@ from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -65,7 +66,7 @@ class AbiDiffDirective(SphinxDirective):
             old, new = (self._release(a) for a in self.arguments)
         except ValueError as exc:
             error(
-                "directive",
+                WarningSubtype.DIRECTIVE,
                 f"{self.name}: {exc} (give two releases from Xen {FIRST_MODELLED_RELEASE} on)",
                 self.get_location(),
             )
@@ -81,7 +82,7 @@ class AbiDiffDirective(SphinxDirective):
             return [literal]
         if not _in_markdown(self):
             error(
-                "directive",
+                WarningSubtype.DIRECTIVE,
                 f"{self.name}: the markdown format renders only in a Markdown (MyST) page; "
                 "use :format: text, json or github here",
                 self.get_location(),

@@ -29,6 +29,8 @@ from sphinx_xenabi.model.abi import (
     TransferGuest,
 )
 from sphinx_xenabi.model.page import stub_bytes
+from sphinx_xenabi.tooling_docs import setup_tooling_docs
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -131,12 +133,12 @@ class HypercallPageDirective(SphinxDirective):
         try:
             guest = TransferGuest.parse(self.arguments[0])
         except ValueError as exc:
-            error("directive", f"{self.name}: {exc}", self.get_location())
+            error(WarningSubtype.DIRECTIVE, f"{self.name}: {exc}", self.get_location())
             return []
         try:
             indices = parse_indices(self.options.get("indices", f"0-{STUB_COUNT - 1}"))
         except ValueError as exc:
-            error("directive", f"{self.name} :indices: {exc}", self.get_location())
+            error(WarningSubtype.DIRECTIVE, f"{self.name} :indices: {exc}", self.get_location())
             return []
         docname = self.env.docname
 
@@ -155,3 +157,4 @@ class HypercallPageDirective(SphinxDirective):
 
 def setup_directives(app: Sphinx) -> None:
     app.add_directive("xenabi-hypercall-page", HypercallPageDirective)
+    setup_tooling_docs(app)  # the warnings and configuration reference, from the code

@@ -30,6 +30,7 @@ from sphinx_xenabi.messages import location_string, warn
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, TableRecord, sort_tables
 from sphinx_xenabi.model.spec import GuestType
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -207,7 +208,11 @@ class XenAbiDomain(Domain):
                     f"names it {first.name}: a number names one hypercall; references to "
                     f"{later.number} go to {first.name}"
                 )
-            warn("duplicate-hypercall", message, location_string(self.env.srcdir, later.location))
+            warn(
+                WarningSubtype.DUPLICATE_HYPERCALL,
+                message,
+                location_string(self.env.srcdir, later.location),
+            )
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
         """Names for objects.inv and the search index; numbers as unsearched aliases."""

@@ -6,7 +6,8 @@ its hypercall page. The spec a row runs with is the model's revision for the
 table's release overlaid with the docs' register and transfer tables, and
 the row's own values on top, so each row is tested on its own claim.
 
-No Sphinx here: the glue (``evidence.py``) reports and renders the outcomes.
+No Sphinx here: the build result (``build_result.py``) reports the outcomes
+and ``evidence.py`` renders them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sphinx_xenabi.model.registry import (
     TableKind,
     TableRecord,
     TransferRow,
+    row_key,
 )
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
 
@@ -123,6 +125,11 @@ def _hypercalls(results: list[RowEvidence | str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _failed(*checks: tuple[str, bool]) -> list[str]:
+    """The evidence lines of the checks that did not hold."""
+    return [line for line, ok in checks if not ok]
+
+
 def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
     spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
@@ -134,21 +141,17 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
             failures.append(result)
         else:
             argument_line, _transfer, version_line, enosys_line = result.lines[:4]
-            failures.extend(
-                line
-                for line, ok in (
-                    (argument_line, result.arguments_intact),
-                    (version_line, result.version_ok),
-                    (enosys_line, result.enosys_ok),
-                )
-                if not ok
+            failures += _failed(
+                (argument_line, result.arguments_intact),
+                (version_line, result.version_ok),
+                (enosys_line, result.enosys_ok),
             )
     first = results[0]
     hypercalls = _hypercalls(results)
     if failures:
         summary = failures[0]
         return RowOutcome(
-            row.abi.location,
+            row_key(row),
             row.parameters.location,
             False,
             summary,
@@ -157,9 +160,7 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
         )
     assert not isinstance(first, str)
     summary = f"{first.lines[0]} for {first.probe_name}; also {_others(configs[1:])}"
-    return RowOutcome(
-        row.abi.location, row.parameters.location, True, summary, hypercalls=hypercalls
-    )
+    return RowOutcome(row_key(row), row.parameters.location, True, summary, hypercalls=hypercalls)
 
 
 def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
@@ -176,19 +177,15 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         elif not (result.transfer_documented and result.version_ok):
             # Only what went wrong: a line that agrees would read as a failure.
             _, transfer_line, version_line, _ = result.lines[:4]
-            failures.extend(
-                line
-                for line, ok in (
-                    (transfer_line, result.transfer_documented),
-                    (version_line, result.version_ok),
-                )
-                if not ok
+            failures += _failed(
+                (transfer_line, result.transfer_documented),
+                (version_line, result.version_ok),
             )
         else:
             passed.append(result)
     if failures:
         return RowOutcome(
-            row.guest.location,
+            row_key(row),
             row.instruction.location,
             False,
             failures[0],
@@ -202,9 +199,7 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x} "
         f"(Xen {release})"
     )
-    return RowOutcome(
-        row.guest.location, row.instruction.location, True, summary, hypercalls=hypercalls
-    )
+    return RowOutcome(row_key(row), row.instruction.location, True, summary, hypercalls=hypercalls)
 
 
 def _row_key(release: Release, row: RegisterRow | TransferRow) -> tuple[object, ...]:
@@ -248,6 +243,6 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
 
 
 def _relocated(outcome: RowOutcome, row: RegisterRow | TransferRow) -> RowOutcome:
-    if isinstance(row, RegisterRow):
-        return replace(outcome, row=row.abi.location, location=row.parameters.location)
-    return replace(outcome, row=row.guest.location, location=row.instruction.location)
+    """A claim's outcome for another row making it: that row's cells."""
+    claim = row.parameters if isinstance(row, RegisterRow) else row.instruction
+    return replace(outcome, row=row_key(row), location=claim.location)

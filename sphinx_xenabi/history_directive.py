@@ -28,6 +28,7 @@ from sphinx_xenabi.model.abi_history import (
 from sphinx_xenabi.model.spec import AbiSpec
 from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 from sphinx_xenabi.table_nodes import entry
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -82,12 +83,12 @@ class AbiHistoryDirective(SphinxDirective):
                 message = (
                     f"{self.name}: cannot read the Xen source in xenabi_history_sources: {exc}"
                 )
-                error("source", message, self.get_location())
+                error(WarningSubtype.SOURCE, message, self.get_location())
                 return []
             specs.append(source.spec())
         if len(specs) < 2:
             error(
-                "directive",
+                WarningSubtype.DIRECTIVE,
                 f"{self.name}: xenabi_history_sources names {len(specs)} tree; a history "
                 "needs two or more",
                 self.get_location(),

@@ -24,6 +24,7 @@ from sphinx.util.logging import get_node_location
 
 from sphinx_xenabi.extraction import parse_number
 from sphinx_xenabi.messages import warn
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from docutils.nodes import Element
@@ -129,7 +130,7 @@ def warn_unknown_hypercall(
         close = difflib.get_close_matches(target, lookup.by_name, n=1)
         found = f"no row named {target!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
     warn(
-        "unknown-hypercall",
+        WarningSubtype.UNKNOWN_HYPERCALL,
         f"unknown hypercall {target!r}: expected the name or number of a row of a "
         f"hypercall numbers table, found {found}",
         get_node_location(node),

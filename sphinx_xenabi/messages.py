@@ -1,52 +1,27 @@
 """Located warnings of type ``xenabi``, one subtype per problem.
 
 Every message is logged with ``type="xenabi"`` and a subtype, so a project
-can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``.
+can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``. The
+subtypes, and what each means, are
+:class:`~sphinx_xenabi.warning_subtypes.WarningSubtype`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
 from sphinx_xenabi.model.registry import Location
-
-if TYPE_CHECKING:
-    from sphinx.application import Sphinx
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 logger = logging.getLogger("sphinx_xenabi")
 
-# Every subtype the extension logs; docs/tooling/warnings.rst lists the same
-# set (a test keeps them equal).
-SUBTYPES = frozenset(
-    {
-        "drift",
-        "unchecked",
-        "parameter-count",
-        "bad-register",
-        "unknown-abi",
-        "unknown-guest",
-        "bad-number",
-        "bad-availability",
-        "duplicate-row",
-        "duplicate-column",
-        "empty-cell",
-        "ragged-row",
-        "orphan",
-        "execution",
-        "release-range",
-        "directive",
-        "source",
-        "unknown-hypercall",
-        "duplicate-hypercall",
-        "registry",
-        "none",
-    }
-)
+# Every subtype the extension logs, as strings; the enum documents each one,
+# and docs/tooling/warnings.rst is generated from it.
+SUBTYPES = frozenset(subtype.value for subtype in WarningSubtype)
 
 
 # One hostile cell (25,000 register names) must not flood the log: messages
@@ -92,55 +67,22 @@ def location_string(srcdir: Path, location: Location) -> str:
     return f"{path}:{location.line}" if location.line else str(path)
 
 
-def _known(subtype: str) -> str:
-    if subtype not in SUBTYPES:
-        raise ValueError(f"undocumented xenabi warning subtype {subtype!r}")
-    return subtype
+def _known(subtype: WarningSubtype | str) -> str:
+    """The subtype's string; a string that is no WarningSubtype is refused.
 
-
-def warn(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
-    _known(subtype)
-    logger.warning(bounded(message), type="xenabi", subtype=subtype, location=location)
-
-
-def report_failures(
-    app: Sphinx,
-    failures: Sequence[Failure],
-    summary: str,
-) -> bool:
-    """Log (subtype, message, location) failures at their cells, by ``xenabi_drift``.
-
-    At most MAX_PER_CELL of a kind per cell (see :func:`capped`); the summary
-    counts them all.
-
-    In "error" mode (the default) each is an error and the build exits
-    non-zero even without -W; in "warning" mode each is a warning. Returns
-    whether the build fails. The summary carries the failures' subtype, so
-    ``suppress_warnings = ["xenabi.drift"]`` silences drift whole: a build
-    never fails on failures it does not show.
+    Strings are accepted because the model's findings and the table reader's
+    problems carry their subtype as one.
     """
-    shown = [f for f in failures if not _suppressed(app, f[0])]
-    fail = app.config.xenabi_drift != "warning"
-    for subtype, message, location in capped(shown):
-        (error if fail else warn)(subtype, message, location_string(app.srcdir, location))
-    if fail and shown:
-        error(
-            shown[0][0],
-            f'xenabi: {summary}; the build fails (set xenabi_drift = "warning" to '
-            "report this as warnings instead)",
-            None,
-        )
-        app.statuscode = 1
-        return True
-    return False
+    return WarningSubtype.of(subtype).value
 
 
-def _suppressed(app: Sphinx, subtype: str) -> bool:
-    from sphinx.util.logging import is_suppressed_warning
+def warn(
+    subtype: WarningSubtype | str, message: str, location: str | tuple[str, int | None] | None
+) -> None:
+    logger.warning(bounded(message), type="xenabi", subtype=_known(subtype), location=location)
 
-    return is_suppressed_warning("xenabi", subtype, app.config.suppress_warnings)
 
-
-def error(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
-    _known(subtype)
-    logger.error(bounded(message), type="xenabi", subtype=subtype, location=location)
+def error(
+    subtype: WarningSubtype | str, message: str, location: str | tuple[str, int | None] | None
+) -> None:
+    logger.error(bounded(message), type="xenabi", subtype=_known(subtype), location=location)

@@ -392,3 +392,59 @@ def test_model_spec_agrees(docs_spec: AbiSpec) -> None:
     # The same evidence from the reference model's own spec.
     for config in GUEST_CONFIGS:
         assert execute_row_check(abi.revision_for(Release(4, 22)), config).ok
+
+
+# --- the two engines: the fast path and Unicorn's public API ----------------------
+
+
+@pytest.mark.parametrize("config", GUEST_CONFIGS, ids=CONFIG_IDS)
+def test_public_api_engine_agrees(
+    docs_spec: AbiSpec, row_checks: Checks, config: GuestConfig
+) -> None:
+    # GuestHarness(fast=False) is what the benchmark measures the fast path against.
+    public = GuestHarness(Dispatcher(docs_spec), config, fast=False)
+    assert execute_row_check(docs_spec, config, harness=public) == row_checks[config]
+    fast = GuestHarness(Dispatcher(docs_spec), config)
+    assert public.jump(23) == fast.jump(23)
+    booted = [GuestHarness(Dispatcher(docs_spec), config, install=False, fast=f) for f in (0, 1)]
+    assert booted[0].boot(0x80010) == booted[1].boot(0x80010)
+    evidence = booted[0].boot()
+    assert evidence.ok and evidence == booted[1].boot()
+    assert booted[0].cpuid_log == booted[1].cpuid_log
+    assert booted[0].call(17, (0,)) == booted[1].call(17, (0,))
+
+
+def test_public_api_engine_faults(docs_spec: AbiSpec) -> None:
+    def boom(ctx: object, args: tuple[int, ...]) -> int:
+        raise RuntimeError("handler exploded")
+
+    handlers = {"xen_version": Handler("xen_version", 1, boom)}
+    h = GuestHarness(Dispatcher(docs_spec, handlers), INTEL64, fast=False)
+    with pytest.raises(RuntimeError, match="exploded"):
+        h.call(17)
+    with pytest.raises(GuestFault, match="#UD: ud2"):
+        h.call(23)
+    assert h.call(11).result == ENOSYS[64]
+
+
+def test_without_the_private_api(docs_spec: AbiSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A binding that moved its internals costs speed, not correctness.
+    monkeypatch.setitem(sys.modules, "sphinx_xenabi.emulator.unicorn_fast", None)
+    h = GuestHarness(Dispatcher(docs_spec), PV64)
+    assert type(h._cpu).__name__ == "Cpu"
+    assert h.call(17, (0,)).result == VERSION_4_22
+
+
+def test_emulator_package_boundaries() -> None:
+    # Unicorn's private API in one file; no Sphinx or docutils anywhere in the package.
+    package = REPO / "sphinx_xenabi" / "emulator"
+    private = {
+        p.name for p in package.glob("*.py") if "uclib" in (t := p.read_text()) or "_uch" in t
+    }
+    assert private == {"unicorn_fast.py"}
+    code = (
+        "import sys, sphinx_xenabi.emulator\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('sphinx', 'docutils')]\n"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

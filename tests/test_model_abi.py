@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,3 +280,69 @@ def test_model_layer_imports_no_sphinx_or_docutils() -> None:
                 assert module.split(".")[0] not in ("sphinx", "docutils"), (
                     f"{source.name}: {module}"
                 )
+
+
+# --- the docs' tables as the model writes them ------------------------------
+
+
+def test_label_key_is_the_one_normaliser_of_guest_labels() -> None:
+    from sphinx_xenabi.model.spec import label_key
+
+    assert label_key("PV 64") == label_key("pv-64") == label_key("PV_64") == "pv64"
+    assert GuestType.parse("hvm 32") is GuestType.HVM32
+    assert TransferGuest.parse("64-bit pv") is TransferGuest.PV64
+
+
+def test_the_model_s_tables_read_back_as_the_model() -> None:
+    """docs_tables writes what docs_spec reads: the round trip is the revision itself."""
+    from sphinx_xenabi.model.docs_spec import spec_of_tables
+    from sphinx_xenabi.model.docs_tables import tables_of
+    from sphinx_xenabi.model.registry import (
+        Cell,
+        Location,
+        NumberRow,
+        RegisterRow,
+        Row,
+        TableKind,
+        TableRecord,
+        TransferRow,
+    )
+
+    model = revision_for(Release(4, 16))
+    texts = tables_of(model)
+    assert texts[TableKind.REGISTERS].header[2] == "Parameters (1 - 6)"
+
+    def cell(value: Any) -> Cell[Any]:
+        return Cell(value, Location("abi.rst", 1))
+
+    def row(kind: TableKind, cells: tuple[str, ...]) -> Row:
+        if kind is TableKind.REGISTERS:
+            abi, index, parameters, result = cells
+            return RegisterRow(
+                cell(abi), cell(index), cell(tuple(parameters.split())), cell(result)
+            )
+        if kind is TableKind.TRANSFER:
+            return TransferRow(cell(cells[0]), cell(cells[1]))
+        available = {g: cell(v == "yes") for g, v in zip(GuestType, cells[2:])}
+        return NumberRow(cell(int(cells[0])), cell(cells[1]), available)
+
+    at = Location("abi.rst", 1)
+    tables = [
+        TableRecord(kind, "abi", None, at, "", None, (), tuple(row(kind, r) for r in text.rows), 6)
+        for kind, text in texts.items()
+    ]
+    docs = spec_of_tables(model.release, tables)
+    assert (docs.conventions, docs.transfers, docs.hypercalls) == (
+        model.conventions,
+        model.transfers,
+        model.hypercalls,
+    )
+    assert docs.parameter_count == model.parameter_count
+
+
+def test_a_spec_s_part_holds_one_table_kind_s_facts() -> None:
+    model = revision_for(Release(4, 22))
+    registers, numbers = model.part("registers"), model.part("numbers")
+    assert registers.conventions == model.conventions and not registers.hypercalls
+    assert numbers.hypercalls == model.hypercalls and not numbers.conventions
+    assert not numbers.transfers and numbers.parameter_count == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sphinx_xenabi.model.abi import TransferGuest
-from sphinx_xenabi.model.page import hypercall_page, stub_bytes, stub_mnemonics
+from sphinx_xenabi.model.page import hypercall_page, stub_bytes
 
 
 def _le32(i: int) -> bytes:
@@ -62,28 +62,4 @@ def test_stub_index_out_of_range() -> None:
     with pytest.raises(ValueError, match="0 to 127"):
         stub_bytes(TransferGuest.PV64, 128)
     with pytest.raises(ValueError):
-        stub_mnemonics(TransferGuest.PV32, -1)
-
-
-def test_stub_mnemonics() -> None:
-    assert stub_mnemonics(TransferGuest.PV64, 17) == (
-        "push rcx",
-        "push r11",
-        "mov eax, 0x11",
-        "syscall",
-        "pop r11",
-        "pop rcx",
-        "ret",
-    )
-    assert stub_mnemonics(TransferGuest.PV64, 23) == (
-        "push rcx",
-        "push r11",
-        "push rax",
-        "mov eax, 0x17",
-        "syscall",
-    )
-    assert stub_mnemonics(TransferGuest.PV32, 1) == ("mov eax, 0x1", "int 0x82", "ret")
-    assert stub_mnemonics(TransferGuest.PV32, 23) == ("push eax", "mov eax, 0x17", "int 0x82")
-    assert stub_mnemonics(TransferGuest.INTEL_HVM, 34) == ("mov eax, 0x22", "vmcall", "ret")
-    assert stub_mnemonics(TransferGuest.AMD_HVM, 34) == ("mov eax, 0x22", "vmmcall", "ret")
-    assert stub_mnemonics(TransferGuest.AMD_HVM, 23) == ("ud2",)
+        stub_bytes(TransferGuest.PV32, -1)

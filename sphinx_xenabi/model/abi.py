@@ -22,7 +22,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .spec import AbiSpec, Convention, GuestType, Hypercall, Release, ReleaseRange
+from .spec import AbiSpec, Convention, GuestType, Hypercall, Release, ReleaseRange, label_key
 
 # --- registers --------------------------------------------------------------
 
@@ -62,9 +62,9 @@ class TransferGuest(StrEnum):
     @classmethod
     def parse(cls, text: str) -> TransferGuest:
         """Accept "64bit PV", "64-bit pv", "intel  hvm" ...; raise ValueError otherwise."""
-        key = _squash(text)
+        key = label_key(text)
         for member in cls:
-            if _squash(member.value) == key:
+            if label_key(member.value) == key:
                 return member
         choices = ", ".join(repr(m.value) for m in cls)
         raise ValueError(f"unknown transfer-table guest {text!r} (expected one of {choices})")
@@ -77,10 +77,6 @@ class TransferGuest(StrEnum):
     @property
     def is_hvm(self) -> bool:
         return self in (TransferGuest.INTEL_HVM, TransferGuest.AMD_HVM)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\s_-]+", "", text).lower()
 
 
 # HVM guests of either width use the vendor's instruction; the vCPU mode, not
@@ -285,8 +281,6 @@ ARCH_SLOTS = range(48, 56)
 UNUSED_NUMBERS: frozenset[int] = frozenset(HYPERCALL_NUMBER_SPACE) - HYPERCALLS.keys()
 """11 (once set_fast_trap), 43..47, and the spare arch slots 50..55."""
 FORMER_NAMES: Mapping[int, str] = MappingProxyType({11: "set_fast_trap"})
-INTERNAL_HYPERCALLS: frozenset[int] = frozenset({49})
-"""paging_domctl_cont is Xen's own continuation, not public interface."""
 
 assert _NAMES.keys() - HYPERCALL_NUMBER_SPACE == set()
 assert UNUSED_NUMBERS == {11, *range(43, 48), *range(50, 56)}

@@ -1,6 +1,6 @@
 """The ABI's history: each release's changes from the one before, in one line each.
 
-The history is :func:`~sphinx_xenabi.model.abi_diff.diff_specs` run on
+The history is :func:`~sphinx_xenabi.model.abi_compare.diff_specs` run on
 consecutive specs: the model's revisions release by release
 (:func:`model_history`) or specs read from Xen source trees. Changes that
 differ only in ABI or guest type are told once: "parameter 6 (R9, EBP)
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, NEWEST_MODELLED_RELEASE, revision_for
-from sphinx_xenabi.model.abi_diff import Change, Rule, Severity, diff_specs
+from sphinx_xenabi.model.abi_compare import Change, diff_specs
+from sphinx_xenabi.model.abi_rules import Rule, Severity
 from sphinx_xenabi.model.spec import AbiSpec, Evidence, GuestType, Hypercall, Release
 
 _PARAMETER_RULES = {

@@ -152,12 +152,7 @@ def to_github(diff: AbiDiff) -> str:
 
 
 def _evidence_data(evidence: Evidence | None) -> dict[str, Any] | None:
-    if evidence is None:
-        return None
-    data: dict[str, Any] = {"file": evidence.file, "line": evidence.line, "text": evidence.text}
-    if evidence.note:
-        data["note"] = evidence.note
-    return data
+    return None if evidence is None else evidence.to_data()
 
 
 def _change_data(change: Change) -> dict[str, Any]:

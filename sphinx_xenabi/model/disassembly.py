@@ -11,7 +11,8 @@ from sphinx_xenabi.model.abi import TransferGuest
 
 
 @cache
-def _engine(bits: int) -> capstone.Cs:
+def engine(bits: int) -> capstone.Cs:
+    """The one capstone decoder per code size (the emulator and the source reader share it)."""
     mode = capstone.CS_MODE_64 if bits == 64 else capstone.CS_MODE_32
     return capstone.Cs(capstone.CS_ARCH_X86, mode)
 
@@ -33,10 +34,10 @@ class Instruction:
 @cache
 def instructions(guest: TransferGuest, code: bytes) -> tuple[Instruction, ...]:
     """The instructions of ``code``; ValueError when capstone cannot decode all of it."""
-    engine = _engine(code_bits(guest))
+    decoder = engine(code_bits(guest))
     decoded = tuple(
         Instruction(insn.address, bytes(insn.bytes), f"{insn.mnemonic} {insn.op_str}".strip())
-        for insn in engine.disasm(code, 0)
+        for insn in decoder.disasm(code, 0)
     )
     consumed = sum(len(insn.encoding) for insn in decoded)
     if consumed != len(code):

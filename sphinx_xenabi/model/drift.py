@@ -1,13 +1,19 @@
-"""The drift check: compare the guides' tables with a reference ABI.
+"""The drift check: the docs' ABI differs from the reference ABI.
 
 The reference is the built-in model or, when a Xen tree is at hand, that
-tree's source (:mod:`sphinx_xenabi.model.xen_source`); both are an
-:class:`AbiSpec`, so this is one comparison. Each table is compared with the
-reference of every release it describes: its own stated range, else the
-release the docs describe. A source tree replaces the model for its own
-release's revision (and for every table that states no range). Every
-disagreement becomes a :class:`Finding` at the offending cell, saying what
-the docs state, what the reference says and, for a source, the source line.
+tree's source (:mod:`sphinx_xenabi.model.xen_source`); the docs' tables are
+read as the same :class:`AbiSpec` (:func:`~.docs_spec.spec_of_tables`), so
+drift is the ABI diff's one comparison,
+:func:`~sphinx_xenabi.model.abi_compare.diff_specs`, from the reference to a
+table, each number compared with the same number. Every change becomes a
+:class:`Finding` at the cell the docs' side locates it at, phrased as what
+the docs state and what the reference says, citing the reference's evidence
+(for a source, the source line).
+
+Each table is compared with the reference of every release it describes:
+its own stated range, else the release the docs describe. A source tree
+replaces the model for its own release's revision (and for every table that
+states no range).
 """
 
 from __future__ import annotations
@@ -20,19 +26,21 @@ from sphinx_xenabi.model.abi import (
     REVISIONS,
     TRANSFER_INSTRUCTIONS,
     TransferGuest,
-    normalise_instruction,
 )
 from sphinx_xenabi.model.abi import revision_for as model_revision_for
-from sphinx_xenabi.model.registry import (
-    Location,
-    NumberRow,
-    RegisterRow,
-    Registry,
-    TableKind,
-    TableRecord,
-    TransferRow,
+from sphinx_xenabi.model.abi_compare import Change, diff_specs, yes_no
+from sphinx_xenabi.model.abi_rules import Rule
+from sphinx_xenabi.model.docs_spec import spec_of_tables
+from sphinx_xenabi.model.records import Location, TableRecord
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.spec import (
+    AbiSpec,
+    Evidence,
+    GuestType,
+    Release,
+    ReleaseRange,
+    evidence_key,
 )
-from sphinx_xenabi.model.spec import AbiSpec, Release, ReleaseRange, evidence_key
 
 
 @dataclass(frozen=True, order=True)
@@ -106,159 +114,172 @@ def check_registry(
     return sorted(findings, key=lambda finding: finding.location)
 
 
-def check_table(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
-    if table.kind is TableKind.REGISTERS:
-        yield from _check_registers(table, model)
-    elif table.kind is TableKind.TRANSFER:
-        yield from _check_transfer(table, model)
-    else:
-        yield from _check_numbers(table, model)
+_COUNT_RULES = frozenset({Rule.PARAMETER_COUNT_REDUCED, Rule.PARAMETER_COUNT_INCREASED})
+_REGISTER_RULES = _COUNT_RULES | {
+    Rule.ABI_ADDED,
+    Rule.ABI_REMOVED,
+    Rule.INDEX_REGISTER_CHANGED,
+    Rule.RESULT_REGISTER_CHANGED,
+    Rule.PARAMETER_ADDED,
+    Rule.PARAMETER_REMOVED,
+    Rule.PARAMETER_REPLACED,
+    Rule.PARAMETERS_REORDERED,
+}
+_TRANSFER_RULES = frozenset({Rule.TRANSFER_ADDED, Rule.TRANSFER_REMOVED, Rule.TRANSFER_CHANGED})
+# No renumbering: drift compares each number with the same number (by_name=False).
+_NUMBER_RULES = frozenset(
+    {
+        Rule.HYPERCALL_ADDED,
+        Rule.HYPERCALL_REMOVED,
+        Rule.HYPERCALL_RENAMED,
+        Rule.AVAILABILITY_GAINED,
+        Rule.AVAILABILITY_LOST,
+    }
+)
 
 
-def _cite(model: AbiSpec, *key: object) -> str:
-    """`` (xen/arch/x86/pv/hypercall.c:58)`` when the reference has evidence for ``key``."""
-    evidence = model.evidence.get(evidence_key(*key))
+def check_table(table: TableRecord, reference: AbiSpec) -> Iterator[Finding]:
+    """The table's disagreements with ``reference``: the changes from the
+    reference's part for this kind of table to what the table states."""
+    docs = spec_of_tables(reference.release, (table,))
+    changes = diff_specs(reference.part(table.kind.value), docs, by_name=False)
+    drift = _Drift(reference, docs, table.location)
+    # The header's count first, as the header comes before the rows.
+    for change in sorted(changes, key=lambda c: c.rule not in _COUNT_RULES):
+        yield from drift.findings(change)
+
+
+def _cited(evidence: Evidence | None) -> str:
+    """`` (xen/arch/x86/pv/hypercall.c:58)`` for the reference's evidence, if any."""
     if evidence is None:
         return ""
     return f" ({evidence}: {evidence.note})" if evidence.note else f" ({evidence})"
 
 
-def _check_registers(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
-    xen = model.origin or str(revision_range(model.release))
-    counts = {len(c.parameters) for c in model.conventions.values()}
-    if table.parameter_count is not None and table.parameter_count not in counts:
-        header = table.header[2]
-        yield Finding(
-            header.location,
-            f"header announces {table.parameter_count} parameters; {xen} passes "
-            f"{' or '.join(map(str, sorted(counts)))}"
-            + _cite(model, "convention", "64bit", "parameters"),
-        )
-    rows = [r for r in table.rows if isinstance(r, RegisterRow)]
-    for row in rows:
-        abi = row.abi.value
-        convention = model.conventions.get(abi)
-        if convention is None:
-            yield Finding(row.abi.location, f"ABI {abi} is not part of {xen}")
-            continue
-        if row.index.value != convention.index:
-            yield Finding(
-                row.index.location,
-                f"{abi} hypercall index is {row.index.value}; {xen} uses {convention.index}"
-                + _cite(model, "convention", abi, "index"),
+@dataclass(frozen=True)
+class _Drift:
+    """Changes from the reference to one table, phrased as the docs' drift."""
+
+    reference: AbiSpec
+    docs: AbiSpec
+    table: Location
+
+    def findings(self, change: Change) -> Iterator[Finding]:
+        at = change.new
+        location = self.table if at is None else Location(at.file, at.line)
+        for message in self._messages(change):
+            yield Finding(location, message)
+
+    def _cite(self, *key: object) -> str:
+        return _cited(self.reference.evidence.get(evidence_key(*key)))
+
+    def _messages(self, change: Change) -> Iterator[str]:
+        if change.rule in _REGISTER_RULES:
+            yield from self._registers(change)
+        elif change.rule in _TRANSFER_RULES:
+            yield from self._transfer(change)
+        elif change.rule in _NUMBER_RULES:
+            yield from self._numbers(change)
+        # Ranges, stubs, places and footnotes: no table states them against a reference.
+
+    def _registers(self, change: Change) -> Iterator[str]:
+        rule, reference = change.rule, self.reference
+        xen = reference.origin or str(revision_range(reference.release))
+        abi = change.subject.split("/")[1] if change.subject.startswith("convention/") else ""
+        cited = _cited(change.old)
+        if rule in _COUNT_RULES:
+            # Only a header's count is the docs' claim; the rows speak for themselves.
+            if self.docs.stated_parameter_count is not None:
+                yield (
+                    f"header announces {change.after} parameters; {xen} passes {change.before}"
+                    + self._cite("convention", "64bit", "parameters")
+                )
+        elif rule is Rule.ABI_ADDED:
+            yield f"ABI {abi} is not part of {xen}"
+        elif rule is Rule.ABI_REMOVED:
+            yield f"registers table has no {abi} row; {xen} uses {change.before}"
+        elif rule is Rule.INDEX_REGISTER_CHANGED:
+            yield f"{abi} hypercall index is {change.after}; {xen} uses {change.before}{cited}"
+        elif rule is Rule.RESULT_REGISTER_CHANGED:
+            yield f"{abi} result is {change.after}; {xen} returns it in {change.before}{cited}"
+        else:
+            yield from self._parameters(change, abi, xen)
+
+    def _parameters(self, change: Change, abi: str, xen: str) -> Iterator[str]:
+        cited = _cited(change.old)
+        want = self.reference.conventions[abi].parameters
+        if change.rule is Rule.PARAMETERS_REORDERED:
+            # One change to the diff; each moved register is a cell's error to the docs.
+            docs = self.docs.conventions[abi].parameters
+            for position, (wrote, passed) in enumerate(zip(docs, want, strict=True), 1):
+                if wrote != passed:
+                    yield f"{abi} parameter {position} is {wrote}; {xen} uses {passed}{cited}"
+            return
+        number = change.subject.rsplit("/", 1)[1]
+        if change.rule is Rule.PARAMETER_ADDED:
+            yield (
+                f"{abi} parameter {number} is {change.after}; {xen} passes only "
+                f"{len(want)} parameters{cited}"
             )
-        docs, want = row.parameters.value, convention.parameters
-        cited = _cite(model, "convention", abi, "parameters")
-        for position in range(max(len(docs), len(want))):
-            number = position + 1
-            if position >= len(want):
-                yield Finding(
-                    row.parameters.location,
-                    f"{abi} parameter {number} is {docs[position]}; {xen} passes only "
-                    f"{len(want)} parameters{cited}",
-                )
-            elif position >= len(docs):
-                yield Finding(
-                    row.parameters.location,
-                    f"{abi} parameter {number} is missing; {xen} passes it in "
-                    f"{want[position]}{cited}",
-                )
-            elif docs[position] != want[position]:
-                yield Finding(
-                    row.parameters.location,
-                    f"{abi} parameter {number} is {docs[position]}; {xen} uses "
-                    f"{want[position]}{cited}",
-                )
-        if row.result.value != convention.result:
-            yield Finding(
-                row.result.location,
-                f"{abi} result is {row.result.value}; {xen} returns it in {convention.result}"
-                + _cite(model, "convention", abi, "result"),
-            )
-    stated = {r.abi.value for r in rows}
-    for abi in sorted(set(model.conventions) - stated):
-        convention = model.conventions[abi]
-        yield Finding(
-            table.location,
-            f"registers table has no {abi} row; {xen} uses index {convention.index}, "
-            f"parameters {' '.join(convention.parameters)}, result {convention.result}",
-        )
+        elif change.rule is Rule.PARAMETER_REMOVED:
+            yield f"{abi} parameter {number} is missing; {xen} passes it in {change.before}{cited}"
+        else:
+            yield f"{abi} parameter {number} is {change.after}; {xen} uses {change.before}{cited}"
 
-
-def _same_instruction(written: str, expected: str) -> bool:
-    try:
-        return normalise_instruction(written) == normalise_instruction(expected)
-    except ValueError:
-        return False
-
-
-def _check_transfer(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
-    rows = [r for r in table.rows if isinstance(r, TransferRow)]
-    for row in rows:
-        guest = TransferGuest(row.guest.value)
-        expected = model.transfers.get(guest.value)
-        if expected is None:
-            continue  # a source build without this guest type states no instruction
-        if not _same_instruction(row.instruction.value, expected):
-            known = TRANSFER_INSTRUCTIONS[guest]
+    def _transfer(self, change: Change) -> Iterator[str]:
+        label = change.subject.split("/", 1)[1]
+        xen = self.reference.origin or "Xen"
+        if change.rule is Rule.TRANSFER_REMOVED:
+            yield f"transfer table has no {label} row; {xen} uses {change.before}"
+        elif change.rule is Rule.TRANSFER_CHANGED:
+            expected = change.before or ""
+            known = TRANSFER_INSTRUCTIONS[TransferGuest(label)]
             encoding = known.encoding_hex if known.matches(expected) else ""
-            how = f" ({encoding})" if encoding and not model.origin else ""
-            yield Finding(
-                row.instruction.location,
-                f"{guest.value} transfer instruction is {row.instruction.value}; "
-                f"{model.origin or 'Xen'} uses {expected}{how}"
-                + _cite(model, "transfer", guest.value),
+            how = f" ({encoding})" if encoding and not self.reference.origin else ""
+            yield (
+                f"{label} transfer instruction is {change.after}; {xen} uses {expected}{how}"
+                + _cited(change.old)
             )
-    stated = {r.guest.value for r in rows}
-    for label in sorted(set(model.transfers) - stated):
-        yield Finding(
-            table.location,
-            f"transfer table has no {label} row; {model.origin or 'Xen'} uses "
-            f"{model.transfers[label]}",
-        )
+        # Added: a source build without this guest type states no instruction.
 
-
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
-
-
-def _check_numbers(table: TableRecord, model: AbiSpec) -> Iterator[Finding]:
-    xen = model.origin or f"Xen {model.release}"
-    rows = [r for r in table.rows if isinstance(r, NumberRow)]
-    number_of = {h.name: h.number for h in model.hypercalls.values()}
-    for row in rows:
-        number, name = row.number.value, row.name.value
-        hypercall = model.hypercalls.get(number)
-        if hypercall is None:
-            also = f"; {xen} numbers {name} {number_of[name]}" if name in number_of else ""
-            also += _cite(model, "hypercall", number_of[name]) if name in number_of else ""
-            yield Finding(
-                row.number.location,
-                f"hypercall number {number} ({name}) is not defined in {xen}{also}",
-            )
-            continue
-        if name != hypercall.name:
+    def _numbers(self, change: Change) -> Iterator[str]:
+        rule, reference = change.rule, self.reference
+        xen = reference.origin or f"Xen {reference.release}"
+        number = int(change.subject.split("/")[1])
+        number_of = {h.name: h.number for h in reference.hypercalls.values()}
+        if rule is Rule.HYPERCALL_ADDED:
+            name = self.docs.hypercalls[number].name
+            also = ""
+            if name in number_of:
+                also = f"; {xen} numbers {name} {number_of[name]}"
+                also += self._cite("hypercall", number_of[name])
+            yield f"hypercall number {number} ({name}) is not defined in {xen}{also}"
+        elif rule is Rule.HYPERCALL_RENAMED:
+            name = change.after or ""
             also = f" and numbers {name} {number_of[name]}" if name in number_of else ""
-            yield Finding(
-                row.name.location,
-                f"hypercall {number} is named {name}; {xen} names it {hypercall.name}{also}"
-                + _cite(model, "hypercall", number),
+            yield (
+                f"hypercall {number} is named {name}; {xen} names it {change.before}{also}"
+                + self._cite("hypercall", number)
             )
-            continue
-        for guest, cell in sorted(row.availability.items()):
-            expected = guest in hypercall.available
-            if cell.value != expected:
-                yield Finding(
-                    cell.location,
-                    f"{guest.label} availability of {name} is {_yes_no(cell.value)}; "
-                    f"in {xen} it is {_yes_no(expected)}"
-                    + ("" if expected else " (the call returns -ENOSYS)")
-                    + _cite(model, "available", number, guest.value),
-                )
-    stated = {r.number.value for r in rows}
-    for number in sorted(set(model.hypercalls) - stated):
-        yield Finding(
-            table.location,
-            f"numbers table has no row for hypercall {number} ({model.hypercalls[number].name}), "
-            f"which {xen} defines" + _cite(model, "hypercall", number),
+        elif rule is Rule.HYPERCALL_REMOVED:
+            yield (
+                f"numbers table has no row for hypercall {number} ({change.before}), "
+                f"which {xen} defines" + self._cite("hypercall", number)
+            )
+        else:
+            yield from self._availability(change, number, xen)
+
+    def _availability(self, change: Change, number: int, xen: str) -> Iterator[str]:
+        name = self.docs.hypercalls[number].name
+        if change.subject not in self.docs.evidence:
+            return  # a guest-type column the table does not have states nothing
+        if name != self.reference.hypercalls[number].name:
+            return  # the name's finding says it: these are another hypercall's cells
+        guest = change.subject.rsplit("/", 1)[1]
+        expected = change.before == yes_no(True)
+        yield (
+            f"{GuestType(guest).label} availability of {name} is {change.after}; in {xen} it is "
+            f"{change.before}"
+            + ("" if expected else " (the call returns -ENOSYS)")
+            + _cited(change.old)
         )

@@ -29,13 +29,6 @@ _IRET_STUBS: dict[TransferGuest, bytes] = {
     TransferGuest.AMD_HVM: bytes.fromhex("0F 0B"),
 }
 
-_TRANSFER_MNEMONIC = {
-    TransferGuest.PV64: "syscall",
-    TransferGuest.PV32: "int 0x82",
-    TransferGuest.INTEL_HVM: "vmcall",
-    TransferGuest.AMD_HVM: "vmmcall",
-}
-
 
 def _coerce(guest: TransferGuest | str) -> TransferGuest:
     return guest if isinstance(guest, TransferGuest) else TransferGuest.parse(guest)
@@ -67,23 +60,3 @@ def hypercall_page(guest: TransferGuest | str) -> bytes:
         assert len(code) <= STUB_SIZE
         page[index * STUB_SIZE : index * STUB_SIZE + len(code)] = code
     return bytes(page)
-
-
-@cache
-def stub_mnemonics(guest: TransferGuest | str, index: int) -> tuple[str, ...]:
-    """The instructions of stub ``index`` in Intel syntax, one per entry."""
-    guest = _coerce(guest)
-    _check_index(index)
-    mov = f"mov eax, 0x{index:x}"
-    transfer = _TRANSFER_MNEMONIC[guest]
-    if guest is TransferGuest.PV64:
-        if index == IRET_INDEX:
-            return ("push rcx", "push r11", "push rax", mov, transfer)
-        return ("push rcx", "push r11", mov, transfer, "pop r11", "pop rcx", "ret")
-    if guest is TransferGuest.PV32:
-        if index == IRET_INDEX:
-            return ("push eax", mov, transfer)
-        return (mov, transfer, "ret")
-    if index == IRET_INDEX:
-        return ("ud2",)
-    return (mov, transfer, "ret")

@@ -15,6 +15,18 @@ from functools import total_ordering
 from types import MappingProxyType
 from typing import Any
 
+_LABEL_NOISE = re.compile(r"[\s_-]+")
+
+
+def label_key(text: str) -> str:
+    """The form labels are matched in: no spaces, ``-`` or ``_``, lower case.
+
+    "PV 64", "pv-64" and "PV_64" are one label; so are "64bit PV" and
+    "64-bit pv". Every parser of a guest label (guest types, transfer-table
+    guests, guest configurations) compares through this.
+    """
+    return _LABEL_NOISE.sub("", text).lower()
+
 
 class GuestType(StrEnum):
     """The four guest types that decide ABI width and hypercall availability."""
@@ -45,9 +57,8 @@ class GuestType(StrEnum):
     @classmethod
     def parse(cls, text: str) -> GuestType:
         """Accept "pv64", "PV 64", "PV64", "hvm 32" ...; raise ValueError otherwise."""
-        key = re.sub(r"[\s_-]+", "", text).lower()
         try:
-            return cls(key)
+            return cls(label_key(text))
         except ValueError:
             choices = ", ".join(g.label for g in cls)
             raise ValueError(f"unknown guest type {text!r} (expected one of {choices})") from None
@@ -150,6 +161,13 @@ class Evidence:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
 
+    def to_data(self) -> dict[str, Any]:
+        """The JSON form the source reader and the diff report write (``note`` if any)."""
+        data: dict[str, Any] = {"file": self.file, "line": self.line, "text": self.text}
+        if self.note:
+            data["note"] = self.note
+        return data
+
 
 @dataclass(frozen=True)
 class PageStub:
@@ -199,6 +217,24 @@ class AbiSpec:
     # The N of "Parameters (1 - N)" where it is stated apart from the rows: the
     # docs' header, a source's gen_hypercall.awk limit.
     stated_parameter_count: int | None = None
+
+    def part(self, kind: str) -> AbiSpec:
+        """Only the facts one kind of docs table states: "registers" (the
+        conventions and the parameter count), "transfer" or "numbers".
+
+        A table is compared with this part of the reference, so the facts
+        other tables state are not missing from it.
+        """
+        registers = kind == "registers"
+        return AbiSpec(
+            self.release,
+            self.conventions if registers else _empty(),
+            self.transfers if kind == "transfer" else _empty(),
+            self.hypercalls if kind == "numbers" else _empty(),
+            origin=self.origin,
+            evidence=self.evidence,
+            stated_parameter_count=self.stated_parameter_count if registers else None,
+        )
 
     @property
     def parameter_count(self) -> int:

@@ -235,12 +235,7 @@ class XenSource:
 
 
 def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
-    if evidence is None:
-        return None
-    data: dict[str, Any] = {"file": evidence.file, "line": evidence.line, "text": evidence.text}
-    if evidence.note:
-        data["note"] = evidence.note
-    return data
+    return None if evidence is None else evidence.to_data()
 
 
 def _entry(entry: Entry) -> dict[str, Any]:

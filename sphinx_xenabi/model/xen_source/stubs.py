@@ -218,12 +218,10 @@ _PROBE_INDEX = 0x2A  # an index whose immediate cannot be mistaken for other byt
 
 def decode(source: StubSource, width: int) -> DecodedStub:
     """Disassemble an ordinary stub (capstone) into its index register and transfer."""
-    import capstone
+    from sphinx_xenabi.model.disassembly import engine  # capstone, loaded when decoding
 
-    mode = capstone.CS_MODE_64 if width == 64 else capstone.CS_MODE_32
-    engine = capstone.Cs(capstone.CS_ARCH_X86, mode)
     code = source.stub(_PROBE_INDEX)
-    instructions = list(engine.disasm(code, 0))
+    instructions = list(engine(width).disasm(code, 0))
     for position, instruction in enumerate(instructions[:-1]):
         operands = [part.strip() for part in instruction.op_str.split(",")]
         if instruction.mnemonic == "mov" and operands[1:] == [hex(_PROBE_INDEX)]:

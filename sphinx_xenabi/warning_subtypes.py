@@ -1,0 +1,171 @@
+"""Every subtype of the extension's ``xenabi`` warnings and errors, each with its explanation.
+
+A message is logged as ``xenabi.<subtype>``, so a project silences one kind
+with ``suppress_warnings = ["xenabi.<subtype>"]``: the values below are that
+contract and never change. Each member's docstring (reST) says when the
+message comes and what to do about it; ``docs/tooling/warnings.rst`` renders
+them with the ``xenabi-warnings`` directive, so the page cannot drift from
+this enum.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WarningSubtype(StrEnum):
+    """The subtypes of the ``xenabi`` messages, in the order the docs list them.
+
+    A member is its subtype string (``WarningSubtype.DRIFT == "drift"``).
+    """
+
+    _value_: str
+
+    def __new__(cls, value: str, doc: str) -> WarningSubtype:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.__doc__ = doc
+        return member
+
+    @classmethod
+    def of(cls, subtype: str) -> WarningSubtype:
+        """The member whose value is ``subtype``; ValueError for a string that is none."""
+        try:
+            return _BY_VALUE[subtype]
+        except KeyError:
+            raise ValueError(f"undocumented xenabi warning subtype {subtype!r}") from None
+
+    @property
+    def name_in_logs(self) -> str:
+        """``xenabi.drift``: as the log prints it and ``suppress_warnings`` names it."""
+        return f"xenabi.{self.value}"
+
+    DRIFT = (
+        "drift",
+        "A table disagrees with the reference model (or the Xen source) for the release it "
+        "describes. An error by default, which fails the build (see :confval:`xenabi_drift`). "
+        "Correct the cell the message points at; if the model is the one that is wrong, the "
+        "table describes another release: say so in its title (``Xen 4.13 to 4.16``).",
+    )
+    UNCHECKED = (
+        "unchecked",
+        "A table describes a release the model does not cover (before the first modelled "
+        "release); it is recorded but not checked. Informational: check such a table against "
+        "the source of that release with :confval:`xenabi_xen_source`, or suppress the kind.",
+    )
+    PARAMETER_COUNT = (
+        "parameter-count",
+        "A registers row names a different number of parameters than its header announces "
+        "(``Parameters (1 - 6)``). Make the header and the row agree; the row is kept, so the "
+        "drift check can also say what the model expects.",
+    )
+    BAD_REGISTER = (
+        "bad-register",
+        "A cell names something that is not a general purpose register of the row's ABI width "
+        "(``EAX`` in a ``64bit`` row, a typo). Name the register as the ABI has it; the row is "
+        "skipped.",
+    )
+    UNKNOWN_ABI = (
+        "unknown-abi",
+        "A registers row is neither ``64bit`` nor ``32bit``. Write one of the two; the row is "
+        "skipped.",
+    )
+    UNKNOWN_GUEST = (
+        "unknown-guest",
+        "A transfer row or a numbers column names no known guest type. Use ``32bit PV``, "
+        "``64bit PV``, ``Intel HVM`` or ``AMD HVM`` in a transfer table and ``PV 32``, ``PV "
+        "64``, ``HVM 32`` or ``HVM 64`` as a numbers column; the row or column is ignored.",
+    )
+    BAD_NUMBER = (
+        "bad-number",
+        "A hypercall number is not a non-negative integer of at most 64 bits. Write it in "
+        "decimal or as ``0x`` hexadecimal; the row is skipped.",
+    )
+    BAD_AVAILABILITY = (
+        "bad-availability",
+        "An availability cell of a numbers table is neither yes nor no. Write ``yes`` or ``no`` "
+        "(``✓`` and ``-`` are read too); the row is skipped.",
+    )
+    DUPLICATE_ROW = (
+        "duplicate-row",
+        "A row repeats an ABI, guest, number or name given earlier in the table. Remove one of "
+        "the two or split the table by release; the later row is skipped.",
+    )
+    DUPLICATE_COLUMN = (
+        "duplicate-column",
+        "A numbers table names a guest type column twice; the later column is ignored. Remove "
+        "or rename it.",
+    )
+    EMPTY_CELL = (
+        "empty-cell",
+        "A cell of a recognised table is empty (the row is skipped), or a numbers table's guest "
+        "column has an empty header (the column is ignored). Fill it in. Empty cells in an "
+        "ignored column are not reported.",
+    )
+    RAGGED_ROW = (
+        "ragged-row",
+        "A row has a different number of cells than the header (a csv record with a field too "
+        "many, say), or a spanning cell. Give the row one cell per column; it is skipped.",
+    )
+    ORPHAN = (
+        "orphan",
+        "A document with ABI tables is reachable from no guide listed by the root document (its "
+        "tables are recorded without a guide). Add it to a guide's toctree. Pages without "
+        "tables are not reported.",
+    )
+    NONE = (
+        "none",
+        "``check`` only: the tree has no ABI table at all, so nothing was checked; located at "
+        "the root document, and ``check`` exits with 1. Point ``check`` at the docs that hold "
+        "the tables. (An html build says nothing: a project may use the extension for its "
+        "hypercall cross-references alone.)",
+    )
+    EXECUTION = (
+        "execution",
+        "A table row failed when run as machine code in the CPU emulator (html builds with "
+        ":confval:`xenabi_execute_tables`); it fails the build like drift. The message and the "
+        "row's evidence line say what ran and what arrived: correct the row.",
+    )
+    RELEASE_RANGE = (
+        "release-range",
+        "A table title states a release range that ends before it starts, or a release no Xen "
+        "can have (a part above 65535); the range is ignored and the table describes the "
+        "release the project documents. Write it as ``Xen 4.13 to 4.16`` or ``Xen 4.17+``.",
+    )
+    DIRECTIVE = (
+        "directive",
+        "A ``xenabi-hypercall-page`` directive names an unknown guest or bad ``:indices:``; a "
+        "``xenabi-abi-diff`` directive names a release the model does not cover, or renders "
+        "Markdown outside a Markdown page; a ``xenabi-abi-history`` directive has fewer than "
+        "two source trees. An error: the message says what the directive takes.",
+    )
+    SOURCE = (
+        "source",
+        "The Xen source tree to check against cannot be read (an error, and the build fails), "
+        "or it contradicts itself (a warning: the PV and HVM dispatch, the debug poisoning or "
+        "``gen_hypercall.awk``'s limit name different registers or counts); a tree "
+        ":confval:`xenabi_history_sources` names cannot be read (an error). Fix the path in "
+        ":confval:`xenabi_xen_source` or :confval:`xenabi_history_sources`, or set "
+        "``xenabi_xen_source = False`` to check against the built-in model.",
+    )
+    UNKNOWN_HYPERCALL = (
+        "unknown-hypercall",
+        "A ``:xenabi:hypercall:`` reference names no hypercall of a numbers table (with ``-n`` "
+        "only, as for Sphinx's own roles). Correct the name or number, or add the hypercall to "
+        "a numbers table.",
+    )
+    DUPLICATE_HYPERCALL = (
+        "duplicate-hypercall",
+        "A numbers table pairs a hypercall name and number differently from a table before it; "
+        "references go to the first definition. Make the tables agree.",
+    )
+    REGISTRY = (
+        "registry",
+        "``xenabi-registry.json`` cannot be written (the target is a directory, the disk is "
+        "full or read-only) or the previous build's cannot be removed. An error, located at the "
+        "file, and the build fails. Make the target a writable file; a project that wants no "
+        "registry sets ``xenabi_write_registry = False``.",
+    )
+
+
+_BY_VALUE: dict[str, WarningSubtype] = {member.value: member for member in WarningSubtype}
