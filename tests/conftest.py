@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, settings
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+from sphinx_xenabi.cli import TreeReading, read_tree
+
 pytest_plugins = ("sphinx.testing.fixtures",)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -190,6 +192,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
     """The real site, built once per session with the real conf.py and theme."""
     out = tmp_path_factory.mktemp("site") / "html"
     yield run_sphinx(DOCS, out)
+
+
+@pytest.fixture(scope="session")
+def site_reading() -> TreeReading:
+    """``check``'s reading of the real site (the dummy builder), once per session."""
+    return read_tree(DOCS, REPO)
 
 
 # -- the ABI pages alone ------------------------------------------------------------

@@ -4,18 +4,18 @@ The CLI drives Sphinx (the dummy builder) and reads the result the
 extension produced; it never runs rows again or reads the log. So on the
 real site and on a drifted copy of it, the html build's result and
 ``check``'s agree field by field, and check's verdict counts what the html
-build reported.
+build reported. The drifted copy is of the real ABI pages, which hold every
+table of the site (``abi_pages``; test_site checks that they do).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import DOCS, REPO, Build, run_sphinx
+from conftest import DOCS, REPO, Build, copy_abi_pages, run_sphinx
 from sphinx_xenabi.build_result import BuildResult
 from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, TreeReading, _verdict, read_tree
 from sphinx_xenabi.state import build_state
@@ -26,9 +26,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @pytest.fixture(scope="module")
 def drifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real docs with one register changed in the current 64-bit row."""
-    docs = tmp_path_factory.mktemp("drifted") / "docs"
-    shutil.copytree(DOCS, docs)
+    """The real ABI pages with one register changed in the current 64-bit row."""
+    docs = copy_abi_pages(tmp_path_factory.mktemp("drifted") / "docs")
     page = docs / ABI
     text = page.read_text(encoding="utf-8")
     assert text.count("     - RDI RSI RDX R10 R8\n") == 1
@@ -69,9 +68,11 @@ def _printed(build: Build, subtype: str) -> list[str]:
     return [line for line in lines if f"[xenabi.{subtype}]" in line and ": xenabi: " not in line]
 
 
-def test_the_real_site_gives_check_the_html_builds_result(site: Build) -> None:
+def test_the_real_site_gives_check_the_html_builds_result(
+    site: Build, site_reading: TreeReading
+) -> None:
     html = _result(site)
-    reading = read_tree(DOCS, REPO)
+    reading = site_reading
     _same_result(html, reading.result)
     code, summary = _verdict(reading, DOCS)
     assert code == EXIT_CLEAN and not html.failed
