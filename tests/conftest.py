@@ -260,3 +260,22 @@ def reindented_docs(tmp_path_factory: pytest.TempPathFactory) -> Reindented:
 def reindented_site(reindented_docs: Reindented, tmp_path_factory: pytest.TempPathFactory) -> Build:
     """The html build of the re-indented real docs, once per session."""
     return run_sphinx(reindented_docs.root, tmp_path_factory.mktemp("reindented-html") / "html")
+
+
+@pytest.fixture(scope="session")
+def drifted_abi_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real ABI pages with R10 changed to RCX in the current 64-bit row (read only)."""
+    docs = copy_abi_pages(tmp_path_factory.mktemp("drifted") / "docs")
+    page = docs / ABI_DIR / "x86/hypercall-abi.rst"
+    text = page.read_text(encoding="utf-8")
+    assert text.count("     - RDI RSI RDX R10 R8\n") == 1
+    page.write_text(
+        text.replace("     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX RCX R8\n"), "utf-8"
+    )
+    return docs
+
+
+@pytest.fixture(scope="session")
+def drifted_abi_build(drifted_abi_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """Their html build (which fails), shared by the tests of what a failing gate does."""
+    return run_sphinx(drifted_abi_pages, tmp_path_factory.mktemp("drifted-html") / "html")
