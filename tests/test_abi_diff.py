@@ -16,10 +16,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import line_of, run_cli
 
 from abi_pairs import Tables
 from conftest import DOCS, REPO, Build, Reindented, copy_abi_pages
+from helpers import line_of, run_cli
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, compare
 from sphinx_xenabi.model.diff_report import load

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 from defusedxml import ElementTree
-from helpers import line_starting
 
 from conftest import ROOTS
+from helpers import line_starting
 from sphinx_xenabi.check_report import parse_message, report_schema
 from sphinx_xenabi.cli import main
 

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import line_of, run_cli
 
 from conftest import REPO, Build, copy_abi_pages
+from helpers import line_of, run_cli
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 

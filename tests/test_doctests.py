@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import replace_once
 
 from conftest import DOCS, Build, run_sphinx
+from helpers import replace_once
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi.rst"
 NUMBERS_PAGE = "guest-guide/x86/hypercall-numbers.md"

@@ -8,7 +8,6 @@ facts, independently of the model's code.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -17,6 +16,7 @@ from types import MappingProxyType
 
 import pytest
 
+from conftest import Build
 from sphinx_xenabi.emulator import (
     GUEST_CONFIGS,
     EmulatorError,
@@ -31,7 +31,7 @@ from sphinx_xenabi.emulator import (
 from sphinx_xenabi.model import abi
 from sphinx_xenabi.model.abi import TransferGuest
 from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from sphinx_xenabi.model.registry import load
 from sphinx_xenabi.model.spec import AbiSpec, GuestType, Release
 
 Checks = dict[GuestConfig, RowEvidence]
@@ -67,34 +67,9 @@ HVM_CONFIGS = [c for c in GUEST_CONFIGS if c.transfer.is_hvm]
 
 
 @pytest.fixture(scope="session")
-def docs_spec(tmp_path_factory: pytest.TempPathFactory) -> AbiSpec:
-    """The AbiSpec of the real guides, through a real Sphinx build."""
-    out = tmp_path_factory.mktemp("docs-html")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-c",
-            str(REPO),
-            "-q",
-            "-E",
-            "-b",
-            "html",
-            str(REPO / "docs"),
-            str(out),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"sphinx-build failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    registry = load(out / REGISTRY_FILENAME)
-    return registry.spec_for()
+def docs_spec(site: Build) -> AbiSpec:
+    """The AbiSpec of the real guides, from the registry the site's real build published."""
+    return load(site.registry_json).spec_for()
 
 
 @pytest.fixture(scope="session")

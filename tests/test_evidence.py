@@ -7,18 +7,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Build, run_sphinx
+from helpers import line_of
 from html_tables import read_evidence, read_tables
 from sphinx_xenabi.hypercall_index import STYLESHEET
 
 ABI = "guest-guide/x86/hypercall-abi"
 PARAMS_64 = "     - RDI RSI RDX R10 R8\n"
-
-
-def _line_of(path: Path, text: str) -> int:
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    matches = [number for number, line in enumerate(lines, 1) if line == text]
-    assert len(matches) == 1, matches
-    return matches[0]
 
 
 def _evidence(build: Build, page: str = ABI) -> dict[str, list[tuple[str, str]]]:
@@ -108,15 +102,15 @@ def test_evidence_is_logged(site: Build) -> None:
     [("RCX", "(the return address)"), ("R11", "(RFLAGS)")],
 )
 def test_a_clobbered_parameter_register_fails_at_its_cell(
-    docs_copy: Path, tmp_path: Path, register: str, arrived: str
+    abi_pages_copy: Path, tmp_path: Path, register: str, arrived: str
 ) -> None:
-    page = docs_copy / f"{ABI}.rst"
-    line = _line_of(page, PARAMS_64)
+    page = abi_pages_copy / f"{ABI}.rst"
+    line = line_of(page, PARAMS_64.strip())
     page.write_text(
         page.read_text(encoding="utf-8").replace(PARAMS_64, f"     - RDI RSI RDX {register} R8\n"),
         encoding="utf-8",
     )
-    build = run_sphinx(docs_copy, tmp_path / "out")
+    build = run_sphinx(abi_pages_copy, tmp_path / "out")
     assert build.statuscode != 0
     assert not build.registry_json.exists()
     expected = (
@@ -128,13 +122,15 @@ def test_a_clobbered_parameter_register_fails_at_its_cell(
     assert "[xenabi.execution]" in build.warnings
 
 
-def test_a_failing_row_is_marked_in_the_page_when_softened(docs_copy: Path, tmp_path: Path) -> None:
-    page = docs_copy / f"{ABI}.rst"
+def test_a_failing_row_is_marked_in_the_page_when_softened(
+    abi_pages_copy: Path, tmp_path: Path
+) -> None:
+    page = abi_pages_copy / f"{ABI}.rst"
     page.write_text(
         page.read_text(encoding="utf-8").replace(PARAMS_64, "     - RDI RSI RDX RCX R8\n"),
         encoding="utf-8",
     )
-    build = run_sphinx(docs_copy, tmp_path / "out", confoverrides={"xenabi_drift": "warning"})
+    build = run_sphinx(abi_pages_copy, tmp_path / "out", confoverrides={"xenabi_drift": "warning"})
     assert build.statuscode == 0
     registers = _evidence(build)["ABI"]
     assert registers[0][0] == "fail"
@@ -144,8 +140,10 @@ def test_a_failing_row_is_marked_in_the_page_when_softened(docs_copy: Path, tmp_
     assert registers[1][0] == "pass"  # the 32-bit row still runs clean
 
 
-def test_execution_can_be_switched_off(docs_copy: Path, tmp_path: Path) -> None:
-    build = run_sphinx(docs_copy, tmp_path / "out", confoverrides={"xenabi_execute_tables": False})
+def test_execution_can_be_switched_off(abi_pages_copy: Path, tmp_path: Path) -> None:
+    build = run_sphinx(
+        abi_pages_copy, tmp_path / "out", confoverrides={"xenabi_execute_tables": False}
+    )
     assert build.statuscode == 0
     assert _evidence(build) == {}
     assert "table rows on the emulated CPU" not in build.status

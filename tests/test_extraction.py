@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
-from helpers import nth_line_of
 from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
 from test_evidence import REGISTERS_PAGE
 
+from helpers import nth_line_of
 from sphinx_xenabi.extraction import (
     extract_tables,
     find_tables,

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import line_starting
 
+from helpers import line_starting
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
 
 

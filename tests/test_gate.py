@@ -10,11 +10,11 @@ import re
 from io import StringIO
 from pathlib import Path
 
-from helpers import line_of, replace_once
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from conftest import REPO, Build, run_sphinx
+from helpers import line_of, replace_once
 from sphinx_xenabi.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
