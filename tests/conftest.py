@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from io import StringIO
 from pathlib import Path
 
@@ -111,12 +112,46 @@ def pytest_configure(config: pytest.Config) -> None:
     subprocess.Popen.__init__ = counting_popen_init  # type: ignore[method-assign]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+# -- running on several workers (pytest-xdist) ----------------------------------------
+#
+# The suite runs on two workers (addopts). Every test that uses a build of the
+# whole site joins one group, so each such build still happens once per run,
+# on one worker. Workers hand their counts to the controller for the summary.
+
+_WHOLE_SITE_FIXTURES = frozenset({"site", "site_reading", "reindented_site", "reindented_docs"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _WHOLE_SITE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("whole-site"))
+
+
+def _generated_tables() -> int:
     strategies = sys.modules.get("table_strategies")
-    if strategies is not None and strategies.GENERATED["tables"]:
-        terminalreporter.write_line(
-            f"hypothesis: {strategies.GENERATED['tables']:,} tables generated"
-        )
+    return int(strategies.GENERATED["tables"]) if strategies is not None else 0
+
+
+_FROM_WORKERS: Counter[str] = Counter()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a worker: its counts go to the controller
+        workeroutput["xenabi_counts"] = {"tables": _generated_tables(), **FULL_BUILDS}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    counts = dict(getattr(node, "workeroutput", {}).get("xenabi_counts", {}))
+    _FROM_WORKERS["tables"] += counts.pop("tables", 0)
+    FULL_BUILDS.update(counts)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    tables = _generated_tables() + _FROM_WORKERS["tables"]
+    if tables:
+        terminalreporter.write_line(f"hypothesis: {tables:,} tables generated")
     if os.environ.get("XENABI_COUNT_BUILDS"):
         terminalreporter.write_line(f"full-site builds: {sum(FULL_BUILDS.values())}")
         for file, count in sorted(FULL_BUILDS.items()):
