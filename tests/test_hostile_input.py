@@ -524,3 +524,47 @@ def test_every_message_of_a_scenario_is_located_and_typed(
     for message in messages:
         assert message["type"].startswith("xenabi."), message
         assert message["file"] == "guide.rst" and message["line"], message
+
+
+# -- found by the property suite ----------------------------------------------------------
+
+
+def test_myst_csv_table_cells_are_located_at_their_own_lines(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    """MyST numbers a directive's content from 0 at its first line, not from the page's top."""
+    app = make(make_app, tmp_path, rootdir, "myst-csv")
+    build(app)  # every cell one to four lines early, at the options or the directive, before
+    srcdir = Path(app.srcdir)
+
+    def line(needle: str) -> int:
+        return line_of(srcdir, "guide.md", needle)
+
+    got = sorted(
+        (w["line"], w["type"]) for w in xenabi_warnings(app) if w["type"] != "xenabi.drift"
+    )
+    assert got == sorted(
+        [
+            (line("ARM HVM, VMCALL"), "xenabi.unknown-guest"),
+            (line("Intel HVM,"), "xenabi.empty-cell"),
+            (line(":header: Index, Name, PV 32, , PV 64"), "xenabi.empty-cell"),
+            (line("seventeen, xen_version, yes, , yes"), "xenabi.bad-number"),
+            (line("64bit, RAX, RDI RSI RDX R10 R8 R9, RAX"), "xenabi.parameter-count"),
+            (line("16bit, AX, BX CX DX SI DI, AX"), "xenabi.unknown-abi"),
+        ]
+    )
+    registry = load(Path(app.outdir) / REGISTRY_FILENAME)
+    transfer, numbers, registers = registry.tables
+    assert transfer.location.line == line("```{csv-table} Mode transfer in Xen 4.18")
+    assert [c.location.line for c in transfer.header] == [line("Guest, Transfer instruction")] * 2
+    (row,) = transfer.rows
+    assert (row.guest.location.line, row.instruction.location.line) == (
+        line("32bit PV, INT 0x82"),
+    ) * 2
+    assert {h.location.line for h in numbers.header} == {
+        line(":header: Index, Name, PV 32, , PV 64")
+    }
+    assert [r.number.location.line for r in numbers.rows] == [line("0, set_trap_table, yes, , yes")]
+    assert {h.location.line for h in registers.header} == {
+        line("header: ABI, Hypercall Index, Parameters (1 - 5), Result")
+    }
