@@ -611,9 +611,9 @@ class Page:
 
 
 @st.composite
-def pages(draw: st.DrawFn) -> tuple[Page, Page]:
+def pages(draw: st.DrawFn, min_tables: int = 1, max_tables: int = 14) -> tuple[Page, Page]:
     """A reST page and a MyST page of tables (either may hold none)."""
-    chosen = draw(st.lists(st.sampled_from(SYNTAXES), min_size=1, max_size=14))
+    chosen = draw(st.lists(st.sampled_from(SYNTAXES), min_size=min_tables, max_size=max_tables))
     generated = [draw(tables(syntax)) for syntax in chosen]
     return (
         Page("guide", False, [t for t in generated if not t.myst]),
