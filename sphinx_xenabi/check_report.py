@@ -1,7 +1,7 @@
 """``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML.
 
-The findings come from the build's warning stream, one line each
-(``PATH:LINE: ERROR: MESSAGE [xenabi.SUBTYPE]``), and are matched to the
+The findings are the build result's messages (printed as the build logs
+them: ``PATH:LINE: ERROR: MESSAGE [xenabi.SUBTYPE]``), matched to the
 registry's rows by the cells they point at: each row becomes a JUnit test
 case, failing when a finding lies in one of its cells. No Sphinx here.
 """
@@ -44,6 +44,18 @@ class Message:
     @property
     def fails(self) -> bool:
         return self.subtype not in INFORMATIONAL
+
+    @property
+    def line_text(self) -> str:
+        """The message as a Sphinx build prints it (:func:`parse_message` reads it back)."""
+        where = (
+            ""
+            if self.file is None
+            else f"{self.file}:{self.line}: "
+            if self.line
+            else f"{self.file}: "
+        )
+        return f"{where}{self.level.upper()}: {self.text} [xenabi.{self.subtype}]"
 
 
 def parse_message(line: str) -> Message | None:

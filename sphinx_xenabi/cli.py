@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 import sys
 import tempfile
 import time
@@ -27,9 +26,6 @@ EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
-_XENABI_MARK = "[xenabi."
-_BUILD_SUMMARY = re.compile(r"^(?:WARNING|ERROR): xenabi: ")
-
 
 class CliError(Exception):
     """A usage or build problem, reported in one line with exit code 2."""
@@ -37,17 +33,16 @@ class CliError(Exception):
 
 @dataclass
 class TreeReading:
-    registry: Any  # sphinx_xenabi.model.registry.Registry
-    drift: int
-    problems: int
-    unchecked: int
-    execution_failures: int  # register/transfer rows that failed on the emulated CPU
-    messages: list[str]
+    """What ``check`` and ``extract`` report: the build's own result, and where it was read."""
+
+    result: Any  # sphinx_xenabi.build_result.BuildResult
+    messages: tuple[Any, ...]  # check_report.Message, as the build logged them
     sphinx_output: str
-    reference: str  # what the tables were checked against
-    reference_note: str | None  # which Xen tree and why, when one was read
     checked_against: str  # the reference, and for the model the release and where it came from
-    documents: int  # how many documents Sphinx read
+
+    @property
+    def registry(self) -> Any:  # sphinx_xenabi.model.registry.Registry
+        return self.result.registry
 
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
@@ -60,33 +55,13 @@ def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
     return directory.resolve()
 
 
-def read_tree(
-    docs_dir: Path,
-    conf_dir: Path | None,
-    overrides: dict[str, Any] | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> TreeReading:
-    """Run the reading phase with the extension and collect its results.
-
-    ``progress`` is told what is happening on work that takes seconds.
-    """
-    from sphinx.application import Sphinx
+def _extensions(confdir: Path) -> list[str]:
+    """The tree's own extension list, with ours added (not substituted)."""
     from sphinx.config import Config
     from sphinx.errors import SphinxError
-    from sphinx.util.console import nocolor
-    from sphinx.util.docutils import docutils_namespace, patch_docutils
     from sphinx.util.tags import Tags
 
-    from sphinx_xenabi.domain import xenabi_domain
-    from sphinx_xenabi.evidence import run_tables
-    from sphinx_xenabi.gate import gate_release
-    from sphinx_xenabi.messages import warn
-    from sphinx_xenabi.state import build_state
-
-    confdir = _conf_dir(docs_dir, conf_dir)
-    docs_dir = docs_dir.resolve()
     try:
-        # Read the tree's own extension list so ours is added, not substituted.
         configured = Config.read(confdir, overrides={}, tags=Tags()).extensions
     except SphinxError as exc:
         # Sphinx's message embeds conf.py's traceback; its last line says what failed.
@@ -96,110 +71,128 @@ def read_tree(
         raise CliError(
             f"{confdir / 'conf.py'}: extensions must be a list of module names, not {configured!r}"
         )
-    extensions = list(configured)
-    if "sphinx_xenabi" not in extensions:
-        extensions.append("sphinx_xenabi")
+    return [*configured, *([] if "sphinx_xenabi" in configured else ["sphinx_xenabi"])]
+
+
+def read_tree(
+    docs_dir: Path,
+    conf_dir: Path | None,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TreeReading:
+    """Build the tree with the dummy builder and read the build's result.
+
+    The dummy builder reads every document and runs the same checks as an
+    html build (drift, executed rows), writing nothing. ``progress`` is told
+    what is happening on work that takes seconds.
+    """
+    from sphinx.errors import SphinxError
+    from sphinx.util.console import nocolor
+
+    confdir = _conf_dir(docs_dir, conf_dir)
+    docs_dir = docs_dir.resolve()
     # xenabi_drift stays the tree's: findings carry the words its html build prints.
     settings: dict[str, Any] = {
-        "extensions": extensions,
+        "extensions": _extensions(confdir),
         "xenabi_write_registry": False,
         **(overrides or {}),
     }
     if not sys.stdout.isatty():
         nocolor()  # findings are parsed by tools and CI logs
-    status = io.StringIO()
-    warnings = io.StringIO()
+    status, warnings = io.StringIO(), io.StringIO()
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="xenabi-") as scratch:
         try:
-            with patch_docutils(confdir), docutils_namespace():
-                app = Sphinx(
-                    srcdir=docs_dir,
-                    confdir=confdir,
-                    outdir=Path(scratch) / "out",
-                    doctreedir=Path(scratch) / "doctrees",
-                    buildername="dummy",
-                    confoverrides=settings,
-                    status=status,
-                    warning=warnings,
-                    freshenv=True,
-                )
-                if progress is not None:
-                    progress(f"reading {docs_dir} with Sphinx (conf.py in {confdir})")
-                started = time.monotonic()
-                app.build(force_all=True)
-                state = build_state(app)
-                if state is None:
-                    raise CliError(f"the Sphinx build of {docs_dir} read no documents")
-                if state.reference_error is not None:
-                    raise CliError(state.reference_error)
-                if not state.registry.tables:
-                    # Only here: an html build may use the extension for its
-                    # cross-references alone, with no table to check.
-                    warn(
-                        "none",
-                        f"no ABI table (registers, transfer or hypercall numbers) in the "
-                        f"{len(app.env.found_docs)} document(s) read: nothing was checked "
-                        f"against {state.reference}",
-                        app.config.root_doc,
-                    )
-                # The dummy builder renders nothing, so the rows the html build
-                # would execute are run here, reported like drift at their cells.
-                execution_failures = 0
-                if progress is not None:
-                    progress(
-                        f"read {len(app.env.found_docs)} document(s), "
-                        f"{len(state.registry.tables)} ABI table(s) in "
-                        f"{time.monotonic() - started:.1f} s"
-                        + (
-                            "; running their rows on the emulated CPU"
-                            if app.config.xenabi_execute_tables and state.registry.tables
-                            else ""
-                        )
-                    )
-                if app.config.xenabi_execute_tables:
-                    release = gate_release(state.registry)[0]
-                    outcomes, _ = run_tables(app, state.registry, release)
-                    execution_failures = sum(1 for o in outcomes.values() if not o.ok)
+            app = _build(docs_dir, confdir, Path(scratch), settings, (status, warnings), progress)
         except (SphinxError, OSError, SyntaxError) as exc:
             raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
-        problems = sum(len(p) for p in xenabi_domain(app.env).problems.values())
-    output = warnings.getvalue()
-    # The build's own summary ("xenabi: 3 disagreement(s) ...; the build fails")
-    # gives way to check's.
-    messages = [
-        line
-        for line in output.splitlines()
-        if _XENABI_MARK in line and not _BUILD_SUMMARY.search(line)
-    ]
-    drift = sum(1 for f in state.findings if f.subtype == "drift")
-    unchecked = len({f.location for f in state.findings if f.subtype == "unchecked"})
-    return TreeReading(
-        state.registry,
-        drift,
-        problems,
-        unchecked,
-        execution_failures,
-        messages,
-        status.getvalue() + output,
-        state.reference,
-        state.reference_note,
-        _checked_against(app.config, state, overrides or {}),
-        len(app.env.found_docs),
+    return _reading(
+        app, overrides or {}, status.getvalue() + warnings.getvalue(), started, progress
     )
 
 
-def _checked_against(config: Any, state: Any, overrides: dict[str, Any]) -> str:
+def _build(
+    docs_dir: Path,
+    confdir: Path,
+    scratch: Path,
+    settings: dict[str, Any],
+    streams: tuple[io.StringIO, io.StringIO],
+    progress: Callable[[str], None] | None,
+) -> Any:
+    """One dummy-builder run of the tree; the finished application."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    with patch_docutils(confdir), docutils_namespace():
+        app = Sphinx(
+            srcdir=docs_dir,
+            confdir=confdir,
+            outdir=scratch / "out",
+            doctreedir=scratch / "doctrees",
+            buildername="dummy",
+            confoverrides=settings,
+            status=streams[0],
+            warning=streams[1],
+            freshenv=True,
+        )
+        if progress is not None:  # only once conf.py has been accepted
+            progress(f"reading {docs_dir} with Sphinx (conf.py in {confdir})")
+        app.build(force_all=True)
+    return app
+
+
+def _reading(
+    app: Any,
+    overrides: dict[str, Any],
+    output: str,
+    started: float,
+    progress: Callable[[str], None] | None,
+) -> TreeReading:
+    """The build's result as ``check`` reports it."""
+    from sphinx_xenabi.check_report import Message
+    from sphinx_xenabi.state import build_state
+
+    result = build_state(app)
+    if result is None:
+        raise CliError(f"the Sphinx build of {app.srcdir} read no documents")
+    if result.reference.error is not None:
+        raise CliError(result.reference.error)
+    if progress is not None:
+        ran = f"; ran {len(result.executed)} row(s) on the emulated CPU" if result.executed else ""
+        progress(
+            f"read {result.documents} document(s), {len(result.registry.tables)} ABI table(s) "
+            f"in {time.monotonic() - started:.1f} s{ran}"
+        )
+    doc_path = {docname: Path(app.env.doc2path(docname)) for docname in app.env.found_docs}
+    messages = result.messages(Path(app.srcdir), doc_path)
+    if not result.registry.tables:
+        # Only here: an html build may use the extension for its
+        # cross-references alone, with no table to check.
+        root = str(doc_path.get(app.config.root_doc, app.srcdir))
+        none = Message(
+            root,
+            None,
+            "warning",
+            "none",
+            f"no ABI table (registers, transfer or hypercall numbers) in the "
+            f"{result.documents} document(s) read: nothing was checked "
+            f"against {result.reference.name}",
+        )
+        messages = (*messages, none)
+    return TreeReading(result, messages, output, _checked_against(app.config, result, overrides))
+
+
+def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:
     """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
-    from sphinx_xenabi.gate import gate_release
     from sphinx_xenabi.reference import MODEL_NAME
 
-    if state.reference != MODEL_NAME:
-        return str(state.reference)  # a Xen source names its own version
-    release, guessed = gate_release(state.registry)
+    if result.reference.name != MODEL_NAME:
+        return str(result.reference.name)  # a Xen source names its own version
+    release = result.release
     if "xenabi_xen_release" in overrides:
         origin = "--release"
-    elif guessed is not None:
-        stated = str(state.registry.release).strip()
+    elif result.release_note is not None:
+        stated = str(result.registry.release).strip()
         origin = f"release {stated!r} is not MAJOR.MINOR" if stated else "no release stated"
         origin += ": the newest the model knows"
     elif config.xenabi_xen_release is not None:
@@ -210,33 +203,36 @@ def _checked_against(config: Any, state: Any, overrides: dict[str, Any]) -> str:
 
 
 def _command_extract(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.model.registry import write_atomic
-
     reading = read_tree(args.docs_dir, args.conf_dir)
+    result = reading.result
     for message in reading.messages:
-        print(message, file=sys.stderr)
-    if reading.drift or reading.execution_failures:
+        print(message.line_text, file=sys.stderr)
+    if result.drift or result.execution_failures:
         print(
-            f"{reading.drift} disagreement(s) with the reference model, "
-            f"{reading.execution_failures} row(s) failed on the emulated CPU: "
+            f"{result.drift} disagreement(s) with the reference model, "
+            f"{result.execution_failures} row(s) failed on the emulated CPU: "
             "no registry written (an html build would not publish one either)",
             file=sys.stderr,
         )
         return EXIT_FINDINGS
     text = reading.registry.to_json()
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-        print(
-            f"wrote {args.output}: {len(reading.registry.tables)} tables from "
-            f"{len(reading.registry.guides)} guides",
-            file=sys.stderr,
-        )
+    what = f"{len(reading.registry.tables)} tables from {len(reading.registry.guides)} guides"
+    _write_output(args.output, text, what)
     return EXIT_CLEAN
+
+
+def _write_output(output: Path | None, text: str, what: str) -> None:
+    """``-o FILE`` (atomically, saying what was written) or standard output."""
+    from sphinx_xenabi.model.registry import write_atomic
+
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        raise CliError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {output}: {what}", file=sys.stderr)
 
 
 def _checked_release(text: str) -> str:
@@ -281,21 +277,22 @@ def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _verdict(reading: TreeReading, docs_dir: Path) -> tuple[int, str]:
     """check's exit code and summary line."""
-    tables = len(reading.registry.tables)
+    result = reading.result
+    tables = len(result.registry.tables)
     if not tables:
         return EXIT_FINDINGS, (
-            f"xenabi check: nothing checked: no ABI table in the {reading.documents} "
+            f"xenabi check: nothing checked: no ABI table in the {result.documents} "
             f"document(s) of {docs_dir}"
         )
-    if reading.drift or reading.problems or reading.execution_failures:
+    if result.drift or result.problems or result.execution_failures:
         return EXIT_FINDINGS, (
-            f"xenabi check: {reading.drift} disagreement(s), {reading.problems} table problem(s), "
-            f"{reading.execution_failures} row(s) failed on the emulated CPU "
+            f"xenabi check: {result.drift} disagreement(s), {result.problems} table problem(s), "
+            f"{result.execution_failures} row(s) failed on the emulated CPU "
             f"in {tables} table(s) checked against {reading.checked_against}"
         )
-    unchecked = f", {reading.unchecked} not checked" if reading.unchecked else ""
+    unchecked = f", {result.unchecked} not checked" if result.unchecked else ""
     return EXIT_CLEAN, (
-        f"xenabi check: {tables - reading.unchecked} table(s) agree with "
+        f"xenabi check: {tables - result.unchecked} table(s) agree with "
         f"{reading.checked_against}{unchecked}"
     )
 
@@ -315,25 +312,29 @@ def _command_check(args: argparse.Namespace) -> int:
         print(reading.sphinx_output, file=sys.stderr)
     code, summary = _verdict(reading, args.docs_dir)
     if args.format != "text":
-        from sphinx_xenabi.check_report import CheckReport, parse_message, render
+        from sphinx_xenabi.check_report import CheckReport, render
 
-        messages = tuple(m for m in map(parse_message, reading.messages) if m is not None)
         report = CheckReport(
-            args.docs_dir, reading.checked_against, code, summary, reading.registry, messages
+            args.docs_dir,
+            reading.checked_against,
+            code,
+            summary,
+            reading.registry,
+            reading.messages,
         )
         sys.stdout.write(render(args.format, report))
         return code
-    if reading.reference_note is not None and not args.quiet:
-        print(reading.reference_note.replace("xenabi:", "xenabi check:", 1))
+    note = reading.result.reference.note
+    if note is not None and not args.quiet:
+        print(note.replace("xenabi:", "xenabi check:", 1))
     for message in reading.messages:
-        print(message)
+        print(message.line_text)
     if code != EXIT_CLEAN or not args.quiet:
         print(summary)
     return code
 
 
 def _command_source(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.model.registry import write_atomic
     from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 
     try:
@@ -342,18 +343,9 @@ def _command_source(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     for problem in source.warnings:
         print(f"warning: the Xen source contradicts itself: {problem}", file=sys.stderr)
-    text = source.to_json()
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            write_atomic(args.output, text)
-        except OSError as exc:
-            raise CliError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
-        print(
-            f"wrote {args.output}: {source.origin}, {len(source.hypercalls)} hypercalls",
-            file=sys.stderr,
-        )
+    _write_output(
+        args.output, source.to_json(), f"{source.origin}, {len(source.hypercalls)} hypercalls"
+    )
     return EXIT_CLEAN
 
 
@@ -377,23 +369,22 @@ def _add_tree_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
+def _add_output_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
-    parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+
+def _add_extract_parser(commands: Any) -> None:
     extract = commands.add_parser(
         "extract", help="write the registry JSON of a docs tree (no html build)"
     )
     _add_tree_arguments(extract)
-    extract.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
-    )
+    _add_output_argument(extract)
     extract.set_defaults(run=_command_extract)
 
+
+def _add_check_parser(commands: Any) -> None:
     check = commands.add_parser(
         "check", help="compare a docs tree's ABI tables with the reference model"
     )
@@ -436,6 +427,8 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     check.set_defaults(run=_command_check)
 
+
+def _add_source_parser(commands: Any) -> None:
     source = commands.add_parser(
         "source", help="print the ABI facts of a Xen source tree as JSON, with their evidence"
     )
@@ -446,17 +439,27 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
         metavar="CONFIG",
         help="all (default), defconfig or the path of a .config",
     )
-    source.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
-    )
+    _add_output_argument(source)
     source.set_defaults(run=_command_source)
 
+
+def _add_indent_parser(commands: Any) -> None:
     indent = commands.add_parser(
         "indent", help="check that reST directive bodies and options are indented by 3 spaces"
     )
     indent.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or directories")
     indent.set_defaults(run=_command_indent)
 
+
+def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
+    )
+    parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_extract_parser, _add_check_parser, _add_source_parser, _add_indent_parser):
+        add(commands)
     from sphinx_xenabi.diff_command import add_diff_parser  # imports this module
 
     add_diff_parser(commands)

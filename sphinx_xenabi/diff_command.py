@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, CliError, read_tree
+from sphinx_xenabi import cli
+from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.model.abi_diff import DiffSide
 from sphinx_xenabi.model.xen_source import XEN_H
 
@@ -182,7 +183,9 @@ def read_side(
             f"directory), a Xen source tree (no {XEN_H}) nor a registry JSON file"
         )
     # Only the tables are wanted: no Xen source to check against, no emulated CPU.
-    reading = read_tree(
+    # Looked up when called: this module is first imported while the parser is
+    # built, and must not keep whatever cli.read_tree was at that moment.
+    reading = cli.read_tree(
         path, conf_dir, {"xenabi_xen_source": False, "xenabi_execute_tables": False}
     )
     name = f"{spec.text} (docs, Xen {reading.registry.release})"

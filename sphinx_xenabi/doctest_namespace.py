@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model import abi, page
 from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
-from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import GuestType, Release
+from sphinx_xenabi.state import current_result
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -24,21 +24,16 @@ _PREAMBLE = (
     "del _xenabi_globals\n"
 )
 
-# The registry of the build in progress; doctests run in the building process.
-_current: Registry | None = None
-
-
-def set_current_registry(registry: Registry) -> None:
-    global _current
-    _current = registry
-
 
 def doctest_globals() -> dict[str, Any]:
-    if _current is None:
+    """The namespace, from the result of the build in progress (doctests run in it)."""
+    result = current_result()
+    if result is None:
         raise RuntimeError("sphinx_xenabi: no registry has been extracted in this build")
-    spec = _current.spec_for()
+    registry = result.registry
+    spec = registry.spec_for()
     return {
-        "registry": _current,
+        "registry": registry,
         "spec": spec,
         "dispatcher": Dispatcher(spec),
         "debug_dispatcher": Dispatcher(spec, debug=True),

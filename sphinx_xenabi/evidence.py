@@ -1,8 +1,9 @@
 """Executed tables in the html build: run each row, report, show the evidence.
 
 After reading, every registers and transfer row runs as machine code on the
-emulated CPU (``execution.py``). A failing row is reported at its cell like
-drift (an error by default). When writing, each executed table gets a narrow
+emulated CPU (``execution.py``), as part of the build's result
+(``build_result.py``). A failing row is reported at its cell like drift (an
+error by default). When writing, each executed table gets a narrow
 "Executed" column with a pass or fail mark per row (classes ``xenabi-pass``,
 ``xenabi-fail``), and under the table one line per row saying what ran and
 what arrived, so the evidence wraps like prose in any theme (``xenabi.css``);
@@ -12,7 +13,7 @@ the hypercalls a line names link to their numbers-table rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,6 @@ from docutils import nodes
 
 from sphinx_xenabi.domain import xenabi_domain
 from sphinx_xenabi.extraction import find_tables, stamped_rows
-from sphinx_xenabi.messages import logger, report_failures
 from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import (
     Cell,
@@ -31,7 +31,6 @@ from sphinx_xenabi.model.registry import (
     TableKind,
     TransferRow,
 )
-from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.state import build_state
 
 if TYPE_CHECKING:
@@ -45,29 +44,14 @@ EVIDENCE_HEADER = "Executed"
 
 
 def executes(app: Sphinx) -> bool:
-    """Tables run only in html builds, and only when configured to."""
-    return bool(app.config.xenabi_execute_tables) and app.builder.format == "html"
+    """Whether this build runs the rows: html builds and ``check``'s, when configured to.
 
-
-def run_tables(
-    app: Sphinx, registry: Registry, release: Release
-) -> tuple[dict[Location, RowOutcome], bool]:
-    """Execute the rows, report failures at their cells; the outcomes and whether to fail."""
-    # Deferred: the emulator (Unicorn) is loaded only by builds that run tables.
-    from sphinx_xenabi.execution import execute_registry
-
-    outcomes = execute_registry(registry, release)
-    failures = [
-        ("execution", "; ".join(dict.fromkeys(o.details or (o.summary,))), o.location)
-        for o in outcomes
-        if not o.ok
-    ]
-    failed = report_failures(
-        app, failures, f"{len(failures)} table row(s) failed when executed on the emulated CPU"
+    The dummy builder is how ``sphinx-xenabi check`` reads a tree: it must
+    report the same failing rows the html build would.
+    """
+    return bool(app.config.xenabi_execute_tables) and (
+        app.builder.format == "html" or app.builder.name == "dummy"
     )
-    executed = sum(1 for o in outcomes if o.ok)
-    logger.info("xenabi: executed %d of %d table rows on the emulated CPU", executed, len(outcomes))
-    return {o.row: o for o in outcomes}, failed
 
 
 # A hypercall's name and a node to show for it -> a link to it, or None.
@@ -79,7 +63,7 @@ SKIPPED_TEXT = "not executed: the row was skipped (see the build's warnings)"
 
 
 def reject_drifted(
-    outcomes: dict[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
+    outcomes: Mapping[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
 ) -> dict[Location, RowOutcome]:
     """Fail every executed row the drift gate rejects, whatever running it showed.
 
@@ -92,9 +76,9 @@ def reject_drifted(
     for finding in findings:
         if finding.subtype == "drift":
             rejected.setdefault(finding.location, []).append(finding.message)
-    if not rejected:
-        return outcomes
     result = dict(outcomes)
+    if not rejected:
+        return result
     for table in registry.tables:
         if table.kind not in EXECUTED_KINDS:
             continue
@@ -172,7 +156,7 @@ def add_evidence_column(
     document: nodes.document,
     table: nodes.table,
     rows: list[tuple[nodes.row, Location]],
-    outcomes: dict[Location, RowOutcome],
+    outcomes: Mapping[Location, RowOutcome],
     link: Linker | None = None,
 ) -> None:
     """Mark each row of one executed table and put its evidence under the table."""
@@ -229,7 +213,7 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
             add_evidence_column(doctree, table, stamped[1], state.outcomes, link)
 
 
-def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]) -> list[str]:
+def evidence_changed(env: BuildEnvironment, outcomes: Mapping[Location, RowOutcome]) -> list[str]:
     """Documents whose executed tables now show other evidence than last build.
 
     Evidence depends on other pages too (the numbers table decides which
@@ -247,7 +231,7 @@ def evidence_changed(env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
 
 
 def outcomes_by_document(
-    env: BuildEnvironment, outcomes: dict[Location, RowOutcome]
+    env: BuildEnvironment, outcomes: Mapping[Location, RowOutcome]
 ) -> dict[str, list[RowOutcome]]:
     """The outcomes each document's executed tables show, in table order."""
     shown: dict[str, list[RowOutcome]] = {}

@@ -6,7 +6,8 @@ its hypercall page. The spec a row runs with is the model's revision for the
 table's release overlaid with the docs' register and transfer tables, and
 the row's own values on top, so each row is tested on its own claim.
 
-No Sphinx here: the glue (``evidence.py``) reports and renders the outcomes.
+No Sphinx here: the build result (``build_result.py``) reports the outcomes
+and ``evidence.py`` renders them.
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ def _hypercalls(results: list[RowEvidence | str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _failed(*checks: tuple[str, bool]) -> list[str]:
+    """The evidence lines of the checks that did not hold."""
+    return [line for line, ok in checks if not ok]
+
+
 def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
     spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
@@ -134,14 +140,10 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
             failures.append(result)
         else:
             argument_line, _transfer, version_line, enosys_line = result.lines[:4]
-            failures.extend(
-                line
-                for line, ok in (
-                    (argument_line, result.arguments_intact),
-                    (version_line, result.version_ok),
-                    (enosys_line, result.enosys_ok),
-                )
-                if not ok
+            failures += _failed(
+                (argument_line, result.arguments_intact),
+                (version_line, result.version_ok),
+                (enosys_line, result.enosys_ok),
             )
     first = results[0]
     hypercalls = _hypercalls(results)
@@ -176,13 +178,9 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
         elif not (result.transfer_documented and result.version_ok):
             # Only what went wrong: a line that agrees would read as a failure.
             _, transfer_line, version_line, _ = result.lines[:4]
-            failures.extend(
-                line
-                for line, ok in (
-                    (transfer_line, result.transfer_documented),
-                    (version_line, result.version_ok),
-                )
-                if not ok
+            failures += _failed(
+                (transfer_line, result.transfer_documented),
+                (version_line, result.version_ok),
             )
         else:
             passed.append(result)

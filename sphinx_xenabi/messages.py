@@ -7,16 +7,12 @@ can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sphinx.util import logging
 
 from sphinx_xenabi.model.registry import Location
-
-if TYPE_CHECKING:
-    from sphinx.application import Sphinx
 
 logger = logging.getLogger("sphinx_xenabi")
 
@@ -101,44 +97,6 @@ def _known(subtype: str) -> str:
 def warn(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:
     _known(subtype)
     logger.warning(bounded(message), type="xenabi", subtype=subtype, location=location)
-
-
-def report_failures(
-    app: Sphinx,
-    failures: Sequence[Failure],
-    summary: str,
-) -> bool:
-    """Log (subtype, message, location) failures at their cells, by ``xenabi_drift``.
-
-    At most MAX_PER_CELL of a kind per cell (see :func:`capped`); the summary
-    counts them all.
-
-    In "error" mode (the default) each is an error and the build exits
-    non-zero even without -W; in "warning" mode each is a warning. Returns
-    whether the build fails. The summary carries the failures' subtype, so
-    ``suppress_warnings = ["xenabi.drift"]`` silences drift whole: a build
-    never fails on failures it does not show.
-    """
-    shown = [f for f in failures if not _suppressed(app, f[0])]
-    fail = app.config.xenabi_drift != "warning"
-    for subtype, message, location in capped(shown):
-        (error if fail else warn)(subtype, message, location_string(app.srcdir, location))
-    if fail and shown:
-        error(
-            shown[0][0],
-            f'xenabi: {summary}; the build fails (set xenabi_drift = "warning" to '
-            "report this as warnings instead)",
-            None,
-        )
-        app.statuscode = 1
-        return True
-    return False
-
-
-def _suppressed(app: Sphinx, subtype: str) -> bool:
-    from sphinx.util.logging import is_suppressed_warning
-
-    return is_suppressed_warning("xenabi", subtype, app.config.suppress_warnings)
 
 
 def error(subtype: str, message: str, location: str | tuple[str, int | None] | None) -> None:

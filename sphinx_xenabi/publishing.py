@@ -10,8 +10,13 @@ and a failing build, not a crash report.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
+from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.messages import error, logger
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME
@@ -42,27 +47,58 @@ def withdraw_registry(app: Sphinx) -> None:
         app.statuscode = 1
 
 
-def _build_failing(app: Sphinx) -> bool:
-    """Whether the build will exit non-zero: a builder's failures, or -W warnings.
+class _WarningWatch(logging.Handler):
+    """Sees whether the build logs a warning a project shows (for ``-W``).
 
     Sphinx turns warnings into a failing status only after build-finished,
-    so ``-W`` is read from the application as Sphinx itself does.
+    so a ``-W`` build that warned must be recognised here. Sphinx keeps its
+    own count privately; this handler sits on Sphinx's logger, which Sphinx
+    clears for every new application, so it never hears another build.
     """
-    fails_on_warnings = bool(getattr(app, "_fail_on_warnings", False))
-    return app.statuscode != 0 or (fails_on_warnings and getattr(app, "_warncount", 0) > 0)
+
+    def __init__(self, app: Sphinx) -> None:
+        super().__init__(logging.WARNING)
+        self._app = app
+        self.warned = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind, subtype = getattr(record, "type", ""), getattr(record, "subtype", "")
+        if not is_suppressed_warning(kind, subtype, self._app.config.suppress_warnings):
+            self.warned = True
+
+
+_WATCHES: WeakKeyDictionary[Sphinx, _WarningWatch] = WeakKeyDictionary()
+
+
+def watch_warnings(app: Sphinx) -> None:
+    """``builder-inited``: start listening (Sphinx has set up its logging by then)."""
+    watch = _WarningWatch(app)
+    logging.getLogger(SPHINX_LOGGER).addHandler(watch)
+    _WATCHES[app] = watch
+
+
+def _build_failing(app: Sphinx) -> bool:
+    """Whether the build will exit non-zero: a builder's failures, or -W warnings."""
+    watch = _WATCHES.pop(app, None)
+    if watch is not None:
+        logging.getLogger(SPHINX_LOGGER).removeHandler(watch)
+    # Sphinx 8.1+ sets keep_going exactly when -W is given (-W implies it).
+    fails_on_warnings = bool(app.keep_going)
+    return app.statuscode != 0 or (fails_on_warnings and watch is not None and watch.warned)
 
 
 def publish_registry(app: Sphinx, exception: BaseException | None) -> None:
     """At build-finished: write the registry of a successful build, atomically."""
-    state = build_state(app)
-    if exception is not None or state is None or state.failed or _build_failing(app):
+    result = build_state(app)
+    failing = _build_failing(app)
+    if exception is not None or result is None or result.failed or failing:
         withdraw_registry(app)  # reading failed before env-updated withdrew it
         return
     if not app.config.xenabi_write_registry:
         return
     target = registry_target(app)
     try:
-        state.registry.dump(target)
+        result.registry.dump(target)
     except OSError as exc:
         error("registry", f"{target}: cannot write the registry: {exc.strerror or exc}", None)
         app.statuscode = 1

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sphinx_xenabi.messages import error, logger, warn
 from sphinx_xenabi.model.spec import AbiSpec
 from sphinx_xenabi.model.xen_source import (
     NAMED_CONFIGURATIONS,
@@ -39,6 +38,7 @@ class Reference:
     source: XenSource | None = None
     error: str | None = None  # the tree could not be read
     note: str | None = None  # the log line that says which tree and why
+    contradictions: tuple[str, ...] = ()  # where the tree disagrees with itself
 
     @property
     def spec(self) -> AbiSpec | None:
@@ -62,7 +62,7 @@ def locate_source(app: Sphinx) -> tuple[Path, str] | None:
 
 
 def load_reference(app: Sphinx) -> Reference:
-    """Read the chosen tree (or pick the model) and log which it is."""
+    """Read the chosen tree, or pick the model (the build result reports it)."""
     located = locate_source(app)
     if located is None:
         return Reference(MODEL_NAME)
@@ -74,11 +74,6 @@ def load_reference(app: Sphinx) -> Reference:
         source = read_xen_source(path, configuration)
     except (SourceError, ConfigurationError) as exc:
         message = f"cannot read the Xen source ({how}): {exc}"
-        error("source", message, None)
-        app.statuscode = 1
         return Reference(f"the Xen source at {path}", error=message)
     note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
-    logger.info(note)
-    for problem in source.warnings:
-        warn("source", f"the Xen source contradicts itself: {problem}", None)
-    return Reference(source.origin, source, note=note)
+    return Reference(source.origin, source, note=note, contradictions=tuple(source.warnings))

@@ -1,48 +1,39 @@
-"""What one application's build found after reading, for the later phases.
+"""Where each application's build result is kept for the later phases.
 
-Filled by ``env-updated`` in the main process; the write phase (evidence
-rendering), ``build-finished`` (the registry) and the command line read it.
-Forked parallel writers inherit it.
+``env-updated`` stores the one :class:`~sphinx_xenabi.build_result.BuildResult`
+of a build here; the write phase (evidence rendering, links), ``build-finished``
+(the registry), the doctest namespace and the command line read it. Forked
+parallel writers inherit it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
-
-from sphinx_xenabi.model.drift import Finding
-from sphinx_xenabi.model.registry import Location, Registry
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from sphinx_xenabi.execution import RowOutcome
+    from sphinx_xenabi.build_result import BuildResult
 
 
-@dataclass
-class BuildState:
-    """What one application's build found after reading."""
-
-    registry: Registry
-    findings: list[Finding] = field(default_factory=list)
-    # Executed table rows by the location of their first cell (html builds).
-    outcomes: dict[Location, RowOutcome] = field(default_factory=dict)
-    failed: bool = False
-    # What the gate compared with ("the reference model", "the Xen 4.17.0
-    # source (all)"), and why a requested Xen tree could not be read.
-    reference: str = "the reference model"
-    reference_error: str | None = None
-    reference_note: str | None = None
+_RESULTS: WeakKeyDictionary[Sphinx, BuildResult] = WeakKeyDictionary()
+# The result of the build in progress in this process: sphinx.ext.doctest runs
+# the pages' doctests here with no handle on the application.
+_current: BuildResult | None = None
 
 
-_STATE: WeakKeyDictionary[Sphinx, BuildState] = WeakKeyDictionary()
+def build_state(app: Sphinx) -> BuildResult | None:
+    """The result of ``app``'s current build, once it has read its documents."""
+    return _RESULTS.get(app)
 
 
-def build_state(app: Sphinx) -> BuildState | None:
-    """The registry (and gate verdict) of ``app``'s current build, once read."""
-    return _STATE.get(app)
+def set_build_state(app: Sphinx, result: BuildResult) -> None:
+    global _current
+    _RESULTS[app] = result
+    _current = result
 
 
-def set_build_state(app: Sphinx, state: BuildState) -> None:
-    _STATE[app] = state
+def current_result() -> BuildResult | None:
+    """The result of the build that ran last in this process (for doctests)."""
+    return _current

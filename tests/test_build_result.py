@@ -1,0 +1,105 @@
+"""The html build and ``check`` read one and the same build result.
+
+The CLI drives Sphinx (the dummy builder) and reads the result the
+extension produced; it never runs rows again or reads the log. So on the
+real site and on a drifted copy of it, the html build's result and
+``check``'s agree field by field, and check's verdict counts what the html
+build reported.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DOCS, REPO, Build, run_sphinx
+from sphinx_xenabi.build_result import BuildResult
+from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, TreeReading, _verdict, read_tree
+from sphinx_xenabi.state import build_state
+
+ABI = "guest-guide/x86/hypercall-abi.rst"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(scope="module")
+def drifted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real docs with one register changed in the current 64-bit row."""
+    docs = tmp_path_factory.mktemp("drifted") / "docs"
+    shutil.copytree(DOCS, docs)
+    page = docs / ABI
+    text = page.read_text(encoding="utf-8")
+    assert text.count("     - RDI RSI RDX R10 R8\n") == 1
+    page.write_text(
+        text.replace("     - RDI RSI RDX R10 R8\n", "     - RDI RSI RDX RCX R8\n"), "utf-8"
+    )
+    return docs
+
+
+@pytest.fixture(scope="module")
+def drifted_html(drifted: Path, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    return run_sphinx(drifted, tmp_path_factory.mktemp("drifted-html") / "html")
+
+
+def _result(build: Build) -> BuildResult:
+    result = build_state(build.app)
+    assert result is not None
+    return result
+
+
+def _same_result(html: BuildResult, check: BuildResult) -> None:
+    assert check.registry == html.registry
+    assert check.registry.to_json() == html.registry.to_json()
+    assert check.findings == html.findings
+    assert check.reports == html.reports
+    assert check.summaries == html.summaries
+    assert [(o.row, o.location, o.ok, o.summary) for o in check.executed] == [
+        (o.row, o.location, o.ok, o.summary) for o in html.executed
+    ]
+    assert dict(check.outcomes) == dict(html.outcomes)
+    assert (check.failed, check.problems, check.drift) == (html.failed, html.problems, html.drift)
+    assert check.executed, "check ran the rows in its own build"
+
+
+def _printed(build: Build, subtype: str) -> list[str]:
+    """The build's located ``subtype`` lines (its summary, "xenabi: ...", aside)."""
+    lines = _ANSI.sub("", build.warnings).splitlines()
+    return [line for line in lines if f"[xenabi.{subtype}]" in line and ": xenabi: " not in line]
+
+
+def test_the_real_site_gives_check_the_html_builds_result(site: Build) -> None:
+    html = _result(site)
+    reading = read_tree(DOCS, REPO)
+    _same_result(html, reading.result)
+    code, summary = _verdict(reading, DOCS)
+    assert code == EXIT_CLEAN and not html.failed
+    assert summary.startswith(
+        f"xenabi check: {len(html.registry.tables) - html.unchecked} table(s)"
+    )
+
+
+def test_a_drifted_copy_gives_check_the_html_builds_result_and_count(
+    drifted: Path, drifted_html: Build
+) -> None:
+    html = _result(drifted_html)
+    assert drifted_html.statuscode == 1 and html.failed and html.drift == 1
+    reading: TreeReading = read_tree(drifted, REPO)
+    _same_result(html, reading.result)
+    code, summary = _verdict(reading, drifted)
+    assert code == EXIT_FINDINGS
+    assert summary.startswith(
+        f"xenabi check: {html.drift} disagreement(s), {html.problems} table problem(s), "
+        f"{html.execution_failures} row(s) failed on the emulated CPU in "
+        f"{len(html.registry.tables)} table(s)"
+    )
+    # check prints what the html build logged: the same drift lines, word for word,
+    # and the build's summary counts them.
+    assert [m.line_text for m in reading.messages if m.subtype == "drift"] == _printed(
+        drifted_html, "drift"
+    )
+    assert f"xenabi: {html.drift} disagreement(s)" in html.summaries[0].text
+    # The rejected row fails in the page as in the result both read.
+    failing = [o for o in html.outcomes.values() if not o.ok]
+    assert failing and all("rejected by the drift gate" in o.summary for o in failing)
