@@ -39,7 +39,15 @@ def sphinx_build(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    """SIGINT as an interactive user's: a suite run in the background (``cmd &``
+    without job control) hands its children SIGINT ignored, and Python then
+    never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finished_build(srcdir: Path, outdir: Path) -> bytes:
