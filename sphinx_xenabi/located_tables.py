@@ -10,6 +10,8 @@ and line where the table is built:
   of source lines; ``Body.build_table_row`` is wrapped to stamp the first.
 - ``csv-table``: the field's line, followed through the csv reader (quoted
   fields may span lines); header fields stand on the ``:header:`` line.
+  In MyST too, whose directive content numbers its lines from 0 at the
+  content's first line rather than from the top of the document.
 - ``list-table``: the line of the list item the entry was made from.
 
 MyST pipe tables are located by the extraction: one row per line.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +100,14 @@ class LocatedCSVTable(CSVTable):
 
     def _lines_of(self, csv_data: Sequence[str], source: str) -> list[SourceLine]:
         """The (source, line) of each line of ``csv_data``."""
-        if isinstance(csv_data, StringList):  # inline content
-            return [(item_source, offset + 1) for item_source, offset in csv_data.items]
         document, directive_line = self.state_machine.get_source_and_line(self.lineno)
+        if isinstance(csv_data, StringList):  # inline content
+            if _in_markdown(self):
+                # myst-parser: offset 0 is the content's first line; content_offset
+                # counts the option lines between it and the opening line.
+                first = directive_line + self.content_offset + 1
+                return [(item_source, first + offset) for item_source, offset in csv_data.items]
+            return [(item_source, offset + 1) for item_source, offset in csv_data.items]
         if self._in_header:
             first = directive_line + _header_offset(self.block_text)
             return [(document, first + index) for index in range(len(csv_data))]
@@ -119,12 +127,26 @@ class LocatedCSVTable(CSVTable):
                     stamp(entry, source, line)
 
 
+def _in_markdown(directive: CSVTable) -> bool:
+    """Whether the directive stands in a MyST page (myst-parser's mocked state)."""
+    try:
+        from myst_parser.mocking import MockState
+    except ImportError:  # myst-parser is optional
+        return False
+    return isinstance(directive.state, MockState)
+
+
+_HEADER_OPTION = re.compile(r"^(?::header:|header\s*:)(.*)$")
+
+
 def _header_offset(block_text: str) -> int:
-    """Lines from the directive's first line to the first line of ``:header:``'s value."""
+    """Lines from the directive's first line to the first line of ``:header:``'s value.
+
+    MyST may also write the option in a YAML block (``header: a, b``).
+    """
     for index, text in enumerate(block_text.splitlines()):
-        stripped = text.strip()
-        if stripped.startswith(":header:"):
-            return index if stripped != ":header:" else index + 1
+        if match := _HEADER_OPTION.match(text.strip()):
+            return index if match.group(1).strip() else index + 1
     return 0
 
 

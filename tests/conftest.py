@@ -40,7 +40,7 @@ settings.register_profile(
     suppress_health_check=_SLOW_EXAMPLES,
 )
 settings.register_profile(
-    "long", max_examples=6_000, deadline=None, print_blob=True, suppress_health_check=_SLOW_EXAMPLES
+    "long", max_examples=800, deadline=None, print_blob=True, suppress_health_check=_SLOW_EXAMPLES
 )
 settings.load_profile("ci")
 

@@ -1,13 +1,14 @@
 """Hypothesis strategies: ABI tables in every syntax, valid and mutated, with an oracle.
 
 A generated :class:`Table` is one table of the three kinds (registers,
-transfer, numbers) in one of seven syntaxes: reST list-table, grid, simple,
-csv-table (header row in the data or in ``:header:``), MyST list-table and
-MyST pipe table. Rows are valid or carry one fault (empty cells, unknown
-ABIs and guests, registers of the wrong width, a wrong parameter count,
-duplicates, bad numbers and availability, a csv field too many, a short
-row, a spanning grid cell, a ragged list-table) or harmless decoration
-(inline markup, footnote references, non-ASCII text, other spellings).
+transfer, numbers) in one of nine syntaxes: reST list-table, grid, simple
+and csv-table (header row in the data or in ``:header:``); MyST list-table,
+csv-table (both header forms) and pipe table. Rows are valid or carry one
+fault (empty cells, unknown ABIs and guests, registers of the wrong width, a
+wrong parameter count, duplicates, bad numbers and availability, a csv field
+too many, a short row, a spanning grid cell, a ragged list-table) or harmless
+decoration (inline markup, footnote references, non-ASCII text, other
+spellings).
 
 Each table knows what the extraction must make of it: the problems
 (subtype and the cell they are reported at), how many rows are recorded,
@@ -28,10 +29,10 @@ from sphinx_xenabi.model.abi import HYPERCALLS, REGISTERS, TRANSFERS, TransferGu
 from sphinx_xenabi.model.spec import GuestType
 
 RST_SYNTAXES = ("list-table", "grid", "simple", "csv", "csv-header")
-MYST_SYNTAXES = ("myst-list-table", "pipe")
+MYST_SYNTAXES = ("myst-list-table", "myst-csv", "myst-csv-header", "pipe")
 SYNTAXES = RST_SYNTAXES + MYST_SYNTAXES
 LIST_SYNTAXES = ("list-table", "myst-list-table")
-CSV_SYNTAXES = ("csv", "csv-header")
+CSV_SYNTAXES = ("csv", "csv-header", "myst-csv", "myst-csv-header")
 TITLED_SYNTAXES = LIST_SYNTAXES + CSV_SYNTAXES
 
 HEADER = -1  # the row index of the header
@@ -439,6 +440,8 @@ def render(table: Table) -> Rendered:
         "simple": _simple,
         "csv": _csv,
         "csv-header": _csv,
+        "myst-csv": _csv,
+        "myst-csv-header": _csv,
         "pipe": _pipe,
     }[table.syntax](table)
 
@@ -518,23 +521,28 @@ def _csv_field(text: str) -> str:
 
 
 def _csv(table: Table) -> Rendered:
-    lines = [f".. csv-table:: {table.title}".rstrip()]
+    myst = table.myst
+    opening = f"```{{csv-table}} {table.title}" if myst else f".. csv-table:: {table.title}"
+    indent = "" if myst else "   "
+    lines = [opening.rstrip()]
     cells: dict[tuple[int, int], int] = {}
 
     def record(row: list[Cell]) -> str:
-        return ", ".join(_csv_field(c.source(False)) for c in row)
+        return ", ".join(_csv_field(c.source(myst)) for c in row)
 
-    if table.syntax == "csv-header":
+    if table.syntax.endswith("csv-header"):
         cells.update({(HEADER, c): len(lines) for c in range(len(table.header))})
-        lines += [f"   :header: {record(table.header)}".rstrip(), ""]
+        lines += [f"{indent}:header: {record(table.header)}".rstrip(), ""]
         body = list(enumerate(table.rows))
     else:
-        lines += ["   :header-rows: 1", ""]
+        lines += [f"{indent}:header-rows: 1", ""]
         body = _all_rows(table)
     for row_index, row in body:
         width = max(len(row), len(table.header))
         cells.update({(row_index, c): len(lines) for c in range(width + 1)})
-        lines.append(f"   {record(row)}".rstrip())
+        lines.append(f"{indent}{record(row)}".rstrip())
+    if myst:
+        lines.append("```")
     return Rendered(lines, cells)
 
 
@@ -603,9 +611,9 @@ class Page:
 
 
 @st.composite
-def pages(draw: st.DrawFn) -> tuple[Page, Page]:
+def pages(draw: st.DrawFn, min_tables: int = 1, max_tables: int = 14) -> tuple[Page, Page]:
     """A reST page and a MyST page of tables (either may hold none)."""
-    chosen = draw(st.lists(st.sampled_from(SYNTAXES), min_size=1, max_size=10))
+    chosen = draw(st.lists(st.sampled_from(SYNTAXES), min_size=min_tables, max_size=max_tables))
     generated = [draw(tables(syntax)) for syntax in chosen]
     return (
         Page("guide", False, [t for t in generated if not t.myst]),

@@ -355,12 +355,16 @@ def test_a_huge_bad_value_gives_a_short_message(tmp_path: Path) -> None:
     _assert_prompt_and_brief(path)  # a 1,000,067-character message before
 
 
+REGISTRY_LIMIT = 64 * 1024 * 1024  # what the documentation states
+
+
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / REGISTRY_FILENAME
     with path.open("wb") as handle:
-        handle.truncate(registry_module.MAX_REGISTRY_BYTES + 1)  # sparse: nothing to read
-    error = _assert_prompt_and_brief(path)
-    assert "larger than" in error.message
+        handle.truncate(REGISTRY_LIMIT + 1)  # sparse: nothing to read
+    error = _assert_prompt_and_brief(path)  # read whole and refused as "not JSON" before
+    assert f"larger than {REGISTRY_LIMIT:,} bytes" in error.message
+    assert registry_module.MAX_REGISTRY_BYTES == REGISTRY_LIMIT
 
 
 def _load_in_thread(path: str | Path) -> BaseException | None:
@@ -399,7 +403,7 @@ def test_a_device_is_refused() -> None:
     assert isinstance(error, RegistryError) and "not a regular file" in error.message
 
 
-# -- 10 and 12a. numbers tables: a repeated guest column, an ignored column -----------------
+# -- 10 and 12a. numbers tables: a repeated guest column, an ignored column ---------------
 
 
 def test_a_repeated_guest_column_is_reported_and_ignored(
@@ -418,10 +422,20 @@ def test_a_repeated_guest_column_is_reported_and_ignored(
         )
     ]
     data = json.loads(target.read_text(encoding="utf-8"))
-    repeated, ignored = data["tables"]
+    repeated, _ = data["tables"]
     (row,) = repeated["rows"]
     assert {g: c["value"] for g, c in row["availability"].items()} == {"pv32": True}
-    # 12a: an empty cell in the ignored "PV 16" column does not drop its row
+
+
+def test_an_empty_cell_in_an_ignored_column_keeps_its_row(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    app = make(make_app, tmp_path, rootdir, "numbers-columns")
+    target = build(app)
+    srcdir = Path(app.srcdir)
+    data = json.loads(target.read_text(encoding="utf-8"))
+    _, ignored = data["tables"]
+    # the empty cell in the ignored "PV 16" column dropped its row before
     assert [r["name"]["value"] for r in ignored["rows"]] == ["xen_version", "iret"]
     assert at(app, "empty-cell") == []
     assert [w[1] for w in at(app, "unknown-guest")] == [line_of(srcdir, "guide.rst", "- PV 16")]
@@ -524,3 +538,47 @@ def test_every_message_of_a_scenario_is_located_and_typed(
     for message in messages:
         assert message["type"].startswith("xenabi."), message
         assert message["file"] == "guide.rst" and message["line"], message
+
+
+# -- found by the property suite ----------------------------------------------------------
+
+
+def test_myst_csv_table_cells_are_located_at_their_own_lines(
+    make_app: Any, tmp_path: Path, rootdir: Path
+) -> None:
+    """MyST numbers a directive's content from 0 at its first line, not from the page's top."""
+    app = make(make_app, tmp_path, rootdir, "myst-csv")
+    build(app)  # every cell one to four lines early, at the options or the directive, before
+    srcdir = Path(app.srcdir)
+
+    def line(needle: str) -> int:
+        return line_of(srcdir, "guide.md", needle)
+
+    got = sorted(
+        (w["line"], w["type"]) for w in xenabi_warnings(app) if w["type"] != "xenabi.drift"
+    )
+    assert got == sorted(
+        [
+            (line("ARM HVM, VMCALL"), "xenabi.unknown-guest"),
+            (line("Intel HVM,"), "xenabi.empty-cell"),
+            (line(":header: Index, Name, PV 32, , PV 64"), "xenabi.empty-cell"),
+            (line("seventeen, xen_version, yes, , yes"), "xenabi.bad-number"),
+            (line("64bit, RAX, RDI RSI RDX R10 R8 R9, RAX"), "xenabi.parameter-count"),
+            (line("16bit, AX, BX CX DX SI DI, AX"), "xenabi.unknown-abi"),
+        ]
+    )
+    registry = load(Path(app.outdir) / REGISTRY_FILENAME)
+    transfer, numbers, registers = registry.tables
+    assert transfer.location.line == line("```{csv-table} Mode transfer in Xen 4.18")
+    assert [c.location.line for c in transfer.header] == [line("Guest, Transfer instruction")] * 2
+    (row,) = transfer.rows
+    assert (row.guest.location.line, row.instruction.location.line) == (
+        line("32bit PV, INT 0x82"),
+    ) * 2
+    assert {h.location.line for h in numbers.header} == {
+        line(":header: Index, Name, PV 32, , PV 64")
+    }
+    assert [r.number.location.line for r in numbers.rows] == [line("0, set_trap_table, yes, , yes")]
+    assert {h.location.line for h in registers.header} == {
+        line("header: ABI, Hypercall Index, Parameters (1 - 5), Result")
+    }
