@@ -108,6 +108,7 @@ def read_table(
     table[KIND_ATTRIBUTE] = schema.kind.value
     rows: list[Row] = []
     for row_node, cells in zip(raw.body_rows, raw.body):
+        # The first cell keys the row (model.records.row_key), read or skipped.
         row_location = cells[0].location if cells else raw.fallback
         row_node[ROW_ATTRIBUTE] = str(row_location)  # file:line, readable in XML output
         columns = reader.check_row_shape(cells, row_location)
