@@ -122,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
 _WHOLE_SITE_FIXTURES = frozenset({"site", "site_reading", "reindented_site", "reindented_docs"})
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist files the items by their group
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _WHOLE_SITE_FIXTURES & set(getattr(item, "fixturenames", ())):
