@@ -33,7 +33,7 @@ ROOTS = Path(__file__).resolve().parent / "roots"
 _SLOW_EXAMPLES = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile(
     "ci",
-    max_examples=80,
+    max_examples=50,
     derandomize=True,
     database=None,
     deadline=None,
