@@ -93,7 +93,7 @@ class BuildResult:
 
 def _message(report: Report, srcdir: Path, doc_path: Mapping[str, Path]) -> Message:
     if report.location is not None:
-        file, line = str(srcdir / report.location.file), report.location.line
+        file, line = str(srcdir / report.location.file), report.location.line or None
     elif report.docname is not None:
         file, line = str(doc_path[report.docname]), None
     else:
@@ -171,10 +171,17 @@ def _assemble(app: Sphinx, env: BuildEnvironment) -> tuple[Registry, list[str]]:
 
 
 def _read_problems(env: BuildEnvironment) -> Iterator[Report]:
-    """The table problems of every document, as the reading phase logged them."""
-    problems = xenabi_domain(env).problems
-    for docname in sorted(problems):  # Sphinx reads documents in this order
-        shown = capped((p.subtype, p.message, p.location) for p in problems[docname])
+    """What the reading phase logged, document by document, as it logged it.
+
+    A document's directive errors come first (logged while it is parsed),
+    then its table problems (logged once its tables are read).
+    """
+    domain = xenabi_domain(env)
+    problems, directive_errors = domain.problems, domain.directive_errors
+    for docname in sorted(problems.keys() | directive_errors.keys()):  # Sphinx's reading order
+        for fault in directive_errors.get(docname, ()):
+            yield Report(fault.subtype, "error", fault.message, fault.location, read=True)
+        shown = capped((p.subtype, p.message, p.location) for p in problems.get(docname, ()))
         for subtype, text, location in shown:
             yield Report(subtype, "warning", text, location, read=True)
 

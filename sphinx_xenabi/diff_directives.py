@@ -20,7 +20,7 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.messages import error
+from sphinx_xenabi.domain import directive_error
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
@@ -65,10 +65,10 @@ class AbiDiffDirective(SphinxDirective):
         try:
             old, new = (self._release(a) for a in self.arguments)
         except ValueError as exc:
-            error(
+            directive_error(
+                self,
                 WarningSubtype.DIRECTIVE,
                 f"{self.name}: {exc} (give two releases from Xen {FIRST_MODELLED_RELEASE} on)",
-                self.get_location(),
             )
             return []
         output = OutputFormat(self.options.get("format", OutputFormat.MARKDOWN.value))
@@ -81,11 +81,11 @@ class AbiDiffDirective(SphinxDirective):
         if output is not OutputFormat.MARKDOWN:
             return [literal]
         if not _in_markdown(self):
-            error(
+            directive_error(
+                self,
                 WarningSubtype.DIRECTIVE,
                 f"{self.name}: the markdown format renders only in a Markdown (MyST) page; "
                 "use :format: text, json or github here",
-                self.get_location(),
             )
             return []
         rendered = nodes.container(classes=["xenabi-abi-diff"])

@@ -17,8 +17,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
+from sphinx_xenabi.domain import directive_error
 from sphinx_xenabi.hypercall_role import generated_reference
-from sphinx_xenabi.messages import error
 from sphinx_xenabi.model.abi import (
     HYPERCALLS,
     IRET_INDEX,
@@ -133,12 +133,12 @@ class HypercallPageDirective(SphinxDirective):
         try:
             guest = TransferGuest.parse(self.arguments[0])
         except ValueError as exc:
-            error(WarningSubtype.DIRECTIVE, f"{self.name}: {exc}", self.get_location())
+            directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name}: {exc}")
             return []
         try:
             indices = parse_indices(self.options.get("indices", f"0-{STUB_COUNT - 1}"))
         except ValueError as exc:
-            error(WarningSubtype.DIRECTIVE, f"{self.name} :indices: {exc}", self.get_location())
+            directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name} :indices: {exc}")
             return []
         docname = self.env.docname
 

@@ -23,10 +23,10 @@ from sphinx.roles import XRefRole
 from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
-from sphinx_xenabi.extraction import Problem, parse_number
+from sphinx_xenabi.extraction import Problem, parse_number, relativiser
 from sphinx_xenabi.hypercall_index import HypercallIndex
 from sphinx_xenabi.hypercall_role import HypercallRole, link_text
-from sphinx_xenabi.messages import location_string, warn
+from sphinx_xenabi.messages import error, location_string, warn
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, TableRecord, sort_tables
 from sphinx_xenabi.model.spec import GuestType
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
+    from sphinx.util.docutils import SphinxDirective
 
 HYPERCALL = "hypercall"
 
@@ -129,6 +130,7 @@ class XenAbiDomain(Domain):
         "problems": {},
         "hypercalls": {},
         "references": {},
+        "directive_errors": {},
     }
     # 2: hypercall objects and the references to them.
     data_version = 2
@@ -143,6 +145,14 @@ class XenAbiDomain(Domain):
     def problems(self) -> dict[str, tuple[Problem, ...]]:
         """Faults found in recognised tables, kept so tools can count them."""
         return self.data.setdefault("problems", {})
+
+    @property
+    def directive_errors(self) -> dict[str, tuple[Problem, ...]]:
+        """The extension's directives that could not render, kept for the build result."""
+        return self.data.setdefault("directive_errors", {})
+
+    def note_directive_error(self, docname: str, problem: Problem) -> None:
+        self.directive_errors[docname] = (*self.directive_errors.get(docname, ()), problem)
 
     @property
     def hypercalls(self) -> dict[str, tuple[HypercallObject, ...]]:
@@ -181,12 +191,13 @@ class XenAbiDomain(Domain):
         return self._lookup
 
     def clear_doc(self, docname: str) -> None:
-        for store in (self.tables, self.problems, self.hypercalls, self.references):
+        stores = (self.tables, self.problems, self.hypercalls, self.references)
+        for store in (*stores, self.directive_errors):
             store.pop(docname, None)
         self._lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key in ("tables", "problems", "hypercalls", "references"):
+        for key in ("tables", "problems", "hypercalls", "references", "directive_errors"):
             store = self.data.setdefault(key, {})
             for docname, values in otherdata.get(key, {}).items():
                 if docname in docnames:
@@ -305,3 +316,12 @@ def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
     the warning must stand for as long as the tables disagree.
     """
     xenabi_domain(env).warn_conflicts()
+
+
+def directive_error(directive: SphinxDirective, subtype: WarningSubtype, message: str) -> None:
+    """Log an error at a directive's line and keep it, so ``check`` reports it too."""
+    error(subtype, message, directive.get_location())
+    source, line = directive.get_source_info()
+    env = directive.env
+    location = Location(relativiser(env.srcdir)(source), line or 0)
+    xenabi_domain(env).note_directive_error(env.docname, Problem(location, subtype.value, message))

@@ -16,7 +16,7 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi import table_nodes
-from sphinx_xenabi.messages import error
+from sphinx_xenabi.domain import directive_error
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.abi_history import (
     HistoryEntry,
@@ -83,15 +83,15 @@ class AbiHistoryDirective(SphinxDirective):
                 message = (
                     f"{self.name}: cannot read the Xen source in xenabi_history_sources: {exc}"
                 )
-                error(WarningSubtype.SOURCE, message, self.get_location())
+                directive_error(self, WarningSubtype.SOURCE, message)
                 return []
             specs.append(source.spec())
         if len(specs) < 2:
-            error(
+            directive_error(
+                self,
                 WarningSubtype.DIRECTIVE,
                 f"{self.name}: xenabi_history_sources names {len(specs)} tree; a history "
                 "needs two or more",
-                self.get_location(),
             )
             return []
         ordered = sorted(specs, key=lambda spec: spec.release)

@@ -110,3 +110,29 @@ def test_bad_directive_argument_is_a_located_error(tmp_path: Path) -> None:
         "index.rst:6: ERROR: xenabi-hypercall-page :indices: '3-200' is outside the page's "
         "stubs 0-127 [xenabi.directive]" in build.warnings
     )
+
+
+def test_check_reports_the_directive_errors_the_build_logged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They come from the build result (kept by the domain), not from the log.
+    from sphinx_xenabi.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["sphinx_xenabi"]\nrelease = "4.22"\n')
+    (src / "index.rst").write_text(
+        "Pages\n=====\n\n.. xenabi-hypercall-page:: ARM HVM\n\n"
+        ".. xenabi-hypercall-page:: 64bit PV\n   :indices: 3-200\n"
+    )
+    main(["check", "--quiet", str(src)])
+    printed = [
+        line for line in capsys.readouterr().out.splitlines() if "[xenabi.directive]" in line
+    ]
+    assert printed == [
+        f"{src / 'index.rst'}:4: ERROR: xenabi-hypercall-page: unknown transfer-table guest "
+        "'ARM HVM' (expected one of '32bit PV', '64bit PV', 'Intel HVM', 'AMD HVM') "
+        "[xenabi.directive]",
+        f"{src / 'index.rst'}:6: ERROR: xenabi-hypercall-page :indices: '3-200' is outside the "
+        "page's stubs 0-127 [xenabi.directive]",
+    ]
