@@ -27,12 +27,13 @@ from sphinx_xenabi.check_report import Message
 from sphinx_xenabi.domain import xenabi_domain
 from sphinx_xenabi.evidence import executes, reject_drifted
 from sphinx_xenabi.guides import build_guide_map
-from sphinx_xenabi.messages import bounded, capped, error, logger, warn
+from sphinx_xenabi.messages import bounded, capped, error, location_string, logger, warn
 from sphinx_xenabi.model.drift import Finding, check_registry
 from sphinx_xenabi.model.registry import Location, Registry
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.reference import Reference, load_reference
 from sphinx_xenabi.release_setting import described_release, gate_release
+from sphinx_xenabi.warning_subtypes import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -71,8 +72,12 @@ class BuildResult:
     outcomes: Mapping[Location, RowOutcome]
     reports: tuple[Report, ...]  # shown ones only: suppress_warnings applies
     summaries: tuple[Report, ...]  # "...; the build fails" lines, one per failing check
-    failed: bool
     problems: int  # table problems found while reading, all of them
+
+    @property
+    def failed(self) -> bool:
+        """The build fails: the reference could not be read, or a check failed."""
+        return self.reference.error is not None or bool(self.summaries)
 
     @property
     def drift(self) -> int:
@@ -125,11 +130,15 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     reports.extend(_reference_reports(reference))
     reports.extend(_finding_reports(findings))
     reports.failing(
-        [("drift", f.message, f.location) for f in findings if f.subtype == "drift"],
+        [
+            (WarningSubtype.DRIFT, f.message, f.location)
+            for f in findings
+            if f.subtype == WarningSubtype.DRIFT
+        ],
         f"disagreement(s) between the docs and {reference.name}",
     )
     reports.failing(
-        [(_EXECUTION, _execution_text(o), o.location) for o in executed if not o.ok],
+        [(WarningSubtype.EXECUTION, _execution_text(o), o.location) for o in executed if not o.ok],
         "table row(s) failed when executed on the emulated CPU",
     )
     problems = sum(len(p) for p in xenabi_domain(env).problems.values())
@@ -144,12 +153,8 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         outcomes=MappingProxyType(outcomes),
         reports=tuple(reports.shown),
         summaries=tuple(reports.summaries),
-        failed=reference.error is not None or bool(reports.summaries),
         problems=problems,
     )
-
-
-_EXECUTION = "execution"
 
 
 def _execution_text(outcome: RowOutcome) -> str:
@@ -254,7 +259,7 @@ def report_result(app: Sphinx, result: BuildResult) -> None:
     """Log what the build found after reading, at its cells; fail the build if it must."""
     if result.reference.note is not None:
         logger.info(result.reference.note)
-    elif result.release_note is not None and result.reference.source is None:
+    elif result.release_note is not None and result.reference.error is None:
         logger.info(result.release_note)
     for report in result.reports:
         if not report.read:
@@ -273,13 +278,7 @@ def report_result(app: Sphinx, result: BuildResult) -> None:
 def _log(app: Sphinx, report: Report) -> None:
     location: str | tuple[str, None] | None = None
     if report.location is not None:
-        location = _location_string(app.srcdir, report.location)
+        location = location_string(Path(app.srcdir), report.location)
     elif report.docname is not None:
         location = (report.docname, None)  # Sphinx prints the document's path
     (error if report.level == "error" else warn)(report.subtype, report.text, location)
-
-
-def _location_string(srcdir: Path | str, location: Location) -> str:
-    from sphinx_xenabi.messages import location_string
-
-    return location_string(Path(srcdir), location)

@@ -18,9 +18,14 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi._version import __version__
+
+if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
+    from sphinx_xenabi.build_result import BuildResult
+    from sphinx_xenabi.check_report import Message
+    from sphinx_xenabi.model.registry import Registry
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -35,13 +40,13 @@ class CliError(Exception):
 class TreeReading:
     """What ``check`` and ``extract`` report: the build's own result, and where it was read."""
 
-    result: Any  # sphinx_xenabi.build_result.BuildResult
-    messages: tuple[Any, ...]  # check_report.Message, as the build logged them
+    result: BuildResult
+    messages: tuple[Message, ...]  # as the build logged them
     sphinx_output: str
     checked_against: str  # the reference, and for the model the release and where it came from
 
     @property
-    def registry(self) -> Any:  # sphinx_xenabi.model.registry.Registry
+    def registry(self) -> Registry:
         return self.result.registry
 
 

@@ -90,7 +90,7 @@ def _build_failing(app: Sphinx) -> bool:
 def publish_registry(app: Sphinx, exception: BaseException | None) -> None:
     """At build-finished: write the registry of a successful build, atomically."""
     result = build_state(app)
-    failing = _build_failing(app)
+    failing = _build_failing(app)  # first: it also stops the warning watch
     if exception is not None or result is None or result.failed or failing:
         withdraw_registry(app)  # reading failed before env-updated withdrew it
         return

@@ -38,7 +38,11 @@ class Reference:
     source: XenSource | None = None
     error: str | None = None  # the tree could not be read
     note: str | None = None  # the log line that says which tree and why
-    contradictions: tuple[str, ...] = ()  # where the tree disagrees with itself
+
+    @property
+    def contradictions(self) -> tuple[str, ...]:
+        """Where the tree disagrees with itself (PV against HVM dispatch, say)."""
+        return () if self.source is None else self.source.warnings
 
     @property
     def spec(self) -> AbiSpec | None:
@@ -76,4 +80,4 @@ def load_reference(app: Sphinx) -> Reference:
         message = f"cannot read the Xen source ({how}): {exc}"
         return Reference(f"the Xen source at {path}", error=message)
     note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
-    return Reference(source.origin, source, note=note, contradictions=tuple(source.warnings))
+    return Reference(source.origin, source, note=note)

@@ -134,7 +134,7 @@ def _generated_tables() -> int:
     return int(strategies.GENERATED["tables"]) if strategies is not None else 0
 
 
-_FROM_WORKERS: Counter[str] = Counter()
+_WORKER_TABLES: list[int] = []  # each finished worker's count
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -146,12 +146,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: object) -> None:
     counts = dict(getattr(node, "workeroutput", {}).get("xenabi_counts", {}))
-    _FROM_WORKERS["tables"] += counts.pop("tables", 0)
+    _WORKER_TABLES.append(counts.pop("tables", 0))
     FULL_BUILDS.update(counts)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    tables = _generated_tables() + _FROM_WORKERS["tables"]
+    tables = _generated_tables() + sum(_WORKER_TABLES)
     if tables:
         terminalreporter.write_line(f"hypothesis: {tables:,} tables generated")
     if os.environ.get("XENABI_COUNT_BUILDS"):
