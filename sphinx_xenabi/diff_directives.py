@@ -21,6 +21,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.domain import directive_error
+from sphinx_xenabi.markdown_pages import in_markdown
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
@@ -36,15 +37,6 @@ _LANGUAGES = {
     OutputFormat.JSON: "json",
     OutputFormat.GITHUB: "text",
 }
-
-
-def _in_markdown(directive: SphinxDirective) -> bool:
-    """Whether the directive stands in a MyST page, whose nested parse reads Markdown."""
-    try:
-        from myst_parser.mocking import MockState
-    except ImportError:  # myst-parser is optional
-        return False
-    return isinstance(directive.state, MockState)
 
 
 class AbiDiffDirective(SphinxDirective):
@@ -80,7 +72,7 @@ class AbiDiffDirective(SphinxDirective):
         literal = nodes.literal_block(text, text, language=_LANGUAGES[output])
         if output is not OutputFormat.MARKDOWN:
             return [literal]
-        if not _in_markdown(self):
+        if not in_markdown(self):
             directive_error(
                 self,
                 WarningSubtype.DIRECTIVE,

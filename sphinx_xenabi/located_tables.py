@@ -31,6 +31,8 @@ from docutils.parsers.rst.directives.tables import ListTable
 from docutils.statemachine import StringList
 from sphinx.directives.patches import CSVTable
 
+from sphinx_xenabi.markdown_pages import in_markdown
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -102,7 +104,7 @@ class LocatedCSVTable(CSVTable):
         """The (source, line) of each line of ``csv_data``."""
         document, directive_line = self.state_machine.get_source_and_line(self.lineno)
         if isinstance(csv_data, StringList):  # inline content
-            if _in_markdown(self):
+            if in_markdown(self):
                 # myst-parser: offset 0 is the content's first line; content_offset
                 # counts the option lines between it and the opening line.
                 first = directive_line + self.content_offset + 1
@@ -125,15 +127,6 @@ class LocatedCSVTable(CSVTable):
                 source, line = fields[min(index, len(fields) - 1)]
                 if line and isinstance(entry, nodes.Element):
                     stamp(entry, source, line)
-
-
-def _in_markdown(directive: CSVTable) -> bool:
-    """Whether the directive stands in a MyST page (myst-parser's mocked state)."""
-    try:
-        from myst_parser.mocking import MockState
-    except ImportError:  # myst-parser is optional
-        return False
-    return isinstance(directive.state, MockState)
 
 
 _HEADER_OPTION = re.compile(r"^(?::header:|header\s*:)(.*)$")
