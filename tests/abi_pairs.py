@@ -100,7 +100,7 @@ def _cell(value: T, line: int) -> Cell[T]:
 
 
 def _releases(title: str) -> ReleaseRange | None:
-    from sphinx_xenabi.extraction import releases_from_title
+    from sphinx_xenabi.extraction.document import releases_from_title
 
     return releases_from_title(title)
 

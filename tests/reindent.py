@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sphinx_xenabi import indentation
+from sphinx_xenabi.cli import indentation
 
 # Explicit markup that is not a directive: footnotes/citations ".. [x]",
 # targets ".. _x:" / ".. __:", and comments (everything else).

@@ -14,9 +14,9 @@ import re
 from pathlib import Path
 
 from conftest import DOCS, REPO, Build
-from sphinx_xenabi.build_result import BuildResult
+from sphinx_xenabi.build.result import BuildResult
 from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, TreeReading, _verdict, read_tree
-from sphinx_xenabi.state import build_state
+from sphinx_xenabi.build.store import build_state
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

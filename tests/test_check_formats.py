@@ -12,7 +12,7 @@ from defusedxml import ElementTree
 
 from conftest import ROOTS
 from helpers import line_starting
-from sphinx_xenabi.check_report import parse_message, report_schema
+from sphinx_xenabi.cli.check_formats import parse_message, report_schema
 from sphinx_xenabi.cli import main
 
 # The test-rst root's tables: today's registers, transfer, 4.13-4.16 registers, numbers.
@@ -53,7 +53,7 @@ def test_github_prints_one_workflow_command_per_finding(
 
 
 def test_github_escapes_what_would_end_a_command() -> None:
-    from sphinx_xenabi.check_report import _escape_data, _escape_property
+    from sphinx_xenabi.cli.check_formats import _escape_data, _escape_property
 
     assert _escape_data("50% done\nnext") == "50%25 done%0Anext"
     assert _escape_property("a:b,c") == "a%3Ab%2Cc"

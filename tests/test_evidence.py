@@ -9,7 +9,7 @@ import pytest
 from conftest import Build, run_sphinx
 from helpers import line_of
 from html_tables import read_evidence, read_tables
-from sphinx_xenabi.hypercall_index import STYLESHEET
+from sphinx_xenabi.domain.index import STYLESHEET
 
 ABI = "guest-guide/x86/hypercall-abi"
 PARAMS_64 = "     - RDI RSI RDX R10 R8\n"

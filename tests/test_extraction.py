@@ -22,7 +22,7 @@ from sphinx.util.console import strip_colors
 from test_evidence import REGISTERS_PAGE
 
 from helpers import nth_line_of
-from sphinx_xenabi.extraction import (
+from sphinx_xenabi.extraction.document import (
     extract_tables,
     find_tables,
     match_header,

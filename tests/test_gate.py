@@ -15,7 +15,7 @@ from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from conftest import REPO, Build, run_sphinx
 from helpers import line_of, replace_once
-from sphinx_xenabi.indentation import check_paths
+from sphinx_xenabi.cli.indentation import check_paths
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 NUMBERS = "guest-guide/x86/hypercall-numbers.md"

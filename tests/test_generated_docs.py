@@ -22,8 +22,8 @@ from sphinx_xenabi.config import (
     default_source,
     type_annotation,
 )
-from sphinx_xenabi.tooling_docs import warning_anchor
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.directives.extension_reference import warning_anchor
+from sphinx_xenabi.model.problems import WarningSubtype
 
 # A role (:confval:`x`, :doc:`/a/b`) or a reference (`Title`_) renders as other
 # text than its source; everything between them renders as written.

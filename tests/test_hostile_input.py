@@ -26,7 +26,7 @@ from test_cli import run_cli
 from test_extraction import line_of, warnings_of, xenabi_warnings
 
 from sphinx_xenabi import cli
-from sphinx_xenabi.execution import execute_registry
+from sphinx_xenabi.emulator.row_execution import execute_registry
 from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.registry import (
     REGISTRY_FILENAME,

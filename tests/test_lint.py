@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import DOCS, REPO
-from sphinx_xenabi.indentation import check_paths, check_text
+from sphinx_xenabi.cli.indentation import check_paths, check_text
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:

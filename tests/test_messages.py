@@ -12,13 +12,13 @@ from sphinx.errors import ConfigError
 
 from conftest import DOCS, REPO, ROOTS, Build, run_sphinx
 from html_tables import read_tables
-from sphinx_xenabi import messages
+from sphinx_xenabi import log
 from sphinx_xenabi.cli import main
-from sphinx_xenabi.messages import SUBTYPES, warn
+from sphinx_xenabi.log import SUBTYPES, warn
 from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.model.problems import WarningSubtype
 
 
 def test_documented_subtypes_match_the_code(site: Build) -> None:
@@ -70,7 +70,7 @@ def test_an_undocumented_subtype_is_refused() -> None:
 def test_a_member_and_its_string_log_the_same_subtype(monkeypatch: pytest.MonkeyPatch) -> None:
     logged: list[object] = []
     monkeypatch.setattr(
-        messages.logger, "warning", lambda *args, **kwargs: logged.append(kwargs["subtype"])
+        log.logger, "warning", lambda *args, **kwargs: logged.append(kwargs["subtype"])
     )
     warn(WarningSubtype.ORPHAN, "one", None)
     warn("orphan", "two", None)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Build, run_sphinx
 from html_tables import read_listings
-from sphinx_xenabi.directives import parse_indices
+from sphinx_xenabi.directives.hypercall_page import parse_indices
 from sphinx_xenabi.model.abi import PAGE_FILLER, STUB_COUNT, STUB_SIZE, TransferGuest
 from sphinx_xenabi.model.page import hypercall_page
 

@@ -30,7 +30,7 @@ from hypothesis import event, given, settings
 from sphinx.util.console import strip_colors
 
 from conftest import Build, run_sphinx
-from sphinx_xenabi.messages import SUBTYPES
+from sphinx_xenabi.log import SUBTYPES
 from sphinx_xenabi.model.registry import load
 from table_strategies import Page, pages
 

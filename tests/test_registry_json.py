@@ -31,7 +31,7 @@ from sphinx_xenabi.model.registry import (
     RegistryError,
     load,
 )
-from sphinx_xenabi.state import build_state
+from sphinx_xenabi.build.store import build_state
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi"
 

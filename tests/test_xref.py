@@ -21,7 +21,7 @@ from sphinx.util.console import strip_colors
 
 from conftest import ROOTS, Build, run_sphinx
 from html_tables import read_links, read_row_ids, read_tables
-from sphinx_xenabi.domain import HypercallLookup, HypercallObject
+from sphinx_xenabi.domain.xenabi import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import Location
 

@@ -25,7 +25,7 @@ The modules, one concept each:
 * :mod:`.unicorn_fast`: the hot path on Unicorn's private API, the only user of it
 * :mod:`.harness`: the harness, the story of one hypercall
 * :mod:`.boot`: Xen's CPUID leaves and hypercall MSR
-* :mod:`.row_check`: the docs' tables executed, as evidence
+* :mod:`.row_probe`: the docs' tables executed, as evidence
 
 No Sphinx or docutils here: this is model-level code on an AbiSpec.
 """
@@ -38,7 +38,7 @@ from .harness import GuestHarness
 from .layout import BOOT_PAGE_ADDRESS, EXIT_ADDRESS, PAGE_ADDRESS, XEN_SIGNATURE
 from .registers import RegisterFile, default_arguments
 from .results import BootEvidence, Clobber, RoundTrip, StubRun
-from .row_check import RowEvidence, execute_row_check, probe_dispatcher, run_iret_stub
+from .row_probe import RowEvidence, execute_row_check, probe_dispatcher, run_iret_stub
 
 __all__ = [
     "BOOT_PAGE_ADDRESS",

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 
 from docutils import nodes
 
-from sphinx_xenabi.cell_location import cell_text, find_tables, relativiser
+from sphinx_xenabi.extraction.cells import cell_text, find_tables, relativiser
 from sphinx_xenabi.model.registry import TableRecord
-from sphinx_xenabi.row_reading import Problem, parse_number
-from sphinx_xenabi.table_kinds import match_header, normalise_header, releases_from_title
-from sphinx_xenabi.table_records import (
+from sphinx_xenabi.extraction.rows import Problem, parse_number
+from sphinx_xenabi.extraction.kinds import match_header, normalise_header, releases_from_title
+from sphinx_xenabi.extraction.table import (
     KIND_ATTRIBUTE,
     ROW_ATTRIBUTE,
     cited_footnotes,

@@ -20,13 +20,13 @@ from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.domain import directive_error
-from sphinx_xenabi.markdown_pages import in_markdown
+from sphinx_xenabi.domain.xenabi import directive_error
+from sphinx_xenabi.extraction.markdown import in_markdown
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

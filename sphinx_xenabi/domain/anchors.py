@@ -15,8 +15,8 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.nodes import make_id
 
-from sphinx_xenabi.domain import HypercallObject, xenabi_domain
-from sphinx_xenabi.extraction import find_tables, stamped_rows
+from sphinx_xenabi.domain.xenabi import HypercallObject, xenabi_domain
+from sphinx_xenabi.extraction.document import find_tables, stamped_rows
 from sphinx_xenabi.model.registry import Location, NumberRow, TableKind
 from sphinx_xenabi.model.spec import GuestType
 

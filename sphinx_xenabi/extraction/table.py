@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from docutils import nodes
 
-from sphinx_xenabi.cell_location import (
+from sphinx_xenabi.extraction.cells import (
     Locator,
     RawCell,
     cell_text,
@@ -26,8 +26,8 @@ from sphinx_xenabi.cell_location import (
 )
 from sphinx_xenabi.model.registry import Cell, Location, Row, TableKind, TableRecord
 from sphinx_xenabi.model.spec import GuestType, ReleaseRange
-from sphinx_xenabi.row_reading import Problem, TableReader
-from sphinx_xenabi.table_kinds import Schema, match_header, named_columns, releases_from_title
+from sphinx_xenabi.extraction.rows import Problem, TableReader
+from sphinx_xenabi.extraction.kinds import Schema, match_header, named_columns, releases_from_title
 
 
 @dataclass

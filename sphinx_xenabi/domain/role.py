@@ -22,9 +22,9 @@ from sphinx import addnodes
 from sphinx.roles import XRefRole
 from sphinx.util.logging import get_node_location
 
-from sphinx_xenabi.extraction import parse_number
-from sphinx_xenabi.messages import warn
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.extraction.document import parse_number
+from sphinx_xenabi.log import warn
+from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from docutils.nodes import Element
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sphinx.domains import Domain
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.domain import XenAbiDomain
+    from sphinx_xenabi.domain.xenabi import XenAbiDomain
 
 # The explicit title as written, when it holds placeholders to fill on resolving.
 TITLE_ATTRIBUTE = "xenabi_title"

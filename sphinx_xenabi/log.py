@@ -3,7 +3,7 @@
 Every message is logged with ``type="xenabi"`` and a subtype, so a project
 can silence one kind with ``suppress_warnings = ["xenabi.<subtype>"]``. The
 subtypes, and what each means, are
-:class:`~sphinx_xenabi.warning_subtypes.WarningSubtype`.
+:class:`~sphinx_xenabi.model.problems.WarningSubtype`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from sphinx.util import logging
 
 from sphinx_xenabi.model.registry import Location
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.model.problems import WarningSubtype
 
 logger = logging.getLogger("sphinx_xenabi")
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sphinx_xenabi._version import __version__
 
 if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
-    from sphinx_xenabi.build_result import BuildResult
-    from sphinx_xenabi.check_report import Message
+    from sphinx_xenabi.build.result import BuildResult
+    from sphinx_xenabi.cli.check_formats import Message
     from sphinx_xenabi.model.registry import Registry
 
 EXIT_CLEAN = 0
@@ -154,8 +154,8 @@ def _reading(
     progress: Callable[[str], None] | None,
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
-    from sphinx_xenabi.check_report import Message
-    from sphinx_xenabi.state import build_state
+    from sphinx_xenabi.cli.check_formats import Message
+    from sphinx_xenabi.build.store import build_state
 
     result = build_state(app)
     if result is None:
@@ -189,7 +189,7 @@ def _reading(
 
 def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:
     """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
-    from sphinx_xenabi.reference import MODEL_NAME
+    from sphinx_xenabi.build.reference_choice import MODEL_NAME
 
     if result.reference.name != MODEL_NAME:
         return str(result.reference.name)  # a Xen source names its own version
@@ -317,7 +317,7 @@ def _command_check(args: argparse.Namespace) -> int:
         print(reading.sphinx_output, file=sys.stderr)
     code, summary = _verdict(reading, args.docs_dir)
     if args.format != "text":
-        from sphinx_xenabi.check_report import CheckReport, render
+        from sphinx_xenabi.cli.check_formats import CheckReport, render
 
         report = CheckReport(
             args.docs_dir,
@@ -355,7 +355,7 @@ def _command_source(args: argparse.Namespace) -> int:
 
 
 def _command_indent(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.indentation import check_paths
+    from sphinx_xenabi.cli.indentation import check_paths
 
     try:
         faults = check_paths(args.paths)
@@ -465,7 +465,7 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_extract_parser, _add_check_parser, _add_source_parser, _add_indent_parser):
         add(commands)
-    from sphinx_xenabi.diff_command import add_diff_parser  # imports this module
+    from sphinx_xenabi.cli.diff import add_diff_parser  # imports this module
 
     add_diff_parser(commands)
     return parser

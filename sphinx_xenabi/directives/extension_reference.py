@@ -1,7 +1,7 @@
 """Directives that render the extension's own reference from the code.
 
 ``.. xenabi-warnings::`` is the table of every message subtype, from
-:class:`~sphinx_xenabi.warning_subtypes.WarningSubtype` and its members'
+:class:`~sphinx_xenabi.model.problems.WarningSubtype` and its members'
 docstrings. ``.. xenabi-config-values::`` describes every configuration value
 as a ``confval`` (type, default, help) from
 :data:`~sphinx_xenabi.config.CONFIG_VALUES`. The pages in ``docs/tooling/``
@@ -17,8 +17,8 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.config import CONFIG_VALUES, default_source, type_annotation
-from sphinx_xenabi.table_nodes import entry, row, table
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.directives.table_nodes import entry, row, table
+from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

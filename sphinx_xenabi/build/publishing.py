@@ -18,9 +18,9 @@ from weakref import WeakKeyDictionary
 from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
 from sphinx.util.logging import is_suppressed_warning
 
-from sphinx_xenabi.messages import error, logger
+from sphinx_xenabi.log import error, logger
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME
-from sphinx_xenabi.state import build_state
+from sphinx_xenabi.build.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 
-from sphinx_xenabi.domain import xenabi_domain
-from sphinx_xenabi.extraction import find_tables, stamped_rows
+from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.extraction.document import find_tables, stamped_rows
 from sphinx_xenabi.model.drift import Finding
 from sphinx_xenabi.model.registry import (
     Cell,
@@ -31,13 +31,13 @@ from sphinx_xenabi.model.registry import (
     TransferRow,
     row_key,
 )
-from sphinx_xenabi.state import build_state
+from sphinx_xenabi.build.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.execution import RowOutcome
+    from sphinx_xenabi.emulator.row_execution import RowOutcome
 
 EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 EVIDENCE_HEADER = "Executed"

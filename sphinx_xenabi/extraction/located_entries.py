@@ -31,7 +31,7 @@ from docutils.parsers.rst.directives.tables import ListTable
 from docutils.statemachine import StringList
 from sphinx.directives.patches import CSVTable
 
-from sphinx_xenabi.markdown_pages import in_markdown
+from sphinx_xenabi.extraction.markdown import in_markdown
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

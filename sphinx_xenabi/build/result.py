@@ -23,23 +23,23 @@ from typing import TYPE_CHECKING, Literal
 
 from sphinx.util.logging import is_suppressed_warning
 
-from sphinx_xenabi.check_report import Message
-from sphinx_xenabi.domain import xenabi_domain
-from sphinx_xenabi.evidence import executes, reject_drifted
-from sphinx_xenabi.guides import build_guide_map
-from sphinx_xenabi.messages import bounded, capped, error, location_string, logger, warn
+from sphinx_xenabi.cli.check_formats import Message
+from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.build.evidence_column import executes, reject_drifted
+from sphinx_xenabi.build.guides import build_guide_map
+from sphinx_xenabi.log import bounded, capped, error, location_string, logger, warn
 from sphinx_xenabi.model.drift import Finding, check_registry
 from sphinx_xenabi.model.registry import Location, Registry
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.reference import Reference, load_reference
-from sphinx_xenabi.release_setting import described_release, gate_release
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.build.reference_choice import Reference, load_reference
+from sphinx_xenabi.build.release import described_release, gate_release
+from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.execution import RowOutcome
+    from sphinx_xenabi.emulator.row_execution import RowOutcome
 
 Level = Literal["warning", "error"]
 
@@ -120,7 +120,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     executed: tuple[RowOutcome, ...] = ()
     if executes(app):
         # Deferred: the emulator (Unicorn) is loaded only by builds that run tables.
-        from sphinx_xenabi.execution import execute_registry
+        from sphinx_xenabi.emulator.row_execution import execute_registry
 
         executed = tuple(execute_registry(registry, release))
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)

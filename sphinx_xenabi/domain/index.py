@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
-    from sphinx_xenabi.domain import HypercallObject, XenAbiDomain
+    from sphinx_xenabi.domain.xenabi import HypercallObject, XenAbiDomain
 
 TEMPLATE = "xenabi/hypercallindex.html"
 STYLESHEET = "xenabi.css"
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 # Sixteen numbers a group keeps the generic index's jump bar short.
 _GROUP = 16
 

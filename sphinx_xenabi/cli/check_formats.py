@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.registry import Cell, Location, NumberRow, RegisterRow, Registry, Row
-from sphinx_xenabi.warning_subtypes import WarningSubtype
+from sphinx_xenabi.model.problems import WarningSubtype
 
 FORMATS = ("text", "json", "github", "junit")
 REPORT_SCHEMA_VERSION = 1
@@ -171,7 +171,7 @@ def suites(report: CheckReport) -> list[Suite]:
 
 
 def report_schema() -> dict[str, Any]:
-    text = resources.files("sphinx_xenabi").joinpath("check_report.schema.json").read_text("utf-8")
+    text = resources.files(__package__).joinpath("check_report.schema.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
