@@ -22,26 +22,26 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.build.doctest_namespace import setup_doctest_namespace
+from sphinx_xenabi.build.evidence_column import evidence_changed, executes, on_doctree_resolved
+from sphinx_xenabi.build.publishing import publish_registry, watch_warnings, withdraw_registry
+from sphinx_xenabi.build.release import check_release_setting
 from sphinx_xenabi.build.result import produce_result, report_result
+from sphinx_xenabi.build.store import set_build_state
 from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives.abi_diff import setup_diff_directives
-from sphinx_xenabi.directives.hypercall_page import setup_directives
-from sphinx_xenabi.build.doctest_namespace import setup_doctest_namespace
-from sphinx_xenabi.domain.xenabi import XenAbiDomain, warn_hypercall_conflicts, xenabi_domain
-from sphinx_xenabi.build.evidence_column import evidence_changed, executes, on_doctree_resolved
-from sphinx_xenabi.extraction.document import extract_tables, relativiser
 from sphinx_xenabi.directives.abi_history import setup_history
+from sphinx_xenabi.directives.hypercall_page import setup_directives
+from sphinx_xenabi.domain.anchors import PRIORITY as ROWS_PRIORITY
+from sphinx_xenabi.domain.anchors import declare_hypercalls
 from sphinx_xenabi.domain.index import add_html_assets, on_html_page_context
 from sphinx_xenabi.domain.relinking import PRIORITY as LINKS_PRIORITY
 from sphinx_xenabi.domain.relinking import note_references, relinked_documents
 from sphinx_xenabi.domain.role import warn_unknown_hypercall
-from sphinx_xenabi.domain.anchors import PRIORITY as ROWS_PRIORITY
-from sphinx_xenabi.domain.anchors import declare_hypercalls
+from sphinx_xenabi.domain.xenabi import XenAbiDomain, warn_hypercall_conflicts, xenabi_domain
+from sphinx_xenabi.extraction.document import extract_tables, relativiser
 from sphinx_xenabi.extraction.located_entries import setup_located_tables
 from sphinx_xenabi.log import capped, location_string, warn
-from sphinx_xenabi.build.publishing import publish_registry, watch_warnings, withdraw_registry
-from sphinx_xenabi.build.release import check_release_setting
-from sphinx_xenabi.build.store import set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

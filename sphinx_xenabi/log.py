@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sphinx.util import logging
 
-from sphinx_xenabi.model.registry import Location
 from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.model.registry import Location
 
 logger = logging.getLogger("sphinx_xenabi")
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-from sphinx_xenabi.cli import TreeReading, read_tree
+from sphinx_xenabi.cli.reading import TreeReading, read_tree
 
 pytest_plugins = ("sphinx.testing.fixtures",)
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from conftest import DOCS, REPO, Build
 from sphinx_xenabi.build.result import BuildResult
-from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, TreeReading, _verdict, read_tree
 from sphinx_xenabi.build.store import build_state
+from sphinx_xenabi.cli.check import verdict
+from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
+from sphinx_xenabi.cli.reading import TreeReading, read_tree
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -54,7 +56,7 @@ def test_the_real_site_gives_check_the_html_builds_result(
     html = _result(site)
     reading = site_reading
     _same_result(html, reading.result)
-    code, summary = _verdict(reading, DOCS)
+    code, summary = verdict(reading, DOCS)
     assert code == EXIT_CLEAN and not html.failed
     assert summary.startswith(
         f"xenabi check: {len(html.registry.tables) - html.unchecked} table(s)"
@@ -70,7 +72,7 @@ def test_a_drifted_copy_gives_check_the_html_builds_result_and_count(
     assert drifted_html.statuscode == 1 and html.failed and html.drift == 1
     reading: TreeReading = read_tree(drifted, REPO)
     _same_result(html, reading.result)
-    code, summary = _verdict(reading, drifted)
+    code, summary = verdict(reading, drifted)
     assert code == EXIT_FINDINGS
     assert summary.startswith(
         f"xenabi check: {html.drift} disagreement(s), {html.problems} table problem(s), "

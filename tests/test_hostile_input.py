@@ -26,6 +26,8 @@ from test_cli import run_cli
 from test_extraction import line_of, warnings_of, xenabi_warnings
 
 from sphinx_xenabi import cli
+from sphinx_xenabi.cli import check
+from sphinx_xenabi.cli.errors import EXIT_ERROR
 from sphinx_xenabi.emulator.row_execution import execute_registry
 from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.registry import (
@@ -134,9 +136,9 @@ def test_an_unexpected_failure_on_the_command_line_is_one_line(
     def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(cli, "read_tree", broken)
+    monkeypatch.setattr(check, "read_tree", broken)
     (tmp_path / "conf.py").write_text("", encoding="utf-8")
-    assert cli.main(["check", str(tmp_path)]) == cli.EXIT_ERROR
+    assert cli.main(["check", str(tmp_path)]) == EXIT_ERROR
     captured = capsys.readouterr()
     (line,) = captured.err.strip().splitlines()
     assert line.startswith("error: internal error: RuntimeError: a bug")

@@ -16,9 +16,9 @@ from sphinx_xenabi import log
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.log import SUBTYPES, warn
 from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
+from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.model.problems import WarningSubtype
 
 
 def test_documented_subtypes_match_the_code(site: Build) -> None:

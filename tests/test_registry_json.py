@@ -20,6 +20,7 @@ import pytest
 
 from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.build.store import build_state
 from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.registry import (
@@ -31,7 +32,6 @@ from sphinx_xenabi.model.registry import (
     RegistryError,
     load,
 )
-from sphinx_xenabi.build.store import build_state
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi"
 

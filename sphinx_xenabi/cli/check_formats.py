@@ -18,8 +18,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.model.registry import Cell, Location, NumberRow, RegisterRow, Registry, Row
 from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.model.registry import Cell, Location, NumberRow, RegisterRow, Registry, Row
 
 FORMATS = ("text", "json", "github", "junit")
 REPORT_SCHEMA_VERSION = 1

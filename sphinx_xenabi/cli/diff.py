@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sphinx_xenabi import cli
-from sphinx_xenabi.cli import EXIT_CLEAN, EXIT_FINDINGS, CliError
+from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
+from sphinx_xenabi.cli.reading import read_tree
 from sphinx_xenabi.model.abi_diff import DiffSide
 from sphinx_xenabi.model.xen_source import XEN_H
 
@@ -183,9 +183,7 @@ def read_side(
             f"directory), a Xen source tree (no {XEN_H}) nor a registry JSON file"
         )
     # Only the tables are wanted: no Xen source to check against, no emulated CPU.
-    # Looked up when called: this module is first imported while the parser is
-    # built, and must not keep whatever cli.read_tree was at that moment.
-    reading = cli.read_tree(
+    reading = read_tree(
         path, conf_dir, {"xenabi_xen_source": False, "xenabi_execute_tables": False}
     )
     name = f"{spec.text} (docs, Xen {reading.registry.release})"
@@ -203,7 +201,7 @@ def sides_of(args: argparse.Namespace) -> tuple[SideSpec, SideSpec]:
     return parse_side(args.sides[0]), parse_side(args.sides[1])
 
 
-def command_diff(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from sphinx_xenabi.model.abi_diff import Severity, compare
     from sphinx_xenabi.model.diff_report import OutputFormat, render
 
@@ -218,8 +216,8 @@ def command_diff(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if shown.fails(threshold) else EXIT_CLEAN
 
 
-def add_diff_parser(commands: Any) -> None:
-    """The ``diff`` subcommand, on cli.py's subparsers."""
+def add_parser(commands: Any) -> None:
+    """The ``diff`` subcommand."""
     from sphinx_xenabi.model.abi_diff import Severity
     from sphinx_xenabi.model.diff_report import OutputFormat
 
@@ -261,4 +259,4 @@ def add_diff_parser(commands: Any) -> None:
         help="exit 1 on changes this severe or worse (default: breaking)",
     )
     diff.add_argument("--all", action="store_true", help="also show documentation-only changes")
-    diff.set_defaults(run=command_diff)
+    diff.set_defaults(run=run)

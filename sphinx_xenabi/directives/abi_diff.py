@@ -25,8 +25,8 @@ from sphinx_xenabi.extraction.markdown import in_markdown
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
-from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

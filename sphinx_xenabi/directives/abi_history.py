@@ -16,6 +16,7 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.directives import table_nodes
+from sphinx_xenabi.directives.table_nodes import entry
 from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.abi_history import (
@@ -25,10 +26,9 @@ from sphinx_xenabi.model.abi_history import (
     model_history,
     model_releases,
 )
+from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.spec import AbiSpec
 from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
-from sphinx_xenabi.directives.table_nodes import entry
-from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -17,8 +17,9 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.domain.xenabi import directive_error
+from sphinx_xenabi.directives.extension_reference import setup_tooling_docs
 from sphinx_xenabi.domain.role import generated_reference
+from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.abi import (
     HYPERCALLS,
     IRET_INDEX,
@@ -29,7 +30,6 @@ from sphinx_xenabi.model.abi import (
     TransferGuest,
 )
 from sphinx_xenabi.model.page import stub_bytes
-from sphinx_xenabi.directives.extension_reference import setup_tooling_docs
 from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:

@@ -23,14 +23,14 @@ from sphinx.roles import XRefRole
 from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
-from sphinx_xenabi.extraction.document import Problem, parse_number, relativiser
 from sphinx_xenabi.domain.index import HypercallIndex
 from sphinx_xenabi.domain.role import HypercallRole, link_text
+from sphinx_xenabi.extraction.document import Problem, parse_number, relativiser
 from sphinx_xenabi.log import error, location_string, warn
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
+from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, TableRecord, sort_tables
 from sphinx_xenabi.model.spec import GuestType
-from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref

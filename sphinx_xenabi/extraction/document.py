@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from docutils import nodes
 
 from sphinx_xenabi.extraction.cells import cell_text, find_tables, relativiser
-from sphinx_xenabi.model.registry import TableRecord
-from sphinx_xenabi.extraction.rows import Problem, parse_number
 from sphinx_xenabi.extraction.kinds import match_header, normalise_header, releases_from_title
+from sphinx_xenabi.extraction.rows import Problem, parse_number
 from sphinx_xenabi.extraction.table import (
     KIND_ATTRIBUTE,
     ROW_ATTRIBUTE,
@@ -34,6 +33,7 @@ from sphinx_xenabi.extraction.table import (
     read_table,
     stamped_rows,
 )
+from sphinx_xenabi.model.registry import TableRecord
 
 __all__ = [
     "KIND_ATTRIBUTE",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sphinx_xenabi.extraction.cells import RawCell
+from sphinx_xenabi.extraction.kinds import Schema
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.registry import (
     Cell,
@@ -24,7 +25,6 @@ from sphinx_xenabi.model.registry import (
     TransferRow,
 )
 from sphinx_xenabi.model.spec import GuestType
-from sphinx_xenabi.extraction.kinds import Schema
 
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})

@@ -24,10 +24,10 @@ from sphinx_xenabi.extraction.cells import (
     table_rows,
     table_title,
 )
+from sphinx_xenabi.extraction.kinds import Schema, match_header, named_columns, releases_from_title
+from sphinx_xenabi.extraction.rows import Problem, TableReader
 from sphinx_xenabi.model.registry import Cell, Location, Row, TableKind, TableRecord
 from sphinx_xenabi.model.spec import GuestType, ReleaseRange
-from sphinx_xenabi.extraction.rows import Problem, TableReader
-from sphinx_xenabi.extraction.kinds import Schema, match_header, named_columns, releases_from_title
 
 
 @dataclass

@@ -1,0 +1,155 @@
+"""``check DOCS_DIR``: the docs' ABI tables against the reference, for people and CI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sphinx_xenabi.cli.arguments import add_tree_arguments
+from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
+from sphinx_xenabi.cli.reading import TreeReading, read_tree
+
+
+def _checked_release(text: str) -> str:
+    """``--release`` must name a release the model can check against."""
+    from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE
+    from sphinx_xenabi.model.spec import Release
+
+    try:
+        release = Release.parse(text)
+    except ValueError as exc:
+        raise CliError(f"--release: {exc}") from None
+    if release < FIRST_MODELLED_RELEASE:
+        raise CliError(
+            f"--release: the reference model covers Xen {FIRST_MODELLED_RELEASE} and later, "
+            f"not {release}"
+        )
+    return str(release)
+
+
+def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--xen-source``, ``--xen-config`` and ``--model`` as config overrides."""
+    overrides: dict[str, Any] = {}
+    if args.model and args.xen_source is not None:
+        raise CliError("--model and --xen-source exclude each other")
+    if args.model:
+        overrides["xenabi_xen_source"] = False
+    elif args.xen_source is not None:
+        if not args.xen_source.is_dir():
+            raise CliError(f"--xen-source: {args.xen_source}: not a directory")
+        overrides["xenabi_xen_source"] = str(args.xen_source.resolve())
+    if args.xen_config is not None:
+        from sphinx_xenabi.model.xen_source import NAMED_CONFIGURATIONS
+
+        config = args.xen_config
+        if config not in NAMED_CONFIGURATIONS:
+            if not Path(config).is_file():
+                raise CliError(f"--xen-config: {config}: no such .config file")
+            config = str(Path(config).resolve())
+        overrides["xenabi_xen_config"] = config
+    return overrides
+
+
+def verdict(reading: TreeReading, docs_dir: Path) -> tuple[int, str]:
+    """check's exit code and summary line."""
+    result = reading.result
+    tables = len(result.registry.tables)
+    if not tables:
+        return EXIT_FINDINGS, (
+            f"xenabi check: nothing checked: no ABI table in the {result.documents} "
+            f"document(s) of {docs_dir}"
+        )
+    if result.drift or result.problems or result.execution_failures:
+        return EXIT_FINDINGS, (
+            f"xenabi check: {result.drift} disagreement(s), {result.problems} table problem(s), "
+            f"{result.execution_failures} row(s) failed on the emulated CPU "
+            f"in {tables} table(s) checked against {reading.checked_against}"
+        )
+    unchecked = f", {result.unchecked} not checked" if result.unchecked else ""
+    return EXIT_CLEAN, (
+        f"xenabi check: {tables - result.unchecked} table(s) agree with "
+        f"{reading.checked_against}{unchecked}"
+    )
+
+
+def _progress(text: str) -> None:
+    print(f"xenabi check: {text} ...", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = (
+        {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}
+    )
+    overrides.update(_reference_overrides(args))
+    progress = None if args.quiet else _progress
+    reading = read_tree(args.docs_dir, args.conf_dir, overrides, progress)
+    if args.verbose:
+        print(reading.sphinx_output, file=sys.stderr)
+    code, summary = verdict(reading, args.docs_dir)
+    if args.format != "text":
+        from sphinx_xenabi.cli.check_formats import CheckReport, render
+
+        report = CheckReport(
+            args.docs_dir,
+            reading.checked_against,
+            code,
+            summary,
+            reading.registry,
+            reading.messages,
+        )
+        sys.stdout.write(render(args.format, report))
+        return code
+    note = reading.result.reference.note
+    if note is not None and not args.quiet:
+        print(note.replace("xenabi:", "xenabi check:", 1))
+    for message in reading.messages:
+        print(message.line_text)
+    if code != EXIT_CLEAN or not args.quiet:
+        print(summary)
+    return code
+
+
+def add_parser(commands: Any) -> None:
+    check = commands.add_parser(
+        "check", help="compare a docs tree's ABI tables with the reference model"
+    )
+    add_tree_arguments(check)
+    check.add_argument(
+        "--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)"
+    )
+    check.add_argument(
+        "--xen-source",
+        type=Path,
+        metavar="DIR",
+        help="check against this Xen source tree (default: the tree the docs sit in, if any)",
+    )
+    check.add_argument(
+        "--xen-config",
+        metavar="CONFIG",
+        help="the Xen build configuration: all (default), defconfig or a .config path",
+    )
+    check.add_argument(
+        "--model",
+        action="store_true",
+        help="check against the built-in model even when the docs sit in a Xen tree",
+    )
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also print Sphinx's own output"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "github", "junit"),
+        default="text",
+        help="text (default): findings and a summary line; json (check_report.schema.json); "
+        "github: workflow annotations (::error file=...,line=...::...); junit: one test case "
+        "per table row",
+    )
+    check.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress lines; in text, no summary when clean (the exit code says it)",
+    )
+    check.set_defaults(run=run)

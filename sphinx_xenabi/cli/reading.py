@@ -1,0 +1,197 @@
+"""The headless reading engine: a docs tree built with Sphinx's dummy builder, its result read.
+
+``extract``, ``check`` and ``diff`` read trees through :func:`read_tree`, and so
+do the tests: Sphinx runs without a terminal, with the extension added to the
+tree's own ``conf.py`` (not edited), and the build's one result
+(:class:`~sphinx_xenabi.build.result.BuildResult`) is what comes back. Nothing
+is parsed out of Sphinx's log.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sphinx_xenabi.cli.errors import CliError
+
+if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
+    from sphinx_xenabi.build.result import BuildResult
+    from sphinx_xenabi.cli.check_formats import Message
+    from sphinx_xenabi.model.registry import Registry
+
+
+@dataclass
+class TreeReading:
+    """What ``check`` and ``extract`` report: the build's own result, and where it was read."""
+
+    result: BuildResult
+    messages: tuple[Message, ...]  # as the build logged them
+    sphinx_output: str
+    checked_against: str  # the reference, and for the model the release and where it came from
+
+    @property
+    def registry(self) -> Registry:
+        return self.result.registry
+
+
+def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
+    """The absolute conf.py directory (Sphinx changes into it before reading)."""
+    if not docs_dir.is_dir():
+        raise CliError(f"{docs_dir}: not a directory")
+    directory = conf_dir if conf_dir is not None else docs_dir
+    if not (directory / "conf.py").is_file():
+        raise CliError(f"{directory}: no conf.py here (use --conf-dir DIR to name its directory)")
+    return directory.resolve()
+
+
+def _extensions(confdir: Path) -> list[str]:
+    """The tree's own extension list, with ours added (not substituted)."""
+    from sphinx.config import Config
+    from sphinx.errors import SphinxError
+    from sphinx.util.tags import Tags
+
+    try:
+        configured = Config.read(confdir, overrides={}, tags=Tags()).extensions
+    except SphinxError as exc:
+        # Sphinx's message embeds conf.py's traceback; its last line says what failed.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise CliError(f"{confdir / 'conf.py'}: {lines[-1] if lines else exc}") from None
+    if not isinstance(configured, (list, tuple)) or not all(isinstance(e, str) for e in configured):
+        raise CliError(
+            f"{confdir / 'conf.py'}: extensions must be a list of module names, not {configured!r}"
+        )
+    return [*configured, *([] if "sphinx_xenabi" in configured else ["sphinx_xenabi"])]
+
+
+def read_tree(
+    docs_dir: Path,
+    conf_dir: Path | None,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TreeReading:
+    """Build the tree with the dummy builder and read the build's result.
+
+    The dummy builder reads every document and runs the same checks as an
+    html build (drift, executed rows), writing nothing. ``progress`` is told
+    what is happening on work that takes seconds.
+    """
+    from sphinx.errors import SphinxError
+    from sphinx.util.console import nocolor
+
+    confdir = _conf_dir(docs_dir, conf_dir)
+    docs_dir = docs_dir.resolve()
+    # xenabi_drift stays the tree's: findings carry the words its html build prints.
+    settings: dict[str, Any] = {
+        "extensions": _extensions(confdir),
+        "xenabi_write_registry": False,
+        **(overrides or {}),
+    }
+    if not sys.stdout.isatty():
+        nocolor()  # findings are parsed by tools and CI logs
+    status, warnings = io.StringIO(), io.StringIO()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="xenabi-") as scratch:
+        try:
+            app = _build(docs_dir, confdir, Path(scratch), settings, (status, warnings), progress)
+        except (SphinxError, OSError, SyntaxError) as exc:
+            raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
+    return _reading(
+        app, overrides or {}, status.getvalue() + warnings.getvalue(), started, progress
+    )
+
+
+def _build(
+    docs_dir: Path,
+    confdir: Path,
+    scratch: Path,
+    settings: dict[str, Any],
+    streams: tuple[io.StringIO, io.StringIO],
+    progress: Callable[[str], None] | None,
+) -> Any:
+    """One dummy-builder run of the tree; the finished application."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    with patch_docutils(confdir), docutils_namespace():
+        app = Sphinx(
+            srcdir=docs_dir,
+            confdir=confdir,
+            outdir=scratch / "out",
+            doctreedir=scratch / "doctrees",
+            buildername="dummy",
+            confoverrides=settings,
+            status=streams[0],
+            warning=streams[1],
+            freshenv=True,
+        )
+        if progress is not None:  # only once conf.py has been accepted
+            progress(f"reading {docs_dir} with Sphinx (conf.py in {confdir})")
+        app.build(force_all=True)
+    return app
+
+
+def _reading(
+    app: Any,
+    overrides: dict[str, Any],
+    output: str,
+    started: float,
+    progress: Callable[[str], None] | None,
+) -> TreeReading:
+    """The build's result as ``check`` reports it."""
+    from sphinx_xenabi.build.store import build_state
+    from sphinx_xenabi.cli.check_formats import Message
+
+    result = build_state(app)
+    if result is None:
+        raise CliError(f"the Sphinx build of {app.srcdir} read no documents")
+    if result.reference.error is not None:
+        raise CliError(result.reference.error)
+    if progress is not None:
+        ran = f"; ran {len(result.executed)} row(s) on the emulated CPU" if result.executed else ""
+        progress(
+            f"read {result.documents} document(s), {len(result.registry.tables)} ABI table(s) "
+            f"in {time.monotonic() - started:.1f} s{ran}"
+        )
+    doc_path = {docname: Path(app.env.doc2path(docname)) for docname in app.env.found_docs}
+    messages = result.messages(Path(app.srcdir), doc_path)
+    if not result.registry.tables:
+        # Only here: an html build may use the extension for its
+        # cross-references alone, with no table to check.
+        root = str(doc_path.get(app.config.root_doc, app.srcdir))
+        none = Message(
+            root,
+            None,
+            "warning",
+            "none",
+            f"no ABI table (registers, transfer or hypercall numbers) in the "
+            f"{result.documents} document(s) read: nothing was checked "
+            f"against {result.reference.name}",
+        )
+        messages = (*messages, none)
+    return TreeReading(result, messages, output, _checked_against(app.config, result, overrides))
+
+
+def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:
+    """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
+    from sphinx_xenabi.build.reference_choice import MODEL_NAME
+
+    if result.reference.name != MODEL_NAME:
+        return str(result.reference.name)  # a Xen source names its own version
+    release = result.release
+    if "xenabi_xen_release" in overrides:
+        origin = "--release"
+    elif result.release_note is not None:
+        stated = str(result.registry.release).strip()
+        origin = f"release {stated!r} is not MAJOR.MINOR" if stated else "no release stated"
+        origin += ": the newest the model knows"
+    elif config.xenabi_xen_release is not None:
+        origin = "xenabi_xen_release in conf.py"
+    else:
+        origin = "release in conf.py" if config.release else "version in conf.py"
+    return f"{MODEL_NAME} for Xen {release} ({origin})"
