@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.build.doctest_namespace import setup_doctest_namespace
-from sphinx_xenabi.build.evidence_column import evidence_changed, executes, on_doctree_resolved
-from sphinx_xenabi.build.publishing import publish_registry, watch_warnings, withdraw_registry
-from sphinx_xenabi.build.release import check_release_setting
-from sphinx_xenabi.build.result import produce_result, report_result
-from sphinx_xenabi.build.store import set_build_state
+from sphinx_xenabi.results.doctest_namespace import setup_doctest_namespace
+from sphinx_xenabi.results.evidence_column import evidence_changed, executes, on_doctree_resolved
+from sphinx_xenabi.results.publishing import publish_registry, watch_warnings, withdraw_registry
+from sphinx_xenabi.results.release import check_release_setting
+from sphinx_xenabi.results.build_result import produce_result, report_result
+from sphinx_xenabi.results.store import set_build_state
 from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives.abi_diff import setup_diff_directives
 from sphinx_xenabi.directives.abi_history import setup_history

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 
 from conftest import DOCS, REPO, Build
-from sphinx_xenabi.build.result import BuildResult
-from sphinx_xenabi.build.store import build_state
+from sphinx_xenabi.results.build_result import BuildResult
+from sphinx_xenabi.results.store import build_state
 from sphinx_xenabi.cli.check import verdict
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import TreeReading, read_tree

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.build.store import build_state
+from sphinx_xenabi.results.store import build_state
 from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.registry import (

@@ -3,7 +3,7 @@
 ``extract``, ``check`` and ``diff`` read trees through :func:`read_tree`, and so
 do the tests: Sphinx runs without a terminal, with the extension added to the
 tree's own ``conf.py`` (not edited), and the build's one result
-(:class:`~sphinx_xenabi.build.result.BuildResult`) is what comes back. Nothing
+(:class:`~sphinx_xenabi.results.build_result.BuildResult`) is what comes back. Nothing
 is parsed out of Sphinx's log.
 """
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sphinx_xenabi.cli.errors import CliError
 
 if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
-    from sphinx_xenabi.build.result import BuildResult
+    from sphinx_xenabi.results.build_result import BuildResult
     from sphinx_xenabi.cli.check_formats import Message
     from sphinx_xenabi.model.registry import Registry
 
@@ -144,7 +144,7 @@ def _reading(
     progress: Callable[[str], None] | None,
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
-    from sphinx_xenabi.build.store import build_state
+    from sphinx_xenabi.results.store import build_state
     from sphinx_xenabi.cli.check_formats import Message
 
     result = build_state(app)
@@ -179,7 +179,7 @@ def _reading(
 
 def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:
     """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
-    from sphinx_xenabi.build.reference_choice import MODEL_NAME
+    from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
     if result.reference.name != MODEL_NAME:
         return str(result.reference.name)  # a Xen source names its own version

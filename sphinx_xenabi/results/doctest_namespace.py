@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 from sphinx_xenabi.model import abi, page
 from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
 from sphinx_xenabi.model.spec import GuestType, Release
-from sphinx_xenabi.build.store import current_result
+from sphinx_xenabi.results.store import current_result
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
 _PREAMBLE = (
-    "from sphinx_xenabi.build.doctest_namespace import doctest_globals as _xenabi_globals\n"
+    "from sphinx_xenabi.results.doctest_namespace import doctest_globals as _xenabi_globals\n"
     "globals().update(_xenabi_globals())\n"
     "del _xenabi_globals\n"
 )

@@ -25,14 +25,14 @@ from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.cli.check_formats import Message
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.build.evidence_column import executes, reject_drifted
-from sphinx_xenabi.build.guides import build_guide_map
+from sphinx_xenabi.results.evidence_column import executes, reject_drifted
+from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.log import bounded, capped, error, location_string, logger, warn
 from sphinx_xenabi.model.drift import Finding, check_registry
 from sphinx_xenabi.model.registry import Location, Registry
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.build.reference_choice import Reference, load_reference
-from sphinx_xenabi.build.release import described_release, gate_release
+from sphinx_xenabi.results.reference_choice import Reference, load_reference
+from sphinx_xenabi.results.release import described_release, gate_release
 from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ from sphinx_xenabi.model.registry import (
     TransferRow,
     row_key,
 )
-from sphinx_xenabi.build.store import build_state
+from sphinx_xenabi.results.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

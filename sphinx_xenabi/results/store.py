@@ -1,6 +1,6 @@
 """Where each application's build result is kept for the later phases.
 
-``env-updated`` stores the one :class:`~sphinx_xenabi.build.result.BuildResult`
+``env-updated`` stores the one :class:`~sphinx_xenabi.results.build_result.BuildResult`
 of a build here; the write phase (evidence rendering, links), ``build-finished``
 (the registry), the doctest namespace and the command line read it. Forked
 parallel writers inherit it.
@@ -14,7 +14,7 @@ from weakref import WeakKeyDictionary
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from sphinx_xenabi.build.result import BuildResult
+    from sphinx_xenabi.results.build_result import BuildResult
 
 
 _RESULTS: WeakKeyDictionary[Sphinx, BuildResult] = WeakKeyDictionary()
