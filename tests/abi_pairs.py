@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from sphinx_xenabi.model.registry import (
+from sphinx_xenabi.model.records import (
     Cell,
     Guide,
     Location,
     NumberRow,
     RegisterRow,
-    Registry,
     TableKind,
     TableRecord,
     TransferRow,
 )
+from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import GuestType, ReleaseRange
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def _cell(value: T, line: int) -> Cell[T]:
 
 
 def _releases(title: str) -> ReleaseRange | None:
-    from sphinx_xenabi.extraction.document import releases_from_title
+    from sphinx_xenabi.extraction.kinds import releases_from_title
 
     return releases_from_title(title)
 

@@ -14,11 +14,13 @@ import re
 from pathlib import Path
 
 from conftest import DOCS, REPO, Build
-from sphinx_xenabi.results.build_result import BuildResult
-from sphinx_xenabi.results.store import build_state
 from sphinx_xenabi.cli.check import verdict
+from sphinx_xenabi.cli.check_formats import line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
+from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.results.build_result import BuildResult
+from sphinx_xenabi.results.store import build_state
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -81,10 +83,10 @@ def test_a_drifted_copy_gives_check_the_html_builds_result_and_count(
     )
     # check prints what the html build logged: the same drift lines, word for word,
     # and the build's summary counts them.
-    assert [m.line_text for m in reading.messages if m.subtype == "drift"] == _printed(
-        drifted_html, "drift"
-    )
-    assert f"xenabi: {html.drift} disagreement(s)" in html.summaries[0].text
+    assert [
+        line_text(p, reading.srcdir) for p in reading.problems if p.subtype is WarningSubtype.DRIFT
+    ] == _printed(drifted_html, "drift")
+    assert f"xenabi: {html.drift} disagreement(s)" in html.summaries[0].message
     # The rejected row fails in the page as in the result both read.
     failing = [o for o in html.outcomes.values() if not o.ok]
     assert failing and all("rejected by the drift gate" in o.summary for o in failing)

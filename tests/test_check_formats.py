@@ -13,7 +13,9 @@ from defusedxml import ElementTree
 from conftest import ROOTS
 from helpers import line_starting
 from sphinx_xenabi.cli import main
-from sphinx_xenabi.cli.check_formats import parse_message, report_schema
+from sphinx_xenabi.cli.check_formats import line_text, report_schema
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.records import Location
 
 # The test-rst root's tables: today's registers, transfer, 4.13-4.16 registers, numbers.
 ROWS = [("registers", 2), ("transfer", 4), ("registers", 2), ("numbers", 44)]
@@ -138,16 +140,14 @@ def test_quiet_prints_nothing_when_clean_and_progress_goes_to_stderr(
     assert out.splitlines()[-1].startswith("xenabi check: ")  # findings still end in a verdict
 
 
-def test_a_build_line_parses_into_its_parts() -> None:
-    message = parse_message("/d/a.rst:12: ERROR: 64bit parameter 6 is R9; Xen ... [xenabi.drift]")
-    assert message is not None
-    assert (message.file, message.line, message.level, message.subtype) == (
-        "/d/a.rst",
-        12,
-        "error",
-        "drift",
+def test_a_problem_prints_as_sphinx_prints_it() -> None:
+    docs = Path("/d")
+    drift = Problem(WarningSubtype.DRIFT, "64bit parameter 6 is R9", Location("a.rst", 12), "error")
+    assert line_text(drift, docs) == "/d/a.rst:12: ERROR: 64bit parameter 6 is R9 [xenabi.drift]"
+    orphan = Problem(WarningSubtype.ORPHAN, "in no guide", Location("b.rst", 0))
+    assert line_text(orphan, docs) == "/d/b.rst: WARNING: in no guide [xenabi.orphan]"
+    unlocated = Problem(WarningSubtype.SOURCE, "the Xen source contradicts itself: x")
+    assert line_text(unlocated, docs) == (
+        "WARNING: the Xen source contradicts itself: x [xenabi.source]"
     )
-    unlocated = parse_message("WARNING: the Xen source contradicts itself: x [xenabi.source]")
-    assert unlocated is not None and (unlocated.file, unlocated.line) == (None, None)
-    assert not unlocated.fails  # informs; never a failing test case
-    assert parse_message("some other line") is None
+    assert drift.fails and not unlocated.fails  # informs; never a failing test case

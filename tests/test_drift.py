@@ -6,15 +6,15 @@ from dataclasses import replace
 
 from sphinx_xenabi.model.abi import hypercalls_for
 from sphinx_xenabi.model.drift import check_registry
-from sphinx_xenabi.model.registry import (
+from sphinx_xenabi.model.records import (
     Cell,
     Location,
     NumberRow,
     RegisterRow,
-    Registry,
     TableKind,
     TableRecord,
 )
+from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import GuestType, Release
 
 HERE = Location("abi.rst", 10)

@@ -22,16 +22,15 @@ from sphinx.util.console import strip_colors
 from test_evidence import REGISTERS_PAGE
 
 from helpers import nth_line_of
-from sphinx_xenabi.extraction.document import (
-    extract_tables,
-    find_tables,
-    match_header,
-    parse_number,
-    releases_from_title,
-    stamped_rows,
-)
+from sphinx_xenabi.extraction.cells import find_tables
+from sphinx_xenabi.extraction.document import extract_tables
+from sphinx_xenabi.extraction.kinds import match_header, releases_from_title
+from sphinx_xenabi.extraction.rows import parse_number
+from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.abi import HYPERCALLS
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, TableKind, load
+from sphinx_xenabi.model.records import TableKind
+from sphinx_xenabi.model.registry import load
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 
 # The problem kinds extraction reports (the gate's drift/unchecked are not extraction's).
 EXTRACTION_SUBTYPES = frozenset(

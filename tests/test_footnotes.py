@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from helpers import line_starting
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from sphinx_xenabi.model.registry import load
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from sphinx_xenabi.config import (
     default_source,
     type_annotation,
 )
-from sphinx_xenabi.directives.extension_reference import warning_anchor
+from sphinx_xenabi.directives.warnings_table import warning_anchor
 from sphinx_xenabi.model.problems import WarningSubtype
 
 # A role (:confval:`x`, :doc:`/a/b`) or a reference (`Title`_) renders as other

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from conftest import ROOTS, Build, run_sphinx
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from sphinx_xenabi.model.registry import load
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 
 ROOT = ROOTS / "test-parallel"
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from sphinx_xenabi.model.registry import load
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 
 PAGES = ("page1", "page2", "page3", "page4")
 ROOT = "test-held-build"

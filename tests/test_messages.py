@@ -14,7 +14,6 @@ from conftest import DOCS, REPO, ROOTS, Build, run_sphinx
 from html_tables import read_tables
 from sphinx_xenabi import log
 from sphinx_xenabi.cli import main
-from sphinx_xenabi.log import SUBTYPES, warn
 from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry import Registry
@@ -45,11 +44,12 @@ def test_documented_subtypes_match_the_code(site: Build) -> None:
     assert {cells[0].removeprefix("xenabi.") for cells in rows[1:]} == SUBTYPES
 
 
+SUBTYPES = {subtype.value for subtype in WarningSubtype}
+
+
 def test_subtypes_are_the_enum_members_strings() -> None:
-    assert SUBTYPES == {subtype.value for subtype in WarningSubtype}
-    assert all(type(subtype) is str for subtype in SUBTYPES)
     assert len(SUBTYPES) == 21
-    assert WarningSubtype.DRIFT == "drift" and WarningSubtype.of("orphan") is WarningSubtype.ORPHAN
+    assert WarningSubtype.DRIFT == "drift" and WarningSubtype("orphan") is WarningSubtype.ORPHAN
     # a user's suppress_warnings names them as the log prints them
     assert WarningSubtype.DUPLICATE_HYPERCALL.name_in_logs == "xenabi.duplicate-hypercall"
 
@@ -62,146 +62,74 @@ def test_every_subtype_has_its_own_docstring() -> None:
     assert len({s.__doc__ for s in WarningSubtype}) == len(WarningSubtype)
 
 
-def test_an_undocumented_subtype_is_refused() -> None:
-    with pytest.raises(ValueError, match="undocumented"):
-        warn("no-such-subtype", "message", None)
-
-
-def test_a_member_and_its_string_log_the_same_subtype(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sphinx_is_handed_the_subtype_as_a_plain_string(monkeypatch: pytest.MonkeyPatch) -> None:
     logged: list[object] = []
     monkeypatch.setattr(
         log.logger, "warning", lambda *args, **kwargs: logged.append(kwargs["subtype"])
     )
-    warn(WarningSubtype.ORPHAN, "one", None)
-    warn("orphan", "two", None)
-    assert logged == ["orphan", "orphan"]
-    assert all(type(subtype) is str for subtype in logged)  # no enum reaches Sphinx
+    log.warn(WarningSubtype.ORPHAN, "one", None)
+    assert logged == ["orphan"] and type(logged[0]) is str  # no enum reaches Sphinx
 
 
-# -- every subtype the package logs is a member, found in its source --------------------
+# -- every subtype is a member, used as one ------------------------------------------
 
 PACKAGE = REPO / "sphinx_xenabi"
 
-# Where a subtype is written as a string (or a module constant naming one):
-# the first argument of warn() and error(), the subtype of a table reader's
-# report() and of Problem, Finding, Report and check's Message, a ``subtype``
-# keyword or comparison or dataclass default, a (subtype, message) problem and
-# a (subtype, message, location) failure.
-_SUBTYPE_ARGUMENT = {
-    "warn": 0,
-    "error": 0,
-    "report": 1,
-    "Problem": 1,
-    "Finding": 2,
-    "Report": 0,
-    "Message": 3,
-}
 
-
-def _string(node: ast.AST | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _subtype_nodes(node: ast.AST) -> list[ast.AST | None]:
-    if isinstance(node, ast.Call):
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-        logger_method = isinstance(func, ast.Attribute) and name in ("warn", "error")
-        position = _SUBTYPE_ARGUMENT.get(name)
-        found: list[ast.AST | None] = [k.value for k in node.keywords if k.arg == "subtype"]
-        if position is not None and len(node.args) > position and not logger_method:
-            found.append(node.args[position])
-        return found
-    if isinstance(node, ast.Compare):
-        sides = [node.left, *node.comparators]
-        if any(isinstance(side, ast.Attribute) and side.attr == "subtype" for side in sides):
-            return list(sides)
-    if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "subtype":
-        return [node.value]
-    if (
-        isinstance(node, ast.Assign)
-        and isinstance(node.value, ast.Tuple)
-        and any(getattr(target, "id", None) == "problem" for target in node.targets)
-    ):
-        return [node.value.elts[0]]
-    if isinstance(node, ast.Tuple) and len(node.elts) == 3:
-        last = node.elts[2]
-        if isinstance(last, ast.Attribute) and last.attr == "location":
-            return [node.elts[0]]
-    return []
-
-
-def _string_constants(module: ast.Module) -> dict[str, str]:
-    """The module's ``NAME = "text"`` assignments."""
+def members_used(module: ast.Module) -> set[str]:
+    """The ``WarningSubtype.MEMBER`` names a module uses."""
     return {
-        statement.targets[0].id: text
-        for statement in module.body
-        if isinstance(statement, ast.Assign)
-        and len(statement.targets) == 1
-        and isinstance(statement.targets[0], ast.Name)
-        and (text := _string(statement.value)) is not None
+        node.attr
+        for node in ast.walk(module)
+        if isinstance(node, ast.Attribute)
+        and getattr(node.value, "id", "") == "WarningSubtype"
+        and node.attr.isupper()
     }
 
 
-def logged_subtypes() -> dict[str, list[str]]:
-    """Every subtype the package's source logs or tests for, with where: file:line."""
-    found: dict[str, list[str]] = {}
-    for source in sorted(PACKAGE.rglob("*.py")):
-        where = source.relative_to(REPO)
-        module = ast.parse(source.read_text(encoding="utf-8"))
-        constants = _string_constants(module)
-        for node in ast.walk(module):
-            if (
-                isinstance(node, ast.Attribute)
-                and getattr(node.value, "id", "") == "WarningSubtype"
+def string_subtypes(module: ast.Module) -> list[int]:
+    """Lines that compare a ``.subtype`` with a string, or pass a string where a subtype goes.
+
+    The type checker keeps subtypes typed in the package; this says so in the
+    suite too, where a comparison with a string would silently be false.
+    """
+    lines = []
+    for node in ast.walk(module):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(isinstance(s, ast.Attribute) and s.attr == "subtype" for s in sides) and any(
+                isinstance(s, ast.Constant) and isinstance(s.value, str) for s in sides
             ):
-                if not node.attr.isupper():
-                    continue  # a method or property of the enum, not a member
-                member = getattr(WarningSubtype, node.attr, None)
-                key = member.value if member is not None else f"WarningSubtype.{node.attr}"
-                found.setdefault(key, []).append(f"{where}:{node.lineno}")
-            for candidate in _subtype_nodes(node):
-                text = _string(candidate)
-                if isinstance(candidate, ast.Name):
-                    text = constants.get(candidate.id)
-                if text is not None and candidate is not None:
-                    found.setdefault(text, []).append(f"{where}:{candidate.lineno}")
-    return found
+                lines.append(node.lineno)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("Problem", "warn"):
+            first = node.args[0] if node.args else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                lines.append(node.lineno)
+    return lines
 
 
-def test_every_subtype_the_package_logs_is_a_member() -> None:
-    logged = logged_subtypes()
-    unknown = {subtype: where for subtype, where in logged.items() if subtype not in SUBTYPES}
-    assert unknown == {}
-    # and the scan sees them all: a member it cannot find is dead, or the scan went blind
-    assert set(logged) == SUBTYPES
+def test_every_subtype_is_used_as_a_member_and_never_as_a_string() -> None:
+    used: set[str] = set()
+    strings: dict[str, list[int]] = {}
+    for source in sorted(PACKAGE.rglob("*.py")):
+        module = ast.parse(source.read_text(encoding="utf-8"))
+        used |= members_used(module)
+        if found := string_subtypes(module):
+            strings[str(source.relative_to(REPO))] = found
+    assert strings == {}
+    # a member nothing uses is dead, or logged some other way the scan cannot see
+    assert used == {member.name for member in WarningSubtype}
 
 
 def test_the_scan_finds_what_it_should() -> None:
     tree = ast.parse(
-        'warn("no-such", m, None)\n'
-        "error(WarningSubtype.DRIFT, m, None)\n"
-        "logger.warn('ignored', m)\n"
-        'self.report(cell.location, "also-not", message)\n'
-        'problem = ("third-one", message)\n'
-        'failures.append(("fourth", message, finding.location))\n'
-        'if f.subtype == "fifth": pass\n'
-        'yield Report("sixth", "warning", text)\n'
-        'Message(file, None, "warning", "seventh", text)\n'
+        'if f.subtype == "drift": pass\n'
+        'Problem("drift", text, location)\n'
+        "Problem(WarningSubtype.DRIFT, text, location)\n"
+        "if f.subtype is WarningSubtype.UNCHECKED: pass\n"
     )
-    strings = {_string(candidate) for node in ast.walk(tree) for candidate in _subtype_nodes(node)}
-    assert strings - {None} == {
-        "no-such",
-        "also-not",
-        "third-one",
-        "fourth",
-        "fifth",
-        "sixth",
-        "seventh",
-    }
-    assert _string_constants(ast.parse('_EXECUTION = "execution"\nx = 1\n')) == {
-        "_EXECUTION": "execution"
-    }
+    assert string_subtypes(tree) == [1, 2]
+    assert members_used(tree) == {"DRIFT", "UNCHECKED"}
 
 
 # -- what the messages say: what was checked, against which release, what differs --

@@ -20,18 +20,12 @@ import pytest
 
 from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.results.store import build_state
-from sphinx_xenabi.model import registry as registry_module
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
-from sphinx_xenabi.model.registry import (
-    REGISTRY_FILENAME,
-    SCHEMA_VERSION,
-    Cell,
-    Location,
-    Registry,
-    RegistryError,
-    load,
-)
+from sphinx_xenabi.model.records import Cell, Location
+from sphinx_xenabi.model.registry import Registry, load
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME, SCHEMA_VERSION, content_digest
+from sphinx_xenabi.model.registry_schema import RegistryError
+from sphinx_xenabi.results.store import build_state
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi"
 
@@ -41,7 +35,7 @@ ABI_PAGE = "guest-guide/x86/hypercall-abi"
 def with_digest(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with its digest recomputed, so only the intended fault remains."""
     content = {k: v for k, v in data.items() if k != "digest"}
-    return {**content, "digest": registry_module._digest(content)}
+    return {**content, "digest": content_digest(content)}
 
 
 def write_json(path: Path, data: Any) -> Path:

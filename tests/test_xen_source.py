@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sphinx_xenabi.model.drift import check_table
-from sphinx_xenabi.model.registry import Cell, Location, RegisterRow, TableKind, TableRecord
+from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.spec import GuestType, Release
 from sphinx_xenabi.model.xen_source import (
     ConfigurationError,

@@ -23,7 +23,7 @@ from conftest import ROOTS, Build, run_sphinx
 from html_tables import read_links, read_row_ids, read_tables
 from sphinx_xenabi.domain.xenabi import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
-from sphinx_xenabi.model.registry import Location
+from sphinx_xenabi.model.records import Location
 
 REFERENCE_PAGES = ("by-name", "by-number", "calls", "any")
 

@@ -25,7 +25,7 @@ def add_output_argument(parser: argparse.ArgumentParser) -> None:
 
 def write_output(output: Path | None, text: str, what: str) -> None:
     """``-o FILE`` (atomically, saying what was written) or standard output."""
-    from sphinx_xenabi.model.registry import write_atomic
+    from sphinx_xenabi.model.atomic import write_atomic
 
     if output is None:
         sys.stdout.write(text)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
+from sphinx_xenabi.cli.check_formats import line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
 
@@ -97,15 +98,15 @@ def run(args: argparse.Namespace) -> int:
             code,
             summary,
             reading.registry,
-            reading.messages,
+            reading.problems,
         )
         sys.stdout.write(render(args.format, report))
         return code
     note = reading.result.reference.note
     if note is not None and not args.quiet:
         print(note.replace("xenabi:", "xenabi check:", 1))
-    for message in reading.messages:
-        print(message.line_text)
+    for problem in reading.problems:
+        print(line_text(problem, reading.srcdir))
     if code != EXIT_CLEAN or not args.quiet:
         print(summary)
     return code

@@ -1,6 +1,6 @@
 """``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML.
 
-The findings are the build result's messages (printed as the build logs
+The findings are the build result's problems (printed as the build logs
 them: ``PATH:LINE: ERROR: MESSAGE [xenabi.SUBTYPE]``), matched to the
 registry's rows by the cells they point at: each row becomes a JUnit test
 case, failing when a finding lies in one of its cells. No Sphinx here.
@@ -9,7 +9,6 @@ case, failing when a finding lies in one of its cells. No Sphinx here.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
@@ -18,58 +17,28 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.registry import Cell, Location, NumberRow, RegisterRow, Registry, Row
+from sphinx_xenabi.model.problems import Problem
+from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
+from sphinx_xenabi.model.registry import Registry
 
 FORMATS = ("text", "json", "github", "junit")
 REPORT_SCHEMA_VERSION = 1
-# Subtypes that inform and never make check exit 1.
-INFORMATIONAL = frozenset({WarningSubtype.UNCHECKED, WarningSubtype.ORPHAN, WarningSubtype.SOURCE})
-
-_LINE = re.compile(
-    r"^(?:(?P<file>.+?)(?::(?P<line>\d+))?: )?(?P<level>WARNING|ERROR|CRITICAL): "
-    r"(?P<text>.*) \[xenabi\.(?P<subtype>[a-z-]+)\]$"
-)
 
 
-@dataclass(frozen=True)
-class Message:
-    """One located finding of the build."""
-
-    file: str | None  # absolute, as the build prints it
-    line: int | None
-    level: str  # "error" or "warning"
-    subtype: str
-    text: str
-
-    @property
-    def fails(self) -> bool:
-        return self.subtype not in INFORMATIONAL
-
-    @property
-    def line_text(self) -> str:
-        """The message as a Sphinx build prints it (:func:`parse_message` reads it back)."""
-        where = (
-            ""
-            if self.file is None
-            else f"{self.file}:{self.line}: "
-            if self.line
-            else f"{self.file}: "
-        )
-        return f"{where}{self.level.upper()}: {self.text} [xenabi.{self.subtype}]"
+def problem_file(problem: Problem, docs_dir: Path) -> str | None:
+    """The problem's file, absolute, as the build prints it; None for the build as a whole."""
+    return None if problem.location is None else str(docs_dir / problem.location.file)
 
 
-def parse_message(line: str) -> Message | None:
-    match = _LINE.match(line)
-    if match is None:
-        return None
-    return Message(
-        match["file"],
-        int(match["line"]) if match["line"] else None,
-        "warning" if match["level"] == "WARNING" else "error",
-        match["subtype"],
-        match["text"],
-    )
+def problem_line(problem: Problem) -> int | None:
+    return problem.location.line or None if problem.location is not None else None
+
+
+def line_text(problem: Problem, docs_dir: Path) -> str:
+    """The problem as a Sphinx build prints it: ``PATH:LINE: ERROR: TEXT [xenabi.SUBTYPE]``."""
+    file, line = problem_file(problem, docs_dir), problem_line(problem)
+    where = "" if file is None else f"{file}:{line}: " if line else f"{file}: "
+    return f"{where}{problem.level.upper()}: {problem.message} [xenabi.{problem.subtype}]"
 
 
 @dataclass
@@ -79,11 +48,11 @@ class Case:
     name: str
     file: str
     line: int | None
-    messages: list[Message] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
-        return any(m.fails for m in self.messages)
+        return any(p.fails for p in self.problems)
 
 
 @dataclass
@@ -104,7 +73,12 @@ class CheckReport:
     exit_code: int
     summary: str
     registry: Registry
-    messages: tuple[Message, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def root(self) -> Path:
+        """The docs directory as the build read it: locations are relative to it."""
+        return self.docs_dir.resolve()
 
 
 def _row_label(row: Row) -> str:
@@ -126,15 +100,15 @@ def _cells(row: Row) -> Iterator[Cell[Any]]:
 
 def suites(report: CheckReport) -> list[Suite]:
     """One suite per table, one case per row; findings placed at their cells."""
-    root = report.docs_dir.resolve()
-    by_place: dict[tuple[str, int | None], list[Message]] = {}
-    for message in report.messages:
-        if message.file is not None:
-            by_place.setdefault((message.file, message.line), []).append(message)
+    by_place: dict[tuple[str, int | None], list[Problem]] = {}
+    for problem in report.problems:
+        file = problem_file(problem, report.root)
+        if file is not None:
+            by_place.setdefault((file, problem_line(problem)), []).append(problem)
     placed: set[int] = set()
 
-    def take(location: Location) -> list[Message]:
-        found = by_place.get((str(root / location.file), location.line), [])
+    def take(location: Location) -> list[Problem]:
+        found = by_place.get((str(report.root / location.file), location.line), [])
         placed.update(id(m) for m in found)
         return list(found)
 
@@ -147,7 +121,7 @@ def suites(report: CheckReport) -> list[Suite]:
                 _row_label(row), table.location.file, cells[0].location.line if cells else None
             )
             for location in dict.fromkeys(c.location for c in cells):
-                case.messages.extend(take(location))
+                case.problems.extend(take(location))
             cases.append(case)
         # Findings about the whole table (its title, header, a missing row).
         whole = [m for c in (table.location, *(h.location for h in table.header)) for m in take(c)]
@@ -157,14 +131,16 @@ def suites(report: CheckReport) -> list[Suite]:
         result.append(
             Suite(name, table.kind.value, table.location.file, table.location.line, cases)
         )
-    stray = [m for m in report.messages if id(m) not in placed]
+    stray = [p for p in report.problems if id(p) not in placed]
     if stray:
-        cases = [
-            Case(f"{m.file or ''}:{m.line or ''} xenabi.{m.subtype}", m.file or "", m.line, [m])
-            for m in stray
-        ]
+        cases = [_stray_case(p, report.root) for p in stray]
         result.append(Suite("other findings", "other", "", None, cases))
     return result
+
+
+def _stray_case(problem: Problem, root: Path) -> Case:
+    file, line = problem_file(problem, root) or "", problem_line(problem)
+    return Case(f"{file}:{line or ''} xenabi.{problem.subtype}", file, line, [problem])
 
 
 # -- JSON -------------------------------------------------------------------------
@@ -176,13 +152,13 @@ def report_schema() -> dict[str, Any]:
     return data
 
 
-def _message_data(message: Message) -> dict[str, Any]:
+def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     return {
-        "file": message.file,
-        "line": message.line,
-        "level": message.level,
-        "subtype": message.subtype,
-        "message": message.text,
+        "file": problem_file(problem, root),
+        "line": problem_line(problem),
+        "level": problem.level,
+        "subtype": problem.subtype.value,
+        "message": problem.message,
     }
 
 
@@ -204,7 +180,7 @@ def to_json(report: CheckReport) -> str:
                         "name": case.name,
                         "line": case.line,
                         "status": "fail" if case.failed else "pass",
-                        "messages": [m.text for m in case.messages],
+                        "messages": [p.message for p in case.problems],
                     }
                     for case in suite.cases
                 ],
@@ -212,7 +188,7 @@ def to_json(report: CheckReport) -> str:
             for suite in suites(report)
             if suite.kind != "other"
         ],
-        "messages": [_message_data(m) for m in report.messages],
+        "messages": [_problem_data(p, report.root) for p in report.problems],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
@@ -239,13 +215,14 @@ def _shown_path(file: str) -> str:
 
 def to_github(report: CheckReport) -> str:
     lines = []
-    for message in report.messages:
-        properties = [f"title={_escape_property('xenabi.' + message.subtype)}"]
-        if message.file is not None:
-            properties.insert(0, f"file={_escape_property(_shown_path(message.file))}")
-            if message.line is not None:
-                properties.insert(1, f"line={message.line}")
-        lines.append(f"::{message.level} {','.join(properties)}::{_escape_data(message.text)}")
+    for problem in report.problems:
+        file, line = problem_file(problem, report.root), problem_line(problem)
+        properties = [f"title={_escape_property('xenabi.' + problem.subtype)}"]
+        if file is not None:
+            properties.insert(0, f"file={_escape_property(_shown_path(file))}")
+            if line is not None:
+                properties.insert(1, f"line={line}")
+        lines.append(f"::{problem.level} {','.join(properties)}::{_escape_data(problem.message)}")
     lines.append(report.summary)
     return "\n".join(lines) + "\n"
 
@@ -277,13 +254,14 @@ def to_junit(report: CheckReport) -> str:
             if case.line is not None:
                 attributes["line"] = str(case.line)
             testcase = ElementTree.SubElement(element, "testcase", attributes)
-            for message in case.messages:
-                tag = "failure" if message.fails else "system-out"
+            for problem in case.problems:
+                tag = "failure" if problem.fails else "system-out"
                 child = ElementTree.SubElement(testcase, tag)
-                if message.fails:
-                    child.set("type", f"xenabi.{message.subtype}")
-                    child.set("message", message.text)
-                child.text = f"{message.file}:{message.line}: {message.text}"
+                if problem.fails:
+                    child.set("type", f"xenabi.{problem.subtype}")
+                    child.set("message", problem.message)
+                file, line = problem_file(problem, report.root), problem_line(problem)
+                child.text = f"{file}:{line}: {problem.message}"
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("errors", "0")

@@ -155,7 +155,8 @@ def read_side(
     # Paths are shown where they live in the user's checkout, not in the export.
     shown = _shown(spec.path)
     if path.is_file():
-        from sphinx_xenabi.model.registry import RegistryError, load
+        from sphinx_xenabi.model.registry import load
+        from sphinx_xenabi.model.registry_schema import RegistryError
 
         try:
             registry = load(path)

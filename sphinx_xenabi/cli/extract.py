@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, add_tree_arguments, write_output
+from sphinx_xenabi.cli.check_formats import line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import read_tree
 
@@ -14,8 +15,8 @@ from sphinx_xenabi.cli.reading import read_tree
 def run(args: argparse.Namespace) -> int:
     reading = read_tree(args.docs_dir, args.conf_dir)
     result = reading.result
-    for message in reading.messages:
-        print(message.line_text, file=sys.stderr)
+    for problem in reading.problems:
+        print(line_text(problem, reading.srcdir), file=sys.stderr)
     if result.drift or result.execution_failures:
         print(
             f"{result.drift} disagreement(s) with the reference model, "

@@ -14,16 +14,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.errors import CliError
+from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
+from sphinx_xenabi.model.records import Location
 
 if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
-    from sphinx_xenabi.results.build_result import BuildResult
-    from sphinx_xenabi.cli.check_formats import Message
     from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.results.build_result import BuildResult
 
 
 @dataclass
@@ -31,7 +32,8 @@ class TreeReading:
     """What ``check`` and ``extract`` report: the build's own result, and where it was read."""
 
     result: BuildResult
-    messages: tuple[Message, ...]  # as the build logged them
+    problems: tuple[Problem, ...]  # as the build logged them
+    srcdir: Path  # the docs directory as read: the problems' locations are relative to it
     sphinx_output: str
     checked_against: str  # the reference, and for the model the release and where it came from
 
@@ -145,7 +147,6 @@ def _reading(
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
     from sphinx_xenabi.results.store import build_state
-    from sphinx_xenabi.cli.check_formats import Message
 
     result = build_state(app)
     if result is None:
@@ -158,23 +159,22 @@ def _reading(
             f"read {result.documents} document(s), {len(result.registry.tables)} ABI table(s) "
             f"in {time.monotonic() - started:.1f} s{ran}"
         )
-    doc_path = {docname: Path(app.env.doc2path(docname)) for docname in app.env.found_docs}
-    messages = result.messages(Path(app.srcdir), doc_path)
+    problems = tuple(replace(p, message=bounded(p.message)) for p in result.reports)
     if not result.registry.tables:
         # Only here: an html build may use the extension for its
         # cross-references alone, with no table to check.
-        root = str(doc_path.get(app.config.root_doc, app.srcdir))
-        none = Message(
-            root,
-            None,
-            "warning",
-            "none",
+        root = app.config.root_doc
+        root_file = app.env.doc2path(root, False).as_posix() if root in app.env.found_docs else "."
+        none = Problem(
+            WarningSubtype.NONE,
             f"no ABI table (registers, transfer or hypercall numbers) in the "
             f"{result.documents} document(s) read: nothing was checked "
             f"against {result.reference.name}",
+            Location(root_file, 0),
         )
-        messages = (*messages, none)
-    return TreeReading(result, messages, output, _checked_against(app.config, result, overrides))
+        problems = (*problems, none)
+    checked_against = _checked_against(app.config, result, overrides)
+    return TreeReading(result, problems, Path(app.srcdir), output, checked_against)
 
 
 def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:

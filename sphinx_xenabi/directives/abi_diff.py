@@ -6,9 +6,6 @@ formats: ``markdown`` (the default) is parsed as Markdown, so a MyST page
 shows the table a pull-request comment shows; ``text``, ``json`` and
 ``github`` are shown as literal blocks. ``:source:`` also shows the
 Markdown as written.
-
-``.. xenabi-diff-rules::`` lists every rule of the diff by severity: its id
-and what triggers it, from :class:`~sphinx_xenabi.model.abi_diff.Rule` itself.
 """
 
 from __future__ import annotations
@@ -23,13 +20,13 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.extraction.markdown import in_markdown
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
-from sphinx_xenabi.model.abi_diff import DiffSide, Rule, Severity, compare
+from sphinx_xenabi.model.abi_diff import DiffSide, compare
 from sphinx_xenabi.model.diff_report import OutputFormat, render
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
-    from sphinx.application import Sphinx
+    pass
 
 _LANGUAGES = {
     OutputFormat.TEXT: "text",
@@ -83,42 +80,3 @@ class AbiDiffDirective(SphinxDirective):
         rendered = nodes.container(classes=["xenabi-abi-diff"])
         self.state.nested_parse(StringList(text.splitlines()), self.content_offset, rendered)
         return [rendered, literal] if "source" in self.options else [rendered]
-
-
-_SEVERITY_HEADINGS = {
-    Severity.BREAKING: "Breaking for guests",
-    Severity.COMPATIBLE: "Compatible",
-    Severity.DOCUMENTATION: "Documentation only (shown with --all)",
-}
-
-
-def rules_list() -> list[nodes.Node]:
-    """Every rule by severity, worst first: its id, then what triggers it.
-
-    A definition list, not a table: the explanations are sentences, which
-    wrap on a narrow screen where a table's cells would not.
-    """
-    result: list[nodes.Node] = []
-    for severity in Severity:
-        result.append(nodes.rubric("", _SEVERITY_HEADINGS[severity]))
-        items = nodes.definition_list(classes=["xenabi-diff-rules"])
-        for rule in Rule:
-            if rule.severity is severity:
-                term = nodes.term()
-                term += nodes.literal(rule.value, rule.value)
-                definition = nodes.definition("", nodes.paragraph("", rule.__doc__ or ""))
-                items += nodes.definition_list_item("", term, definition)
-        result.append(items)
-    return result
-
-
-class DiffRulesDirective(SphinxDirective):
-    """The diff's rules, generated from the rules themselves."""
-
-    def run(self) -> list[nodes.Node]:
-        return rules_list()
-
-
-def setup_diff_directives(app: Sphinx) -> None:
-    app.add_directive("xenabi-abi-diff", AbiDiffDirective)
-    app.add_directive("xenabi-diff-rules", DiffRulesDirective)

@@ -76,7 +76,7 @@ class AbiHistoryDirective(SphinxDirective):
         specs: list[AbiSpec] = []
         configuration = str(self.config.xenabi_xen_config)
         for configured in sources:
-            path = Path(str(configured))  # absolute: see _resolve_sources
+            path = Path(str(configured))  # absolute: see resolve_history_sources
             try:
                 source = read_xen_source(path, configuration)
             except (SourceError, ConfigurationError) as exc:
@@ -102,13 +102,8 @@ class AbiHistoryDirective(SphinxDirective):
         return [history_table(ordered[0], history(ordered), title, True)]
 
 
-def _resolve_sources(app: Sphinx, config: Config) -> None:
+def resolve_history_sources(app: Sphinx, config: Config) -> None:
     """Make ``xenabi_history_sources`` absolute, relative to the conf dir as configured;
     the directive has no conf dir of its own to resolve them against."""
     sources = config.xenabi_history_sources or []
     config.xenabi_history_sources = [str((Path(app.confdir) / str(s)).resolve()) for s in sources]
-
-
-def setup_history(app: Sphinx) -> None:
-    app.add_directive("xenabi-abi-history", AbiHistoryDirective)
-    app.connect("config-inited", _resolve_sources)

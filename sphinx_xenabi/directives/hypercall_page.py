@@ -17,7 +17,6 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.directives.extension_reference import setup_tooling_docs
 from sphinx_xenabi.domain.role import generated_reference
 from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.abi import (
@@ -33,7 +32,7 @@ from sphinx_xenabi.model.page import stub_bytes
 from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
-    from sphinx.application import Sphinx
+    pass
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
@@ -153,8 +152,3 @@ class HypercallPageDirective(SphinxDirective):
             nodes.Text(" stub."),
         )
         return [page_listing(guest, indices, reference), note]
-
-
-def setup_directives(app: Sphinx) -> None:
-    app.add_directive("xenabi-hypercall-page", HypercallPageDirective)
-    setup_tooling_docs(app)  # the warnings and configuration reference, from the code

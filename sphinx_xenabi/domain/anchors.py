@@ -16,8 +16,9 @@ from sphinx import addnodes
 from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.xenabi import HypercallObject, xenabi_domain
-from sphinx_xenabi.extraction.document import find_tables, stamped_rows
-from sphinx_xenabi.model.registry import Location, NumberRow, TableKind
+from sphinx_xenabi.extraction.cells import find_tables
+from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.model.records import Location, NumberRow, TableKind
 from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
+from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
 from sphinx_xenabi.results.evidence_column import executes, outcomes_by_document
 from sphinx_xenabi.results.store import build_state
-from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

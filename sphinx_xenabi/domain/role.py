@@ -22,7 +22,7 @@ from sphinx import addnodes
 from sphinx.roles import XRefRole
 from sphinx.util.logging import get_node_location
 
-from sphinx_xenabi.extraction.document import parse_number
+from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.log import warn
 from sphinx_xenabi.model.problems import WarningSubtype
 

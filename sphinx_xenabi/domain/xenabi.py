@@ -12,6 +12,7 @@ says when two tables define a hypercall differently.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable, Iterator, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -25,11 +26,14 @@ from sphinx.util.osutil import relative_uri
 
 from sphinx_xenabi.domain.index import HypercallIndex
 from sphinx_xenabi.domain.role import HypercallRole, link_text
-from sphinx_xenabi.extraction.document import Problem, parse_number, relativiser
-from sphinx_xenabi.log import error, location_string, warn
+from sphinx_xenabi.extraction.cells import relativiser
+from sphinx_xenabi.extraction.document import extract_tables
+from sphinx_xenabi.extraction.rows import parse_number
+from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
-from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME, Location, TableRecord, sort_tables
+from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
+from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:
@@ -309,6 +313,19 @@ def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None
         store.pop(docname, None)
 
 
+def read_tables(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
+    env = app.env
+    docname = env.docname
+    relativise = relativiser(app.srcdir)
+    extraction = extract_tables(
+        doctree, docname, relativise(os.fspath(env.doc2path(docname))), relativise
+    )
+    for problem in capped(extraction.problems):
+        log_problem(problem, app)
+    xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
+
+
 def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
     """``env-updated``, which runs on every build, as the drift gate does.
 
@@ -324,4 +341,6 @@ def directive_error(directive: SphinxDirective, subtype: WarningSubtype, message
     source, line = directive.get_source_info()
     env = directive.env
     location = Location(relativiser(env.srcdir)(source), line or 0)
-    xenabi_domain(env).note_directive_error(env.docname, Problem(location, subtype.value, message))
+    xenabi_domain(env).note_directive_error(
+        env.docname, Problem(subtype, message, location, level="error")
+    )

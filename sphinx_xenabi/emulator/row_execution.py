@@ -12,7 +12,7 @@ and ``evidence.py`` renders them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from sphinx_xenabi.emulator import (
     GUEST_CONFIGS,
@@ -23,40 +23,16 @@ from sphinx_xenabi.emulator import (
 )
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.dispatcher import DispatchError
-from sphinx_xenabi.model.registry import (
-    Location,
+from sphinx_xenabi.model.records import (
     RegisterRow,
-    Registry,
     TableKind,
     TableRecord,
     TransferRow,
     row_key,
 )
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
-
-MARK_OK = "\u2714"
-MARK_FAILED = "\u2718"
-
-
-@dataclass(frozen=True)
-class RowOutcome:
-    """What running one table row showed.
-
-    ``row`` locates the row (its first cell) for rendering; ``location`` is
-    the cell a failure is reported at.
-    """
-
-    row: Location
-    location: Location
-    ok: bool
-    summary: str
-    details: tuple[str, ...] = ()
-    # The hypercalls the row's run made: their names in the text link to them.
-    hypercalls: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        return f"{MARK_OK if self.ok else MARK_FAILED} {self.summary}"
 
 
 def _table_release(table: TableRecord, default: Release) -> Release:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from sphinx_xenabi.model.registry import Location
+from sphinx_xenabi.model.records import Location
 
 _SKIPPED_INLINE = (nodes.footnote_reference, nodes.citation_reference, nodes.system_message)
 

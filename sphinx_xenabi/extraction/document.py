@@ -7,13 +7,8 @@ whose body is wrong yields one :class:`Problem` per fault; the good rows are
 still recorded. Tables of no known kind are skipped without a word.
 
 This module knows docutils nodes and the model's record types; it does not
-know Sphinx, so it is also what the command line's ``extract`` runs. The
-work is done in one module per concept:
-
-- ``table_kinds``: which kind a header announces, the releases a title states;
-- ``cell_location``: a table's rows and cells, each cell's text and line;
-- ``row_reading``: a body row checked and read as a registry row;
-- ``table_records``: a recognised table as a record, and the row stamps.
+know Sphinx. The package's other modules each do one part of the work (see
+``sphinx_xenabi/extraction/__init__.py``).
 """
 
 from __future__ import annotations
@@ -23,34 +18,12 @@ from dataclasses import dataclass
 
 from docutils import nodes
 
-from sphinx_xenabi.extraction.cells import cell_text, find_tables, relativiser
-from sphinx_xenabi.extraction.kinds import match_header, normalise_header, releases_from_title
-from sphinx_xenabi.extraction.rows import Problem, parse_number
+from sphinx_xenabi.extraction.cells import find_tables
+from sphinx_xenabi.extraction.rows import Problem
 from sphinx_xenabi.extraction.table import (
-    KIND_ATTRIBUTE,
-    ROW_ATTRIBUTE,
-    cited_footnotes,
     read_table,
-    stamped_rows,
 )
-from sphinx_xenabi.model.registry import TableRecord
-
-__all__ = [
-    "KIND_ATTRIBUTE",
-    "ROW_ATTRIBUTE",
-    "Extraction",
-    "Problem",
-    "cell_text",
-    "cited_footnotes",
-    "extract_tables",
-    "find_tables",
-    "match_header",
-    "normalise_header",
-    "parse_number",
-    "relativiser",
-    "releases_from_title",
-    "stamped_rows",
-]
+from sphinx_xenabi.model.records import TableRecord
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sphinx_xenabi.model.registry import TableKind
+from sphinx_xenabi.model.records import TableKind
 from sphinx_xenabi.model.spec import (
     RELEASE_PART_MAX,
     GuestType,

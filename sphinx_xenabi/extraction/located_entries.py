@@ -7,7 +7,8 @@ extraction reports faults at cells, so each entry is stamped with its source
 and line where the table is built:
 
 - grid and simple tables: docutils' table parser hands each cell its block
-  of source lines; ``Body.build_table_row`` is wrapped to stamp the first.
+  of source lines; ``Body.build_table_row`` is wrapped, during a build, to
+  stamp the first (see :func:`start_stamping_entries`).
 - ``csv-table``: the field's line, followed through the csv reader (quoted
   fields may span lines); header fields stand on the ``:header:`` line.
   In MyST too, whose directive content numbers its lines from 0 at the
@@ -59,14 +60,34 @@ def _stamping_build_table_row(build_table_row: Any) -> Any:
                 entry.source, entry.line = source, offset + 1
         return row
 
-    located.xenabi_stamps_entries = True  # type: ignore[attr-defined]
     return located
 
 
-def stamp_grid_and_simple_tables() -> None:
-    """Wrap docutils' row builder once per process (it serves every table syntax)."""
-    if not getattr(states.Body.build_table_row, "xenabi_stamps_entries", False):
-        states.Body.build_table_row = _stamping_build_table_row(states.Body.build_table_row)
+# Why a patch: grid and simple tables are no directive that Sphinx lets an
+# extension replace; docutils' reST state machine builds their rows in
+# ``Body.build_table_row``, the one place that still knows each cell's block
+# of source lines. It is wrapped while a build that uses the extension runs
+# (from ``builder-inited`` to ``build-finished``) and the original put back
+# after, so other docutils users in the process never see it. Builds may
+# overlap in one process (a test that builds inside a build), so it is counted.
+_ORIGINAL_BUILD_TABLE_ROW = states.Body.build_table_row
+_builds_stamping = 0
+
+
+def start_stamping_entries(app: Sphinx) -> None:
+    """``builder-inited``: grid and simple table cells get their lines from here on."""
+    global _builds_stamping
+    if _builds_stamping == 0:
+        states.Body.build_table_row = _stamping_build_table_row(_ORIGINAL_BUILD_TABLE_ROW)
+    _builds_stamping += 1
+
+
+def stop_stamping_entries(app: Sphinx, exception: BaseException | None) -> None:
+    """``build-finished``: docutils' own row builder again once no build needs the stamps."""
+    global _builds_stamping
+    _builds_stamping = max(_builds_stamping - 1, 0)
+    if _builds_stamping == 0:
+        states.Body.build_table_row = _ORIGINAL_BUILD_TABLE_ROW
 
 
 class LocatedCSVTable(CSVTable):
@@ -176,9 +197,3 @@ class LocatedListTable(ListTable):
                 if item.line and entry.line is None:
                     entry.source, entry.line = item.source, item.line
         return table
-
-
-def setup_located_tables(app: Sphinx) -> None:
-    stamp_grid_and_simple_tables()
-    app.add_directive("csv-table", LocatedCSVTable, override=True)
-    app.add_directive("list-table", LocatedListTable, override=True)

@@ -9,13 +9,13 @@ kept. Every problem is a located, typed :class:`Problem`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sphinx_xenabi.extraction.cells import RawCell
 from sphinx_xenabi.extraction.kinds import Schema
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
-from sphinx_xenabi.model.registry import (
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.records import (
     Cell,
     Location,
     NumberRow,
@@ -28,15 +28,6 @@ from sphinx_xenabi.model.spec import GuestType
 
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A located fault in a recognised table; ``subtype`` names its kind."""
-
-    location: Location
-    subtype: str
-    message: str
 
 
 class TableReader:
@@ -60,8 +51,8 @@ class TableReader:
         self.ignored = frozenset(2 + i for i, guest in enumerate(guest_columns) if guest is None)
         self.seen: dict[Any, Location] = {}
 
-    def report(self, location: Location, subtype: str, message: str) -> None:
-        self.problems.append(Problem(location, subtype, message))
+    def report(self, location: Location, subtype: WarningSubtype, message: str) -> None:
+        self.problems.append(Problem(subtype, message, location))
 
     def check_row_shape(self, cells: list[RawCell], row_location: Location) -> list[RawCell] | None:
         """The row's cells, one per header column, or None (reported) when it cannot be read.
@@ -79,7 +70,7 @@ class TableReader:
             location = extra[0].location if extra else spans[0].location if spans else row_location
             self.report(
                 location,
-                "ragged-row",
+                WarningSubtype.RAGGED_ROW,
                 f"{self.schema.kind.value} table row has {len(written)} cells "
                 f"(expected {width}: {' | '.join(h.text for h in self.header)}); row skipped",
             )
@@ -87,7 +78,11 @@ class TableReader:
         ok = True
         for column, (cell, head) in enumerate(zip(written, self.header)):
             if not cell.text and column not in self.ignored:
-                self.report(cell.location, "empty-cell", f"empty {head.text!r} cell; row skipped")
+                self.report(
+                    cell.location,
+                    WarningSubtype.EMPTY_CELL,
+                    f"empty {head.text!r} cell; row skipped",
+                )
                 ok = False
         return written if ok else None
 
@@ -96,7 +91,7 @@ class TableReader:
             first = self.seen[key]
             self.report(
                 location,
-                "duplicate-row",
+                WarningSubtype.DUPLICATE_ROW,
                 f"duplicate {what} (first given at line {first.line}); row skipped",
             )
             return False
@@ -116,7 +111,7 @@ class TableReader:
         if abi not in REGISTERS:
             self.report(
                 abi_cell.location,
-                "unknown-abi",
+                WarningSubtype.UNKNOWN_ABI,
                 f"ABI {abi_cell.text!r} is not one of {', '.join(sorted(REGISTERS))}; row skipped",
             )
             return None
@@ -132,7 +127,7 @@ class TableReader:
                 if name not in valid:
                     self.report(
                         cell.location,
-                        "bad-register",
+                        WarningSubtype.BAD_REGISTER,
                         f"{abi} {role} register {name!r} is not a {abi[:2]}-bit x86 "
                         f"general purpose register ({' '.join(sorted(valid))}); row skipped",
                     )
@@ -144,7 +139,7 @@ class TableReader:
         if expected is not None and len(parameters) != expected:
             self.report(
                 params_cell.location,
-                "parameter-count",
+                WarningSubtype.PARAMETER_COUNT,
                 f"{abi} row names {len(parameters)} parameter registers "
                 f"({' '.join(parameters)}); the header announces {expected}",
             )
@@ -160,7 +155,7 @@ class TableReader:
         try:
             guest = TransferGuest.parse(guest_cell.text)
         except ValueError as exc:
-            self.report(guest_cell.location, "unknown-guest", f"{exc}; row skipped")
+            self.report(guest_cell.location, WarningSubtype.UNKNOWN_GUEST, f"{exc}; row skipped")
             return None
         if not self.check_duplicate(
             ("guest", guest), f"guest {guest.value!r}", guest_cell.location
@@ -178,7 +173,7 @@ class TableReader:
         if number is None:
             self.report(
                 number_cell.location,
-                "bad-number",
+                WarningSubtype.BAD_NUMBER,
                 f"hypercall number {text!r} is not a non-negative integer of at most 64 bits "
                 "(decimal or 0x hex); row skipped",
             )
@@ -203,7 +198,7 @@ class TableReader:
             else:
                 self.report(
                     cell.location,
-                    "bad-availability",
+                    WarningSubtype.BAD_AVAILABILITY,
                     f"{guest.label} availability of {name_cell.text} is {cell.text!r} "
                     "(expected yes or no); cell ignored",
                 )

@@ -25,8 +25,9 @@ from sphinx_xenabi.extraction.cells import (
     table_title,
 )
 from sphinx_xenabi.extraction.kinds import Schema, match_header, named_columns, releases_from_title
-from sphinx_xenabi.extraction.rows import Problem, TableReader
-from sphinx_xenabi.model.registry import Cell, Location, Row, TableKind, TableRecord
+from sphinx_xenabi.extraction.rows import TableReader
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.records import Cell, Location, Row, TableKind, TableRecord
 from sphinx_xenabi.model.spec import GuestType, ReleaseRange
 
 
@@ -159,16 +160,19 @@ def _guest_columns(raw: RawTable, problems: list[Problem]) -> tuple[GuestType | 
     first: dict[GuestType, Location] = {}
     for position, (head, guest) in enumerate(zip(raw.header[2:], raw.schema.guest_columns), 3):
         if not head.text:
-            problem = ("empty-cell", f"empty header cell (column {position}); column ignored")
+            problem = (
+                WarningSubtype.EMPTY_CELL,
+                f"empty header cell (column {position}); column ignored",
+            )
         elif guest is None:
             problem = (
-                "unknown-guest",
+                WarningSubtype.UNKNOWN_GUEST,
                 f"numbers table column {head.text!r} is not a guest type "
                 f"(expected {', '.join(g.label for g in GuestType)}); column ignored",
             )
         elif guest in first:
             problem = (
-                "duplicate-column",
+                WarningSubtype.DUPLICATE_COLUMN,
                 f"numbers table column {head.text!r} repeats the {guest.label} column "
                 f"(first given at line {first[guest].line}); column ignored",
             )
@@ -176,7 +180,8 @@ def _guest_columns(raw: RawTable, problems: list[Problem]) -> tuple[GuestType | 
             first[guest] = head.location
             columns.append(guest)
             continue
-        problems.append(Problem(head.location, *problem))
+        subtype, message = problem
+        problems.append(Problem(subtype, message, head.location))
         columns.append(None)
     return tuple(columns)
 
@@ -187,12 +192,14 @@ def _stated_releases(raw: RawTable, reader: TableReader) -> ReleaseRange | None:
     try:
         releases = releases_from_title(raw.title)
     except ValueError as exc:
-        reader.report(raw.location, "release-range", f"table title states {exc}; {ignored}")
+        reader.report(
+            raw.location, WarningSubtype.RELEASE_RANGE, f"table title states {exc}; {ignored}"
+        )
         return None
     if releases is not None and releases.last is not None and releases.last < releases.first:
         reader.report(
             raw.location,
-            "release-range",
+            WarningSubtype.RELEASE_RANGE,
             f"table title states {releases}, a range that ends before it starts; {ignored}",
         )
         return None

@@ -6,9 +6,10 @@ read as the same :class:`AbiSpec` (:func:`~.docs_spec.spec_of_tables`), so
 drift is the ABI diff's one comparison,
 :func:`~sphinx_xenabi.model.abi_compare.diff_specs`, from the reference to a
 table, each number compared with the same number. Every change becomes a
-:class:`Finding` at the cell the docs' side locates it at, phrased as what
-the docs state and what the reference says, citing the reference's evidence
-(for a source, the source line).
+:class:`~sphinx_xenabi.model.problems.Problem` (``drift``) at the cell the
+docs' side locates it at, phrased as what the docs state and what the
+reference says, citing the reference's evidence (for a source, the source
+line).
 
 Each table is compared with the reference of every release it describes:
 its own stated range, else the release the docs describe. A source tree
@@ -31,6 +32,7 @@ from sphinx_xenabi.model.abi import revision_for as model_revision_for
 from sphinx_xenabi.model.abi_compare import Change, diff_specs, yes_no
 from sphinx_xenabi.model.abi_rules import Rule
 from sphinx_xenabi.model.docs_spec import spec_of_tables
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location, TableRecord
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import (
@@ -41,15 +43,6 @@ from sphinx_xenabi.model.spec import (
     ReleaseRange,
     evidence_key,
 )
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One disagreement (``drift``) or a table the model cannot judge (``unchecked``)."""
-
-    location: Location
-    message: str
-    subtype: str = "drift"
 
 
 def revision_range(release: Release) -> ReleaseRange:
@@ -84,14 +77,14 @@ def _source_covers(source: AbiSpec, release: Release) -> bool:
 
 def check_registry(
     registry: Registry, default: Release, source: AbiSpec | None = None
-) -> list[Finding]:
+) -> list[Problem]:
     """All findings for the registry; ``default`` is the described release.
 
     With ``source`` (a spec read from a Xen tree), tables that state no
     release, and ranged tables that include the source's release, are
     compared with the source; the rest of a range still with the model.
     """
-    findings: dict[Finding, None] = {}  # deduplicated, in the order found
+    findings: dict[Problem, None] = {}  # deduplicated, in the order found
     for table in registry.tables:
         releases = releases_to_check(table, default)
         if source is not None and (table.releases is None or source.release in table.releases):
@@ -101,17 +94,17 @@ def check_registry(
         for release in releases:
             if release < FIRST_MODELLED_RELEASE:
                 findings.setdefault(
-                    Finding(
-                        table.location,
+                    Problem(
+                        WarningSubtype.UNCHECKED,
                         f"{table.kind.value} table describes Xen {release}, which the model "
                         f"does not cover (it starts at Xen {FIRST_MODELLED_RELEASE}); not checked",
-                        "unchecked",
+                        table.location,
                     )
                 )
                 continue
             findings.update(dict.fromkeys(check_table(table, model_revision_for(release))))
     # By cell; within a cell in the order found (parameter 6 before parameter 10).
-    return sorted(findings, key=lambda finding: finding.location)
+    return sorted(findings, key=_cell_of)
 
 
 _COUNT_RULES = frozenset({Rule.PARAMETER_COUNT_REDUCED, Rule.PARAMETER_COUNT_INCREASED})
@@ -138,7 +131,12 @@ _NUMBER_RULES = frozenset(
 )
 
 
-def check_table(table: TableRecord, reference: AbiSpec) -> Iterator[Finding]:
+def _cell_of(finding: Problem) -> Location:
+    assert finding.location is not None  # every drift finding is at a cell or a table
+    return finding.location
+
+
+def check_table(table: TableRecord, reference: AbiSpec) -> Iterator[Problem]:
     """The table's disagreements with ``reference``: the changes from the
     reference's part for this kind of table to what the table states."""
     docs = spec_of_tables(reference.release, (table,))
@@ -164,11 +162,11 @@ class _Drift:
     docs: AbiSpec
     table: Location
 
-    def findings(self, change: Change) -> Iterator[Finding]:
+    def findings(self, change: Change) -> Iterator[Problem]:
         at = change.new
         location = self.table if at is None else Location(at.file, at.line)
         for message in self._messages(change):
-            yield Finding(location, message)
+            yield Problem(WarningSubtype.DRIFT, message, location)
 
     def _cite(self, *key: object) -> str:
         return _cited(self.reference.evidence.get(evidence_key(*key)))

@@ -1,4 +1,8 @@
-"""Every subtype of the extension's ``xenabi`` warnings and errors, each with its explanation.
+"""Located problems: the one shape of everything the extension reports, and its subtypes.
+
+A :class:`Problem` is born where a fault is found (a table row read, a drift
+check, a directive, the build's result) and travels unchanged to the log,
+the page and every ``check`` format: no layer re-types it.
 
 A message is logged as ``xenabi.<subtype>``, so a project silences one kind
 with ``suppress_warnings = ["xenabi.<subtype>"]``: the values below are that
@@ -10,7 +14,21 @@ this enum.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Literal
+
+from sphinx_xenabi.model.records import Location
+
+Level = Literal["warning", "error"]
+
+# One hostile cell (25,000 register names) must not flood the log: messages
+# quote cells, so each is cut to a bounded length, and a cell says at most
+# MAX_PER_CELL things of one kind, then how many more there are.
+MAX_MESSAGE_CHARS = 500
+MAX_PER_CELL = 10
 
 
 class WarningSubtype(StrEnum):
@@ -26,14 +44,6 @@ class WarningSubtype(StrEnum):
         member._value_ = value
         member.__doc__ = doc
         return member
-
-    @classmethod
-    def of(cls, subtype: str) -> WarningSubtype:
-        """The member whose value is ``subtype``; ValueError for a string that is none."""
-        try:
-            return _BY_VALUE[subtype]
-        except KeyError:
-            raise ValueError(f"undocumented xenabi warning subtype {subtype!r}") from None
 
     @property
     def name_in_logs(self) -> str:
@@ -168,4 +178,55 @@ class WarningSubtype(StrEnum):
     )
 
 
-_BY_VALUE: dict[str, WarningSubtype] = {member.value: member for member in WarningSubtype}
+# Subtypes that inform and never fail a build or make ``check`` exit 1.
+INFORMATIONAL = frozenset({WarningSubtype.UNCHECKED, WarningSubtype.ORPHAN, WarningSubtype.SOURCE})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem: its kind, what it says, where, and how loud.
+
+    ``location`` is a table cell, a whole document (line 0: the document's
+    path, relative to the docs like every location) or None for the build as
+    a whole (a Xen source that cannot be read).
+    """
+
+    subtype: WarningSubtype
+    message: str
+    location: Location | None = None
+    level: Level = "warning"
+
+    @property
+    def fails(self) -> bool:
+        """Whether it makes ``check`` exit 1 (informational subtypes do not)."""
+        return self.subtype not in INFORMATIONAL
+
+    def at_level(self, level: Level) -> Problem:
+        return replace(self, level=level)
+
+
+def bounded(message: str) -> str:
+    """``message`` cut to MAX_MESSAGE_CHARS, saying how much was left out."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return (
+        f"{message[:MAX_MESSAGE_CHARS]}... ({len(message) - MAX_MESSAGE_CHARS:,} more characters)"
+    )
+
+
+def capped(problems: Iterable[Problem]) -> list[Problem]:
+    """At most MAX_PER_CELL problems of one subtype per cell, then one that counts the rest."""
+    problems = list(problems)
+    totals = Counter((p.subtype, p.location) for p in problems)
+    seen: Counter[tuple[WarningSubtype, Location | None]] = Counter()
+    shown: list[Problem] = []
+    for problem in problems:
+        key = (problem.subtype, problem.location)
+        seen[key] += 1
+        if seen[key] <= MAX_PER_CELL:
+            shown.append(problem)
+        elif seen[key] == MAX_PER_CELL + 1:
+            hidden = totals[key] - MAX_PER_CELL
+            more = f"and {hidden:,} more {problem.subtype} finding(s) at this cell"
+            shown.append(replace(problem, message=more))
+    return shown

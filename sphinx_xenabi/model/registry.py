@@ -1,13 +1,13 @@
 """The runtime registry: everything the extension extracts from one documentation tree.
 
 The registry is published as ``xenabi-registry.json``. Its parts live in one
-module each, and are importable from here as before:
+module each:
 
 - ``records``: the table records (every value with its cell's place);
 - ``docs_spec``: the ABI the tables state, as an
   :class:`~sphinx_xenabi.model.spec.AbiSpec`;
 - ``registry_json``: the deterministic JSON form, with its digest;
-- ``registry_schema``: the JSON Schema and :class:`RegistryError`;
+- ``registry_schema``: the JSON Schema and :class:`~sphinx_xenabi.model.registry_schema.RegistryError`;
 - ``atomic``: writing the file so readers never see half of it.
 """
 
@@ -22,51 +22,16 @@ from sphinx_xenabi.model import registry_json
 from sphinx_xenabi.model.atomic import write_atomic
 from sphinx_xenabi.model.docs_spec import spec_of_tables
 from sphinx_xenabi.model.records import (
-    Cell,
     Guide,
-    Location,
-    NumberRow,
-    RegisterRow,
-    Row,
     TableKind,
     TableRecord,
-    TransferRow,
-    row_key,
-    sort_tables,
 )
 from sphinx_xenabi.model.registry_json import (
     GENERATOR,
     MAX_REGISTRY_BYTES,
-    REGISTRY_FILENAME,
     SCHEMA_VERSION,
-    _digest,
 )
-from sphinx_xenabi.model.registry_schema import RegistryError, registry_schema
 from sphinx_xenabi.model.spec import AbiSpec, Release
-
-__all__ = [
-    "GENERATOR",
-    "MAX_REGISTRY_BYTES",
-    "REGISTRY_FILENAME",
-    "SCHEMA_VERSION",
-    "Cell",
-    "Guide",
-    "Location",
-    "NumberRow",
-    "RegisterRow",
-    "Registry",
-    "RegistryError",
-    "Row",
-    "TableKind",
-    "TableRecord",
-    "TransferRow",
-    "_digest",
-    "load",
-    "registry_schema",
-    "row_key",
-    "sort_tables",
-    "write_atomic",
-]
 
 
 @dataclass(frozen=True)
@@ -137,9 +102,9 @@ class Registry:
 
 
 def load(path: str | bytes | os.PathLike[str], *, max_bytes: int = MAX_REGISTRY_BYTES) -> Registry:
-    """Read and validate a registry JSON file; raise :class:`RegistryError`.
+    """Read and validate a registry JSON file.
 
-    Only a regular file of at most ``max_bytes`` is read: a FIFO would block
+    Raises :class:`~sphinx_xenabi.model.registry_schema.RegistryError`. Only a regular file of at most ``max_bytes`` is read: a FIFO would block
     and a device such as ``/dev/zero`` never end.
     """
     data, source = registry_json.read_data(path, max_bytes)

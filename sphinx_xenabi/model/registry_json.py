@@ -58,7 +58,7 @@ def content_of(registry: Registry) -> dict[str, Any]:
 
 def to_data(registry: Registry) -> dict[str, Any]:
     content = content_of(registry)
-    content["digest"] = _digest(content)
+    content["digest"] = content_digest(content)
     return content
 
 
@@ -85,7 +85,7 @@ def fields_from_data(data: Any, source: str) -> dict[str, Any]:
             f"schema version {data['schema_version']} is not supported "
             f"(this sphinx-xenabi reads version {SCHEMA_VERSION})",
         )
-    expected = _digest({k: v for k, v in data.items() if k != "digest"})
+    expected = content_digest({k: v for k, v in data.items() if k != "digest"})
     if data["digest"] != expected:
         raise RegistryError(
             source,
@@ -189,7 +189,8 @@ def _hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _digest(content: Mapping[str, Any]) -> str:
+def content_digest(content: Mapping[str, Any]) -> str:
+    """The ``digest`` member of a registry whose other members are ``content``."""
     return _hash(_canonical(content))
 
 

@@ -16,44 +16,31 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from sphinx.util.logging import is_suppressed_warning
 
-from sphinx_xenabi.cli.check_formats import Message
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.results.evidence_column import executes, reject_drifted
-from sphinx_xenabi.results.guides import build_guide_map
-from sphinx_xenabi.log import bounded, capped, error, location_string, logger, warn
-from sphinx_xenabi.model.drift import Finding, check_registry
-from sphinx_xenabi.model.registry import Location, Registry
+from sphinx_xenabi.log import log_problem, logger
+from sphinx_xenabi.model.drift import check_registry
+from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
+from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TransferRow, row_key
+from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
-from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.results.store import set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.emulator.row_execution import RowOutcome
-
-Level = Literal["warning", "error"]
-
-
-@dataclass(frozen=True)
-class Report:
-    """One problem of the build, where it is and how it is logged."""
-
-    subtype: str
-    level: Level
-    text: str
-    location: Location | None = None  # a table cell
-    docname: str | None = None  # a whole document (an orphan)
-    read: bool = False  # logged by the reading phase already
+# The tables whose rows run on the emulated CPU.
+EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 
 
 @dataclass(frozen=True)
@@ -65,13 +52,16 @@ class BuildResult:
     reference: Reference
     release: Release  # what tables that state no release are checked against
     release_note: str | None  # why that release was guessed, when it was
-    findings: tuple[Finding, ...]
+    findings: tuple[Problem, ...]  # the drift check's: drift and unchecked
     executed: tuple[RowOutcome, ...]  # the rows as they ran (html and check builds)
     # What each executed row's page shows, by its first cell: a row the drift
     # gate rejects fails there even when it ran clean.
     outcomes: Mapping[Location, RowOutcome]
-    reports: tuple[Report, ...]  # shown ones only: suppress_warnings applies
-    summaries: tuple[Report, ...]  # "...; the build fails" lines, one per failing check
+    # Every problem shown, in the order the build logs them (suppress_warnings
+    # applies); the first ``logged_while_reading`` were logged as documents were read.
+    reports: tuple[Problem, ...]
+    logged_while_reading: int
+    summaries: tuple[Problem, ...]  # "...; the build fails" lines, one per failing check
     problems: int  # table problems found while reading, all of them
 
     @property
@@ -81,32 +71,69 @@ class BuildResult:
 
     @property
     def drift(self) -> int:
-        return sum(1 for f in self.findings if f.subtype == "drift")
+        return sum(1 for f in self.findings if f.subtype is WarningSubtype.DRIFT)
 
     @property
     def unchecked(self) -> int:
-        return len({f.location for f in self.findings if f.subtype == "unchecked"})
+        return len({f.location for f in self.findings if f.subtype is WarningSubtype.UNCHECKED})
 
     @property
     def execution_failures(self) -> int:
         return sum(1 for o in self.executed if not o.ok)
 
-    def messages(self, srcdir: Path, doc_path: Mapping[str, Path]) -> tuple[Message, ...]:
-        """The reports as located messages (``check``'s findings), absolute paths."""
-        return tuple(_message(r, srcdir, doc_path) for r in self.reports)
-
-
-def _message(report: Report, srcdir: Path, doc_path: Mapping[str, Path]) -> Message:
-    if report.location is not None:
-        file, line = str(srcdir / report.location.file), report.location.line or None
-    elif report.docname is not None:
-        file, line = str(doc_path[report.docname]), None
-    else:
-        file, line = None, None
-    return Message(file, line, report.level, report.subtype, bounded(report.text))
-
 
 # -- production ---------------------------------------------------------------
+
+
+def executes(app: Sphinx) -> bool:
+    """Whether this build runs the rows: html builds and ``check``'s, when configured to.
+
+    The dummy builder is how ``sphinx-xenabi check`` reads a tree: it must
+    report the same failing rows the html build would.
+    """
+    return bool(app.config.xenabi_execute_tables) and (
+        app.builder.format == "html" or app.builder.name == "dummy"
+    )
+
+
+def reject_drifted(
+    outcomes: Mapping[Location, RowOutcome], registry: Registry, findings: Iterable[Problem]
+) -> dict[Location, RowOutcome]:
+    """Fail every executed row the drift gate rejects, whatever running it showed.
+
+    Rows run on a dispatcher built from the docs' own tables, so a row that
+    contradicts the reference (six parameters where Xen passes five) runs
+    clean; with ``xenabi_drift = "warning"`` the page is still written, and
+    must not show that row as passing.
+    """
+    rejected: dict[Location, list[str]] = {}
+    for finding in findings:
+        if finding.subtype is WarningSubtype.DRIFT and finding.location is not None:
+            rejected.setdefault(finding.location, []).append(finding.message)
+    result = dict(outcomes)
+    if not rejected:
+        return result
+    for table in registry.tables:
+        if table.kind not in EXECUTED_KINDS:
+            continue
+        for row in table.rows:
+            assert isinstance(row, (RegisterRow, TransferRow))
+            key = row_key(row)
+            outcome = result.get(key)
+            cells = [getattr(row, f.name) for f in fields(row)]
+            messages = [
+                m for c in cells if isinstance(c, Cell) for m in rejected.get(c.location, ())
+            ]
+            if outcome is None or not messages:
+                continue
+            verdict = f"rejected by the drift gate: {'; '.join(dict.fromkeys(messages))}"
+            ran = (
+                ". It ran clean only because the dispatcher is built from this table: "
+                if outcome.ok
+                else "; "
+            )
+            result[key] = replace(outcome, ok=False, summary=verdict + ran + outcome.summary)
+    return result
 
 
 def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
@@ -114,7 +141,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     registry, orphans = _assemble(app, env)
     reference = load_reference(app)
     release, release_note = gate_release(registry)
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Problem, ...] = ()
     if reference.error is None:
         findings = tuple(check_registry(registry, release, reference.spec))
     executed: tuple[RowOutcome, ...] = ()
@@ -126,19 +153,20 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     reports = _Reports(app)
     reports.extend(_read_problems(env))
-    reports.extend(_orphan_reports(orphans))
+    logged_while_reading = len(reports.shown)
+    reports.extend(_orphan_reports(env, orphans))
     reports.extend(_reference_reports(reference))
     reports.extend(_finding_reports(findings))
     reports.failing(
-        [
-            (WarningSubtype.DRIFT, f.message, f.location)
-            for f in findings
-            if f.subtype == WarningSubtype.DRIFT
-        ],
+        [f for f in findings if f.subtype is WarningSubtype.DRIFT],
         f"disagreement(s) between the docs and {reference.name}",
     )
     reports.failing(
-        [(WarningSubtype.EXECUTION, _execution_text(o), o.location) for o in executed if not o.ok],
+        [
+            Problem(WarningSubtype.EXECUTION, _execution_text(o), o.location)
+            for o in executed
+            if not o.ok
+        ],
         "table row(s) failed when executed on the emulated CPU",
     )
     problems = sum(len(p) for p in xenabi_domain(env).problems.values())
@@ -152,6 +180,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         executed=executed,
         outcomes=MappingProxyType(outcomes),
         reports=tuple(reports.shown),
+        logged_while_reading=logged_while_reading,
         summaries=tuple(reports.summaries),
         problems=problems,
     )
@@ -175,7 +204,7 @@ def _assemble(app: Sphinx, env: BuildEnvironment) -> tuple[Registry, list[str]]:
     return registry, orphans
 
 
-def _read_problems(env: BuildEnvironment) -> Iterator[Report]:
+def _read_problems(env: BuildEnvironment) -> Iterator[Problem]:
     """What the reading phase logged, document by document, as it logged it.
 
     A document's directive errors come first (logged while it is parsed),
@@ -184,36 +213,30 @@ def _read_problems(env: BuildEnvironment) -> Iterator[Report]:
     domain = xenabi_domain(env)
     problems, directive_errors = domain.problems, domain.directive_errors
     for docname in sorted(problems.keys() | directive_errors.keys()):  # Sphinx's reading order
-        for fault in directive_errors.get(docname, ()):
-            yield Report(fault.subtype, "error", fault.message, fault.location, read=True)
-        shown = capped((p.subtype, p.message, p.location) for p in problems.get(docname, ()))
-        for subtype, text, location in shown:
-            yield Report(subtype, "warning", text, location, read=True)
+        yield from directive_errors.get(docname, ())
+        yield from capped(problems.get(docname, ()))
 
 
-def _orphan_reports(orphans: Iterable[str]) -> Iterator[Report]:
+def _orphan_reports(env: BuildEnvironment, orphans: Iterable[str]) -> Iterator[Problem]:
     for docname in orphans:
-        yield Report(
-            "orphan",
-            "warning",
+        yield Problem(
+            WarningSubtype.ORPHAN,
             "document is reachable from no guide listed by the root document's toctrees; "
             "its tables are recorded without a guide",
-            docname=docname,
+            Location(env.doc2path(docname, False).as_posix(), 0),  # the whole document
         )
 
 
-def _reference_reports(reference: Reference) -> Iterator[Report]:
+def _reference_reports(reference: Reference) -> Iterator[Problem]:
     if reference.error is not None:
-        yield Report("source", "error", reference.error)
+        yield Problem(WarningSubtype.SOURCE, reference.error, level="error")
     for problem in reference.contradictions:
-        yield Report("source", "warning", f"the Xen source contradicts itself: {problem}")
+        yield Problem(WarningSubtype.SOURCE, f"the Xen source contradicts itself: {problem}")
 
 
-def _finding_reports(findings: Iterable[Finding]) -> Iterator[Report]:
+def _finding_reports(findings: Iterable[Problem]) -> Iterator[Problem]:
     """``unchecked`` informs at its cell; drift is a failing check (below)."""
-    for finding in findings:
-        if finding.subtype != "drift":
-            yield Report(finding.subtype, "warning", finding.message, finding.location)
+    return (f for f in findings if f.subtype is not WarningSubtype.DRIFT)
 
 
 class _Reports:
@@ -222,37 +245,47 @@ class _Reports:
     def __init__(self, app: Sphinx) -> None:
         self._suppressed = app.config.suppress_warnings
         self._fails = app.config.xenabi_drift != "warning"
-        self.shown: list[Report] = []
-        self.summaries: list[Report] = []
+        self.shown: list[Problem] = []
+        self.summaries: list[Problem] = []
 
-    def _visible(self, subtype: str) -> bool:
-        return not is_suppressed_warning("xenabi", subtype, self._suppressed)
+    def _visible(self, subtype: WarningSubtype) -> bool:
+        return not is_suppressed_warning("xenabi", subtype.value, self._suppressed)
 
-    def extend(self, reports: Iterable[Report]) -> None:
+    def extend(self, reports: Iterable[Problem]) -> None:
         self.shown.extend(r for r in reports if self._visible(r.subtype))
 
-    def failing(self, failures: list[tuple[str, str, Location]], what: str) -> None:
+    def failing(self, failures: list[Problem], what: str) -> None:
         """A check's failures at their cells, by ``xenabi_drift``; a summary if it fails.
 
         At most MAX_PER_CELL of a kind per cell (see :func:`capped`); the
         summary counts them all. A build never fails on failures it does
         not show: suppressing the subtype silences the check whole.
         """
-        shown = [f for f in failures if self._visible(f[0])]
+        shown = [f for f in failures if self._visible(f.subtype)]
         level: Level = "error" if self._fails else "warning"
-        self.shown.extend(Report(s, level, text, loc) for s, text, loc in capped(shown))
+        self.shown.extend(f.at_level(level) for f in capped(shown))
         if self._fails and shown:
             self.summaries.append(
-                Report(
-                    shown[0][0],
-                    "error",
+                Problem(
+                    shown[0].subtype,
                     f'xenabi: {len(shown)} {what}; the build fails (set xenabi_drift = "warning" '
                     "to report this as warnings instead)",
+                    level="error",
                 )
             )
 
 
 # -- reporting ----------------------------------------------------------------
+
+
+def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``: the build's one result, kept for the later phases and reported.
+
+    Runs on every build, so a no-op rebuild of drifted docs still fails.
+    """
+    result = produce_result(app, env)
+    set_build_state(app, result)
+    report_result(app, result)
 
 
 def report_result(app: Sphinx, result: BuildResult) -> None:
@@ -261,24 +294,14 @@ def report_result(app: Sphinx, result: BuildResult) -> None:
         logger.info(result.reference.note)
     elif result.release_note is not None and result.reference.error is None:
         logger.info(result.release_note)
-    for report in result.reports:
-        if not report.read:
-            _log(app, report)
+    for report in result.reports[result.logged_while_reading :]:
+        log_problem(report, app)
     if result.executed:
         ran = sum(1 for o in result.executed if o.ok)
         logger.info(
             "xenabi: executed %d of %d table rows on the emulated CPU", ran, len(result.executed)
         )
     for summary in result.summaries:
-        _log(app, summary)
+        log_problem(summary, app)
     if result.failed:
         app.statuscode = 1
-
-
-def _log(app: Sphinx, report: Report) -> None:
-    location: str | tuple[str, None] | None = None
-    if report.location is not None:
-        location = location_string(Path(app.srcdir), report.location)
-    elif report.docname is not None:
-        location = (report.docname, None)  # Sphinx prints the document's path
-    (error if report.level == "error" else warn)(report.subtype, report.text, location)

@@ -48,12 +48,9 @@ def doctest_globals() -> dict[str, Any]:
     }
 
 
-def _prepend_preamble(app: Sphinx, config: Config) -> None:
+def prepend_doctest_preamble(app: Sphinx, config: Config) -> None:
+    """``config-inited``: the doctests' setup starts by filling their namespace."""
     if "sphinx.ext.doctest" in config.extensions or "sphinx.ext.doctest" in app.extensions:
         existing = config.doctest_global_setup or ""
         if _PREAMBLE not in existing:
             config.doctest_global_setup = _PREAMBLE + existing
-
-
-def setup_doctest_namespace(app: Sphinx) -> None:
-    app.connect("config-inited", _prepend_preamble)

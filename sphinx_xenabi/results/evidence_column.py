@@ -13,93 +13,37 @@ the hypercalls a line names link to their numbers-table rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import fields, replace
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from docutils import nodes
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.extraction.document import find_tables, stamped_rows
-from sphinx_xenabi.model.drift import Finding
-from sphinx_xenabi.model.registry import (
-    Cell,
-    Location,
-    RegisterRow,
-    Registry,
-    TableKind,
-    TransferRow,
-    row_key,
-)
+from sphinx_xenabi.extraction.cells import find_tables
+from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.model.records import Location, row_key
+from sphinx_xenabi.model.row_outcome import MARKS
+from sphinx_xenabi.results.build_result import EXECUTED_KINDS, executes
 from sphinx_xenabi.results.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.emulator.row_execution import RowOutcome
+    from sphinx_xenabi.model.row_outcome import RowOutcome
 
-EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 EVIDENCE_HEADER = "Executed"
-
-
-def executes(app: Sphinx) -> bool:
-    """Whether this build runs the rows: html builds and ``check``'s, when configured to.
-
-    The dummy builder is how ``sphinx-xenabi check`` reads a tree: it must
-    report the same failing rows the html build would.
-    """
-    return bool(app.config.xenabi_execute_tables) and (
-        app.builder.format == "html" or app.builder.name == "dummy"
-    )
 
 
 # A hypercall's name and a node to show for it -> a link to it, or None.
 Linker = Callable[[str, nodes.Node], nodes.Node | None]
 
-# The mark each row state shows, and its row class.
-_MARKS = {"pass": "\u2714 pass", "fail": "\u2718 fail", "skipped": "\u2013 skipped"}
 SKIPPED_TEXT = "not executed: the row was skipped (see the build's warnings)"
 
 
-def reject_drifted(
-    outcomes: Mapping[Location, RowOutcome], registry: Registry, findings: Iterable[Finding]
-) -> dict[Location, RowOutcome]:
-    """Fail every executed row the drift gate rejects, whatever running it showed.
-
-    Rows run on a dispatcher built from the docs' own tables, so a row that
-    contradicts the reference (six parameters where Xen passes five) runs
-    clean; with ``xenabi_drift = "warning"`` the page is still written, and
-    must not show that row as passing.
-    """
-    rejected: dict[Location, list[str]] = {}
-    for finding in findings:
-        if finding.subtype == "drift":
-            rejected.setdefault(finding.location, []).append(finding.message)
-    result = dict(outcomes)
-    if not rejected:
-        return result
-    for table in registry.tables:
-        if table.kind not in EXECUTED_KINDS:
-            continue
-        for row in table.rows:
-            assert isinstance(row, (RegisterRow, TransferRow))
-            key = row_key(row)
-            outcome = result.get(key)
-            cells = [getattr(row, f.name) for f in fields(row)]
-            messages = [
-                m for c in cells if isinstance(c, Cell) for m in rejected.get(c.location, ())
-            ]
-            if outcome is None or not messages:
-                continue
-            verdict = f"rejected by the drift gate: {'; '.join(dict.fromkeys(messages))}"
-            ran = (
-                ". It ran clean only because the dispatcher is built from this table: "
-                if outcome.ok
-                else "; "
-            )
-            result[key] = replace(outcome, ok=False, summary=verdict + ran + outcome.summary)
-    return result
+def _mark(state: str) -> str:
+    """``✔ pass``: the state's mark and its name (also the row's class)."""
+    return f"{MARKS[state]} {state}"
 
 
 def _unique_id(document: nodes.document, base: str) -> str:
@@ -113,7 +57,7 @@ def _unique_id(document: nodes.document, base: str) -> str:
 
 def _mark_entry(state: str, target: str) -> nodes.entry:
     """The row's mark, a link to its evidence line under the table."""
-    link = nodes.reference("", _MARKS[state], internal=True, refid=target)
+    link = nodes.reference("", _mark(state), internal=True, refid=target)
     return nodes.entry("", nodes.paragraph("", "", link), classes=["xenabi-mark"])
 
 
@@ -142,7 +86,7 @@ def _evidence_item(
     link: Linker | None = None,
 ) -> nodes.list_item:
     paragraph = nodes.paragraph()
-    paragraph += nodes.strong("", _MARKS[state], classes=["xenabi-mark"])
+    paragraph += nodes.strong("", _mark(state), classes=["xenabi-mark"])
     paragraph += nodes.Text(" ")
     text = text.removeprefix("executed: ")  # the list's caption says so
     if not text.startswith(f"{label} "):  # transfer evidence names its row already
@@ -176,7 +120,7 @@ def add_evidence_column(
         if outcome is None:
             state, text = "skipped", SKIPPED_TEXT
         else:
-            state, text = ("pass" if outcome.ok else "fail"), outcome.summary
+            state, text = outcome.state, outcome.summary
             hypercalls = outcome.hypercalls
         target = _unique_id(document, f"xenabi-evidence-{location.line}")
         label = row.children[0].astext() if row.children else ""
@@ -211,6 +155,14 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
         stamped = stamped_rows(table)
         if stamped is not None and stamped[0] in EXECUTED_KINDS:
             add_evidence_column(doctree, table, stamped[1], state.outcomes, link)
+
+
+def pages_with_new_evidence(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-updated``: the pages to write again because their rows ran differently."""
+    result = build_state(app)
+    if result is None or not executes(app):
+        return []
+    return evidence_changed(env, result.outcomes)
 
 
 def evidence_changed(env: BuildEnvironment, outcomes: Mapping[Location, RowOutcome]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sphinx_xenabi.model.registry import Guide
+from sphinx_xenabi.model.records import Guide
 
 
 @dataclass(frozen=True)

@@ -19,18 +19,20 @@ from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
 from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.log import error, logger
-from sphinx_xenabi.model.registry import REGISTRY_FILENAME
+from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from sphinx_xenabi.results.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
 
 
 def registry_target(app: Sphinx) -> Path:
     return Path(app.outdir) / REGISTRY_FILENAME
 
 
-def withdraw_registry(app: Sphinx) -> None:
+def withdraw_registry(app: Sphinx, env: BuildEnvironment | None = None) -> None:
     """Remove the published registry, if any (call before writing a page)."""
     target = registry_target(app)
     try:
@@ -39,7 +41,7 @@ def withdraw_registry(app: Sphinx) -> None:
         pass  # not a registry, so it contradicts nothing; publishing will say it is in the way
     except OSError as exc:
         error(
-            "registry",
+            WarningSubtype.REGISTRY,
             f"{target}: cannot remove the previous registry: {exc.strerror or exc}; "
             "it may not match the pages this build writes",
             None,  # a path as the location would be read as a docname
@@ -100,7 +102,11 @@ def publish_registry(app: Sphinx, exception: BaseException | None) -> None:
     try:
         result.registry.dump(target)
     except OSError as exc:
-        error("registry", f"{target}: cannot write the registry: {exc.strerror or exc}", None)
+        error(
+            WarningSubtype.REGISTRY,
+            f"{target}: cannot write the registry: {exc.strerror or exc}",
+            None,
+        )
         app.statuscode = 1
         return
     logger.info("xenabi: registry written to %s", target)
