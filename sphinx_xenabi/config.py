@@ -167,7 +167,7 @@ def check_config_types(app: Sphinx, config: Config) -> None:
     """
     for value in CONFIG_VALUES:
         if value.name == "xenabi_xen_release":
-            continue  # release_setting.check_release_setting says how to write a release
+            continue  # results.release.check_release_setting says how to write a release
         given = config[value.name]
         if isinstance(value.types, ENUM):
             ok = isinstance(given, str) and given in value.choices

@@ -80,15 +80,6 @@ def stub_label(index: int) -> str:
     )
 
 
-def listing_text(guest: TransferGuest, indices: list[int]) -> str:
-    """The stubs as objdump prints them: ``stub 17 <xen_version>:``, then one
-    ``  0x221:  41 53           push r11`` line per instruction."""
-    return "\n".join(
-        stub_label(index) if index is not None else line
-        for index, line in _listing_lines(guest, indices)
-    )
-
-
 def page_listing(
     guest: TransferGuest,
     indices: list[int],

@@ -5,7 +5,7 @@ reading keep them exact: ``clear_doc`` drops a re-read or deleted document's
 records and ``merge_domaindata`` takes a parallel reader's.
 
 Every row of a hypercall numbers table declares a hypercall object (see
-``hypercall_rows.py``). The domain resolves ``:xenabi:hypercall:`` by name or
+``domain/anchors.py``). The domain resolves ``:xenabi:hypercall:`` by name or
 number, lists the objects in ``objects.inv`` and in the hypercall index, and
 says when two tables define a hypercall differently.
 """

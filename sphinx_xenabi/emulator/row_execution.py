@@ -6,8 +6,8 @@ its hypercall page. The spec a row runs with is the model's revision for the
 table's release overlaid with the docs' register and transfer tables, and
 the row's own values on top, so each row is tested on its own claim.
 
-No Sphinx here: the build result (``build_result.py``) reports the outcomes
-and ``evidence.py`` renders them.
+No Sphinx here: the build result (``results/build_result.py``) reports the outcomes
+and ``results/evidence_column.py`` renders them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The docs' register and transfer tables, executed: evidence for one guest configuration.
 
 :func:`execute_row_check` makes three round trips through the page and
-reports them as :class:`RowEvidence`, which ``execution.py`` turns into a
+reports them as :class:`RowEvidence`, which ``row_execution.py`` turns into a
 table row's outcome; :func:`run_iret_stub` is the iret demonstration.
 """
 

@@ -1,7 +1,7 @@
 """Cell location: a docutils table's rows and cells, each cell's text and line.
 
 The paragraphs inside cells carry their line; in a Sphinx build the entries
-do too (``located_tables.py``). MyST pipe tables are located here: one row
+do too (``extraction/located_entries.py``). MyST pipe tables are located here: one row
 per line. This module knows docutils nodes only, not what a table means.
 """
 
@@ -56,7 +56,7 @@ class Locator:
     """Turns node sources into paths relative to the docs, lines into Locations.
 
     The paragraphs inside cells carry their line; in a Sphinx build the
-    entries do too (``located_tables.py``), which is where an empty cell is
+    entries do too (``extraction/located_entries.py``), which is where an empty cell is
     found. Without either (docutils alone) a cell borrows the line after the
     previous cell, where an empty list-table item usually stands.
     """

@@ -1,8 +1,8 @@
-"""Executed tables in the html build: run each row, report, show the evidence.
+"""The executed tables' evidence in the page: a mark per row and what each row showed.
 
 After reading, every registers and transfer row runs as machine code on the
-emulated CPU (``execution.py``), as part of the build's result
-(``build_result.py``). A failing row is reported at its cell like drift (an
+emulated CPU (``emulator/row_execution.py``), as part of the build's result
+(``results/build_result.py``). A failing row is reported at its cell like drift (an
 error by default). When writing, each executed table gets a narrow
 "Executed" column with a pass or fail mark per row (classes ``xenabi-pass``,
 ``xenabi-fail``), and under the table one line per row saying what ran and

@@ -35,8 +35,6 @@ from sphinx_xenabi.model.xen_source.tree import (
     XenTree,
 )
 
-GUEST_COLUMNS = {guest.value: guest for guest in GuestType}  # "pv32" ... as the table names them
-
 
 @dataclass(frozen=True)
 class Entry:

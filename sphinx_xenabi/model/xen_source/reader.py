@@ -204,7 +204,7 @@ class XenSource:
                     "index_register": self.decoded[guest].index_register,
                     "transfer": self.decoded[guest].transfer,
                     "ordinary": _stub_pattern(source),
-                    "iret": source.stub(23).hex(" ").upper(),
+                    "iret": source.stub(IRET_INDEX).hex(" ").upper(),
                     "evidence": _evidence(source.evidence),
                 }
                 for guest, source in sorted(self.stubs.items())
