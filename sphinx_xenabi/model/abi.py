@@ -1,8 +1,10 @@
-"""The x86 Xen hypercall ABI facts, as data.
+"""The Xen hypercall ABI facts of both architectures, x86 and Arm, as data.
 
 This module is the reference model: the guides' tables are checked against
-it. It covers Xen 4.13 onward, in two ABI revisions (six parameters up to
-4.16, five from 4.17).
+it. It covers Xen 4.13 onward. x86 has two ABI revisions (six parameters up
+to 4.16, five from 4.17); Arm has passed five parameters in x0-x4 (arm64)
+or r0-r4 (arm32), the number in x16 or r12, throughout
+(``xen/include/public/arch-arm.h``).
 
 Hypercall availability is the current Xen's (``HYPERCALLS``) with the
 release changes in ``AVAILABILITY_CHANGES``, checked against the real trees
@@ -22,7 +24,16 @@ from functools import cache
 from types import MappingProxyType
 from typing import NamedTuple
 
-from .spec import AbiSpec, Convention, GuestType, Hypercall, Release, ReleaseRange, label_key
+from .spec import (
+    AbiSpec,
+    Architecture,
+    Convention,
+    GuestType,
+    Hypercall,
+    Release,
+    ReleaseRange,
+    label_key,
+)
 
 # --- registers --------------------------------------------------------------
 
@@ -33,6 +44,9 @@ REGISTERS: Mapping[str, frozenset[str]] = MappingProxyType(
             + [f"R{n}" for n in range(8, 16)]
         ),
         "32bit": frozenset(["EAX", "EBX", "ECX", "EDX", "ESI", "EDI", "EBP", "ESP"]),
+        # AArch64's general-purpose registers, and AArch32's (r13-r15: sp, lr, pc).
+        "arm64": frozenset(f"X{n}" for n in range(31)),
+        "arm32": frozenset(f"R{n}" for n in range(16)),
     }
 )
 
@@ -58,6 +72,8 @@ class TransferGuest(StrEnum):
     PV64 = "64bit PV"
     INTEL_HVM = "Intel HVM"
     AMD_HVM = "AMD HVM"
+    ARM64 = "arm64"
+    ARM32 = "arm32"
 
     @classmethod
     def parse(cls, text: str) -> TransferGuest:
@@ -78,6 +94,19 @@ class TransferGuest(StrEnum):
     def is_hvm(self) -> bool:
         return self in (TransferGuest.INTEL_HVM, TransferGuest.AMD_HVM)
 
+    @property
+    def architecture(self) -> Architecture:
+        return Architecture.ARM if self in _ARM_TRANSFERS else Architecture.X86
+
+    @property
+    def has_page(self) -> bool:
+        """Whether the guest calls through a hypercall page (x86; Arm issues HVC inline)."""
+        return self.architecture is Architecture.X86
+
+    @classmethod
+    def with_pages(cls) -> tuple[TransferGuest, ...]:
+        return tuple(g for g in cls if g.has_page)
+
 
 # HVM guests of either width use the vendor's instruction; the vCPU mode, not
 # the instruction, picks the ABI width.
@@ -87,14 +116,17 @@ _TRANSFER_GUEST_TYPES: Mapping[TransferGuest, frozenset[GuestType]] = MappingPro
         TransferGuest.PV64: frozenset({GuestType.PV64}),
         TransferGuest.INTEL_HVM: frozenset({GuestType.HVM32, GuestType.HVM64}),
         TransferGuest.AMD_HVM: frozenset({GuestType.HVM32, GuestType.HVM64}),
+        TransferGuest.ARM64: frozenset({GuestType.ARM64}),
+        TransferGuest.ARM32: frozenset({GuestType.ARM32}),
     }
 )
+_ARM_TRANSFERS = frozenset({TransferGuest.ARM64, TransferGuest.ARM32})
 
 _IMM_HEX_SUFFIX = re.compile(r"^([0-9a-f]+)h$")
 
 
 def _normalise_operand(word: str) -> str:
-    word = word.lower().lstrip("$")  # AT&T writes immediates as $0x82
+    word = word.lower().lstrip("$#")  # AT&T writes immediates as $0x82, Arm as #0xEA1
     try:
         return f"0x{int(word, 0):x}"
     except ValueError:
@@ -144,8 +176,14 @@ TRANSFER_INSTRUCTIONS: Mapping[TransferGuest, Instruction] = MappingProxyType(
         TransferGuest.PV64: Instruction("SYSCALL", bytes.fromhex("0F 05")),
         TransferGuest.INTEL_HVM: Instruction("VMCALL", bytes.fromhex("0F 01 C1")),
         TransferGuest.AMD_HVM: Instruction("VMMCALL", bytes.fromhex("0F 01 D9")),
+        # HVC with Xen's tag as its immediate (ISS), little-endian words: A64
+        # 0xD401D422, A32 0xE140EA71.
+        TransferGuest.ARM64: Instruction("HVC 0xea1", bytes.fromhex("22 D4 01 D4")),
+        TransferGuest.ARM32: Instruction("HVC 0xea1", bytes.fromhex("71 EA 40 E1")),
     }
 )
+XEN_HYPERCALL_TAG = 0xEA1
+"""The HVC immediate that makes a trap a Xen hypercall (``public/arch-arm.h``)."""
 
 # What AbiSpec.transfers holds: transfer-table label -> mnemonic as written.
 TRANSFERS: Mapping[str, str] = MappingProxyType(
@@ -154,8 +192,9 @@ TRANSFERS: Mapping[str, str] = MappingProxyType(
 
 # --- hypercall numbers ------------------------------------------------------
 
-_ALL = frozenset(GuestType)
+_ALL = GuestType.of(Architecture.X86)  # every x86 guest type
 _PV = frozenset({GuestType.PV32, GuestType.PV64})
+_ARM = GuestType.of(Architecture.ARM)
 _NONE: frozenset[GuestType] = frozenset()
 
 _PV_ONLY_NAMES = frozenset(
@@ -173,6 +212,13 @@ _ALL_GUESTS_NAMES = frozenset(
 # tmem_op has no handler anywhere; xenoprof_op was dropped in 4.22 (before,
 # see AVAILABILITY_CHANGES).
 _NO_GUEST_NAMES = frozenset({"tmem_op", "xenoprof_op"})
+# What an Arm guest may call: the ``arm`` column of hypercall-defs.c that is
+# ``do`` or ``do_arm`` (``dep`` ones, the *_compat calls, return -ENOSYS).
+_ARM_NAMES = frozenset(
+    """platform_op memory_op multicall xen_version console_io grant_table_op
+    vm_assist vcpu_op xsm_op sched_op event_channel_op physdev_op hvm_op sysctl
+    domctl argo_op dm_op hypfs_op""".split()
+)
 
 _NAMES: Mapping[int, str] = {
     0: "set_trap_table",
@@ -224,12 +270,13 @@ _NAMES: Mapping[int, str] = {
 
 
 def _availability(name: str) -> frozenset[GuestType]:
+    arm = _ARM if name in _ARM_NAMES else _NONE
     if name in _PV_ONLY_NAMES:
-        return _PV
+        return _PV | arm
     if name in _ALL_GUESTS_NAMES:
-        return _ALL
+        return _ALL | arm
     if name in _NO_GUEST_NAMES:
-        return _NONE
+        return _NONE | arm
     raise AssertionError(f"no availability fact for {name}")  # keeps the tables in step
 
 
@@ -254,8 +301,10 @@ AVAILABILITY_CHANGES: tuple[AvailabilityChange, ...] = (
     AvailabilityChange("xenoprof_op", ReleaseRange(Release(4, 13), Release(4, 21)), _PV),
     # hypfs arrived in 4.14; 4.13's xen.h has no __HYPERVISOR_hypfs_op.
     AvailabilityChange("hypfs_op", ReleaseRange(Release(4, 13), Release(4, 13)), None),
-    AvailabilityChange("multicall", ReleaseRange(Release(4, 13), Release(4, 13)), _PV),
-    AvailabilityChange("vm_assist", ReleaseRange(Release(4, 13), Release(4, 13)), _PV),
+    AvailabilityChange("multicall", ReleaseRange(Release(4, 13), Release(4, 13)), _PV | _ARM),
+    AvailabilityChange("vm_assist", ReleaseRange(Release(4, 13), Release(4, 13)), _PV | _ARM),
+    # Arm gained dm_op with its ioreq server (4.15 or earlier; 4.16 has it).
+    AvailabilityChange("dm_op", ReleaseRange(Release(4, 13), Release(4, 13)), _ALL),
 )
 """Checked against the 4.13 and 4.16 trees; 4.14 and 4.15 are taken to be
 4.16's (no tree of them was at hand)."""
@@ -291,11 +340,21 @@ _PARAMS_64 = ("RDI", "RSI", "RDX", "R10", "R8", "R9")
 _PARAMS_32 = ("EBX", "ECX", "EDX", "ESI", "EDI", "EBP")
 
 
+_ARM_CONVENTIONS = {
+    # Five arguments, the number in x16/r12, the result in x0/r0, whatever the
+    # hypervisor's own width (public/arch-arm.h, "Hypercall Calling Convention").
+    "arm64": Convention("arm64", "X16", tuple(f"X{n}" for n in range(5)), "X0"),
+    "arm32": Convention("arm32", "R12", tuple(f"R{n}" for n in range(5)), "R0"),
+}
+
+
 def _conventions(count: int) -> Mapping[str, Convention]:
+    """x86's conventions with ``count`` parameters, and Arm's."""
     return MappingProxyType(
         {
             "64bit": Convention("64bit", "RAX", _PARAMS_64[:count], "RAX"),
             "32bit": Convention("32bit", "EAX", _PARAMS_32[:count], "EAX"),
+            **_ARM_CONVENTIONS,
         }
     )
 
@@ -366,7 +425,30 @@ class Errno(IntEnum):
 ERRNO: Mapping[str, int] = MappingProxyType({e.name: e.value for e in Errno})
 
 DEBUG_POISON: Mapping[int, int] = MappingProxyType({64: 0xDEADBEEFDEADF00D, 32: 0xDEADF00D})
-"""What debug Xen writes to the parameter registers a hypercall used, by width."""
+"""What debug x86 Xen writes to the parameter registers a hypercall used, by width."""
+ARM_DEBUG_POISON = 0xDEADBEEF
+"""What debug Arm Xen writes, a 32-bit constant whatever the register's width."""
+ARM_POISON_SPARES_ENOSYS = Release(4, 17)
+"""Since 39fc5f5c02 (July 2022) Arm no longer poisons after -ENOSYS."""
+
+
+@dataclass(frozen=True)
+class Poisoning:
+    """What a debug build of Xen writes into the registers a hypercall used.
+
+    Never into the result register. Arm also poisons the number register;
+    x86 and newer Arm leave everything alone when the call returned -ENOSYS.
+    """
+
+    value: int
+    number_register: bool
+    after_enosys: bool
+
+
+def poisoning_for(guest: GuestType, release: Release) -> Poisoning:
+    if guest.architecture is Architecture.ARM:
+        return Poisoning(ARM_DEBUG_POISON, True, release < ARM_POISON_SPARES_ENOSYS)
+    return Poisoning(DEBUG_POISON[guest.width], False, False)
 
 # --- hypercall page creation ------------------------------------------------
 

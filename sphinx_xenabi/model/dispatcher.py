@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .abi import DEBUG_POISON, REGISTERS, Errno, XENVER_version, to_signed, to_unsigned
+from .abi import REGISTERS, Errno, XENVER_version, poisoning_for, to_signed, to_unsigned
 from .spec import AbiSpec, GuestType, Release
 
 ENOSYS = -Errno.ENOSYS.value
@@ -129,6 +129,7 @@ class _Plan:
         "enosys",
         "eperm",
         "poison",
+        "poison_after_enosys",
         "error",
     )
 
@@ -140,7 +141,9 @@ class _Plan:
         self.ctx = HandlerContext(guest, spec.release)
         self.enosys = to_unsigned(ENOSYS, self.width)
         self.eperm = to_unsigned(EPERM, self.width)
-        self.poison = DEBUG_POISON[self.width]
+        poisoning = poisoning_for(guest, spec.release)
+        self.poison = poisoning.value
+        self.poison_after_enosys = poisoning.after_enosys
         self.names = {number: call.name for number, call in spec.hypercalls.items()}
         # number -> (name, handler, parameter registers it reads, or an error)
         self.calls: dict[int, tuple[str, Handler, tuple[str, ...], tuple[str, ...]] | str] = {}
@@ -174,6 +177,8 @@ class _Plan:
             used = convention.parameters[: handler.arity]
             # Debug Xen never poisons the result register: it carries the result.
             poison = tuple(reg for reg in used if reg != convention.result)
+            if poisoning.number_register:
+                poison += (convention.index,)
             self.calls[number] = (call.name, handler, used, poison)
 
 
@@ -236,7 +241,9 @@ class Dispatcher:
         value = handler.func(plan.ctx, args) & plan.mask
         out[plan.result] = value
         poisoned: tuple[str, ...] = ()
-        if (self.debug if debug is None else debug) and value != plan.enosys:
+        if (self.debug if debug is None else debug) and (
+            value != plan.enosys or plan.poison_after_enosys
+        ):
             for reg in poison:
                 out[reg] = plan.poison
             poisoned = poison
@@ -281,6 +288,8 @@ _ORDER = {
     for i, reg in enumerate(
         "RAX RBX RCX RDX RSI RDI RBP RSP R8 R9 R10 R11 R12 R13 R14 R15 "
         "EAX EBX ECX EDX ESI EDI EBP ESP".split()
+        + [f"X{n}" for n in range(31)]
+        + [f"R{n}" for n in range(8)]  # R8-R15 are x86's names above too
     )
 }
 

@@ -33,15 +33,18 @@ from sphinx_xenabi.model.abi_compare import Change, diff_specs, yes_no
 from sphinx_xenabi.model.abi_rules import Rule
 from sphinx_xenabi.model.docs_spec import spec_of_tables
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location, TableRecord
+from sphinx_xenabi.model.records import Location, RegisterRow, TableRecord, TransferRow
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import (
     AbiSpec,
+    Architecture,
     Evidence,
     GuestType,
     Release,
     ReleaseRange,
+    abi_architecture,
     evidence_key,
+    transfer_architecture,
 )
 
 
@@ -136,11 +139,25 @@ def _cell_of(finding: Problem) -> Location:
     return finding.location
 
 
+def _architectures(table: TableRecord) -> frozenset[Architecture]:
+    """The architectures a table's rows are of (x86 when it names none it knows):
+    an x86 registers table is not missing Arm's rows, nor the reverse."""
+    found: set[Architecture | None] = set()
+    for row in table.rows:
+        if isinstance(row, RegisterRow):
+            found.add(abi_architecture(row.abi.value))
+        elif isinstance(row, TransferRow):
+            found.add(transfer_architecture(row.guest.value))
+    found.discard(None)
+    return frozenset(a for a in found if a is not None) or frozenset({Architecture.X86})
+
+
 def check_table(table: TableRecord, reference: AbiSpec) -> Iterator[Problem]:
     """The table's disagreements with ``reference``: the changes from the
     reference's part for this kind of table to what the table states."""
     docs = spec_of_tables(reference.release, (table,))
-    changes = diff_specs(reference.part(table.kind.value), docs, by_name=False)
+    part = reference.part(table.kind.value, _architectures(table))
+    changes = diff_specs(part, docs, by_name=False)
     drift = _Drift(reference, docs, table.location)
     # The header's count first, as the header comes before the rows.
     for change in sorted(changes, key=lambda c: c.rule not in _COUNT_RULES):

@@ -8,7 +8,7 @@ drift gate compares like with like and the dispatcher runs on either.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import total_ordering
@@ -28,31 +28,76 @@ def label_key(text: str) -> str:
     return _LABEL_NOISE.sub("", text).lower()
 
 
+class Architecture(StrEnum):
+    """A CPU architecture Xen runs guests of: a dimension of every ABI fact."""
+
+    X86 = "x86"
+    ARM = "arm"
+
+    @property
+    def label(self) -> str:
+        return "x86" if self is Architecture.X86 else "Arm"
+
+
+# The register-table ABI labels of each architecture: x86 names its ABIs by
+# width ("64bit"), Arm by the guest's execution state ("arm64" for AArch64).
+ABI_LABELS: Mapping[Architecture, tuple[str, ...]] = MappingProxyType(
+    {Architecture.X86: ("64bit", "32bit"), Architecture.ARM: ("arm64", "arm32")}
+)
+
+
+def abi_architecture(abi: str) -> Architecture | None:
+    """The architecture whose register-table ABI ``abi`` is, or None for no known ABI."""
+    for architecture, labels in ABI_LABELS.items():
+        if abi in labels:
+            return architecture
+    return None
+
+
 class GuestType(StrEnum):
-    """The four guest types that decide ABI width and hypercall availability."""
+    """The guest types that decide ABI width and hypercall availability.
+
+    x86 has four (PV and HVM, 32 and 64 bit); Arm guests run in AArch64 or
+    AArch32 state, and Xen's one ``arm`` availability column serves both.
+    """
 
     PV32 = "pv32"
     PV64 = "pv64"
     HVM32 = "hvm32"
     HVM64 = "hvm64"
+    ARM64 = "arm64"
+    ARM32 = "arm32"
+
+    @property
+    def architecture(self) -> Architecture:
+        return Architecture.ARM if self in (GuestType.ARM64, GuestType.ARM32) else Architecture.X86
 
     @property
     def width(self) -> int:
-        return 64 if self in (GuestType.PV64, GuestType.HVM64) else 32
+        return 64 if self in (GuestType.PV64, GuestType.HVM64, GuestType.ARM64) else 32
 
     @property
     def abi(self) -> str:
-        """The register-table ABI label this guest type uses ("64bit"/"32bit")."""
+        """The register-table ABI label this guest type uses ("64bit", "arm64", ...)."""
+        if self.architecture is Architecture.ARM:
+            return self.value
         return f"{self.width}bit"
 
     @property
     def is_hvm(self) -> bool:
+        """An x86 HVM guest (Arm guests have no PV/HVM split)."""
         return self in (GuestType.HVM32, GuestType.HVM64)
 
     @property
     def label(self) -> str:
-        """The column header the numbers table uses, e.g. "PV 64"."""
+        """The column header the numbers table uses, e.g. "PV 64", "Arm 64"."""
+        if self.architecture is Architecture.ARM:
+            return f"Arm {self.width}"
         return f"{'HVM' if self.is_hvm else 'PV'} {self.width}"
+
+    @classmethod
+    def of(cls, architecture: Architecture) -> frozenset[GuestType]:
+        return frozenset(g for g in cls if g.architecture is architecture)
 
     @classmethod
     def parse(cls, text: str) -> GuestType:
@@ -218,18 +263,28 @@ class AbiSpec:
     # docs' header, a source's gen_hypercall.awk limit.
     stated_parameter_count: int | None = None
 
-    def part(self, kind: str) -> AbiSpec:
+    def part(self, kind: str, architectures: Collection[Architecture] = tuple(Architecture)) -> AbiSpec:
         """Only the facts one kind of docs table states: "registers" (the
-        conventions and the parameter count), "transfer" or "numbers".
+        conventions and the parameter count), "transfer" or "numbers"; and
+        of the registers and transfer facts, those of ``architectures``.
 
         A table is compared with this part of the reference, so the facts
-        other tables state are not missing from it.
+        other tables state (or another architecture's table) are not missing
+        from it.
         """
         registers = kind == "registers"
+        conventions = {
+            abi: c for abi, c in self.conventions.items() if abi_architecture(abi) in architectures
+        }
+        transfers = {
+            label: insn
+            for label, insn in self.transfers.items()
+            if transfer_architecture(label) in architectures
+        }
         return AbiSpec(
             self.release,
-            self.conventions if registers else _empty(),
-            self.transfers if kind == "transfer" else _empty(),
+            MappingProxyType(conventions) if registers else _empty(),
+            MappingProxyType(transfers) if kind == "transfer" else _empty(),
             self.hypercalls if kind == "numbers" else _empty(),
             origin=self.origin,
             evidence=self.evidence,
@@ -242,6 +297,11 @@ class AbiSpec:
         if self.stated_parameter_count is not None:
             return self.stated_parameter_count
         return max((len(c.parameters) for c in self.conventions.values()), default=0)
+
+
+def transfer_architecture(label: str) -> Architecture:
+    """The architecture of a transfer-table guest label: Arm's are "arm64" and "arm32"."""
+    return Architecture.ARM if label_key(label) in ABI_LABELS[Architecture.ARM] else Architecture.X86
 
 
 def evidence_key(*parts: object) -> str:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sphinx_xenabi.model.spec import Evidence, GuestType
+from sphinx_xenabi.model.spec import Architecture, Evidence, GuestType
 from sphinx_xenabi.model.xen_source.conditions import config_options
 from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
@@ -146,7 +146,7 @@ def _parse_hypercall_defs(tree: XenTree, configuration: Configuration) -> _Defs:
             )
     if not defs.table_line:
         raise SourceError(f"{where}: no 'table:' line (expected the hypercall table)")
-    for guest in GuestType:
+    for guest in GuestType.of(Architecture.X86):
         if guest.value not in defs.columns:
             raise SourceError(
                 f"{where}:{defs.table_line}: the table has no {guest.value} column "
@@ -194,7 +194,7 @@ def _read_hypercall_defs(
     return {
         number: {
             guest: _defs_entry(tree, defs, hypercall.name, guest, configuration)
-            for guest in GuestType
+            for guest in GuestType.of(Architecture.X86)
         }
         for number, hypercall in numbers.items()
     }
@@ -269,7 +269,7 @@ def _read_c_tables(
     for number, hypercall in numbers.items():
         names = _table_names(hypercall)
         entries: dict[GuestType, Entry] = {}
-        for guest in GuestType:
+        for guest in GuestType.of(Architecture.X86):
             kind = "hvm" if guest.is_hvm else "pv"
             relative, table, compat_dispatched = tables[kind]
             directory_option = "CONFIG_HVM" if guest.is_hvm else "CONFIG_PV"
