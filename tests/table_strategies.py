@@ -101,6 +101,8 @@ _GUEST_SPELLINGS = {
     TransferGuest.PV64: ("64bit PV", "64 bit PV"),
     TransferGuest.INTEL_HVM: ("Intel HVM", "intel hvm"),
     TransferGuest.AMD_HVM: ("AMD HVM", "amd-hvm"),
+    TransferGuest.ARM64: ("arm64", "ARM 64"),
+    TransferGuest.ARM32: ("arm32", "Arm-32"),
 }
 _UNKNOWN_TRANSFER_GUESTS = ("ARM HVM", "16bit PV", "\u00cfntel HVM")
 _INSTRUCTIONS = ("INT 0x82", "int $0x82", "SYSCALL", "VMCALL", "VMMCALL", "vmcall", "HLT")
@@ -109,8 +111,10 @@ _GUEST_COLUMNS = {
     GuestType.PV64: ("PV 64", "PV64"),
     GuestType.HVM32: ("HVM 32", "hvm 32"),
     GuestType.HVM64: ("HVM 64", "HVM64"),
+    GuestType.ARM64: ("Arm 64", "ARM64"),
+    GuestType.ARM32: ("Arm 32", "arm 32"),
 }
-_UNKNOWN_COLUMNS = ("PV 16", "HVM 128", "ARM 64")
+_UNKNOWN_COLUMNS = ("PV 16", "HVM 128", "ARM 16")
 _YES = ("yes", "Y", "true", "\u2713", "\u2714")
 _NO_PIPE = ("no", "n", "false", "-", "\u2013", "\u2014", "\u2717")
 _NO = tuple(v for v in _NO_PIPE if v != "-")  # "-" alone is a bullet list in reST

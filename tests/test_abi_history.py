@@ -24,6 +24,7 @@ MODEL_HISTORY = [
     ("4.14", "compatible", "hypercall 42 (hypfs_op) added, available to all guest types"),
     ("4.14", "compatible", "multicall (13) now available to HVM 32 and HVM 64 guests"),
     ("4.14", "compatible", "vm_assist (21) now available to HVM 32 and HVM 64 guests"),
+    ("4.14", "compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"),
     ("4.17", "breaking", "parameter 6 (R9, EBP) removed"),
     ("4.17", "breaking", "parameter count reduced from 6 to 5"),
     ("4.22", "breaking", "xenoprof_op (31) no longer available to PV 32 and PV 64 guests"),
@@ -109,8 +110,9 @@ def test_the_history_and_diff_directives_render(app: Any) -> None:
     assert rows[0] == ["Release", "For guests", "Change"]  # type: ignore[index]
     assert rows[1] == ["4.13", "", "first release shown: 6 parameters, 43 hypercall numbers"]  # type: ignore[index]
     # The release cell spans its lines: later lines of a release have two cells.
-    assert rows[5] == ["4.17", "breaking", "parameter 6 (R9, EBP) removed"]  # type: ignore[index]
-    assert rows[6] == ["breaking", "parameter count reduced from 6 to 5"]  # type: ignore[index]
+    assert rows[5] == ["compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"]  # type: ignore[index]
+    assert rows[6] == ["4.17", "breaking", "parameter 6 (R9, EBP) removed"]  # type: ignore[index]
+    assert rows[7] == ["breaking", "parameter count reduced from 6 to 5"]  # type: ignore[index]
     tables = read_tables(outdir / "diff.html")
     (diff_table,) = tables  # the Markdown output, parsed into a real table
     assert diff_table["rows"][0] == ["Severity", "Change", "Rule"]  # type: ignore[index]

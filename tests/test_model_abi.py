@@ -25,10 +25,11 @@ from sphinx_xenabi.model.abi import (
     to_signed,
     to_unsigned,
 )
-from sphinx_xenabi.model.spec import GuestType, Release
+from sphinx_xenabi.model.spec import Architecture, GuestType, Release
 
 PV = {GuestType.PV32, GuestType.PV64}
-ALL = set(GuestType)
+ALL = set(GuestType.of(Architecture.X86))
+ARM = {GuestType.ARM64, GuestType.ARM32}
 
 
 # --- registers --------------------------------------------------------------
@@ -76,8 +77,19 @@ def test_transfer_instructions() -> None:
         "64bit PV": ("SYSCALL", b"\x0f\x05"),
         "Intel HVM": ("VMCALL", b"\x0f\x01\xc1"),
         "AMD HVM": ("VMMCALL", b"\x0f\x01\xd9"),
+        # hvc #0xea1: A64 0xD401D422 and A32 0xE140EA71, little-endian
+        "arm64": ("HVC 0xea1", b"\x22\xd4\x01\xd4"),
+        "arm32": ("HVC 0xea1", b"\x71\xea\x40\xe1"),
     }
     assert TRANSFER_INSTRUCTIONS[TransferGuest.INTEL_HVM].encoding_hex == "0F 01 C1"
+    assert TRANSFER_INSTRUCTIONS[TransferGuest.ARM64].matches("hvc #0xEA1")
+    assert not TRANSFER_INSTRUCTIONS[TransferGuest.ARM64].matches("HVC #0xEA2")
+    assert [g.value for g in TransferGuest.with_pages()] == [
+        "32bit PV",
+        "64bit PV",
+        "Intel HVM",
+        "AMD HVM",
+    ]
 
 
 def test_transfer_guest_parse_and_types() -> None:
@@ -154,25 +166,40 @@ def test_hypercall_names(number: int, name: str) -> None:
     assert abi.HYPERCALLS_BY_NAME[name].number == number
 
 
+def test_arm_availability_is_the_arm_columns_do_entries() -> None:
+    arm = {c.name for c in HYPERCALLS.values() if ARM <= c.available}
+    assert arm == set(
+        """platform_op memory_op multicall xen_version console_io grant_table_op vm_assist
+        vcpu_op xsm_op sched_op event_channel_op physdev_op hvm_op sysctl domctl argo_op
+        dm_op hypfs_op""".split()
+    )
+    assert all(not (c.available & ARM) or ARM <= c.available for c in HYPERCALLS.values())
+    # dep in the arm column: listed, but returns -ENOSYS, so not available
+    assert not abi.HYPERCALLS_BY_NAME["sched_op_compat"].available & ARM
+    old = abi.hypercalls_for(Release(4, 13))
+    assert {c.name for c in old.values() if ARM <= c.available} == arm - {"dm_op", "hypfs_op"}
+
+
 def test_availability() -> None:
     by_name = abi.HYPERCALLS_BY_NAME
     assert by_name["iret"].available == PV
     assert by_name["mca"].available == PV
     assert by_name["set_segment_base"].available == PV
     assert by_name["kexec_op"].available == PV
-    assert by_name["xen_version"].available == ALL
-    assert by_name["hvm_op"].available == ALL
+    assert by_name["xen_version"].available == ALL | ARM
+    assert by_name["hvm_op"].available == ALL | ARM
     assert by_name["paging_domctl_cont"].available == ALL
     assert by_name["tmem_op"].available == set()
     assert by_name["xenoprof_op"].available == set()
+    x86 = [c.available - ARM for c in HYPERCALLS.values()]
     counts = {
-        "pv only": sum(c.available == PV for c in HYPERCALLS.values()),
-        "all": sum(c.available == ALL for c in HYPERCALLS.values()),
-        "none": sum(not c.available for c in HYPERCALLS.values()),
+        "pv only": sum(a == PV for a in x86),
+        "all": sum(a == ALL for a in x86),
+        "none": sum(not a for a in x86),
     }
     assert counts == {"pv only": 20, "all": 22, "none": 2}
     # No hypercall is HVM-only or width-specific in current Xen.
-    assert all(c.available in (PV, ALL, set()) for c in HYPERCALLS.values())
+    assert all(a in (PV, ALL, set()) for a in x86)
 
 
 # --- revisions --------------------------------------------------------------
@@ -212,10 +239,38 @@ def test_full_spec_contents() -> None:
         "64bit PV": "SYSCALL",
         "Intel HVM": "VMCALL",
         "AMD HVM": "VMMCALL",
+        "arm64": "HVC 0xea1",
+        "arm32": "HVC 0xea1",
     }
     assert spec.hypercalls[17].name == "xen_version"
     assert len(spec.hypercalls) == 44
-    assert {c.abi for c in spec.conventions.values()} == {"64bit", "32bit"}
+    assert {c.abi for c in spec.conventions.values()} == {"64bit", "32bit", "arm64", "arm32"}
+
+
+@pytest.mark.parametrize("minor", [13, 16, 17, 22])
+def test_arm_passes_five_parameters_in_every_release(minor: int) -> None:
+    spec = revision_for(Release(4, minor))
+    arm64, arm32 = spec.conventions["arm64"], spec.conventions["arm32"]
+    assert (arm64.index, arm64.parameters, arm64.result) == (
+        "X16",
+        ("X0", "X1", "X2", "X3", "X4"),
+        "X0",
+    )
+    assert (arm32.index, arm32.parameters, arm32.result) == (
+        "R12",
+        ("R0", "R1", "R2", "R3", "R4"),
+        "R0",
+    )
+    arch_only = spec.part("registers", [Architecture.ARM])
+    assert set(arch_only.conventions) == {"arm64", "arm32"} and arch_only.parameter_count == 5
+
+
+def test_debug_poisoning_per_architecture() -> None:
+    x86 = abi.poisoning_for(GuestType.PV64, Release(4, 16))
+    assert (x86.value, x86.number_register, x86.after_enosys) == (0xDEADBEEFDEADF00D, False, False)
+    old, new = (abi.poisoning_for(GuestType.ARM64, Release(4, m)) for m in (16, 17))
+    assert (old.value, old.number_register, old.after_enosys) == (0xDEADBEEF, True, True)
+    assert (new.value, new.number_register, new.after_enosys) == (0xDEADBEEF, True, False)
 
 
 def test_revision_ranges() -> None:

@@ -131,7 +131,7 @@ def test_keys_are_sorted_and_nothing_is_timestamped(site: Build) -> None:
 
 def test_schema_version_and_generator_are_recorded(site: Build) -> None:
     data = json.loads(site.registry_json.read_text(encoding="utf-8"))
-    assert data["schema_version"] == SCHEMA_VERSION == 1
+    assert data["schema_version"] == SCHEMA_VERSION == 2
     assert data["generator"] == f"sphinx-xenabi {__version__}"
     assert data["release"] == "4.22"
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", data["digest"])
@@ -223,8 +223,14 @@ def test_a_half_written_file_is_refused(site: Build, tmp_path: Path) -> None:
         load(path)
 
 
+def test_a_version_1_registry_is_still_read(good: dict[str, Any], tmp_path: Path) -> None:
+    """Version 2 added Arm only: an x86 registry written as version 1 loads as it is."""
+    path = write_json(tmp_path / REGISTRY_FILENAME, with_digest({**good, "schema_version": 1}))
+    assert load(path).schema_version == 1
+
+
 def test_a_wrong_schema_version_is_refused(good: dict[str, Any], tmp_path: Path) -> None:
-    path = write_json(tmp_path / REGISTRY_FILENAME, with_digest({**good, "schema_version": 2}))
+    path = write_json(tmp_path / REGISTRY_FILENAME, with_digest({**good, "schema_version": 3}))
     with pytest.raises(RegistryError) as caught:
         load(path)
     assert "schema_version" in str(caught.value) or "schema version" in str(caught.value)

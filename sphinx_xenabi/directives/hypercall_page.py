@@ -121,7 +121,8 @@ class HypercallPageDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         try:
-            guest = TransferGuest.parse(self.arguments[0])
+            # Arm guests issue HVC inline: only x86 guests have a hypercall page.
+            guest = TransferGuest.parse(self.arguments[0], TransferGuest.with_pages())
         except ValueError as exc:
             directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name}: {exc}")
             return []

@@ -24,10 +24,15 @@ from sphinx_xenabi.model.records import (
     TableKind,
     TransferRow,
 )
-from sphinx_xenabi.model.spec import GuestType
+from sphinx_xenabi.model.spec import Architecture, GuestType, abi_architecture
 
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})
+
+
+def _register_file(abi: str) -> str:
+    """``a 64-bit x86``, ``an arm64``: whose registers an ABI's cells must name."""
+    return f"a {abi[:2]}-bit x86" if abi_architecture(abi) is Architecture.X86 else f"an {abi}"
 
 
 class TableReader:
@@ -128,7 +133,7 @@ class TableReader:
                     self.report(
                         cell.location,
                         WarningSubtype.BAD_REGISTER,
-                        f"{abi} {role} register {name!r} is not a {abi[:2]}-bit x86 "
+                        f"{abi} {role} register {name!r} is not {_register_file(abi)} "
                         f"general purpose register ({' '.join(sorted(valid))}); row skipped",
                     )
                     ok = False

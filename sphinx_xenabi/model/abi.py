@@ -17,7 +17,7 @@ Stdlib only: no Sphinx or docutils.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import cache
@@ -76,13 +76,15 @@ class TransferGuest(StrEnum):
     ARM32 = "arm32"
 
     @classmethod
-    def parse(cls, text: str) -> TransferGuest:
-        """Accept "64bit PV", "64-bit pv", "intel  hvm" ...; raise ValueError otherwise."""
+    def parse(cls, text: str, among: Iterable[TransferGuest] | None = None) -> TransferGuest:
+        """Accept "64bit PV", "64-bit pv", "intel  hvm" ... (of ``among``, default all);
+        raise ValueError otherwise."""
+        members = tuple(cls if among is None else among)
         key = label_key(text)
-        for member in cls:
+        for member in members:
             if label_key(member.value) == key:
                 return member
-        choices = ", ".join(repr(m.value) for m in cls)
+        choices = ", ".join(repr(m.value) for m in members)
         raise ValueError(f"unknown transfer-table guest {text!r} (expected one of {choices})")
 
     @property

@@ -34,7 +34,10 @@ from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
 if TYPE_CHECKING:
     from sphinx_xenabi.model.registry import Registry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: Arm, the ABIs arm64 and arm32 and their availability columns; a version 1
+file (x86 only) is a version 2 file in every other respect, and is read."""
+READABLE_VERSIONS = frozenset({1, SCHEMA_VERSION})
 REGISTRY_FILENAME = "xenabi-registry.json"
 GENERATOR = f"sphinx-xenabi {__version__}"
 # The site's registry is tens of kilobytes and a 2,000-page tree's a few
@@ -79,11 +82,11 @@ def to_json(registry: Registry) -> str:
 def fields_from_data(data: Any, source: str) -> dict[str, Any]:
     """Validate ``data`` (parsed JSON): the fields of the registry it holds."""
     validate_schema(data, source)
-    if data["schema_version"] != SCHEMA_VERSION:
+    if data["schema_version"] not in READABLE_VERSIONS:
         raise RegistryError(
             source,
             f"schema version {data['schema_version']} is not supported "
-            f"(this sphinx-xenabi reads version {SCHEMA_VERSION})",
+            f"(this sphinx-xenabi reads versions {', '.join(map(str, sorted(READABLE_VERSIONS)))})",
         )
     expected = content_digest({k: v for k, v in data.items() if k != "digest"})
     if data["digest"] != expected:
