@@ -18,7 +18,7 @@ What it records, each command's stdout, stderr and exit code in separate files:
 * ``drifted/``: ``check`` in every format on a copy of the docs with one register
   cell changed (R10 -> RCX in the current 64-bit row), so that the check fails;
 * ``xen/<rev>/``: ``check`` in every format and ``extract`` on the docs of each real
-  Xen tree in ``/work/shared/xen-src`` (checked against the tree's own source);
+  Xen tree in ``../shared/xen-src`` beside the checkout (checked against the tree's own source);
 * ``source/``: ``source`` of two Xen trees; ``diff/``: ``diff`` in every format
   between two Xen sources and between two Xen docs trees;
 * ``indent/``: ``indent`` on a Xen docs tree that has findings.
@@ -43,7 +43,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-SHARED = Path("/work/shared")
+# The Xen trees beside the checkout, as the tests find them (XENABI_SHARED overrides).
+SHARED = Path(os.environ.get("XENABI_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 XEN_SRC = SHARED / "xen-src"
 XEN_REVISIONS = ("4.13.0", "4.16.0", "4.17.0", "4.18.0", "head")
 SOURCE_REVISIONS = ("head", "4.16.0")

@@ -22,7 +22,15 @@ from pathlib import Path
 
 # Files the suite needs besides tests/ and docs/; every tracked file of those
 # two folders must be in the sdist too.
-SDIST_ROOT_FILES = ("LICENSE", "CHANGELOG.md", "README.md", "conf.py", "pyproject.toml", "tox.ini")
+SDIST_ROOT_FILES = (
+    "LICENSE",
+    "CHANGELOG.md",
+    "CONTRIBUTING.md",
+    "README.md",
+    "conf.py",
+    "pyproject.toml",
+    "tox.ini",
+)
 WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",

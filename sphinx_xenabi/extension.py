@@ -17,7 +17,7 @@ from sphinx_xenabi.directives.config_values import ConfigValuesDirective
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
 from sphinx_xenabi.directives.warnings_table import WarningsDirective
-from sphinx_xenabi.domain import anchors, relinking
+from sphinx_xenabi.domain import anchors
 from sphinx_xenabi.domain.index import add_html_assets, on_html_page_context
 from sphinx_xenabi.domain.role import warn_unknown_hypercall
 from sphinx_xenabi.domain.xenabi import XenAbiDomain, read_tables, warn_hypercall_conflicts
@@ -27,6 +27,7 @@ from sphinx_xenabi.extraction.located_entries import (
     start_stamping_entries,
     stop_stamping_entries,
 )
+from sphinx_xenabi.results import relinking
 from sphinx_xenabi.results.build_result import settle_result
 from sphinx_xenabi.results.doctest_namespace import prepend_doctest_preamble
 from sphinx_xenabi.results.evidence_column import on_doctree_resolved, pages_with_new_evidence

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
-from sphinx_xenabi.cli.check_formats import line_text
+from sphinx_xenabi.cli.check_formats import FORMATS, line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
 
@@ -141,7 +141,7 @@ def add_parser(commands: Any) -> None:
     )
     check.add_argument(
         "--format",
-        choices=("text", "json", "github", "junit"),
+        choices=FORMATS,
         default="text",
         help="text (default): findings and a summary line; json (check_report.schema.json); "
         "github: workflow annotations (::error file=...,line=...::...); junit: one test case "

@@ -25,13 +25,12 @@ from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.dispatcher import DispatchError
 from sphinx_xenabi.model.records import (
     RegisterRow,
-    TableKind,
     TableRecord,
     TransferRow,
     row_key,
 )
 from sphinx_xenabi.model.registry import Registry
-from sphinx_xenabi.model.row_outcome import RowOutcome
+from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
 
 
@@ -194,7 +193,7 @@ def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
     # claim runs once and its outcome is re-located to every row making it.
     by_claim: dict[tuple[object, ...], RowOutcome] = {}
     for table in registry.tables:
-        if table.kind not in (TableKind.REGISTERS, TableKind.TRANSFER):
+        if table.kind not in EXECUTED_KINDS:
             continue
         release = _table_release(table, default)
         if release < FIRST_MODELLED_RELEASE:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from docutils import nodes
 
 from sphinx_xenabi.extraction.cells import find_tables
-from sphinx_xenabi.extraction.rows import Problem
 from sphinx_xenabi.extraction.table import (
     read_table,
 )
+from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.records import TableRecord
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.records import Location, TableKind
+
+# The tables whose rows run on the emulated CPU.
+EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 
 # The mark of each state a row can show, in the page and in its evidence text.
 MARKS = {"pass": "\u2714", "fail": "\u2718", "skipped": "\u2013"}

@@ -26,9 +26,9 @@ from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
-from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TransferRow, row_key
+from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
 from sphinx_xenabi.model.registry import Registry
-from sphinx_xenabi.model.row_outcome import RowOutcome
+from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
@@ -38,9 +38,6 @@ from sphinx_xenabi.results.store import set_build_state
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
-
-# The tables whose rows run on the emulated CPU.
-EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)
 
 
 @dataclass(frozen=True)

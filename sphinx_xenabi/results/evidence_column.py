@@ -22,8 +22,8 @@ from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.records import Location, row_key
-from sphinx_xenabi.model.row_outcome import MARKS
-from sphinx_xenabi.results.build_result import EXECUTED_KINDS, executes
+from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
+from sphinx_xenabi.results.build_result import executes
 from sphinx_xenabi.results.store import build_state
 
 if TYPE_CHECKING:
