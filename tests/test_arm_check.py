@@ -7,14 +7,17 @@ faults at once, each reported at its own cell.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from abi_pairs import Tables
 from conftest import REPO
 from helpers import line_of, replace_once
 from sphinx_xenabi.cli import main
+from sphinx_xenabi.model.spec import GuestType
 from xen_trees import copy_real_tree
 
 ARM = "guest-guide/arm/hypercall-abi.rst"
@@ -114,3 +117,35 @@ def test_a_changed_arm_source_fails_the_docs_at_the_cell_citing_the_line(
         and f"it is no (the call returns -ENOSYS) (xen/include/hypercall-defs.c:{row + 1}" in line
         for line in found
     ), found
+
+
+ARM_CONVENTIONS = {
+    "arm64": ("X16", ("X0", "X1", "X2", "X3", "X4"), "X0"),
+    "arm32": ("R12", ("R0", "R1", "R2", "R3", "R4"), "R0"),
+}
+
+
+@pytest.mark.parametrize("output", ["text", "markdown", "json", "github"])
+def test_the_diff_of_two_arm_revisions_in_every_format(
+    output: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """arm64's number moved from x16 to x17, and hypercall 42 became callable from Arm."""
+    old = Tables(conventions=ARM_CONVENTIONS, transfers={"arm64": "HVC #0xEA1"})
+    moved = {**ARM_CONVENTIONS, "arm64": ("X17", ARM_CONVENTIONS["arm64"][1], "X0")}
+    arm = frozenset({GuestType.ARM64, GuestType.ARM32})
+    new = old.edit(conventions=moved, hypercalls={**old.hypercalls, 42: ("hypfs_op", arm)})
+    paths = tmp_path / "old.json", tmp_path / "new.json"
+    for path, tables in zip(paths, (old, new)):
+        tables.registry().dump(path)
+    code = main(["diff", *map(str, paths), "--format", output])
+    out = capsys.readouterr().out
+    assert code == 1  # a breaking change
+    if output == "json":
+        changes = json.loads(out)["changes"]
+        assert [(c["rule"], c["message"]) for c in changes] == [
+            ("index-register-changed", "arm64 hypercall index register changed from X16 to X17"),
+            ("hypercall-added", "hypercall 42 (hypfs_op) added, available to Arm 64, Arm 32"),
+        ]
+    else:
+        assert "arm64 hypercall index register changed from X16 to X17" in out
+        assert "hypercall 42 (hypfs_op) added, available to Arm 64, Arm 32" in out
