@@ -40,6 +40,7 @@ from ..model.abi import (
 )
 from ..model.dispatcher import Dispatcher, DispatchResult
 from ..model.page import hypercall_page
+from ..model.spec import Architecture
 from .boot import BOOT_OUT_SIZE, boot_evidence, cpuid_answers, refusal
 from .configurations import GuestConfig, convention_for
 from .cpu import X86_MACHINES, Cpu, cpu_class
@@ -96,6 +97,8 @@ class GuestHarness:
         page_address: int = PAGE_ADDRESS,
         fast: bool = True,
     ) -> None:
+        if config.architecture is not Architecture.X86:
+            raise EmulatorError(f"a {config.label} guest has no hypercall page (see emulator.hvc)")
         self.dispatcher = dispatcher
         self.config = config
         self.convention = convention_for(dispatcher.spec, config)

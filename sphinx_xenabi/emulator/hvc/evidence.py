@@ -103,7 +103,7 @@ class HvcRowEvidence:
             return (
                 f"{head}: the guest put hypercall {self.probe_number} in {guest.index}, the docs' "
                 f"number register; Xen reads the number from {xen.index}, which held "
-                f"{probe.dispatch.number:#x}: {probe.result_signed} (MISMATCH)"
+                f"{probe.dispatch.number:#x}: {_errno(probe.result_signed)} (MISMATCH)"
             )
         if self.arguments_intact:
             n = len(probe.received)
@@ -172,6 +172,14 @@ class HvcRowEvidence:
             + ("" if self.enosys_ok else " (expected -ENOSYS)")
         )
         return version_line, unknown_line
+
+
+def _errno(value: int) -> str:
+    """-38 as "-ENOSYS": a result as Xen's code names it."""
+    try:
+        return f"-{Errno(-value).name}"
+    except ValueError:
+        return str(value)
 
 
 def xen_spec(spec: AbiSpec, xen: AbiSpec | None = None) -> AbiSpec:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from unicorn import UC_HOOK_INTR, UcError
@@ -57,6 +58,7 @@ from .programs import (
     call_program,
     check_convention,
     frame_for,
+    listing,
     out_address,
     stub_code,
     vectors,
@@ -312,6 +314,19 @@ class HvcHarness:
         """A register of the guest as it is now (e.g. "X16" after a call)."""
         return self._cpu.read_register(name)
 
+    def disassemble(self, which: str | int = "call") -> tuple[str, ...]:
+        """The call program ("call"), the undefined-instruction handler ("vectors"), or
+        the stub of a hypercall number, as text lines (capstone)."""
+        if isinstance(which, int):
+            stub = self.stub(which)
+            return listing(self.config.code, stub.code, stub.address)
+        if which == "call":
+            return listing(_program_code(self.config), call_program(self.config), CALL_PROGRAM)
+        if which == "vectors":
+            address, code = vectors(self.config)
+            return listing(_program_code(self.config), code, address)
+        raise ValueError(f"no guest code called {which!r} (call, vectors, or a number)")
+
     def _hvc_text(self, imm: int | None) -> str:
         mnemonic = "hvc.w" if self.config.thumb else "hvc"
         return f"{mnemonic} #{imm:#x}" if imm is not None else mnemonic
@@ -373,6 +388,12 @@ class HvcHarness:
         self._hook_error = None
 
 
+def _program_code(config: GuestConfig) -> str:
+    """The call program's and the vectors' instruction set: A64, else A32 (Thumb stubs too)."""
+    return "A64" if config.code == "A64" else "A32"
+
+
+@cache
 def _mnemonic(imm: int) -> str:
     """How the round trip names what trapped, as the docs' text normalises: "HVC 0xea1"."""
     return normalise_instruction(f"HVC {imm:#x}")

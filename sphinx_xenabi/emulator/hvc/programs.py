@@ -25,7 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from types import MappingProxyType
+from typing import Any
 
 from ...model.spec import Convention, GuestType
 from ..configurations import GuestConfig
@@ -87,12 +89,18 @@ def check_convention(convention: Convention, config: GuestConfig, whose: str) ->
     if bad:
         raise EmulatorError(
             f"the {convention.abi} convention {whose} names {' '.join(bad)}: the {config.label} "
-            f"guest program cannot load or read that (it uses {' '.join(sorted(loadable, key=_number))})"
+            f"guest program cannot load or read that (it loads {_span(loadable)})"
         )
 
 
 def _number(register: str) -> int:
     return int(register[1:])
+
+
+def _span(registers: set[str]) -> str:
+    """X0 ... X29 as "X0-X29"."""
+    ordered = sorted(registers, key=_number)
+    return f"{ordered[0]}-{ordered[-1]}"
 
 
 def frame_for(config: GuestConfig, convention: Convention) -> DataBlock:
@@ -140,8 +148,7 @@ def vectors(config: GuestConfig) -> tuple[int, bytes]:
             a64_single(False, 2, 3, 16),
         ]
         return at, words(*code, a64_b(at + 4 * len(code), EXIT_ADDRESS))
-    at = VECTORS + 0x4  # undefined instruction
-    handler = at + 0x3C
+    at = VECTORS + 0x4  # undefined instruction: the handler is the vector (no other is taken)
     code = [
         0xE1A0000E,  # mov r0, lr
         a32_mrs(1, spsr=True),
@@ -149,8 +156,7 @@ def vectors(config: GuestConfig) -> tuple[int, bytes]:
         *a32_mov(3, FAULT_RECORD),
         a32_multiple(False, 3, 0b111),
     ]
-    body = words(*code, a32_b(handler + 4 * len(code), EXIT_ADDRESS))
-    return at, words(a32_b(at, handler)) + bytes(handler - at - 4) + body
+    return at, words(*code, a32_b(at + 4 * len(code), EXIT_ADDRESS))
 
 
 @dataclass(frozen=True)
@@ -175,3 +181,20 @@ def stub_code(config: GuestConfig, index: str, number: int, immediate: int) -> t
         return mov + t32_hvc(immediate) + T32_BX_LR, len(mov)
     mov = words(*a32_mov(register, number))
     return mov + words(a32_hvc(immediate), a32_bx(A32_LR)), len(mov)
+
+
+@cache
+def _decoder(code: str) -> Any:
+    """capstone's decoder for "A64", "A32" or "T32" (loaded on first use, as on x86)."""
+    import capstone
+
+    if code == "A64":
+        return capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    mode = capstone.CS_MODE_THUMB if code == "T32" else capstone.CS_MODE_ARM
+    return capstone.Cs(capstone.CS_ARCH_ARM, mode)
+
+
+def listing(code: str, machine_code: bytes, address: int) -> tuple[str, ...]:
+    """``machine_code`` in instruction set ``code``, placed at ``address``, as text lines."""
+    decoded = _decoder(code).disasm(machine_code, address)
+    return tuple(f"{i.mnemonic} {i.op_str}".strip() for i in decoded)
