@@ -188,6 +188,20 @@ def xen_spec(spec: AbiSpec, xen: AbiSpec | None = None) -> AbiSpec:
     return AbiSpec(spec.release, reference.conventions, reference.transfers, spec.hypercalls)
 
 
+def _guest_side(
+    spec: AbiSpec, config: GuestConfig, reference: AbiSpec
+) -> tuple[Convention, str | None, str]:
+    """The docs' convention and instruction for the guest, and the instruction it executes."""
+    abi = config.guest.abi
+    convention = spec.conventions.get(abi)
+    if convention is None:
+        raise EmulatorError(f"the spec for Xen {spec.release} has no {abi} register convention")
+    documented = spec.transfers.get(config.transfer.value)
+    fallback = TRANSFER_INSTRUCTIONS[config.transfer].mnemonic
+    instruction = documented or reference.transfers.get(config.transfer.value, fallback)
+    return convention, documented, instruction
+
+
 def execute_hvc_row_check(
     spec: AbiSpec,
     config: GuestConfig,
@@ -206,17 +220,8 @@ def execute_hvc_row_check(
     every parameter register the docs name), xen_version(XENVER_version)
     with the same loading, and a number the docs do not define.
     """
-    abi = config.guest.abi
-    convention = spec.conventions.get(abi)
-    if convention is None:
-        raise EmulatorError(f"the spec for Xen {spec.release} has no {abi} register convention")
-    documented = spec.transfers.get(config.transfer.value)
     reference = xen_spec(spec, xen)
-    fallback = TRANSFER_INSTRUCTIONS[config.transfer].mnemonic
-    instruction = documented or reference.transfers.get(config.transfer.value, fallback)
-    number, name = probe_target(spec, config.guest)
-    record: list[tuple[int, ...]] = []
-    probe = probe_dispatcher(reference, config.guest, name, record)
+    convention, documented, instruction = _guest_side(spec, config, reference)
     plain = Dispatcher(reference)
     if harness is None:
         harness = HvcHarness(plain, config, convention=convention, instruction=instruction)
@@ -224,6 +229,7 @@ def execute_hvc_row_check(
         raise EmulatorError("the harness was built for another guest or convention")
     elif harness.instruction != instruction:
         raise EmulatorError("the harness was built for another instruction")
+    number, name = probe_target(spec, config.guest)
     evidence = HvcRowEvidence(
         config=config,
         release=spec.release,
@@ -237,16 +243,28 @@ def execute_hvc_row_check(
         version=None,
         unknown=None,
     )
-    args = default_arguments(config.width, len(convention.parameters))
     try:
-        probe_run = harness.call(number, args, dispatcher=probe)
-        if probe_run.dispatch.name == name and record != [probe_run.received]:
-            raise EmulatorError(
-                f"probe handler saw {record}, dispatcher reports {probe_run.received}"
-            )
-        version_args = (XENVER_version, *args[1:])
-        version = harness.call(xen_version_number(spec), version_args, dispatcher=plain)
-        unknown = harness.call(unknown_index(spec), args, dispatcher=plain)
+        return _round_trips(evidence, spec, reference, harness, plain)
     except GuestFault as fault:
         return replace(evidence, fault=str(fault))
+
+
+def _round_trips(
+    evidence: HvcRowEvidence,
+    spec: AbiSpec,
+    reference: AbiSpec,
+    harness: HvcHarness,
+    plain: Dispatcher,
+) -> HvcRowEvidence:
+    """The probe, xen_version and the unknown number, into ``evidence``."""
+    number, name, config = evidence.probe_number, evidence.probe_name, evidence.config
+    record: list[tuple[int, ...]] = []
+    probe = probe_dispatcher(reference, config.guest, name, record)
+    args = default_arguments(config.width, len(evidence.convention.parameters))
+    probe_run = harness.call(number, args, dispatcher=probe)
+    if probe_run.dispatch.name == name and record != [probe_run.received]:
+        raise EmulatorError(f"probe handler saw {record}, dispatcher reports {probe_run.received}")
+    version_args = (XENVER_version, *args[1:])
+    version = harness.call(xen_version_number(spec), version_args, dispatcher=plain)
+    unknown = harness.call(unknown_index(spec), args, dispatcher=plain)
     return replace(evidence, probe=probe_run, version=version, unknown=unknown)
