@@ -21,7 +21,7 @@ guests whose own Linux-style stubs issue ``hvc #imm`` (:mod:`.hvc`), and
 The modules, one concept each:
 
 * :mod:`.configurations`: the guest configurations, x86 and Arm
-* :mod:`.layout`: the x86 guest's memory layout
+* :mod:`.layout`: the guest's memory layout (RAM and the exit for both; the x86 programs')
 * :mod:`.registers`: register names and the data block the programs use
 * :mod:`.encoder`: the x86 encoder and the guest programs
 * :mod:`.results`: the records a run returns
