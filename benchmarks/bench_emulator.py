@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """How many emulated hypercall round trips per second does the harness make?
 
-For every guest configuration (PV 64, PV 32, Intel/AMD HVM in 64-bit and
-32-bit code) it builds one :class:`~sphinx_xenabi.emulator.GuestHarness` on
-the model's spec for Xen 4.22 (no Sphinx build needed) and times
+For every x86 guest configuration (PV 64, PV 32, Intel/AMD HVM in 64-bit
+and 32-bit code) it builds one :class:`~sphinx_xenabi.emulator.GuestHarness`
+on the model's spec for Xen 4.22 (no Sphinx build needed) and times
 ``harness.call(17, (XENVER_version, ...))``: the guest program loads the
 parameter registers, calls the page, the transfer instruction traps, the
-dispatcher runs, the guest gets the result after ``ret``. Every result is
-checked, so the figure measures round trips that worked. For scale it also
-times plain ``Dispatcher.dispatch`` calls. The goal is 50,000 round trips/s
-per configuration.
+dispatcher runs, the guest gets the result after ``ret``. Beside them, the
+Arm configurations (arm64 on AArch64, arm32 on AArch32 in ARM and Thumb
+code) on an :class:`~sphinx_xenabi.emulator.HvcHarness`: the same round
+trip through the guest's Linux-style stub (``mov x16, #17; hvc #0xea1;
+ret``). Every result is checked, so the figure measures round trips that
+worked. For scale it also times plain ``Dispatcher.dispatch`` calls. The
+goal is 50,000 round trips/s per configuration.
 
 It measures whether the ctypes fast path (``sphinx_xenabi/emulator/
 unicorn_fast.py``, Unicorn's private API) earns its keep: every figure is
@@ -40,8 +43,11 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from sphinx_xenabi.emulator import (  # noqa: E402
+    ARM_CONFIGS,
     GUEST_CONFIGS,
+    GuestConfig,
     GuestHarness,
+    HvcHarness,
     default_arguments,
     execute_row_check,
 )
@@ -64,9 +70,13 @@ def _best_rate(run: object, calls: int, repeat: int) -> float:
 
 
 def _round_trip_rate(
-    dispatcher: Dispatcher, config: object, fast: bool, calls: int, repeat: int
+    dispatcher: Dispatcher, config: GuestConfig, fast: bool, calls: int, repeat: int
 ) -> float:
-    harness = GuestHarness(dispatcher, config, fast=fast)  # type: ignore[arg-type]
+    harness: GuestHarness | HvcHarness
+    if config in ARM_CONFIGS:
+        harness = HvcHarness(dispatcher, config, fast=fast)
+    else:
+        harness = GuestHarness(dispatcher, config, fast=fast)
     n = len(harness.convention.parameters)
     arguments = (abi.XENVER_version, *default_arguments(harness.width, n)[1:])
     call = harness.call
@@ -120,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  {'public API/s':>13} {'us each':>8}  {'fast/public':>11}"
     )
     below = []
-    for config in GUEST_CONFIGS:
+    for config in GUEST_CONFIGS + ARM_CONFIGS:  # x86's page, then Arm's HVC
         rate = _round_trip_rate(dispatcher, config, True, args.calls, args.repeat)
         public = _round_trip_rate(dispatcher, config, False, args.calls, args.repeat)
         ok = rate >= GOAL

@@ -1,11 +1,13 @@
-"""One Unicorn x86 engine with the guest's RAM, through the binding's public API.
+"""One Unicorn engine with the guest's RAM, through the binding's public API.
 
-The harness needs little of Unicorn: map RAM, read and write memory and
-batches of registers, add and remove hooks, start and stop. This class is
-that surface; :mod:`.unicorn_fast` implements the same one on Unicorn's C
-library directly, for the hot path.
+The harnesses need little of Unicorn: map RAM, read and write memory and
+batches of registers, add and remove hooks, start and stop. :class:`Cpu` is
+that surface, for any :class:`Machine` (the x86 machines are here, the Arm
+ones in :mod:`.hvc.machines`); :mod:`.unicorn_fast` implements the same one on
+Unicorn's C library directly, for the hot path.
 
-What Unicorn 2.1.4 does, as observed (and why the harness looks as it does):
+What Unicorn 2.1.4 does for an x86 guest, as observed (and why the page
+harness looks as it does):
 
 * ``SYSCALL`` (64-bit): ``UC_HOOK_INSN`` with ``UC_X86_INS_SYSCALL`` fires with
   RIP at the SYSCALL itself. Unicorn applies none of SYSCALL's side effects
@@ -35,7 +37,8 @@ What Unicorn 2.1.4 does, as observed (and why the harness looks as it does):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from unicorn import UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_PROT_ALL, Uc, UcError
@@ -59,12 +62,50 @@ TCG_BUFFER_SIZE = 1 << 20
 Callback = Callable[..., Any]
 
 
+@dataclass(frozen=True)
+class Machine:
+    """What Unicorn emulates for a guest: the architecture, mode and CPU model,
+    the register width, the names of the registers the harness uses, and what
+    the engine needs set before the guest runs (``setup``, given the engine
+    once RAM is mapped)."""
+
+    name: str
+    arch: int
+    mode: int
+    width: int
+    register_ids: Mapping[str, int]
+    model: int | None = None  # Unicorn's CPU model; None: Unicorn's default
+    setup: Callable[[Uc], None] | None = None
+
+    def engine(self) -> Uc:
+        # mypy sees unicorn.Uc as the Python 2 shim, which has no ``cpu``.
+        return Uc(self.arch, self.mode, cpu=self.model)  # type: ignore[call-arg]
+
+
+X86_MACHINES: Mapping[int, Machine] = {
+    64: Machine("x86-64", UC_ARCH_X86, UC_MODE_64, 64, UC_REG),
+    32: Machine("x86-32", UC_ARCH_X86, UC_MODE_32, 32, UC_REG),
+}
+"""The x86 machines, by code width (Unicorn's default CPU model)."""
+
+
+def cpu_class(fast: bool) -> type[Cpu]:
+    """The fast path if asked for and the binding's internals are where it expects."""
+    if not fast:
+        return Cpu
+    try:
+        from .unicorn_fast import FastCpu
+    except ImportError:  # a binding whose internals moved: slower, still right
+        return Cpu
+    return FastCpu
+
+
 class RegisterBatch:
     """A fixed list of registers, read and written together."""
 
-    def __init__(self, uc: Uc, names: Sequence[str]) -> None:
+    def __init__(self, uc: Uc, ids: Sequence[int]) -> None:
         self._uc = uc
-        self._ids = [UC_REG[name] for name in names]
+        self._ids = list(ids)
 
     def read(self) -> list[int]:
         return list(self._uc.reg_read_batch(self._ids))  # type: ignore[attr-defined]
@@ -75,23 +116,27 @@ class RegisterBatch:
 
 
 class Cpu:
-    """A Unicorn engine for a ``width``-bit guest, RAM mapped at RAM_BASE..RAM_END."""
+    """A Unicorn engine for ``machine``, RAM mapped at RAM_BASE..RAM_END."""
 
-    def __init__(self, width: int) -> None:
-        self.uc = Uc(UC_ARCH_X86, UC_MODE_64 if width == 64 else UC_MODE_32)
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self._ids = machine.register_ids
+        self.uc = machine.engine()
         # Before the engine's lazy init. (mypy sees unicorn.Uc as the Python 2 shim.)
         self.uc.ctl_set_tcg_buffer_size(TCG_BUFFER_SIZE)  # type: ignore[attr-defined]
         self.uc.mem_map(RAM_BASE, RAM_END - RAM_BASE, UC_PROT_ALL)
+        if machine.setup is not None:
+            machine.setup(self.uc)
 
     def registers(self, names: Sequence[str]) -> RegisterBatch:
-        return RegisterBatch(self.uc, names)
+        return RegisterBatch(self.uc, [self._ids[name] for name in names])
 
     def read_register(self, name: str) -> int:
-        value: int = self.uc.reg_read(UC_REG[name])
+        value: int = self.uc.reg_read(self._ids[name])
         return value
 
     def write_register(self, name: str, value: int) -> None:
-        self.uc.reg_write(UC_REG[name], value)
+        self.uc.reg_write(self._ids[name], value)
 
     def read(self, address: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(address, size))

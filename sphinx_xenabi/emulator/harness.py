@@ -40,9 +40,10 @@ from ..model.abi import (
 )
 from ..model.dispatcher import Dispatcher, DispatchResult
 from ..model.page import hypercall_page
+from ..model.spec import Architecture
 from .boot import BOOT_OUT_SIZE, boot_evidence, cpuid_answers, refusal
 from .configurations import GuestConfig, convention_for
-from .cpu import Cpu
+from .cpu import X86_MACHINES, Cpu, cpu_class
 from .encoder import HLT, PROGRAM_BASES, WRMSR, assemble
 from .errors import EmulatorError, GuestFault
 from .inspection import first_instruction, listing, transfer_sites
@@ -65,17 +66,6 @@ from .registers import CPUID_REGISTERS, FLAGS, INSTRUCTION_POINTER, STACK_POINTE
 from .results import BootEvidence, RoundTrip, StubRun
 
 _new = object.__new__
-
-
-def _cpu_class(fast: bool) -> type[Cpu]:
-    """The fast path if asked for and the binding's internals are where it expects."""
-    if not fast:
-        return Cpu
-    try:
-        from .unicorn_fast import FastCpu
-    except ImportError:  # a binding whose internals moved: slower, still right
-        return Cpu
-    return FastCpu
 
 
 class GuestHarness:
@@ -107,6 +97,8 @@ class GuestHarness:
         page_address: int = PAGE_ADDRESS,
         fast: bool = True,
     ) -> None:
+        if config.architecture is not Architecture.X86:
+            raise EmulatorError(f"a {config.label} guest has no hypercall page (see emulator.hvc)")
         self.dispatcher = dispatcher
         self.config = config
         self.convention = convention_for(dispatcher.spec, config)
@@ -121,7 +113,7 @@ class GuestHarness:
         self._cpuid = cpuid_answers(dispatcher.spec.release)
         self._boot_writes: list[tuple[int, int]] = []  # (MSR, value) of each WRMSR in boot()
         self._boot_installed: int | None = None
-        self._cpu = self._boot_cpu(_cpu_class(fast))
+        self._cpu = self._boot_cpu(cpu_class(fast))
         # CPL is CS's low bits; Unicorn's flat segments make it 0.
         self.cpl = self._cpu.read_register("CS") & 3
         self._reset(dispatcher, jumping=False)
@@ -437,7 +429,7 @@ class GuestHarness:
 
     def _boot_cpu(self, kind: type[Cpu]) -> Cpu:
         """An engine with the programs in RAM and the guest's initial flags."""
-        cpu = kind(self.width)
+        cpu = kind(X86_MACHINES[self.width])
         for which, base in PROGRAM_BASES.items():
             cpu.write(base, getattr(self._programs, which))
         cpu.write(EXIT_ADDRESS, HLT)  # never executed: emulation stops on arrival

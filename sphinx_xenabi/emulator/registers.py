@@ -73,11 +73,23 @@ class RegisterFile(Mapping[str, int]):
 
 
 class DataBlock:
-    """One guest's layout of the load block (``CALL_IN``) and the store block (``CALL_OUT``)."""
+    """One guest's layout of the load block (``CALL_IN``) and the store block (``CALL_OUT``).
 
-    def __init__(self, width: int, convention: Convention, label: str) -> None:
-        sp = STACK_POINTER[width]
-        codes = REGISTER_CODES[width]
+    ``codes`` are the registers the program stores, in order, with their
+    encodings (default: x86's); it loads all of them but ``unloaded`` (default:
+    the stack pointer), then the call target.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        convention: Convention,
+        label: str,
+        codes: Mapping[str, int] | None = None,
+        unloaded: str | None = None,
+    ) -> None:
+        sp = STACK_POINTER[width] if unloaded is None else unloaded
+        codes = REGISTER_CODES[width] if codes is None else codes
         self.width = width
         self.abi = convention.abi
         self.label = label

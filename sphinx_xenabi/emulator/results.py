@@ -31,7 +31,13 @@ class Clobber:
 
 @dataclass(frozen=True)
 class RoundTrip:
-    """One ``call hypercall_page + index * 32`` from load to after ``ret``."""
+    """One ``call hypercall_page + index * 32`` from load to after ``ret``.
+
+    On Arm: one call of the guest's stub for hypercall ``index``, from load to
+    after its return; the trap offset is the HVC's in the stub, the flags are
+    PSTATE/CPSR, and ``parameters``/``result_register`` are the guest's (which
+    Xen's, in ``dispatch.read``, may not be).
+    """
 
     config: GuestConfig
     index: int
@@ -41,7 +47,7 @@ class RoundTrip:
     transfer: str  # the trapped instruction, disassembled: "SYSCALL", "INT 0x82" ...
     trap_offset: int  # page offset of the transfer instruction
     return_address: int  # guest address after the transfer instruction
-    flags: int  # RFLAGS/EFLAGS at the trap
+    flags: int  # RFLAGS/EFLAGS (PSTATE/CPSR on Arm) at the trap
     result_register: str
     after: Mapping[str, int]  # the guest's registers after the stub's ret
 
@@ -79,7 +85,7 @@ class RoundTrip:
         if value == self.return_address:
             return "the return address"
         if value == self.flags:
-            return "RFLAGS" if self.config.width == 64 else "EFLAGS"
+            return self.config.flags_register
         if value == self.index:
             return "the hypercall index"
         return None

@@ -1,10 +1,14 @@
 """Execute the registry's register and transfer rows on the emulated CPU.
 
-Every registers row is run on each guest configuration of its ABI width
-(PV and both HVM vendors), every transfer row on the configurations that use
-its hypercall page. The spec a row runs with is the model's revision for the
+Every registers row is run on each guest configuration of its ABI (x86: PV
+and both HVM vendors of its width; arm64: AArch64; arm32: AArch32 in ARM and
+Thumb code), every transfer row on the configurations that use its page or
+instruction. The spec a row runs with is the model's revision for the
 table's release overlaid with the docs' register and transfer tables, and
-the row's own values on top, so each row is tested on its own claim.
+the row's own values on top, so each row is tested on its own claim. An Arm
+guest's code follows both tables (the registers from one, the HVC immediate
+from the other; an x86 guest's page is the model's), so an Arm row runs with
+the model's fact for the other table: a slip in one row fails that row only.
 
 No Sphinx here: the build result (``results/build_result.py``) reports the outcomes
 and ``results/evidence_column.py`` renders them.
@@ -15,12 +19,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sphinx_xenabi.emulator import (
-    GUEST_CONFIGS,
     EmulatorError,
     GuestConfig,
     RowEvidence,
     execute_row_check,
 )
+from sphinx_xenabi.emulator.configurations import configs_for_abi, configs_for_transfer
+from sphinx_xenabi.emulator.hvc import HvcRowEvidence, execute_hvc_row_check
 from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
 from sphinx_xenabi.model.dispatcher import DispatchError
 from sphinx_xenabi.model.records import (
@@ -31,7 +36,9 @@ from sphinx_xenabi.model.records import (
 )
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
-from sphinx_xenabi.model.spec import AbiSpec, Convention, Release
+from sphinx_xenabi.model.spec import AbiSpec, Architecture, Convention, Release
+
+Evidence = RowEvidence | HvcRowEvidence
 
 
 def _table_release(table: TableRecord, default: Release) -> Release:
@@ -71,13 +78,16 @@ class _Runner:
     """Runs row checks, once per distinct (spec, configuration)."""
 
     def __init__(self) -> None:
-        self._done: dict[tuple[object, ...], RowEvidence | str] = {}
+        self._done: dict[tuple[object, ...], Evidence | str] = {}
 
-    def run(self, spec: AbiSpec, config: GuestConfig) -> RowEvidence | str:
+    def run(self, spec: AbiSpec, config: GuestConfig) -> Evidence | str:
         key = (_spec_key(spec), config)
         if key not in self._done:
             try:
-                self._done[key] = execute_row_check(spec, config)
+                if config.architecture is Architecture.ARM:
+                    self._done[key] = execute_hvc_row_check(spec, config)
+                else:
+                    self._done[key] = execute_row_check(spec, config)
             # The row's own claim can be what the dispatcher refuses (a convention
             # passing fewer parameters than xen_version takes): a failed row, not a crash.
             except (EmulatorError, DispatchError, ValueError) as exc:
@@ -86,10 +96,31 @@ class _Runner:
 
 
 def _others(configs: list[GuestConfig]) -> str:
-    return ", ".join(f"{c.label} ({c.instruction.mnemonic})" for c in configs)
+    """The other configurations a row ran on, after "; also" (nothing if none)."""
+    if not configs:
+        return ""
+    return "; also " + ", ".join(f"{c.label} ({c.instruction.mnemonic})" for c in configs)
 
 
-def _hypercalls(results: list[RowEvidence | str]) -> tuple[str, ...]:
+def _with_models(spec: AbiSpec, configs: list[GuestConfig], kind: str) -> AbiSpec:
+    """For Arm configurations, ``spec`` with the model's facts of the other table
+    ("transfers" for a registers row, "conventions" for a transfer row)."""
+    model = revision_for(spec.release)
+    arm = [c for c in configs if c.architecture is Architecture.ARM]
+    if not arm:
+        return spec
+    if kind == "transfers":
+        labels = {c.transfer.value for c in arm}
+        return replace(
+            spec, transfers={**spec.transfers, **{t: model.transfers[t] for t in labels}}
+        )
+    abis = {c.guest.abi for c in arm}
+    return replace(
+        spec, conventions={**spec.conventions, **{a: model.conventions[a] for a in abis}}
+    )
+
+
+def _hypercalls(results: list[Evidence | str]) -> tuple[str, ...]:
     """The probe's hypercall and xen_version, for every configuration that ran."""
     names = (
         name
@@ -107,8 +138,9 @@ def _failed(*checks: tuple[str, bool]) -> list[str]:
 
 def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
+    configs = list(configs_for_abi(row.abi.value))
+    spec = _with_models(spec, configs, "transfers")
     spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
-    configs = [c for c in GUEST_CONFIGS if c.guest.abi == row.abi.value]
     results = [runner.run(spec, c) for c in configs]
     failures: list[str] = []
     for result in results:
@@ -134,16 +166,17 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
             hypercalls,
         )
     assert not isinstance(first, str)
-    summary = f"{first.lines[0]} for {first.probe_name}; also {_others(configs[1:])}"
+    summary = f"{first.lines[0]} for {first.probe_name}{_others(configs[1:])}"
     return RowOutcome(row_key(row), row.parameters.location, True, summary, hypercalls=hypercalls)
 
 
 def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
     release = spec.release
+    configs = list(configs_for_transfer(row.guest.value))
+    spec = _with_models(spec, configs, "conventions")
     spec = replace(spec, transfers={**spec.transfers, row.guest.value: row.instruction.value})
-    configs = [c for c in GUEST_CONFIGS if c.transfer.value == row.guest.value]
     failures: list[str] = []
-    passed: list[RowEvidence] = []
+    passed: list[Evidence] = []
     results = [runner.run(spec, config) for config in configs]
     hypercalls = _hypercalls(results)
     for result in results:
@@ -168,11 +201,11 @@ def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOu
             hypercalls,
         )
     first = passed[0]
-    modes = " and ".join(f"{c.guest.width}-bit" for c in configs)
+    modes = " and ".join(c.code for c in configs)
+    assert first.version is not None  # it passed
     summary = (
-        f"executed: {row.guest.value} ({modes} code): {first.transfer} trapped at page offset "
-        f"{first.probe.trap_offset:#x}, xen_version answered {first.version.result:#x} "
-        f"(Xen {release})"
+        f"executed: {row.guest.value} ({modes} code): {first.transfer} trapped "
+        f"{first.trap_site}, xen_version answered {first.version.result:#x} (Xen {release})"
     )
     return RowOutcome(row_key(row), row.instruction.location, True, summary, hypercalls=hypercalls)
 

@@ -10,42 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..model.abi import IRET_INDEX, STUB_COUNT, Errno, XENVER_version, normalise_instruction
-from ..model.dispatcher import DEFAULT_HANDLERS, Dispatcher, Handler, HandlerContext
-from ..model.spec import AbiSpec, Convention, GuestType, Release
+from ..model.abi import IRET_INDEX, Errno, XENVER_version, normalise_instruction
+from ..model.dispatcher import Dispatcher
+from ..model.spec import AbiSpec, Architecture, Convention, Release
 from .configurations import GuestConfig, convention_for
 from .errors import EmulatorError
 from .harness import GuestHarness
+from .probes import probe_dispatcher, probe_target, unknown_index, xen_version_number
 from .registers import default_arguments
 from .results import RoundTrip, StubRun
-
-
-def probe_dispatcher(
-    spec: AbiSpec,
-    guest: GuestType,
-    name: str = "xen_version",
-    record: list[tuple[int, ...]] | None = None,
-) -> Dispatcher:
-    """A dispatcher whose ``name`` handler takes every parameter the spec names.
-
-    The handler's arity is the parameter count of ``guest``'s convention, so
-    the dispatcher reads all of them; it returns 0 and appends its arguments
-    to ``record``. Other hypercalls keep the default handlers.
-    """
-    convention = spec.conventions.get(guest.abi)
-    if convention is None:
-        raise EmulatorError(
-            f"the spec for Xen {spec.release} has no {guest.abi} register convention"
-        )
-
-    def probe(ctx: HandlerContext, args: tuple[int, ...]) -> int:
-        if record is not None:
-            record.append(args)
-        return 0
-
-    handlers = dict(DEFAULT_HANDLERS)
-    handlers[name] = Handler(name, len(convention.parameters), probe)
-    return Dispatcher(spec, handlers)
 
 
 @dataclass(frozen=True)
@@ -64,6 +37,11 @@ class RowEvidence:
     @property
     def transfer(self) -> str:
         return self.probe.transfer
+
+    @property
+    def trap_site(self) -> str:
+        """Where the transfer instruction trapped, for the transfer row's summary."""
+        return f"at page offset {self.probe.trap_offset:#x}"
 
     @property
     def transfer_documented(self) -> bool:
@@ -126,25 +104,6 @@ class RowEvidence:
         return "\n".join(self.lines)
 
 
-def _unknown_index(spec: AbiSpec) -> int:
-    free = sorted(set(range(STUB_COUNT)) - set(spec.hypercalls) - {IRET_INDEX})
-    if not free:
-        raise EmulatorError("the spec defines every stub index; none is unknown")
-    return free[0]
-
-
-def _probe_target(spec: AbiSpec, guest: GuestType) -> tuple[int, str]:
-    """xen_version if this guest type may call it, else any callable hypercall."""
-    calls = sorted(spec.hypercalls.values(), key=lambda c: c.number)
-    for call in calls:
-        if call.name == "xen_version" and guest in call.available:
-            return call.number, call.name
-    for call in calls:
-        if guest in call.available and call.number != IRET_INDEX and call.number < STUB_COUNT:
-            return call.number, call.name
-    raise EmulatorError(f"the docs let a {guest.label} guest call no hypercall")
-
-
 def execute_row_check(
     spec: AbiSpec, config: GuestConfig, *, harness: GuestHarness | None = None
 ) -> RowEvidence:
@@ -153,10 +112,13 @@ def execute_row_check(
     Three round trips through the page: a probe (a recording handler under a
     hypercall this guest may call, with distinct values in every parameter
     register the convention names), xen_version(XENVER_version) with the
-    same loading, and an index the docs do not define.
+    same loading, and an index the docs do not define. (An Arm guest has no
+    page: :func:`~.hvc.evidence.execute_hvc_row_check` runs its row checks.)
     """
+    if config.architecture is not Architecture.X86:
+        raise EmulatorError(f"a {config.label} guest has no hypercall page (see emulator.hvc)")
     convention = convention_for(spec, config)
-    number, name = _probe_target(spec, config.guest)
+    number, name = probe_target(spec, config.guest)
     record: list[tuple[int, ...]] = []
     probe = probe_dispatcher(spec, config.guest, name, record)
     plain = Dispatcher(spec)
@@ -169,8 +131,8 @@ def execute_row_check(
     if record != [probe_run.received]:  # the handler must get what the dispatcher reports
         raise EmulatorError(f"probe handler saw {record}, dispatcher reports {probe_run.received}")
     version_args = (XENVER_version, *args[1:])
-    version = harness.call(_xen_version_number(spec), version_args, dispatcher=plain)
-    unknown = harness.call(_unknown_index(spec), args, dispatcher=plain)
+    version = harness.call(xen_version_number(spec), version_args, dispatcher=plain)
+    unknown = harness.call(unknown_index(spec), args, dispatcher=plain)
     return RowEvidence(
         config=config,
         release=spec.release,
@@ -181,13 +143,6 @@ def execute_row_check(
         version=version,
         unknown=unknown,
     )
-
-
-def _xen_version_number(spec: AbiSpec) -> int:
-    for call in spec.hypercalls.values():
-        if call.name == "xen_version":
-            return call.number
-    return 17  # not in the docs' table: the call will say -ENOSYS
 
 
 def run_iret_stub(

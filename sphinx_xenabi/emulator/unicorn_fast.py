@@ -24,7 +24,7 @@ the ratio held in every run):
 So it is kept for the throughput goal alone: the site does not need it.
 It stays small and optional: without it (``GuestHarness(fast=False)``, or a
 binding whose internals moved, where the harness falls back) every result
-is the same, only slower; deleting this file and ``harness._cpu_class``
+is the same, only slower; deleting this file and ``cpu.cpu_class``
 removes it.
 """
 
@@ -38,7 +38,7 @@ from unicorn import UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_IN
 from unicorn import x86_const as x86
 from unicorn.unicorn_py3.unicorn import uclib
 
-from .cpu import UC_REG, Callback, Cpu
+from .cpu import Callback, Cpu, Machine
 from .errors import EmulatorError
 from .layout import EXIT_ADDRESS
 
@@ -59,11 +59,11 @@ _CALLBACK_TYPES: dict[tuple[int, int], Any] = {
 class FastRegisterBatch:
     """A register batch in preallocated ctypes arrays: one C call per read or write."""
 
-    def __init__(self, uch: int, width: int, names: Sequence[str]) -> None:
+    def __init__(self, uch: int, width: int, ids: Sequence[int]) -> None:
         ctype = ctypes.c_uint64 if width == 64 else ctypes.c_uint32
-        n = self._n = len(names)
+        n = self._n = len(ids)
         self._uch = uch
-        self._ids = (ctypes.c_int * n)(*(UC_REG[name] for name in names))
+        self._ids = (ctypes.c_int * n)(*ids)
         self._vals = (ctype * n)()
         base, size = ctypes.addressof(self._vals), ctypes.sizeof(ctype)
         self._ptrs = (ctypes.c_void_p * n)(*(base + i * size for i in range(n)))
@@ -82,15 +82,15 @@ class FastRegisterBatch:
 class FastCpu(Cpu):
     """:class:`~.cpu.Cpu` with the per-call operations on the C library."""
 
-    def __init__(self, width: int) -> None:
-        super().__init__(width)
-        self._width = width
+    def __init__(self, machine: Machine) -> None:
+        super().__init__(machine)
+        self._width = machine.width
         self._uch = self.uc._uch
         self._thunks: dict[int, Any] = {}  # handle -> ctypes thunk, kept alive while hooked
         self._buffers: dict[int, ctypes.Array[ctypes.c_char]] = {}
 
     def registers(self, names: Sequence[str]) -> FastRegisterBatch:  # type: ignore[override]
-        return FastRegisterBatch(self._uch, self._width, names)
+        return FastRegisterBatch(self._uch, self._width, [self._ids[name] for name in names])
 
     def read(self, address: int, size: int) -> bytes:
         buffer = self._buffers.get(size)

@@ -452,6 +452,7 @@ def poisoning_for(guest: GuestType, release: Release) -> Poisoning:
         return Poisoning(ARM_DEBUG_POISON, True, release < ARM_POISON_SPARES_ENOSYS)
     return Poisoning(DEBUG_POISON[guest.width], False, False)
 
+
 # --- hypercall page creation ------------------------------------------------
 
 XEN_ELFNOTE_HYPERCALL_PAGE = 2

@@ -263,7 +263,9 @@ class AbiSpec:
     # docs' header, a source's gen_hypercall.awk limit.
     stated_parameter_count: int | None = None
 
-    def part(self, kind: str, architectures: Collection[Architecture] = tuple(Architecture)) -> AbiSpec:
+    def part(
+        self, kind: str, architectures: Collection[Architecture] = tuple(Architecture)
+    ) -> AbiSpec:
         """Only the facts one kind of docs table states: "registers" (the
         conventions and the parameter count), "transfer" or "numbers"; and
         of the registers and transfer facts, those of ``architectures``.
@@ -301,7 +303,9 @@ class AbiSpec:
 
 def transfer_architecture(label: str) -> Architecture:
     """The architecture of a transfer-table guest label: Arm's are "arm64" and "arm32"."""
-    return Architecture.ARM if label_key(label) in ABI_LABELS[Architecture.ARM] else Architecture.X86
+    return (
+        Architecture.ARM if label_key(label) in ABI_LABELS[Architecture.ARM] else Architecture.X86
+    )
 
 
 def evidence_key(*parts: object) -> str:
