@@ -17,15 +17,17 @@ from pathlib import Path
 
 import pytest
 
-from abi_pairs import Tables
-from conftest import DOCS, REPO, Build, Reindented, copy_abi_pages
-from helpers import line_of, run_cli
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model.abi_diff import DiffSide, Rule, compare
 from sphinx_xenabi.model.diff_report import load
 from sphinx_xenabi.model.registry import load as load_registry
 from sphinx_xenabi.model.spec import Release
-from xen_trees import real_tree
+from support.abi_pairs import Tables
+from support.building import Build, Reindented, copy_abi_pages
+from support.cli import run_cli
+from support.lines import line_of
+from support.paths import DOCS, REPO
+from support.xen_trees import real_tree
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 FORMATS = ("text", "markdown", "json", "github")

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 from defusedxml import ElementTree
 
-from conftest import ROOTS
-from helpers import line_starting
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.cli.check_formats import parse_message, report_schema
+from support.lines import line_starting
+from support.paths import ROOTS
 
 # The test-rst root's tables: today's registers, transfer, 4.13-4.16 registers, numbers.
 ROWS = [("registers", 2), ("transfer", 4), ("registers", 2), ("numbers", 44)]

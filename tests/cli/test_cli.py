@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Build, copy_abi_pages
-from helpers import line_of, run_cli
+from support.building import Build, copy_abi_pages
+from support.cli import run_cli
+from support.lines import line_of
+from support.paths import REPO
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 

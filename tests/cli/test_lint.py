@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import DOCS, REPO
 from sphinx_xenabi.cli.indentation import check_paths, check_text
+from support.paths import DOCS, REPO
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
-from conftest import Build
 from sphinx_xenabi.emulator import (
     GUEST_CONFIGS,
     EmulatorError,
@@ -33,10 +31,11 @@ from sphinx_xenabi.model.abi import TransferGuest
 from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
 from sphinx_xenabi.model.registry import load
 from sphinx_xenabi.model.spec import AbiSpec, GuestType, Release
+from support.building import Build
+from support.paths import REPO
 
 Checks = dict[GuestConfig, RowEvidence]
 
-REPO = Path(__file__).resolve().parent.parent
 
 VERSION_4_22 = (4 << 16) | 22
 ENOSYS = {64: 0xFFFFFFFFFFFFFFDA, 32: 0xFFFFFFDA}

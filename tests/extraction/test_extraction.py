@@ -1,4 +1,4 @@
-"""Extraction of the ABI tables from reST and MyST sources (sphinx.testing roots).
+"""Extraction of the ABI tables from reST and MyST sources (roots under ``tests/roots``).
 
 Each root under ``tests/roots`` is a small documentation tree with its own
 ``conf.py``: the reST and MyST roots hold the same pages (same docnames), so
@@ -10,18 +10,14 @@ variants and pages outside every guide.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
-from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
-from test_evidence import REGISTERS_PAGE
 
-from helpers import nth_line_of
 from sphinx_xenabi.extraction.document import (
     extract_tables,
     find_tables,
@@ -32,6 +28,10 @@ from sphinx_xenabi.extraction.document import (
 )
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, TableKind, load
+from support.building import Build, build_test_root
+from support.lines import line_in as line_of
+from support.messages import warnings_of, xenabi_warnings
+from support.pages import REGISTERS_PAGE
 
 # The problem kinds extraction reports (the gate's drift/unchecked are not extraction's).
 EXTRACTION_SUBTYPES = frozenset(
@@ -48,57 +48,14 @@ EXTRACTION_SUBTYPES = frozenset(
     }
 )
 
-_WARNING = re.compile(
-    r"^(?P<location>.*?): (?P<level>WARNING|ERROR): (?P<message>.*?)(?: \[(?P<type>[\w.-]+)\])?$"
-)
-_LOCATION = re.compile(r"^(?P<path>.*?)(?::(?P<line>\d+))?$")
-
-
 # -- helpers ------------------------------------------------------------------
 
 
-def build(app: SphinxTestApp) -> dict[str, Any]:
-    """Build ``app`` and return its registry JSON (parsed)."""
-    app.build()
-    path = Path(app.outdir) / REGISTRY_FILENAME
-    assert path.is_file(), f"no {REGISTRY_FILENAME}; warnings:\n{app.warning.getvalue()}"
+def registry_of(build: Build) -> dict[str, Any]:
+    """The registry JSON ``build`` published (parsed)."""
+    path = build.outdir / REGISTRY_FILENAME
+    assert path.is_file(), f"no {REGISTRY_FILENAME}; warnings:\n{build.warnings}"
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def warnings_of(app: SphinxTestApp) -> list[dict[str, Any]]:
-    """Every logged warning/error: path relative to srcdir, line, message, type."""
-    srcdir = Path(app.srcdir)
-    found = []
-    for raw in strip_colors(app.warning.getvalue()).splitlines():
-        match = _WARNING.match(raw)
-        if match is None:
-            continue
-        location = _LOCATION.match(match["location"])
-        assert location is not None
-        path = Path(location["path"])
-        try:
-            rel = path.relative_to(srcdir).as_posix()
-        except ValueError:
-            rel = location["path"]
-        found.append(
-            {
-                "file": rel,
-                "line": int(location["line"]) if location["line"] else None,
-                "level": match["level"],
-                "message": match["message"],
-                "type": match["type"] or "",
-            }
-        )
-    return found
-
-
-def xenabi_warnings(
-    app: SphinxTestApp, subtypes: frozenset[str] | None = None
-) -> list[dict[str, Any]]:
-    result = [w for w in warnings_of(app) if w["type"].startswith("xenabi.")]
-    if subtypes is not None:
-        result = [w for w in result if w["type"].removeprefix("xenabi.") in subtypes]
-    return result
 
 
 def strip_locations(data: Any) -> Any:
@@ -137,11 +94,6 @@ def source_line(srcdir: Path, file: str, line: int) -> str:
     lines = (srcdir / file).read_text(encoding="utf-8").splitlines()
     assert 1 <= line <= len(lines), f"{file}:{line} is outside the file"
     return lines[line - 1]
-
-
-def line_of(srcdir: Path, file: str, needle: str, occurrence: int = 1) -> int:
-    """The 1-based line of the ``occurrence``-th line whose stripped text is ``needle``."""
-    return nth_line_of(srcdir / file, needle, occurrence)
 
 
 def is_pipe_table(srcdir: Path, table: dict[str, Any]) -> bool:
@@ -215,29 +167,20 @@ def numbers_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def build_root(
-    make_app: Any, tmp_path: Path, rootdir: Path, name: str
-) -> tuple[SphinxTestApp, dict[str, Any]]:
-    """Build ``tests/roots/test-<name>`` into ``tmp_path/<name>``: the app and its registry.
-
-    The app's docutils/Sphinx global registrations are cleaned up at once, so
-    a test can build several roots one after the other.
-    """
-    app = make_app("html", srcdir=rootdir / f"test-{name}", builddir=tmp_path / name, freshenv=True)
-    try:
-        return app, build(app)
-    finally:
-        app.cleanup()
+def root_registry(tmp_path: Path, name: str) -> tuple[Build, dict[str, Any]]:
+    """Build a copy of ``tests/roots/test-<name>`` in ``tmp_path``: the build and its registry."""
+    build = build_test_root(name, tmp_path)
+    return build, registry_of(build)
 
 
 # -- reST / MyST / mixed ------------------------------------------------------------
 
 
-@pytest.mark.sphinx("html", testroot="rst", freshenv=True)
-def test_rst_root_records_every_table(app: SphinxTestApp) -> None:
-    data = build(app)
-    assert app.statuscode == 0
-    assert strip_colors(app.warning.getvalue()) == ""
+def test_rst_root_records_every_table(tmp_path: Path) -> None:
+    build = build_test_root("rst", tmp_path)
+    data = registry_of(build)
+    assert build.statuscode == 0
+    assert strip_colors(build.warnings) == ""
     assert data["release"] == "4.22"
     assert [(g["docname"], g["title"], g["pages"]) for g in data["guides"]] == [
         ("admin/index", "Admin guide", ["admin/index", "admin/intro"]),
@@ -277,12 +220,12 @@ def test_rst_root_records_every_table(app: SphinxTestApp) -> None:
     assert len(numbers["rows"]) == 44
 
 
-@pytest.mark.sphinx("html", testroot="rst", freshenv=True)
-def test_header_with_footnote_reference_is_recognised(app: SphinxTestApp) -> None:
+def test_header_with_footnote_reference_is_recognised(tmp_path: Path) -> None:
     """``Parameters (1 - 5) [#params]_``: the footnote reference is not part of the header."""
-    source = (Path(app.srcdir) / "guest/abi.rst").read_text(encoding="utf-8")
+    build = build_test_root("rst", tmp_path)
+    source = (build.srcdir / "guest/abi.rst").read_text(encoding="utf-8")
     assert "- Parameters (1 - 5) [#params]_" in source
-    data = build(app)
+    data = registry_of(build)
     registers = data["tables"][0]
     assert [h["value"] for h in registers["header"]] == [
         "ABI",
@@ -292,20 +235,18 @@ def test_header_with_footnote_reference_is_recognised(app: SphinxTestApp) -> Non
     ]
     assert registers["parameter_count"] == 5
     assert registers["header"][2]["line"] == line_of(
-        Path(app.srcdir), "guest/abi.rst", "- Parameters (1 - 5) [#params]_"
+        build.srcdir, "guest/abi.rst", "- Parameters (1 - 5) [#params]_"
     )
     # the reference really is a footnote reference in the rendered header
-    html = (Path(app.outdir) / "guest/abi.html").read_text(encoding="utf-8")
+    html = (build.outdir / "guest/abi.html").read_text(encoding="utf-8")
     assert 'class="footnote-reference' in html
 
 
 @pytest.mark.parametrize("root", ["rst", "myst", "mixed", "parallel"])
-def test_cells_are_located_at_their_source_lines(
-    make_app: Any, tmp_path: Path, rootdir: Path, root: str
-) -> None:
+def test_cells_are_located_at_their_source_lines(tmp_path: Path, root: str) -> None:
     """Every cell's file:line is the source line that holds its text."""
-    app, data = build_root(make_app, tmp_path, rootdir, root)
-    srcdir = Path(app.srcdir)
+    build, data = root_registry(tmp_path, root)
+    srcdir = build.srcdir
     checked = 0
     for table in data["tables"]:
         assert source_line(srcdir, table["file"], table["line"]).strip(), table
@@ -316,23 +257,23 @@ def test_cells_are_located_at_their_source_lines(
     assert checked > 20
 
 
-def test_myst_root_gives_the_rst_registry(make_app: Any, tmp_path: Path, rootdir: Path) -> None:
-    _, rst = build_root(make_app, tmp_path, rootdir, "rst")
-    myst_app, myst = build_root(make_app, tmp_path, rootdir, "myst")
-    assert myst_app.statuscode == 0
-    assert strip_colors(myst_app.warning.getvalue()) == ""
+def test_myst_root_gives_the_rst_registry(tmp_path: Path) -> None:
+    _, rst = root_registry(tmp_path, "rst")
+    myst_build, myst = root_registry(tmp_path, "myst")
+    assert myst_build.statuscode == 0
+    assert strip_colors(myst_build.warnings) == ""
     # every MyST source really is Markdown
-    assert not list(Path(myst_app.srcdir).rglob("*.rst"))
+    assert not list(myst_build.srcdir.rglob("*.rst"))
     assert {t["file"] for t in myst["tables"]} == {"guest/abi.md", "guest/numbers.md"}
     assert strip_locations(myst) == strip_locations(rst)
     assert len(myst["tables"]) == 4
 
 
-def test_mixed_root_gives_the_rst_registry(make_app: Any, tmp_path: Path, rootdir: Path) -> None:
-    _, rst = build_root(make_app, tmp_path, rootdir, "rst")
-    mixed_app, mixed = build_root(make_app, tmp_path, rootdir, "mixed")
-    assert mixed_app.statuscode == 0
-    assert strip_colors(mixed_app.warning.getvalue()) == ""
+def test_mixed_root_gives_the_rst_registry(tmp_path: Path) -> None:
+    _, rst = root_registry(tmp_path, "rst")
+    mixed_build, mixed = root_registry(tmp_path, "mixed")
+    assert mixed_build.statuscode == 0
+    assert strip_colors(mixed_build.warnings) == ""
     files = [(t["kind"], t["file"]) for t in mixed["tables"]]
     assert files == [
         ("registers", "guest/abi.md"),
@@ -343,7 +284,7 @@ def test_mixed_root_gives_the_rst_registry(make_app: Any, tmp_path: Path, rootdi
     assert strip_locations(mixed) == strip_locations(rst)
     # the eval-rst table is located in the Markdown file, at its own lines
     history = mixed["tables"][2]
-    srcdir = Path(mixed_app.srcdir)
+    srcdir = mixed_build.srcdir
     assert history["line"] == line_of(
         srcdir, "guest/abi.md", ".. list-table:: Registers in Xen 4.13 to 4.16"
     )
@@ -352,10 +293,10 @@ def test_mixed_root_gives_the_rst_registry(make_app: Any, tmp_path: Path, rootdi
     )
 
 
-@pytest.mark.sphinx("html", testroot="myst", freshenv=True)
-def test_myst_pipe_table_cells_are_located_on_their_rows(app: SphinxTestApp) -> None:
-    data = build(app)
-    srcdir = Path(app.srcdir)
+def test_myst_pipe_table_cells_are_located_on_their_rows(tmp_path: Path) -> None:
+    build = build_test_root("myst", tmp_path)
+    data = registry_of(build)
+    srcdir = build.srcdir
     transfer = next(t for t in data["tables"] if t["kind"] == "transfer")
     assert is_pipe_table(srcdir, transfer)
     for row in transfer["rows"]:
@@ -366,13 +307,13 @@ def test_myst_pipe_table_cells_are_located_on_their_rows(app: SphinxTestApp) -> 
 # -- header variants and table syntaxes -------------------------------------------
 
 
-@pytest.mark.sphinx("html", testroot="headers", freshenv=True)
 def test_headers_are_matched_case_and_space_insensitively_in_any_table_syntax(
-    app: SphinxTestApp,
+    tmp_path: Path,
 ) -> None:
-    data = build(app)
-    assert app.statuscode == 0
-    assert xenabi_warnings(app, EXTRACTION_SUBTYPES) == []
+    build = build_test_root("headers", tmp_path)
+    data = registry_of(build)
+    assert build.statuscode == 0
+    assert xenabi_warnings(build, EXTRACTION_SUBTYPES) == []
     by_kind = {t["kind"]: t for t in data["tables"]}
     assert set(by_kind) == {"registers", "transfer", "numbers"}
     assert len(data["tables"]) == 3
@@ -386,17 +327,17 @@ def test_headers_are_matched_case_and_space_insensitively_in_any_table_syntax(
         {"number": 17, "name": "xen_version", "availability": {"pv64": True, "hvm32": True}},
         {"number": 23, "name": "iret", "availability": {"pv64": True, "hvm32": False}},
     ]
-    srcdir = Path(app.srcdir)
+    srcdir = build.srcdir
     numbers = by_kind["numbers"]
     assert numbers["rows"][1]["name"]["line"] == line_of(
         srcdir, "guide/variants.rst", "| 23    | iret        | yes   | no    |"
     )
 
 
-@pytest.mark.sphinx("html", testroot="headers", freshenv=True)
-def test_csv_table_cells_are_located_inside_the_directive(app: SphinxTestApp) -> None:
-    data = build(app)
-    srcdir = Path(app.srcdir)
+def test_csv_table_cells_are_located_inside_the_directive(tmp_path: Path) -> None:
+    build = build_test_root("headers", tmp_path)
+    data = registry_of(build)
+    srcdir = build.srcdir
     transfer = next(t for t in data["tables"] if t["kind"] == "transfer")
     directive = line_of(srcdir, "guide/variants.rst", ".. csv-table::")
     assert transfer["line"] >= directive
@@ -498,14 +439,14 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.sphinx("html", testroot="malformed", freshenv=True)
-def test_each_fault_is_a_located_warning_of_its_subtype(app: SphinxTestApp) -> None:
-    build(app)  # no exception: the build completes and publishes
-    assert app.statuscode == 0
-    srcdir = Path(app.srcdir)
+def test_each_fault_is_a_located_warning_of_its_subtype(tmp_path: Path) -> None:
+    # no exception: the build completes and publishes
+    build = build_test_root("malformed", tmp_path)
+    assert build.statuscode == 0
+    srcdir = build.srcdir
     got = sorted(
         (w["file"], w["line"], w["type"].removeprefix("xenabi."), w["message"])
-        for w in xenabi_warnings(app, EXTRACTION_SUBTYPES)
+        for w in xenabi_warnings(build, EXTRACTION_SUBTYPES)
     )
     expected_locations = []
     for file, subtype, needle, occurrence, fragment in MALFORMED:
@@ -518,12 +459,12 @@ def test_each_fault_is_a_located_warning_of_its_subtype(app: SphinxTestApp) -> N
     for (file, line, subtype, message), (_, _, _, fragment) in zip(got, sorted(expected_locations)):
         assert fragment in message, (file, line, subtype, message)
     # every extraction warning is a WARNING (not an error) of type xenabi
-    assert all(w["level"] == "WARNING" for w in xenabi_warnings(app, EXTRACTION_SUBTYPES))
+    assert all(w["level"] == "WARNING" for w in xenabi_warnings(build, EXTRACTION_SUBTYPES))
 
 
-@pytest.mark.sphinx("html", testroot="malformed", freshenv=True)
-def test_malformed_tables_keep_their_good_rows(app: SphinxTestApp) -> None:
-    data = build(app)
+def test_malformed_tables_keep_their_good_rows(tmp_path: Path) -> None:
+    build = build_test_root("malformed", tmp_path)
+    data = registry_of(build)
     by_file: dict[str, list[dict[str, Any]]] = {}
     for table in data["tables"]:
         by_file.setdefault(table["file"], []).append(table)
@@ -568,23 +509,23 @@ def test_malformed_tables_keep_their_good_rows(app: SphinxTestApp) -> None:
     (ragged,) = by_file["guide/ragged.rst"]
     assert rows_of(ragged) == TRANSFER
     # the published file is a valid registry
-    assert load(Path(app.outdir) / REGISTRY_FILENAME).to_data() == data
+    assert load(build.outdir / REGISTRY_FILENAME).to_data() == data
 
 
 # -- tables of no ABI kind ----------------------------------------------------------
 
 
-@pytest.mark.sphinx("html", testroot="unrelated", freshenv=True)
-def test_unrelated_tables_give_no_records_and_no_warnings(app: SphinxTestApp) -> None:
-    data = build(app)
-    assert app.statuscode == 0
+def test_unrelated_tables_give_no_records_and_no_warnings(tmp_path: Path) -> None:
+    build = build_test_root("unrelated", tmp_path)
+    data = registry_of(build)
+    assert build.statuscode == 0
     assert data["tables"] == []
     # no xenabi.none either: only `check` says that nothing was checked
-    assert xenabi_warnings(app) == []
-    assert strip_colors(app.warning.getvalue()) == ""
+    assert xenabi_warnings(build) == []
+    assert strip_colors(build.warnings) == ""
     # the tables are there: nine in the reST page, two in the MyST page
-    tables = (Path(app.outdir) / "guide/tables.html").read_text(encoding="utf-8").count("<table")
-    more = (Path(app.outdir) / "guide/more.html").read_text(encoding="utf-8").count("<table")
+    tables = (build.outdir / "guide/tables.html").read_text(encoding="utf-8").count("<table")
+    more = (build.outdir / "guide/more.html").read_text(encoding="utf-8").count("<table")
     assert (tables, more) == (9, 2)
     assert [g["pages"] for g in data["guides"]] == [["guide/index", "guide/tables", "guide/more"]]
 
@@ -592,18 +533,18 @@ def test_unrelated_tables_give_no_records_and_no_warnings(app: SphinxTestApp) ->
 # -- documents outside every guide ---------------------------------------------------
 
 
-@pytest.mark.sphinx("html", testroot="orphan", freshenv=True)
-def test_page_outside_every_guide_warns_at_its_document(app: SphinxTestApp) -> None:
-    data = build(app)
-    assert app.statuscode == 0
-    orphans = sorted((w["file"], w["line"]) for w in xenabi_warnings(app, frozenset({"orphan"})))
+def test_page_outside_every_guide_warns_at_its_document(tmp_path: Path) -> None:
+    build = build_test_root("orphan", tmp_path)
+    data = registry_of(build)
+    assert build.statuscode == 0
+    orphans = sorted((w["file"], w["line"]) for w in xenabi_warnings(build, frozenset({"orphan"})))
     assert orphans == [("stray.rst", None)]  # lonely.rst has no tables to record
-    for warning in xenabi_warnings(app, frozenset({"orphan"})):
+    for warning in xenabi_warnings(build, frozenset({"orphan"})):
         assert "reachable from no guide" in warning["message"]
     # Sphinx's own complaint only for the page without ":orphan:" metadata
     # (matched by its words: Sphinx 8.1 logs it without the toc.not_included type)
     not_included = [
-        w["file"] for w in warnings_of(app) if "isn't included in any toctree" in w["message"]
+        w["file"] for w in warnings_of(build) if "isn't included in any toctree" in w["message"]
     ]
     assert not_included == ["lonely.rst"]
     # the orphan's table is still recorded, without a guide

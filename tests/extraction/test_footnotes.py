@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from helpers import line_starting
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from support.building import build_test_root
+from support.lines import line_starting
 
 
 @pytest.mark.parametrize(
@@ -25,15 +25,11 @@ from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
     ],
 )
 def test_a_cited_footnote_is_recorded_at_its_line(
-    make_app: Any, tmp_path: Path, rootdir: Path, root: str, page: str, start: str
+    tmp_path: Path, root: str, page: str, start: str
 ) -> None:
-    app = make_app("html", srcdir=rootdir / f"test-{root}", builddir=tmp_path / root, freshenv=True)
-    try:
-        app.build()
-    finally:
-        app.cleanup()
-    assert app.statuscode == 0
-    path = Path(app.outdir) / REGISTRY_FILENAME
+    build = build_test_root(root, tmp_path)
+    assert build.statuscode == 0
+    path = build.outdir / REGISTRY_FILENAME
     data = json.loads(path.read_text(encoding="utf-8"))
     registers, *others = data["tables"]
     assert registers["kind"] == "registers"
@@ -41,7 +37,7 @@ def test_a_cited_footnote_is_recorded_at_its_line(
         {
             "value": "Xen 4.17 stopped passing a sixth parameter.",
             "file": page,
-            "line": line_starting(Path(app.srcdir) / page, start),
+            "line": line_starting(build.srcdir / page, start),
         }
     ]
     assert all("footnotes" not in table for table in others)

@@ -29,10 +29,10 @@ from typing import Any
 from hypothesis import event, given, settings
 from sphinx.util.console import strip_colors
 
-from conftest import Build, run_sphinx
 from sphinx_xenabi.log import SUBTYPES
 from sphinx_xenabi.model.registry import load
-from table_strategies import Page, pages
+from support.building import Build, run_sphinx
+from support.table_strategies import Page, pages
 
 EXTRACTION_SUBTYPES = frozenset(
     {

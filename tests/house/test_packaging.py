@@ -19,8 +19,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from conftest import REPO, ROOTS
 from sphinx_xenabi._version import __version__
+from support.paths import REPO, ROOTS
 
 
 def pyproject() -> dict[str, Any]:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from abi_pairs import ALL, PV, Tables
 from sphinx_xenabi.model.abi_diff import AbiDiff, DiffSide, Rule, Severity, compare
 from sphinx_xenabi.model.spec import GuestType
 from sphinx_xenabi.model.xen_source import read_xen_source
-from xen_trees import edit, hypercall_defs_tree
+from support.abi_pairs import ALL, PV, Tables
+from support.xen_trees import edit, hypercall_defs_tree
 
 BASE = Tables()
 

@@ -18,7 +18,6 @@ from urllib.parse import unquote, urlsplit
 import jsonschema
 import pytest
 
-from conftest import Build, run_sphinx
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.build.store import build_state
 from sphinx_xenabi.model import registry as registry_module
@@ -32,6 +31,8 @@ from sphinx_xenabi.model.registry import (
     RegistryError,
     load,
 )
+from support.building import Build, run_sphinx
+from support.paths import REPO
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi"
 
@@ -193,9 +194,7 @@ def test_the_shipped_schema_validates_the_site_json(site: Build) -> None:
 
 
 def test_the_schema_ships_as_package_data() -> None:
-    pyproject = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(
-        encoding="utf-8"
-    )
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert '"model/registry.schema.json"' in pyproject
 
 

@@ -16,7 +16,7 @@ from sphinx_xenabi.model.xen_source import (
     read_xen_source,
 )
 from sphinx_xenabi.model.xen_source.conditions import line_conditions
-from xen_trees import c_tables_tree, edit, hypercall_defs_tree
+from support.xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 PV = {GuestType.PV32, GuestType.PV64}
 ALL = set(GuestType)

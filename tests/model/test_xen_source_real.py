@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCS, REPO
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model import abi, page
 from sphinx_xenabi.model.abi import TransferGuest
 from sphinx_xenabi.model.dispatcher import DEFAULT_HANDLERS
 from sphinx_xenabi.model.spec import GuestType
 from sphinx_xenabi.model.xen_source import read_xen_source
-from xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
+from support.paths import DOCS, REPO
+from support.xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
 
 
 @pytest.mark.parametrize("name", REAL_TREES)

@@ -1,8 +1,8 @@
-"""The tooling pages generated from the code: the warnings table and the configuration values.
+"""What the site generates from the code: the warnings table, the configuration values, the history.
 
 What the pages say is written once, in the code (the subtypes' docstrings,
-the config values' help); these tests check the real site renders all of it,
-and that a value cannot be added without its help.
+the config values' help, the model's history); these tests check the real
+site renders all of it, and that a value cannot be added without its help.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from sphinx.config import ENUM
 
-from conftest import REPO, Build
-from html_tables import read_row_ids, read_tables
 from sphinx_xenabi.config import (
     CONFIG_VALUES,
     ConfigValue,
@@ -23,7 +21,12 @@ from sphinx_xenabi.config import (
     type_annotation,
 )
 from sphinx_xenabi.directives.extension_reference import warning_anchor
+from sphinx_xenabi.log import SUBTYPES
 from sphinx_xenabi.model.problems import WarningSubtype
+from support.abi_facts import MODEL_HISTORY
+from support.building import Build
+from support.html_tables import read_row_ids, read_tables
+from support.paths import DOCS, REPO
 
 # A role (:confval:`x`, :doc:`/a/b`) or a reference (`Title`_) renders as other
 # text than its source; everything between them renders as written.
@@ -147,3 +150,51 @@ def test_the_pages_generate_the_lists_instead_of_retyping_them() -> None:
     warnings = (tooling / "warnings.rst").read_text(encoding="utf-8")
     assert warnings.count(".. xenabi-warnings::") == 1
     assert "list-table" not in warnings
+
+
+# -- the warnings page names every subtype and no other ------------------------------
+
+
+def test_documented_subtypes_match_the_code(site: Build) -> None:
+    """The warnings page lists every subtype, generated from the enum, and names no other."""
+    source = (DOCS / "tooling" / "warnings.rst").read_text(encoding="utf-8")
+    assert ".. xenabi-warnings::" in source  # the list is generated, not retyped
+    # every subtype the guides' prose names (not sphinx_xenabi.model, not xenabi.css) exists
+    named = {
+        match
+        for page in sorted(DOCS.rglob("*"))
+        if page.suffix in (".rst", ".md")
+        for match in re.findall(r"(?<![\w.])xenabi\.([a-z][a-z-]*)\b", page.read_text("utf-8"))
+    }
+    assert {"drift", "orphan", "unknown-hypercall"} <= named
+    assert named - {"css"} <= SUBTYPES
+    (generated,) = [
+        t
+        for t in read_tables(site.outdir / "tooling" / "warnings.html")
+        if "xenabi-warnings" in str(t["classes"])
+    ]
+    rows = generated["rows"]
+    assert isinstance(rows, list)
+    assert [cells[0] for cells in rows[1:]] == [s.name_in_logs for s in WarningSubtype]
+    assert {cells[0].removeprefix("xenabi.") for cells in rows[1:]} == SUBTYPES
+
+
+# -- the ABI page's history and the diff page's example ---------------------------------
+
+
+def test_the_site_shows_the_history_and_the_generated_example(site: Build) -> None:
+    tables = read_tables(site.outdir / "guest-guide/x86/hypercall-abi.html")
+    (history_table,) = [t for t in tables if "xenabi-abi-history" in str(t["classes"])]
+    texts = [row[-1] for row in history_table["rows"][1:]]  # type: ignore[index]
+    assert texts == ["first release shown: 6 parameters, 43 hypercall numbers"] + [
+        text for _, _, text in MODEL_HISTORY
+    ]
+    tables = read_tables(site.outdir / "tooling/abi-diff.html")
+    example = next(t for t in tables if t["rows"] and t["rows"][0][0] == "Severity")  # type: ignore[index]
+    assert [row[1] for row in example["rows"][1:]] == [  # type: ignore[index]
+        "64bit parameter 6 (R9) removed",
+        "32bit parameter 6 (EBP) removed",
+        "parameter count reduced from 6 to 5",
+    ]
+    page = (site.outdir / "tooling/abi-diff.html").read_text(encoding="utf-8")
+    assert "abi_diff.schema.json" in page and '"sphinx-xenabi abi-diff 1"' in page

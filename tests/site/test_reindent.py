@@ -7,8 +7,9 @@ docs must give a byte-identical ``xenabi-registry.json``.
 
 from __future__ import annotations
 
-from conftest import DOCS, Build, Reindented
-from reindent import reindent_directives
+from support.building import Build, Reindented
+from support.paths import DOCS
+from support.reindent import reindent_directives
 
 # -- the helper itself ------------------------------------------------------------
 

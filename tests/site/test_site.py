@@ -1,11 +1,13 @@
-"""The real site: three guides, the hypercall pages, their tables, the theme."""
+"""The real site: three guides, the hypercall pages, their tables, the theme, the hypercall links."""
 
 from __future__ import annotations
 
 import json
+import re
 
-from conftest import DOCS, Build
-from html_tables import read_tables
+from support.building import Build
+from support.html_tables import hypercall_links, read_links, read_row_ids, read_tables
+from support.paths import DOCS
 
 GUIDES = ("admin-guide/index", "guest-guide/index", "hypervisor-guide/index")
 
@@ -124,3 +126,55 @@ def test_the_abi_pages_root_holds_every_table_of_the_site(
     assert [g for g in whole["guides"] if g["docname"] == "guest-guide/index"] == [
         g for g in small["guides"] if g["docname"] == "guest-guide/index"
     ]
+
+
+# -- the hypercall index and the links to hypercalls -------------------------------
+
+
+def test_site_index_lists_every_hypercall_of_the_numbers_table(site: Build) -> None:
+    assert site.statuscode == 0 and site.warnings == ""  # built with -n; -W would pass
+    registry = site.app.env.domains["xenabi"]
+    numbers = {
+        row.number.value: row.name.value
+        for table in registry.all_tables()  # type: ignore[attr-defined]
+        if table.kind == "numbers"
+        for row in table.rows
+    }
+    assert len(numbers) == 44
+    page = site.outdir / "xenabi-hypercallindex.html"
+    (table,) = [t for t in read_tables(page) if "xenabi-hypercall-index" in str(t["classes"])]
+    listed = {int(row[0]): row[1] for row in table["rows"][1:]}  # type: ignore[index]
+    assert listed == numbers
+    anchors = read_row_ids(site.outdir / "guest-guide/x86/hypercall-numbers.html")
+    for href, _ in read_links(page):
+        if "#hypercall-" in href:
+            assert href.startswith("guest-guide/x86/hypercall-numbers.html#")
+            assert href.split("#")[1] in anchors
+
+
+def test_site_pages_link_their_hypercalls(site: Build) -> None:
+    guide = site.outdir / "guest-guide/x86"
+    abi = hypercall_links(guide / "hypercall-abi.html")
+    assert ("hypercall-numbers.html#hypercall-xen_version", "xen_version (hypercall 17)") in abi
+    assert ("hypercall-numbers.html#hypercall-iret", "iret") in abi
+    # the Executed evidence names the hypercall it ran
+    page = (guide / "hypercall-abi.html").read_text(encoding="utf-8")
+    assert re.search(
+        r'arrived in RDI RSI RDX R10 R8 for <a class="reference internal" '
+        r'href="hypercall-numbers.html#hypercall-xen_version"[^>]*>xen_version</a>',
+        page,
+    )
+    # every named stub of the four listings links to its row: 44 names, 4 pages, and iret notes
+    listings = hypercall_links(guide / "hypercall-pages.html")
+    assert len([link for link in listings if link[1] != "xen_version (index 17)"]) == 4 * 44 + 4
+    assert ("hypercall-numbers.html#hypercall-mca", "mca") in listings
+    numbers = hypercall_links(guide / "hypercall-numbers.html")
+    assert ("#hypercall-tmem_op", "tmem_op (38)") in numbers
+
+
+def test_site_navigation_links_the_indices(site: Build) -> None:
+    for page in ("index.html", "guest-guide/x86/hypercall-pages.html"):
+        links = read_links(site.outdir / page)
+        prefix = "../../" if "/" in page else ""
+        assert (f"{prefix}xenabi-hypercallindex.html", "Hypercall index") in links
+        assert (f"{prefix}genindex.html", "General index") in links

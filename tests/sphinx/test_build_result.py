@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import DOCS, REPO, Build
 from sphinx_xenabi.build.result import BuildResult
 from sphinx_xenabi.build.store import build_state
 from sphinx_xenabi.cli.check import verdict
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
+from support.building import Build
+from support.paths import DOCS, REPO
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOCS, Build, run_sphinx
-from helpers import replace_once
+from support.building import Build, run_sphinx
+from support.lines import replace_once
+from support.paths import DOCS
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi.rst"
 NUMBERS_PAGE = "guest-guide/x86/hypercall-numbers.md"

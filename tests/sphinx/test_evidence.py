@@ -1,4 +1,7 @@
-"""Executed tables: per-row evidence in the rendered page, located failures."""
+"""Executed tables: per-row evidence in the rendered page, located failures.
+
+The evidence on the real site: tests/site/test_site_evidence.py.
+"""
 
 from __future__ import annotations
 
@@ -6,95 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Build, run_sphinx
-from helpers import line_of
-from html_tables import read_evidence, read_tables
-from sphinx_xenabi.domain.index import STYLESHEET
+from support.building import Build, run_sphinx
+from support.html_tables import executed_evidence
+from support.lines import line_of
+from support.pages import REGISTERS_PAGE, TRANSFER_PAGE
 
 ABI = "guest-guide/x86/hypercall-abi"
 PARAMS_64 = "     - RDI RSI RDX R10 R8\n"
 
 
 def _evidence(build: Build, page: str = ABI) -> dict[str, list[tuple[str, str]]]:
-    """Executed tables by first header cell (and caption): (state, evidence line) per row.
-
-    Checks the markup on the way: each body row carries exactly one of the
-    classes xenabi-pass / xenabi-fail / xenabi-skipped, its mark cell says the
-    same and links to its own evidence line under the table.
-    """
-    path = build.outdir / f"{page}.html"
-    marked = read_evidence(path)
-    executed = [
-        t
-        for t in read_tables(path)
-        if t["rows"] and t["rows"][0][-1] == "Executed"  # type: ignore[index]
-    ]
-    assert len(marked) == len(executed)
-    found: dict[str, list[tuple[str, str]]] = {}
-    for table, evidence in zip(executed, marked):
-        rows, items = evidence["rows"], evidence["items"]
-        assert len(rows) == len(items) == len(table["rows"]) - 1  # type: ignore[arg-type]
-        states = []
-        for row, item in zip(rows, items):
-            (state,) = {"xenabi-pass", "xenabi-fail", "xenabi-skipped"} & set(
-                row["classes"].split()
-            )
-            state = state.removeprefix("xenabi-")
-            assert row["mark"] == {"pass": "\u2714 pass", "fail": "\u2718 fail"}.get(
-                state, row["mark"]
-            )
-            assert row["href"] == f"#{item['id']}"
-            assert item["classes"] == f"xenabi-{state}"
-            assert item["text"].startswith(row["mark"] + " ")
-            states.append((state, item["text"].removeprefix(row["mark"] + " ")))
-        key = str(table["rows"][0][0]) + ("/" + str(table["caption"]) if table["caption"] else "")  # type: ignore[index]
-        found[key] = states
-    return found
-
-
-def test_every_row_of_the_abi_tables_shows_its_evidence(site: Build) -> None:
-    executed = _evidence(site)
-    assert len(executed) == 3  # current registers, transfer, 4.13-4.16 registers
-    registers = executed["ABI"]
-    assert registers[0] == (
-        "pass",
-        "64bit: PV 64, SYSCALL, 5 arguments arrived in RDI RSI RDX R10 R8 for xen_version; "
-        "also Intel HVM 64 (VMCALL), AMD HVM 64 (VMMCALL)",
-    )
-    assert registers[1][0] == "pass"
-    assert registers[1][1].startswith(
-        "32bit: PV 32, INT 0x82, 5 arguments arrived in EBX ECX EDX ESI EDI"
-    )
-    history = next(rows for key, rows in executed.items() if "4.13 to 4.16" in key)
-    assert "6 arguments arrived in RDI RSI RDX R10 R8 R9" in history[0][1]
-    transfer = executed["Guest"]
-    for (state, text), guest, insn in zip(
-        transfer,
-        ("32bit PV", "64bit PV", "Intel HVM", "AMD HVM"),
-        ("INT 0x82", "SYSCALL", "VMCALL", "VMMCALL"),
-    ):
-        assert state == "pass"
-        assert text.startswith(f"{guest} ("), text  # named once, not "64bit PV: 64bit PV"
-        assert f"{insn} trapped at page offset" in text
-        assert "xen_version answered 0x40016" in text
-
-
-def test_the_stylesheet_is_linked_from_the_pages_and_shipped(site: Build) -> None:
-    for page, prefix in ((ABI, "../../"), ("index", "")):
-        html = (site.outdir / f"{page}.html").read_text(encoding="utf-8")
-        assert f'<link rel="stylesheet" type="text/css" href="{prefix}_static/xenabi.css' in html
-    packaged = Path(__file__).resolve().parents[1] / "sphinx_xenabi" / "static" / STYLESHEET
-    shipped = site.outdir / "_static" / STYLESHEET
-    assert shipped.read_bytes() == packaged.read_bytes()
-    css = packaged.read_text(encoding="utf-8")
-    for selector in ("tr.xenabi-pass > td.xenabi-mark", "tr.xenabi-fail > td.xenabi-mark"):
-        assert selector in css
-    # the Read the Docs theme's white-space: nowrap is undone in executed tables
-    assert "white-space: normal" in css
-
-
-def test_evidence_is_logged(site: Build) -> None:
-    assert "xenabi: executed 8 of 8 table rows on the emulated CPU" in site.status
+    return executed_evidence(build.outdir / f"{page}.html")
 
 
 @pytest.mark.parametrize(
@@ -147,45 +72,6 @@ def test_execution_can_be_switched_off(abi_pages_copy: Path, tmp_path: Path) -> 
     assert build.statuscode == 0
     assert _evidence(build) == {}
     assert "table rows on the emulated CPU" not in build.status
-
-
-REGISTERS_PAGE = """Registers
-=========
-
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - 5)
-     - Result
-   * - 64bit
-     - RAX
-     - RDI RSI RDX R10 R8
-     - RAX
-   * - 32bit
-     - EAX
-     - EBX ECX EDX ESI EDI
-     - EAX
-"""
-
-TRANSFER_PAGE = """Transfer
-========
-
-.. list-table::
-   :header-rows: 1
-
-   * - Guest
-     - Transfer instruction
-   * - 32bit PV
-     - INT 0x82
-   * - 64bit PV
-     - SYSCALL
-   * - Intel HVM
-     - VMCALL
-   * - AMD HVM
-     - VMMCALL
-"""
 
 
 def test_an_edit_elsewhere_rewrites_the_evidence_without_rereading(tmp_path: Path) -> None:

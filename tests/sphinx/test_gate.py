@@ -13,9 +13,10 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-from conftest import REPO, Build, run_sphinx
-from helpers import line_of, replace_once
 from sphinx_xenabi.cli.indentation import check_paths
+from support.building import Build, run_sphinx
+from support.lines import line_of, replace_once
+from support.paths import REPO
 
 ABI = "guest-guide/x86/hypercall-abi.rst"
 NUMBERS = "guest-guide/x86/hypercall-numbers.md"

@@ -20,10 +20,7 @@ from typing import Any
 
 import pytest
 from sphinx.errors import ConfigError
-from sphinx.testing.util import SphinxTestApp
 from sphinx.util.console import strip_colors
-from test_cli import run_cli
-from test_extraction import line_of, warnings_of, xenabi_warnings
 
 from sphinx_xenabi import cli
 from sphinx_xenabi.cli import check
@@ -42,53 +39,53 @@ from sphinx_xenabi.model.registry import (
     load,
 )
 from sphinx_xenabi.model.spec import Release
+from support.building import Build, build_root, build_test_root, copy_root
+from support.cli import run_cli
+from support.lines import line_in as line_of
+from support.messages import warnings_of, xenabi_warnings
 
 # -- helpers ------------------------------------------------------------------------
 
 
-def make(
-    make_app: Any, tmp_path: Path, rootdir: Path, name: str, **overrides: Any
-) -> SphinxTestApp:
-    """An html app for a private copy of ``tests/roots/test-<name>``."""
-    srcdir = tmp_path / name
-    shutil.copytree(rootdir / f"test-{name}", srcdir)
-    return make_app("html", srcdir=srcdir, freshenv=True, confoverrides=overrides)
+def build(tmp_path: Path, name: str, **overrides: Any) -> Build:
+    """The html build of a private copy of ``tests/roots/test-<name>``."""
+    return build_test_root(name, tmp_path, confoverrides=overrides)
 
 
-def build(app: SphinxTestApp) -> Path:
-    """Build ``app``; the path where its registry is published."""
-    try:
-        app.build()
-    finally:
-        app.cleanup()
-    return Path(app.outdir) / REGISTRY_FILENAME
+def edited(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A private copy of ``tests/roots/test-<name>`` to edit, and where to build it."""
+    return copy_root(name, tmp_path / name), tmp_path / f"{name}-html"
 
 
-def at(app: SphinxTestApp, subtype: str) -> list[tuple[str, int | None, str]]:
+def published(result: Build) -> Path:
+    """Where the build publishes its registry."""
+    return result.outdir / REGISTRY_FILENAME
+
+
+def at(result: Build, subtype: str) -> list[tuple[str, int | None, str]]:
     """(file, line, message) of every ``xenabi.<subtype>`` message."""
     return [
-        (w["file"], w["line"], w["message"]) for w in xenabi_warnings(app, frozenset({subtype}))
+        (w["file"], w["line"], w["message"]) for w in xenabi_warnings(result, frozenset({subtype}))
     ]
 
 
-def no_crash(app: SphinxTestApp) -> None:
-    output = strip_colors(app.status.getvalue() + app.warning.getvalue())
+def no_crash(result: Build) -> None:
+    output = strip_colors(result.status + result.warnings)
     assert "Extension error" not in output and "Traceback" not in output, output
 
 
 # -- 1. a registers row that names fewer parameters than xen_version takes ---------------
 
 
-def test_a_row_with_one_parameter_is_an_execution_failure_at_its_cell(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "arity")
-    target = build(app)  # raised ExtensionError (ArityError in env-updated) before the fix
-    no_crash(app)
-    assert app.statuscode == 1
+def test_a_row_with_one_parameter_is_an_execution_failure_at_its_cell(tmp_path: Path) -> None:
+    # raised ExtensionError (ArityError in env-updated) before the fix
+    result = build(tmp_path, "arity")
+    target = published(result)
+    no_crash(result)
+    assert result.statuscode == 1
     assert not target.exists()
-    line = line_of(Path(app.srcdir), "guide.rst", "- EBX")
-    (execution,) = at(app, "execution")
+    line = line_of(result.srcdir, "guide.rst", "- EBX")
+    (execution,) = at(result, "execution")
     assert execution[:2] == ("guide.rst", line)
     assert "xen_version takes 2 parameters but the 32bit convention" in execution[2]
     assert "passes only 1 (EBX)" in execution[2]
@@ -148,18 +145,18 @@ def test_an_unexpected_failure_on_the_command_line_is_one_line(
 # -- 2. a successful build publishes a registry that load() accepts ---------------------
 
 
-def test_a_published_registry_always_loads(make_app: Any, tmp_path: Path, rootdir: Path) -> None:
-    app = make(make_app, tmp_path, rootdir, "unloadable")
-    target = build(app)
-    assert app.statuscode == 0, app.warning.getvalue()
+def test_a_published_registry_always_loads(tmp_path: Path) -> None:
+    result = build(tmp_path, "unloadable")
+    target = published(result)
+    assert result.statuscode == 0, result.warnings
     registry = load(target)  # RegistryError (empty header value, parameter_count 0) before
     numbers, registers = sorted(registry.tables, key=lambda t: t.kind.value)
     assert [h.value for h in numbers.header] == ["Index", "Name", "PV 64"]
     assert [r.name.value for r in numbers.rows] == ["xen_version"]
     assert registers.parameter_count == 0
-    srcdir = Path(app.srcdir)
+    srcdir = result.srcdir
     row_line = line_of(srcdir, "guide.rst", "- RDI RSI RDX R10 R8 R9")
-    assert at(app, "parameter-count") == [
+    assert at(result, "parameter-count") == [
         (
             "guide.rst",
             row_line,
@@ -171,12 +168,10 @@ def test_a_published_registry_always_loads(make_app: Any, tmp_path: Path, rootdi
 # -- 3. a csv row with one field too many ------------------------------------------------
 
 
-def test_a_widened_csv_table_keeps_its_kind_and_reports_the_row(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "widened")
-    target = build(app)
-    assert app.statuscode == 0
+def test_a_widened_csv_table_keeps_its_kind_and_reports_the_row(tmp_path: Path) -> None:
+    result = build(tmp_path, "widened")
+    target = published(result)
+    assert result.statuscode == 0
     data = json.loads(target.read_text(encoding="utf-8"))
     (table,) = data["tables"]  # the table was dropped without a word before
     assert table["kind"] == "registers"
@@ -187,8 +182,8 @@ def test_a_widened_csv_table_keeps_its_kind_and_reports_the_row(
         "Result",
     ]
     assert [r["abi"]["value"] for r in table["rows"]] == ["64bit"]
-    line = line_of(Path(app.srcdir), "guide.rst", "32bit, EAX, EBX ECX EDX ESI EDI, EAX, EBP")
-    ((file, ragged_line, message),) = at(app, "ragged-row")
+    line = line_of(result.srcdir, "guide.rst", "32bit, EAX, EBX ECX EDX ESI EDI, EAX, EBP")
+    ((file, ragged_line, message),) = at(result, "ragged-row")
     assert (file, ragged_line) == ("guide.rst", line)
     assert "registers table row has 5 cells (expected 4" in message
 
@@ -196,12 +191,10 @@ def test_a_widened_csv_table_keeps_its_kind_and_reports_the_row(
 # -- 4. MyST pipe tables with inline markup -----------------------------------------------
 
 
-def test_pipe_table_cells_with_inline_markup_are_located_on_their_rows(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "pipe-markup")
-    target = build(app)
-    srcdir = Path(app.srcdir)
+def test_pipe_table_cells_with_inline_markup_are_located_on_their_rows(tmp_path: Path) -> None:
+    result = build(tmp_path, "pipe-markup")
+    target = published(result)
+    srcdir = result.srcdir
     data = json.loads(target.read_text(encoding="utf-8"))
     transfer, registers = sorted(data["tables"], key=lambda t: t["kind"], reverse=True)
     lines = (srcdir / "guide.md").read_text(encoding="utf-8").splitlines()
@@ -214,7 +207,7 @@ def test_pipe_table_cells_with_inline_markup_are_located_on_their_rows(
                 text = " ".join(cell["value"]) if isinstance(cell["value"], list) else cell["value"]
                 assert text in lines[cell["line"] - 1], (cell, lines[cell["line"] - 1])
     typo = line_of(srcdir, "guide.md", "| AMD HVM | VMMCAL |")
-    ((file, line, message),) = at(app, "drift")
+    ((file, line, message),) = at(result, "drift")
     assert (file, line) == ("guide.md", typo)
     assert "AMD HVM transfer instruction is VMMCAL" in message
 
@@ -222,12 +215,9 @@ def test_pipe_table_cells_with_inline_markup_are_located_on_their_rows(
 # -- 5. empty cells are reported at their own line --------------------------------------
 
 
-def test_empty_cells_are_reported_at_their_own_line(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "empty-cells")
-    build(app)
-    srcdir = Path(app.srcdir)
+def test_empty_cells_are_reported_at_their_own_line(tmp_path: Path) -> None:
+    result = build(tmp_path, "empty-cells")
+    srcdir = result.srcdir
 
     def line(needle: str, occurrence: int = 1) -> int:
         return line_of(srcdir, "guide.rst", needle, occurrence)
@@ -250,7 +240,9 @@ def test_empty_cells_are_reported_at_their_own_line(
         # list-table: the empty item stands two lines below the cell before it
         (line("-", 1), "empty 'Transfer instruction' cell"),
     ]
-    got = sorted((w["line"], w["message"]) for w in xenabi_warnings(app, frozenset({"empty-cell"})))
+    got = sorted(
+        (w["line"], w["message"]) for w in xenabi_warnings(result, frozenset({"empty-cell"}))
+    )
     assert [g[0] for g in got] == sorted(e[0] for e in expected)
     for (got_line, message), (want_line, fragment) in zip(got, sorted(expected)):
         assert got_line == want_line and fragment in message, (got_line, message)
@@ -261,41 +253,37 @@ def test_empty_cells_are_reported_at_their_own_line(
 # -- 7. a registry that cannot be written --------------------------------------------------
 
 
-def _registry_error(app: SphinxTestApp) -> list[str]:
+def _registry_error(result: Build) -> list[str]:
     return [
-        line
-        for line in strip_colors(app.warning.getvalue()).splitlines()
-        if "[xenabi.registry]" in line
+        line for line in strip_colors(result.warnings).splitlines() if "[xenabi.registry]" in line
     ]
 
 
-def test_a_registry_target_that_is_a_directory_is_one_located_error(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "interrupt")
-    target = Path(app.outdir) / REGISTRY_FILENAME
+def test_a_registry_target_that_is_a_directory_is_one_located_error(tmp_path: Path) -> None:
+    src, out = edited(tmp_path, "interrupt")
+    target = out / REGISTRY_FILENAME
     target.mkdir(parents=True)
-    build(app)  # Sphinx's "Extension error" crash report before the fix
-    no_crash(app)
-    assert app.statuscode == 1
-    (message,) = _registry_error(app)
+    result = build_root(src, out)  # Sphinx's "Extension error" crash report before the fix
+    no_crash(result)
+    assert result.statuscode == 1
+    (message,) = _registry_error(result)
     assert message.startswith(f"ERROR: {target}: cannot write the registry: Is a directory")
     assert target.is_dir()
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 def test_a_failed_registry_write_is_one_located_error(
-    make_app: Any, tmp_path: Path, rootdir: Path, monkeypatch: pytest.MonkeyPatch, code: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
     def failing(path: Path, text: str) -> None:
         raise OSError(code, os.strerror(code), str(path))
 
     monkeypatch.setattr(registry_module, "write_atomic", failing)
-    app = make(make_app, tmp_path, rootdir, "interrupt")
-    target = build(app)
-    no_crash(app)
-    assert app.statuscode == 1
-    (message,) = _registry_error(app)
+    result = build(tmp_path, "interrupt")
+    target = published(result)
+    no_crash(result)
+    assert result.statuscode == 1
+    (message,) = _registry_error(result)
     assert message.startswith(f"ERROR: {target}: cannot write the registry: {os.strerror(code)}")
     assert not target.exists()
 
@@ -408,14 +396,12 @@ def test_a_device_is_refused() -> None:
 # -- 10 and 12a. numbers tables: a repeated guest column, an ignored column ---------------
 
 
-def test_a_repeated_guest_column_is_reported_and_ignored(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "numbers-columns")
-    target = build(app)
-    srcdir = Path(app.srcdir)
+def test_a_repeated_guest_column_is_reported_and_ignored(tmp_path: Path) -> None:
+    result = build(tmp_path, "numbers-columns")
+    target = published(result)
+    srcdir = result.srcdir
     second = line_of(srcdir, "guide.rst", "- PV 32", 2)
-    assert at(app, "duplicate-column") == [
+    assert at(result, "duplicate-column") == [
         (
             "guide.rst",
             second,
@@ -429,28 +415,24 @@ def test_a_repeated_guest_column_is_reported_and_ignored(
     assert {g: c["value"] for g, c in row["availability"].items()} == {"pv32": True}
 
 
-def test_an_empty_cell_in_an_ignored_column_keeps_its_row(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "numbers-columns")
-    target = build(app)
-    srcdir = Path(app.srcdir)
+def test_an_empty_cell_in_an_ignored_column_keeps_its_row(tmp_path: Path) -> None:
+    result = build(tmp_path, "numbers-columns")
+    target = published(result)
+    srcdir = result.srcdir
     data = json.loads(target.read_text(encoding="utf-8"))
     _, ignored = data["tables"]
     # the empty cell in the ignored "PV 16" column dropped its row before
     assert [r["name"]["value"] for r in ignored["rows"]] == ["xen_version", "iret"]
-    assert at(app, "empty-cell") == []
-    assert [w[1] for w in at(app, "unknown-guest")] == [line_of(srcdir, "guide.rst", "- PV 16")]
+    assert at(result, "empty-cell") == []
+    assert [w[1] for w in at(result, "unknown-guest")] == [line_of(srcdir, "guide.rst", "- PV 16")]
 
 
 # -- 11 and 12c. releases that cannot be meant -------------------------------------------------
 
 
-def test_a_release_written_as_a_float_is_a_configuration_error(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
+def test_a_release_written_as_a_float_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        make(make_app, tmp_path, rootdir, "float-release")
+        build(tmp_path, "float-release")
     message = str(caught.value)
     assert "xenabi_xen_release = 4.2 is a float" in message
     assert "'4.20'" in message
@@ -472,70 +454,61 @@ def test_a_float_release_is_a_one_line_error_on_the_command_line(
     [("xenabi_xen_release", "70000.99999"), ("release", "4.65536")],
 )
 def test_a_release_that_overflows_is_a_configuration_error(
-    make_app: Any, tmp_path: Path, rootdir: Path, setting: str, value: str
+    tmp_path: Path, setting: str, value: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        make(make_app, tmp_path, rootdir, "arity", **{setting: value})
+        build(tmp_path, "arity", **{setting: value})
     assert f"{setting} = {value!r} is not a Xen release" in str(caught.value)
     assert "at most 65535" in str(caught.value)
 
 
-def test_a_title_release_that_overflows_is_a_release_range_warning(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "interrupt")
-    page = Path(app.srcdir) / "page1.rst"
+def test_a_title_release_that_overflows_is_a_release_range_warning(tmp_path: Path) -> None:
+    src, out = edited(tmp_path, "interrupt")
+    page = src / "page1.rst"
     page.write_text(
         page.read_text(encoding="utf-8").replace(
             "Mode transfer, page 1", "Mode transfer in Xen 70000.99999"
         ),
         encoding="utf-8",
     )
-    build(app)
-    no_crash(app)
-    assert app.statuscode == 0, app.warning.getvalue()
-    title = line_of(
-        Path(app.srcdir), "page1.rst", ".. list-table:: Mode transfer in Xen 70000.99999"
-    )
-    ((file, line, message),) = at(app, "release-range")
+    result = build_root(src, out)
+    no_crash(result)
+    assert result.statuscode == 0, result.warnings
+    title = line_of(result.srcdir, "page1.rst", ".. list-table:: Mode transfer in Xen 70000.99999")
+    ((file, line, message),) = at(result, "release-range")
     assert (file, line) == ("page1.rst", title)
     assert "Xen 70000.99999, which is not a Xen release" in message
-    assert at(app, "execution") == []
+    assert at(result, "execution") == []
 
 
 # -- 12b. one huge cell -----------------------------------------------------------------------
 
 
-def test_one_huge_cell_gives_a_few_short_messages(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
-    app = make(make_app, tmp_path, rootdir, "arity", xenabi_drift="warning")
-    page = Path(app.srcdir) / "guide.rst"
+def test_one_huge_cell_gives_a_few_short_messages(tmp_path: Path) -> None:
+    src, out = edited(tmp_path, "arity")
+    page = src / "guide.rst"
     huge = " ".join(["EBX", "ECX", "EDX", "ESI", "EDI"] * 5_000)  # 100 KB, 25,000 registers
     page.write_text(
         page.read_text(encoding="utf-8").replace("     - EBX\n", f"     - {huge}\n"),
         encoding="utf-8",
     )
-    build(app)
-    no_crash(app)
-    line = line_of(Path(app.srcdir), "guide.rst", f"- {huge}")
-    at_cell = [w for w in xenabi_warnings(app) if w["line"] == line]
+    result = build_root(src, out, confoverrides={"xenabi_drift": "warning"})
+    no_crash(result)
+    line = line_of(result.srcdir, "guide.rst", f"- {huge}")
+    at_cell = [w for w in xenabi_warnings(result) if w["line"] == line]
     assert 2 <= len(at_cell) <= 16, len(at_cell)  # 24,995 drift warnings before
     assert all(len(w["message"]) <= 600 for w in at_cell), max(len(w["message"]) for w in at_cell)
     summary = [w for w in at_cell if w["type"] == "xenabi.drift" and "more" in w["message"]]
     assert summary and "and 24,985 more drift finding(s) at this cell" in summary[0]["message"]
-    longest = max(len(line) for line in strip_colors(app.warning.getvalue()).splitlines())
+    longest = max(len(line) for line in strip_colors(result.warnings).splitlines())
     assert longest < 1_000 + len(str(page))
 
 
 # Every warning of the scenarios above is typed and located.
 @pytest.mark.parametrize("name", ["unloadable", "widened", "empty-cells", "numbers-columns"])
-def test_every_message_of_a_scenario_is_located_and_typed(
-    make_app: Any, tmp_path: Path, rootdir: Path, name: str
-) -> None:
-    app = make(make_app, tmp_path, rootdir, name)
-    build(app)
-    messages = warnings_of(app)
+def test_every_message_of_a_scenario_is_located_and_typed(tmp_path: Path, name: str) -> None:
+    result = build(tmp_path, name)
+    messages = warnings_of(result)
     assert messages
     for message in messages:
         assert message["type"].startswith("xenabi."), message
@@ -545,19 +518,17 @@ def test_every_message_of_a_scenario_is_located_and_typed(
 # -- found by the property suite ----------------------------------------------------------
 
 
-def test_myst_csv_table_cells_are_located_at_their_own_lines(
-    make_app: Any, tmp_path: Path, rootdir: Path
-) -> None:
+def test_myst_csv_table_cells_are_located_at_their_own_lines(tmp_path: Path) -> None:
     """MyST numbers a directive's content from 0 at its first line, not from the page's top."""
-    app = make(make_app, tmp_path, rootdir, "myst-csv")
-    build(app)  # every cell one to four lines early, at the options or the directive, before
-    srcdir = Path(app.srcdir)
+    # every cell one to four lines early, at the options or the directive, before
+    result = build(tmp_path, "myst-csv")
+    srcdir = result.srcdir
 
     def line(needle: str) -> int:
         return line_of(srcdir, "guide.md", needle)
 
     got = sorted(
-        (w["line"], w["type"]) for w in xenabi_warnings(app) if w["type"] != "xenabi.drift"
+        (w["line"], w["type"]) for w in xenabi_warnings(result) if w["type"] != "xenabi.drift"
     )
     assert got == sorted(
         [
@@ -569,7 +540,7 @@ def test_myst_csv_table_cells_are_located_at_their_own_lines(
             (line("16bit, AX, BX CX DX SI DI, AX"), "xenabi.unknown-abi"),
         ]
     )
-    registry = load(Path(app.outdir) / REGISTRY_FILENAME)
+    registry = load(result.outdir / REGISTRY_FILENAME)
     transfer, numbers, registers = registry.tables
     assert transfer.location.line == line("```{csv-table} Mode transfer in Xen 4.18")
     assert [c.location.line for c in transfer.header] == [line("Guest, Transfer instruction")] * 2

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOTS, Build, run_sphinx
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from support.building import Build, run_sphinx
+from support.paths import ROOTS
 
 ROOT = ROOTS / "test-parallel"
 

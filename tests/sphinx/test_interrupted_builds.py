@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
+from support.paths import REPO
 
 PAGES = ("page1", "page2", "page3", "page4")
 ROOT = "test-held-build"

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from sphinx.errors import ConfigError
 
-from conftest import DOCS, REPO, ROOTS, Build, run_sphinx
-from html_tables import read_tables
 from sphinx_xenabi import log
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.log import SUBTYPES, warn
@@ -19,30 +17,8 @@ from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import Release
-
-
-def test_documented_subtypes_match_the_code(site: Build) -> None:
-    """The warnings page lists every subtype, generated from the enum, and names no other."""
-    source = (DOCS / "tooling" / "warnings.rst").read_text(encoding="utf-8")
-    assert ".. xenabi-warnings::" in source  # the list is generated, not retyped
-    # every subtype the guides' prose names (not sphinx_xenabi.model, not xenabi.css) exists
-    named = {
-        match
-        for page in sorted(DOCS.rglob("*"))
-        if page.suffix in (".rst", ".md")
-        for match in re.findall(r"(?<![\w.])xenabi\.([a-z][a-z-]*)\b", page.read_text("utf-8"))
-    }
-    assert {"drift", "orphan", "unknown-hypercall"} <= named
-    assert named - {"css"} <= SUBTYPES
-    (generated,) = [
-        t
-        for t in read_tables(site.outdir / "tooling" / "warnings.html")
-        if "xenabi-warnings" in str(t["classes"])
-    ]
-    rows = generated["rows"]
-    assert isinstance(rows, list)
-    assert [cells[0] for cells in rows[1:]] == [s.name_in_logs for s in WarningSubtype]
-    assert {cells[0].removeprefix("xenabi.") for cells in rows[1:]} == SUBTYPES
+from support.building import run_sphinx
+from support.paths import REPO, ROOTS
 
 
 def test_subtypes_are_the_enum_members_strings() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import run_sphinx
-from xen_trees import hypercall_defs_tree
+from support.building import run_sphinx
+from support.xen_trees import hypercall_defs_tree
 
 CONF = """\
 project = "xen-docs"

@@ -4,7 +4,7 @@ Each scenario has a small root: ``test-xref`` (a full numbers table and pages
 that refer to it in reST and MyST), ``test-xref-unknown``,
 ``test-xref-duplicate`` and ``test-xref-consumer`` (another project that
 links in through intersphinx). Builds are real Sphinx builds, nitpicky as
-``sphinx-build -n``.
+``sphinx-build -n``. The site's hypercall index and links: tests/site/test_site.py.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 from sphinx.util.console import strip_colors
 
-from conftest import ROOTS, Build, run_sphinx
-from html_tables import read_links, read_row_ids, read_tables
 from sphinx_xenabi.domain.xenabi import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import Location
+from support.building import Build, run_sphinx
+from support.html_tables import hypercall_links, read_links, read_row_ids, read_tables
+from support.paths import ROOTS
 
 REFERENCE_PAGES = ("by-name", "by-number", "calls", "any")
 
@@ -36,11 +37,6 @@ def copy_root(name: str, tmp_path: Path) -> Path:
 
 def build(src: Path, out: Path, **options: object) -> Build:
     return run_sphinx(src, out, confdir=src, **options)  # type: ignore[arg-type]
-
-
-def hypercall_links(page: Path) -> list[tuple[str, str]]:
-    """The page's links to hypercall rows (anchors ``#hypercall-...``)."""
-    return [(href, text) for href, text in read_links(page) if "#hypercall-" in href]
 
 
 def touch_later(path: Path) -> None:
@@ -339,58 +335,6 @@ def test_another_project_links_to_hypercalls_through_objects_inv(
         (f"{numbers}#hypercall-sched_op", "sched_op"),  # xen:29, by number
         (f"{numbers}#hypercall-vcpu_op", "vcpu_op"),  # :external+xen:
     ]
-
-
-# -- the site ------------------------------------------------------------------------------
-
-
-def test_site_index_lists_every_hypercall_of_the_numbers_table(site: Build) -> None:
-    assert site.statuscode == 0 and site.warnings == ""  # built with -n; -W would pass
-    registry = site.app.env.domains["xenabi"]
-    numbers = {
-        row.number.value: row.name.value
-        for table in registry.all_tables()  # type: ignore[attr-defined]
-        if table.kind == "numbers"
-        for row in table.rows
-    }
-    assert len(numbers) == 44
-    page = site.outdir / "xenabi-hypercallindex.html"
-    (table,) = [t for t in read_tables(page) if "xenabi-hypercall-index" in str(t["classes"])]
-    listed = {int(row[0]): row[1] for row in table["rows"][1:]}  # type: ignore[index]
-    assert listed == numbers
-    anchors = read_row_ids(site.outdir / "guest-guide/x86/hypercall-numbers.html")
-    for href, _ in read_links(page):
-        if "#hypercall-" in href:
-            assert href.startswith("guest-guide/x86/hypercall-numbers.html#")
-            assert href.split("#")[1] in anchors
-
-
-def test_site_pages_link_their_hypercalls(site: Build) -> None:
-    guide = site.outdir / "guest-guide/x86"
-    abi = hypercall_links(guide / "hypercall-abi.html")
-    assert ("hypercall-numbers.html#hypercall-xen_version", "xen_version (hypercall 17)") in abi
-    assert ("hypercall-numbers.html#hypercall-iret", "iret") in abi
-    # the Executed evidence names the hypercall it ran
-    page = (guide / "hypercall-abi.html").read_text(encoding="utf-8")
-    assert re.search(
-        r'arrived in RDI RSI RDX R10 R8 for <a class="reference internal" '
-        r'href="hypercall-numbers.html#hypercall-xen_version"[^>]*>xen_version</a>',
-        page,
-    )
-    # every named stub of the four listings links to its row: 44 names, 4 pages, and iret notes
-    listings = hypercall_links(guide / "hypercall-pages.html")
-    assert len([link for link in listings if link[1] != "xen_version (index 17)"]) == 4 * 44 + 4
-    assert ("hypercall-numbers.html#hypercall-mca", "mca") in listings
-    numbers = hypercall_links(guide / "hypercall-numbers.html")
-    assert ("#hypercall-tmem_op", "tmem_op (38)") in numbers
-
-
-def test_site_navigation_links_the_indices(site: Build) -> None:
-    for page in ("index.html", "guest-guide/x86/hypercall-pages.html"):
-        links = read_links(site.outdir / page)
-        prefix = "../../" if "/" in page else ""
-        assert (f"{prefix}xenabi-hypercallindex.html", "Hypercall index") in links
-        assert (f"{prefix}genindex.html", "General index") in links
 
 
 # -- the lookup ------------------------------------------------------------------------------

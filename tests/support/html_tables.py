@@ -187,3 +187,44 @@ def read_listings(path: Path) -> dict[str, str]:
         html.unescape(caption): html.unescape(re.sub(r"<[^>]+>", "", body))
         for caption, body in pattern.findall(text)
     }
+
+
+def executed_evidence(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """A page's executed tables by first header cell (and caption): (state, evidence line) per row.
+
+    Checks the markup on the way: each body row carries exactly one of the
+    classes xenabi-pass / xenabi-fail / xenabi-skipped, its mark cell says the
+    same and links to its own evidence line under the table.
+    """
+    marked = read_evidence(path)
+    executed = [
+        t
+        for t in read_tables(path)
+        if t["rows"] and t["rows"][0][-1] == "Executed"  # type: ignore[index]
+    ]
+    assert len(marked) == len(executed)
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, evidence in zip(executed, marked):
+        rows, items = evidence["rows"], evidence["items"]
+        assert len(rows) == len(items) == len(table["rows"]) - 1  # type: ignore[arg-type]
+        states = []
+        for row, item in zip(rows, items):
+            (state,) = {"xenabi-pass", "xenabi-fail", "xenabi-skipped"} & set(
+                row["classes"].split()
+            )
+            state = state.removeprefix("xenabi-")
+            assert row["mark"] == {"pass": "\u2714 pass", "fail": "\u2718 fail"}.get(
+                state, row["mark"]
+            )
+            assert row["href"] == f"#{item['id']}"
+            assert item["classes"] == f"xenabi-{state}"
+            assert item["text"].startswith(row["mark"] + " ")
+            states.append((state, item["text"].removeprefix(row["mark"] + " ")))
+        key = str(table["rows"][0][0]) + ("/" + str(table["caption"]) if table["caption"] else "")  # type: ignore[index]
+        found[key] = states
+    return found
+
+
+def hypercall_links(page: Path) -> list[tuple[str, str]]:
+    """The page's links to hypercall rows (anchors ``#hypercall-...``)."""
+    return [(href, text) for href, text in read_links(page) if "#hypercall-" in href]

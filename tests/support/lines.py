@@ -1,13 +1,8 @@
-"""Helpers shared by the test modules: lines of a page, one-off edits, the CLI."""
+"""Lines of a source file and one-off edits of it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-from conftest import REPO
 
 
 def line_of(path: Path, stripped: str) -> int:
@@ -46,14 +41,6 @@ def replace_once(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def run_cli(*args: object, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """``python -m sphinx_xenabi ARGS`` in a real process, run from ``cwd``."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-m", "sphinx_xenabi", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def line_in(srcdir: Path, file: str, stripped: str, occurrence: int = 1) -> int:
+    """``nth_line_of`` for ``file`` of the tree ``srcdir``."""
+    return nth_line_of(srcdir / file, stripped, occurrence)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-XEN_SRC = Path(__file__).resolve().parents[2] / "shared" / "xen-src"
+from support.paths import REPO
+
+XEN_SRC = REPO.parent / "shared" / "xen-src"
 REAL_TREES = ("4.13.0", "4.16.0", "4.17.0", "4.18.0", "head")
 
 
