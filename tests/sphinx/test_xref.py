@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,21 +21,11 @@ from sphinx.util.console import strip_colors
 from sphinx_xenabi.domain.xenabi import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.registry import Location
-from support.building import Build, run_sphinx
+from support.building import Build, build_root, copy_root
 from support.html_tables import hypercall_links, read_links, read_row_ids, read_tables
 from support.paths import ROOTS
 
 REFERENCE_PAGES = ("by-name", "by-number", "calls", "any")
-
-
-def copy_root(name: str, tmp_path: Path) -> Path:
-    target = tmp_path / name
-    shutil.copytree(ROOTS / name, target)
-    return target
-
-
-def build(src: Path, out: Path, **options: object) -> Build:
-    return run_sphinx(src, out, confdir=src, **options)  # type: ignore[arg-type]
 
 
 def touch_later(path: Path) -> None:
@@ -52,7 +41,7 @@ def warning_lines(build: Build) -> list[str]:
 def xref(tmp_path_factory: pytest.TempPathFactory) -> Build:
     """test-xref, built once for the read-only tests."""
     src = ROOTS / "test-xref"
-    result = build(src, tmp_path_factory.mktemp("xref") / "html")
+    result = build_root(src, tmp_path_factory.mktemp("xref") / "html")
     assert result.statuscode == 0
     assert result.warnings == ""
     return result
@@ -143,7 +132,7 @@ def test_hypercall_index_lists_number_name_callers_and_stub_offset(xref: Build) 
 
 def test_unknown_target_warns_at_its_line_under_nitpicky_only(tmp_path: Path) -> None:
     src = ROOTS / "test-xref-unknown"
-    nitpicky = build(src, tmp_path / "nitpicky")
+    nitpicky = build_root(src, tmp_path / "nitpicky")
     assert warning_lines(nitpicky) == [
         f"{src}/calls.md:3: WARNING: unknown hypercall 'no_such_call': expected the name or "
         "number of a row of a hypercall numbers table, found no row named 'no_such_call' "
@@ -161,7 +150,7 @@ def test_unknown_target_warns_at_its_line_under_nitpicky_only(tmp_path: Path) ->
     ]
     assert "xen_verson" in (nitpicky.outdir / "refs.html").read_text(encoding="utf-8")
 
-    lenient = build(src, tmp_path / "lenient", confoverrides={"nitpicky": False})
+    lenient = build_root(src, tmp_path / "lenient", confoverrides={"nitpicky": False})
     assert lenient.statuscode == 0
     assert lenient.warnings == ""
     assert hypercall_links(lenient.outdir / "refs.html") == [
@@ -171,7 +160,7 @@ def test_unknown_target_warns_at_its_line_under_nitpicky_only(tmp_path: Path) ->
 
 def test_nitpick_ignore_silences_one_hypercall_target(tmp_path: Path) -> None:
     src = ROOTS / "test-xref-unknown"
-    result = build(
+    result = build_root(
         src, tmp_path / "out", confoverrides={"nitpick_ignore": [("xenabi:hypercall", "11")]}
     )
     assert "'11'" not in result.warnings
@@ -179,7 +168,7 @@ def test_nitpick_ignore_silences_one_hypercall_target(tmp_path: Path) -> None:
 
 
 def test_duplicate_definition_warns_at_the_second_table(tmp_path: Path) -> None:
-    src = copy_root("test-xref-duplicate", tmp_path)
+    src = copy_root("xref-duplicate", tmp_path / "test-xref-duplicate")
     out = tmp_path / "out"
     expected = [
         f"{src}/b.rst:9: WARNING: hypercall 17 is version_of_xen here, but a.rst:9 names it "
@@ -189,7 +178,7 @@ def test_duplicate_definition_warns_at_the_second_table(tmp_path: Path) -> None:
         "hypercall 17: a hypercall has one number; references to xen_version go to the first "
         "[xenabi.duplicate-hypercall]",
     ]
-    first = build(src, out)
+    first = build_root(src, out)
     assert warning_lines(first) == expected  # b.rst's restated "23 iret" is no conflict
     assert hypercall_links(first.outdir / "refs.html") == [
         ("a.html#hypercall-xen_version", "xen_version"),
@@ -199,7 +188,7 @@ def test_duplicate_definition_warns_at_the_second_table(tmp_path: Path) -> None:
         ("b.html#hypercall-xen_version", "xen_version"),
     ]
     # the tables still disagree on a rebuild that reads nothing
-    again = build(src, out, freshenv=False)
+    again = build_root(src, out, freshenv=False)
     assert "0 added, 0 changed, 0 removed" in again.status
     assert warning_lines(again) == expected
 
@@ -211,9 +200,9 @@ def test_duplicate_definition_warns_at_the_second_table(tmp_path: Path) -> None:
 def test_deleting_the_defining_page_leaves_references_warning(
     tmp_path: Path, parallel: int
 ) -> None:
-    src = copy_root("test-xref", tmp_path)
+    src = copy_root("xref", tmp_path / "test-xref")
     out = tmp_path / "out"
-    first = build(src, out, parallel=parallel)
+    first = build_root(src, out, parallel=parallel)
     assert first.warnings == ""
     assert hypercall_links(out / "guide/by-name.html")
 
@@ -223,7 +212,7 @@ def test_deleting_the_defining_page_leaves_references_warning(
     index.write_text(text.replace("   numbers\n", ""), encoding="utf-8")
     touch_later(index)
 
-    second = build(src, out, parallel=parallel, freshenv=False)
+    second = build_root(src, out, parallel=parallel, freshenv=False)
     assert "0 added, 1 changed, 1 removed" in second.status
     # the unchanged pages were written again: no link to the deleted rows is left ...
     for page in REFERENCE_PAGES:
@@ -250,9 +239,9 @@ def test_deleting_the_defining_page_leaves_references_warning(
 
 
 def test_moving_the_table_relinks_the_pages_that_did_not_change(tmp_path: Path) -> None:
-    src = copy_root("test-xref", tmp_path)
+    src = copy_root("xref", tmp_path / "test-xref")
     out = tmp_path / "out"
-    build(src, out)
+    build_root(src, out)
     (src / "guide/numbers.md").rename(src / "guide/table.md")
     index = src / "guide/index.rst"
     index.write_text(
@@ -260,7 +249,7 @@ def test_moving_the_table_relinks_the_pages_that_did_not_change(tmp_path: Path) 
     )
     touch_later(index)
 
-    moved = build(src, out, freshenv=False)
+    moved = build_root(src, out, freshenv=False)
     assert moved.warnings == ""
     assert "1 added, 1 changed, 1 removed" in moved.status
     assert hypercall_links(out / "guide/by-number.html") == [
@@ -268,7 +257,7 @@ def test_moving_the_table_relinks_the_pages_that_did_not_change(tmp_path: Path) 
         ("table.html#hypercall-iret", "iret"),
         ("table.html#hypercall-sched_op", "sched_op (29)"),
     ]
-    fresh = build(src, tmp_path / "fresh")
+    fresh = build_root(src, tmp_path / "fresh")
     for page in REFERENCE_PAGES:
         assert read_links(out / f"guide/{page}.html") == read_links(
             fresh.outdir / f"guide/{page}.html"
@@ -277,8 +266,8 @@ def test_moving_the_table_relinks_the_pages_that_did_not_change(tmp_path: Path) 
 
 def test_parallel_and_serial_builds_give_the_same_links(tmp_path: Path) -> None:
     src = ROOTS / "test-xref"
-    serial = build(src, tmp_path / "serial", parallel=1)
-    parallel = build(src, tmp_path / "parallel", parallel=2)
+    serial = build_root(src, tmp_path / "serial", parallel=1)
+    parallel = build_root(src, tmp_path / "parallel", parallel=2)
     assert serial.warnings == parallel.warnings == ""
     # the parallel build really read in other processes
     env = parallel.app.env
@@ -321,7 +310,7 @@ def test_another_project_links_to_hypercalls_through_objects_inv(
 
     src = ROOTS / "test-xref-consumer"
     base = "https://xen.example.org/docs/"
-    consumer = build(
+    consumer = build_root(
         src,
         tmp_path / "consumer",
         confoverrides={"intersphinx_mapping": {"xen": (base, str(inventory))}},
