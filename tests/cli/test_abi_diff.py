@@ -29,6 +29,9 @@ from support.lines import line_of
 from support.paths import DOCS, REPO
 from support.xen_trees import real_tree
 
+# The project's docs, Xen's real docs and source trees, git clones: the slow tier.
+pytestmark = pytest.mark.site
+
 ABI = "guest-guide/x86/hypercall-abi.rst"
 FORMATS = ("text", "markdown", "json", "github")
 

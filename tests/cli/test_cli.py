@@ -19,6 +19,9 @@ from support.cli import run_cli
 from support.lines import line_of
 from support.paths import REPO
 
+# The real ABI pages checked in real processes: the slow tier (see pyproject's markers).
+pytestmark = pytest.mark.site
+
 ABI = "guest-guide/x86/hypercall-abi.rst"
 
 # A project that knows nothing of this extension: no extensions, reST only,

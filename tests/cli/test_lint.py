@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sphinx_xenabi.cli.indentation import check_paths, check_text
 from support.paths import DOCS, REPO
 
@@ -16,6 +18,7 @@ def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.site  # lints every page of the site
 def test_the_real_docs_pass_both_linters() -> None:
     assert check_paths([DOCS]) == []
     result = _run("sphinxlint", DOCS)

@@ -1,7 +1,7 @@
 """Property-based: generated tables, valid and mutated, through real Sphinx builds.
 
 Each example is a small tree with a reST page and a MyST page of generated
-tables (``table_strategies.py``), built twice: html (which runs the rows on
+tables (``tests/support/table_strategies.py``), built twice: html (which runs the rows on
 the emulated CPU) and, from another directory, the dummy builder. For every
 example:
 
@@ -13,8 +13,9 @@ example:
   refuses it, with its own located error), with the rows the oracle expects;
 - the published registry loads, and is byte-identical across the two builds.
 
-The CI profile (``tests/conftest.py``) is fixed and derandomised; run
-``pytest tests/test_properties.py --hypothesis-profile=long`` for a deep run,
+The CI profile (``tests/support/hypothesis_profiles.py``) is fixed and
+derandomised; run
+``pytest tests/extraction/test_properties.py --hypothesis-profile=long`` for a deep run,
 whose trees hold more tables each (a tree's two builds cost more than its
 tables, so the run covers more tables in the same time).
 """
@@ -26,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from sphinx.util.console import strip_colors
 
@@ -33,6 +35,9 @@ from sphinx_xenabi.log import SUBTYPES
 from sphinx_xenabi.model.registry import load
 from support.building import Build, run_sphinx
 from support.table_strategies import Page, pages
+
+# Fifty generated trees, each built twice (about 25 s): the slow tier, not a whole site.
+pytestmark = pytest.mark.site
 
 EXTRACTION_SUBTYPES = frozenset(
     {

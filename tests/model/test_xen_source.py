@@ -1,4 +1,4 @@
-"""The Xen source reader on small trees written in Xen's formats (tests/xen_trees.py)."""
+"""The Xen source reader on small trees written in Xen's formats (tests/support/xen_trees.py)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,9 @@ from sphinx_xenabi.model.xen_source import read_xen_source
 from support.paths import DOCS, REPO
 from support.xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
 
+# Real Xen source trees and their docs, whole: the slow tier (see pyproject's markers).
+pytestmark = pytest.mark.site
+
 
 @pytest.mark.parametrize("name", REAL_TREES)
 def test_the_model_agrees_with_the_real_source_field_by_field(name: str) -> None:

@@ -24,6 +24,9 @@ import pytest
 from sphinx_xenabi.model.registry import REGISTRY_FILENAME, load
 from support.paths import REPO
 
+# Two real sphinx-build processes per scenario, eight scenarios: the slow tier.
+pytestmark = pytest.mark.site
+
 PAGES = ("page1", "page2", "page3", "page4")
 ROOT = "test-held-build"
 

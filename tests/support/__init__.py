@@ -6,7 +6,8 @@
 - :mod:`support.messages`: the logged warnings of a build, parsed and located.
 - :mod:`support.lines`: lines of a source file, one-off edits.
 - :mod:`support.cli`: ``python -m sphinx_xenabi`` in a real process.
-- :mod:`support.pages`: small hand-written ABI pages.
+- :mod:`support.pages`: small hand-written ABI pages; :mod:`support.abi_facts`: facts
+  written out by hand that several modules check against.
 - :mod:`support.html_tables`, :mod:`support.reindent`, :mod:`support.abi_pairs`,
   :mod:`support.xen_trees`, :mod:`support.table_strategies`: readers of the html,
   the re-indentation of a tree, tiny registries, small Xen source trees, and
@@ -15,7 +16,8 @@
 
 pytest plugins (``pytest_plugins`` in ``tests/conftest.py``):
 
-- :mod:`support.whole_site`: the ``site`` marker and the whole-site xdist group.
+- :mod:`support.whole_site`: the ``site`` marker (the slow tier) and the whole-site
+  xdist group.
 - :mod:`support.build_counter`: ``XENABI_COUNT_BUILDS=1`` counts full-site builds.
 - :mod:`support.hypothesis_profiles`: the property suite's profiles and its table count.
 """
