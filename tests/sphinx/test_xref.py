@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sphinx.util.console import strip_colors
 
-from sphinx_xenabi.domain.xenabi import HypercallLookup, HypercallObject
+from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.records import Location
 from support.building import Build, build_root, copy_root
