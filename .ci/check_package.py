@@ -35,10 +35,10 @@ WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",
     "sphinx_xenabi/static/xenabi.css",
-    "sphinx_xenabi/check_report.schema.json",
+    "sphinx_xenabi/cli/check_report.schema.json",
 )
-# Quick tests that use conftest.py, tests/roots and the site's sources.
-SDIST_TESTS = ("tests/test_messages.py", "tests/test_extraction.py")
+# Quick tests that use conftest.py, tests/support, tests/roots and the site's sources.
+SDIST_TESTS = ("tests/sphinx/test_messages.py", "tests/extraction/test_extraction.py")
 
 
 def run(*args: str | Path, cwd: Path | None = None) -> str:

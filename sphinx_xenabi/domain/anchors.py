@@ -15,7 +15,8 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.nodes import make_id
 
-from sphinx_xenabi.domain.xenabi import HypercallObject, xenabi_domain
+from sphinx_xenabi.domain.objects import HypercallObject
+from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.records import Location, NumberRow, TableKind

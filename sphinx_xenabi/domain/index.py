@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
 
+from sphinx_xenabi.domain.objects import HasHypercalls, HypercallObject
+
 if TYPE_CHECKING:
     from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
-    from sphinx_xenabi.domain.xenabi import HypercallObject, XenAbiDomain
 
 TEMPLATE = "xenabi/hypercallindex.html"
 STYLESHEET = "xenabi.css"
@@ -40,7 +41,6 @@ class HypercallIndex(Index):
     name = "hypercallindex"
     localname = _("Hypercall index")
     shortname = _("hypercalls")
-    domain: XenAbiDomain
 
     @classmethod
     def page_name(cls) -> str:
@@ -49,7 +49,9 @@ class HypercallIndex(Index):
     def objects(self, docnames: Iterable[str] | None = None) -> list[HypercallObject]:
         wanted = None if docnames is None else frozenset(docnames)
         return [
-            obj for obj in self.domain.lookup.objects() if wanted is None or obj.docname in wanted
+            obj
+            for obj in cast(HasHypercalls, self.domain).lookup.objects()
+            if wanted is None or obj.docname in wanted
         ]
 
     def generate(
@@ -96,7 +98,7 @@ def on_html_page_context(
     """Render the index page as a table rather than the generic domain index list."""
     if pagename != HypercallIndex.page_name():
         return None
-    domain = cast("XenAbiDomain", app.env.domains["xenabi"])
+    domain = app.env.domains["xenabi"]
     context["xenabi_hypercalls"] = [
         IndexRow(o.number, o.name, o.docname, o.anchor, o.callers_text, stub_offset_text(o))
         for o in HypercallIndex(domain).objects()

@@ -22,6 +22,7 @@ from sphinx import addnodes
 from sphinx.roles import XRefRole
 from sphinx.util.logging import get_node_location
 
+from sphinx_xenabi.domain.objects import HasHypercalls
 from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.log import warn
 from sphinx_xenabi.model.problems import WarningSubtype
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from sphinx.domains import Domain
     from sphinx.environment import BuildEnvironment
 
-    from sphinx_xenabi.domain.xenabi import XenAbiDomain
 
 # The explicit title as written, when it holds placeholders to fill on resolving.
 TITLE_ATTRIBUTE = "xenabi_title"
@@ -120,7 +120,7 @@ def warn_unknown_hypercall(
     if node.get(OPTIONAL_ATTRIBUTE):
         return True
     target = node["reftarget"]
-    lookup = cast("XenAbiDomain", domain).lookup
+    lookup = cast(HasHypercalls, domain).lookup
     number = parse_number(target)
     if not target:
         found = "an empty target"

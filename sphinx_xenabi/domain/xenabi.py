@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection, Iterable, Iterator, Set
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
@@ -25,16 +24,14 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from sphinx_xenabi.domain.index import HypercallIndex
+from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
 from sphinx_xenabi.domain.role import HypercallRole, link_text
 from sphinx_xenabi.extraction.cells import relativiser
 from sphinx_xenabi.extraction.document import extract_tables
-from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.log import error, location_string, log_problem, warn
-from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -48,77 +45,6 @@ HYPERCALL = "hypercall"
 
 def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
     return cast(XenAbiDomain, env.domains["xenabi"])
-
-
-@dataclass(frozen=True, slots=True)
-class HypercallObject:
-    """One hypercall as a numbers-table row declares it, and where its anchor is."""
-
-    name: str
-    number: int
-    docname: str
-    anchor: str
-    location: Location  # the row's number cell: duplicate warnings point here
-    # The guest types the row says yes to; None when the table has no guest columns.
-    callers: tuple[GuestType, ...] | None
-
-    @property
-    def title(self) -> str:
-        return f"{self.name} (hypercall {self.number})"
-
-    @property
-    def stub_offset(self) -> int | None:
-        """Where its stub starts in the hypercall page, if the page has one."""
-        return self.number * STUB_SIZE if self.number < STUB_COUNT else None
-
-    @property
-    def callers_text(self) -> str:
-        if self.callers is None:
-            return "not stated"
-        return ", ".join(g.label for g in self.callers) or "none"
-
-
-@dataclass(frozen=True)
-class HypercallLookup:
-    """The objects references go to: the first definition of each name and number.
-
-    "First" is by document name, then order within the document, so the
-    answer does not depend on reading order (``-j``) or on what was re-read.
-    """
-
-    by_name: dict[str, HypercallObject]
-    by_number: dict[int, HypercallObject]
-    # (later definition, the first one it contradicts), in definition order.
-    conflicts: tuple[tuple[HypercallObject, HypercallObject], ...]
-
-    @classmethod
-    def build(cls, definitions: Iterable[HypercallObject]) -> HypercallLookup:
-        by_name: dict[str, HypercallObject] = {}
-        by_number: dict[int, HypercallObject] = {}
-        conflicts: list[tuple[HypercallObject, HypercallObject]] = []
-        for obj in definitions:
-            first_named = by_name.setdefault(obj.name, obj)
-            first_numbered = by_number.setdefault(obj.number, obj)
-            # A table that restates a hypercall (name and number) agrees with
-            # the first: only a different pairing is a conflict.
-            if first_named.number != obj.number:
-                conflicts.append((obj, first_named))
-            elif first_numbered.name != obj.name:
-                conflicts.append((obj, first_numbered))
-        return cls(by_name, by_number, tuple(conflicts))
-
-    def find(self, target: str) -> HypercallObject | None:
-        """A name (``xen_version``) or a number (``17``, ``0x11``)."""
-        target = target.strip()
-        number = parse_number(target)
-        if number is not None:
-            return self.by_number.get(number)
-        return self.by_name.get(target)
-
-    def objects(self) -> list[HypercallObject]:
-        """Every distinct hypercall, by number then name."""
-        distinct = {id(o): o for o in (*self.by_name.values(), *self.by_number.values())}
-        return sorted(distinct.values(), key=lambda o: (o.number, o.name))
 
 
 class XenAbiDomain(Domain):

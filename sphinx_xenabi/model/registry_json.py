@@ -13,7 +13,7 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.records import (
@@ -31,8 +31,22 @@ from sphinx_xenabi.model.records import (
 from sphinx_xenabi.model.registry_schema import RegistryError, validate_schema
 from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
 
-if TYPE_CHECKING:
-    from sphinx_xenabi.model.registry import Registry
+
+class RegistryContent(Protocol):
+    """What the JSON form writes of a :class:`~sphinx_xenabi.model.registry.Registry`
+    (which reads its JSON through this module, so it is not imported here)."""
+
+    @property
+    def release(self) -> str: ...
+    @property
+    def guides(self) -> tuple[Guide, ...]: ...
+    @property
+    def tables(self) -> tuple[TableRecord, ...]: ...
+    @property
+    def generator(self) -> str: ...
+    @property
+    def schema_version(self) -> int: ...
+
 
 SCHEMA_VERSION = 2
 """2: Arm, the ABIs arm64 and arm32 and their availability columns; a version 1
@@ -45,7 +59,7 @@ GENERATOR = f"sphinx-xenabi {__version__}"
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024
 
 
-def content_of(registry: Registry) -> dict[str, Any]:
+def content_of(registry: RegistryContent) -> dict[str, Any]:
     """The JSON members other than the digest."""
     return {
         "schema_version": registry.schema_version,
@@ -59,13 +73,13 @@ def content_of(registry: Registry) -> dict[str, Any]:
     }
 
 
-def to_data(registry: Registry) -> dict[str, Any]:
+def to_data(registry: RegistryContent) -> dict[str, Any]:
     content = content_of(registry)
     content["digest"] = content_digest(content)
     return content
 
 
-def to_json(registry: Registry) -> str:
+def to_json(registry: RegistryContent) -> str:
     """The canonical text: sorted keys, one guide or table per line.
 
     Each line is compact JSON from the C encoder (``indent`` would fall back

@@ -1,8 +1,8 @@
 """The build's one result, and everything that reads it.
 
 - ``build_result``: produced once per build at ``env-updated`` (registry,
-  drift findings, executed rows, what is reported, whether the build fails);
-- ``store``: where each application's result is kept for the later phases;
+  drift findings, executed rows, what is reported, whether the build fails),
+  and where each application's result is kept for the later phases;
 - ``reference_choice`` and ``release``: what the docs are checked against;
 - ``guides``: which guide each document belongs to;
 - ``evidence_column``, ``relinking``: the pages' evidence and links;

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from sphinx.util.logging import is_suppressed_warning
 
@@ -33,7 +34,6 @@ from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
-from sphinx_xenabi.results.store import set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -77,6 +77,34 @@ class BuildResult:
     @property
     def execution_failures(self) -> int:
         return sum(1 for o in self.executed if not o.ok)
+
+
+# -- where each application's result is kept ----------------------------------
+#
+# env-updated stores a build's result here; the write phase (evidence, links),
+# build-finished (the registry), the doctest namespace and the command line
+# read it. Forked parallel writers inherit it.
+
+_RESULTS: WeakKeyDictionary[Sphinx, BuildResult] = WeakKeyDictionary()
+# The result of the build in progress in this process: sphinx.ext.doctest runs
+# the pages' doctests here with no handle on the application.
+_current: BuildResult | None = None
+
+
+def build_state(app: Sphinx) -> BuildResult | None:
+    """The result of ``app``'s current build, once it has read its documents."""
+    return _RESULTS.get(app)
+
+
+def set_build_state(app: Sphinx, result: BuildResult) -> None:
+    global _current
+    _RESULTS[app] = result
+    _current = result
+
+
+def current_result() -> BuildResult | None:
+    """The result of the build that ran last in this process (for doctests)."""
+    return _current
 
 
 # -- production ---------------------------------------------------------------

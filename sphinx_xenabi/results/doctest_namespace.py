@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sphinx_xenabi.model import abi, page
 from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
 from sphinx_xenabi.model.spec import GuestType, Release
-from sphinx_xenabi.results.store import current_result
+from sphinx_xenabi.results.build_result import current_result
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

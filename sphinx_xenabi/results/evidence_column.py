@@ -23,8 +23,7 @@ from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.records import Location, row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
-from sphinx_xenabi.results.build_result import executes
-from sphinx_xenabi.results.store import build_state
+from sphinx_xenabi.results.build_result import build_state, executes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -21,7 +21,7 @@ from sphinx.util.logging import is_suppressed_warning
 from sphinx_xenabi.log import error, logger
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.results.store import build_state
+from sphinx_xenabi.results.build_result import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -17,9 +17,8 @@ from docutils import nodes
 from sphinx import addnodes
 
 from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
-from sphinx_xenabi.results.build_result import executes
+from sphinx_xenabi.results.build_result import build_state, executes
 from sphinx_xenabi.results.evidence_column import outcomes_by_document
-from sphinx_xenabi.results.store import build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

@@ -1,0 +1,153 @@
+"""``check --format json|github|junit`` and ``--quiet``: what CI tools read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from defusedxml import ElementTree
+
+from sphinx_xenabi.cli import main
+from sphinx_xenabi.cli.check_formats import line_text, report_schema
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.records import Location
+from support.lines import line_starting
+from support.paths import ROOTS
+
+# The test-rst root's tables: today's registers, transfer, 4.13-4.16 registers, numbers.
+ROWS = [("registers", 2), ("transfer", 4), ("registers", 2), ("numbers", 44)]
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The small reST root as ``docs/`` of a checkout that is the working directory."""
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOTS / "test-rst", docs)
+    monkeypatch.chdir(tmp_path)
+    return docs
+
+
+def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["check", "docs", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_github_prints_one_workflow_command_per_finding(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(capsys, "--release", "4.16", "--format", "github")
+    assert code == 1
+    lines = out.splitlines()
+    abi = tree / "guest" / "abi.rst"
+    header = line_starting(abi, "     - Parameters (1 - 5)")
+    assert (
+        f"::error file=docs/guest/abi.rst,line={header},title=xenabi.drift::header announces 5 "
+        "parameters; Xen 4.13 to 4.16 passes 6"
+    ) in lines
+    commands = lines[:-1]
+    assert commands and all(x.startswith("::error file=docs/guest/") for x in commands)
+    assert all(",line=" in x and "title=xenabi." in x for x in commands)
+    assert lines[-1].startswith("xenabi check: ")  # the summary stays a plain log line
+
+
+def test_github_escapes_what_would_end_a_command() -> None:
+    from sphinx_xenabi.cli.check_formats import _escape_data, _escape_property
+
+    assert _escape_data("50% done\nnext") == "50%25 done%0Anext"
+    assert _escape_property("a:b,c") == "a%3Ab%2Cc"
+
+
+def test_junit_has_one_test_case_per_table_row(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(capsys, "--format", "junit")
+    assert code == 0
+    root = ElementTree.fromstring(out)
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert [(s.get("name").rsplit(" ", 1)[1], len(s.findall("testcase"))) for s in suites] == ROWS
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "0"
+        for case in cases:
+            assert case.get("classname").startswith("xenabi.") and case.get("name")
+            assert case.get("file", "").startswith("guest/") and int(case.get("line")) > 0
+            assert list(case) == []  # passed: no failure element
+    assert root.get("tests") == str(sum(n for _, n in ROWS)) and root.get("failures") == "0"
+
+
+def test_junit_fails_the_rows_whose_cells_disagree(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(capsys, "--release", "4.16", "--format", "junit")
+    assert code == 1
+    root = ElementTree.fromstring(out)
+    registers = next(s for s in root.findall("testsuite") if s.get("name").endswith(" registers"))
+    cases = {c.get("name"): c for c in registers.findall("testcase")}
+    failure = cases["64bit"].find("failure")
+    assert failure is not None and failure.get("type") == "xenabi.drift"
+    assert (
+        failure.get("message") == "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9"
+    )
+    # the header's finding belongs to the table, not to a row
+    whole = cases["(whole table)"].find("failure")
+    assert whole is not None and "header announces 5 parameters" in whole.get("message")
+    assert registers.get("failures") == "3"
+    assert int(root.get("failures")) >= 3
+
+
+def test_json_loads_back_against_its_schema(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = check(capsys, "--release", "4.16", "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    jsonschema.validate(data, report_schema())
+    assert data["exit_code"] == 1
+    assert data["checked_against"] == "the reference model for Xen 4.16 (--release)"
+    assert data["summary"].startswith("xenabi check: ")
+    by_kind = {t["kind"]: t for t in reversed(data["tables"])}  # the first table of each kind
+    rows = {r["name"]: r for r in by_kind["registers"]["rows"]}
+    assert rows["64bit"]["status"] == "fail"
+    assert rows["64bit"]["messages"] == [
+        "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9"
+    ]
+    assert {r["status"] for r in by_kind["transfer"]["rows"]} == {"pass"}
+    (first, *_) = data["messages"]
+    assert first["level"] == "error" and first["subtype"] == "drift"
+    assert first["file"] == str(tree.resolve() / "guest" / "abi.rst")
+    # and a clean tree validates too
+    code, out, _ = check(capsys, "--format", "json")
+    clean = json.loads(out)
+    jsonschema.validate(clean, report_schema())
+    assert (code, clean["exit_code"], clean["messages"]) == (0, 0, [])
+
+
+def test_quiet_prints_nothing_when_clean_and_progress_goes_to_stderr(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check(capsys, "--quiet") == (0, "", "")
+    code, out, err = check(capsys)
+    assert code == 0 and out.startswith("xenabi check: 4 table(s) agree")
+    assert err.splitlines()[0] == (
+        f"xenabi check: reading {tree.resolve()} with Sphinx (conf.py in {tree.resolve()}) ..."
+    )
+    assert "read 6 document(s), 4 ABI table(s) in " in err
+    code, out, err = check(capsys, "--quiet", "--release", "4.16")
+    assert code == 1 and err == ""
+    assert out.splitlines()[-1].startswith("xenabi check: ")  # findings still end in a verdict
+
+
+def test_a_problem_prints_as_sphinx_prints_it() -> None:
+    docs = Path("/d")
+    drift = Problem(WarningSubtype.DRIFT, "64bit parameter 6 is R9", Location("a.rst", 12), "error")
+    assert line_text(drift, docs) == "/d/a.rst:12: ERROR: 64bit parameter 6 is R9 [xenabi.drift]"
+    orphan = Problem(WarningSubtype.ORPHAN, "in no guide", Location("b.rst", 0))
+    assert line_text(orphan, docs) == "/d/b.rst: WARNING: in no guide [xenabi.orphan]"
+    unlocated = Problem(WarningSubtype.SOURCE, "the Xen source contradicts itself: x")
+    assert line_text(unlocated, docs) == (
+        "WARNING: the Xen source contradicts itself: x [xenabi.source]"
+    )
+    assert drift.fails and not unlocated.fails  # informs; never a failing test case
