@@ -89,17 +89,6 @@ X86_MACHINES: Mapping[int, Machine] = {
 """The x86 machines, by code width (Unicorn's default CPU model)."""
 
 
-def cpu_class(fast: bool) -> type[Cpu]:
-    """The fast path if asked for and the binding's internals are where it expects."""
-    if not fast:
-        return Cpu
-    try:
-        from .unicorn_fast import FastCpu
-    except ImportError:  # a binding whose internals moved: slower, still right
-        return Cpu
-    return FastCpu
-
-
 class RegisterBatch:
     """A fixed list of registers, read and written together."""
 

@@ -43,7 +43,8 @@ from ..model.page import hypercall_page
 from ..model.spec import Architecture
 from .boot import BOOT_OUT_SIZE, boot_evidence, cpuid_answers, refusal
 from .configurations import GuestConfig, convention_for
-from .cpu import X86_MACHINES, Cpu, cpu_class
+from .cpu import X86_MACHINES, Cpu
+from .cpu_choice import cpu_class
 from .encoder import HLT, PROGRAM_BASES, WRMSR, assemble
 from .errors import EmulatorError, GuestFault
 from .inspection import first_instruction, listing, transfer_sites

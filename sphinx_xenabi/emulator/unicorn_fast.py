@@ -24,7 +24,7 @@ the ratio held in every run):
 So it is kept for the throughput goal alone: the site does not need it.
 It stays small and optional: without it (``GuestHarness(fast=False)``, or a
 binding whose internals moved, where the harness falls back) every result
-is the same, only slower; deleting this file and ``cpu.cpu_class``
+is the same, only slower; deleting this file and ``cpu_choice.cpu_class``
 removes it.
 """
 

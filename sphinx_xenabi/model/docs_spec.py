@@ -45,8 +45,9 @@ def spec_of_tables(release: Release, tables: Iterable[TableRecord]) -> AbiSpec:
     """The ABI ``tables`` state, as a spec of ``release``.
 
     Rows that appear twice keep their first occurrence (the extraction
-    already warned about duplicates), and the first table of a kind speaks
-    for its range and footnotes.
+    already warned about duplicates), the first table of a kind speaks for
+    its range, and every table's footnotes count (an x86 and an Arm table
+    of one kind each cite their own).
     """
     facts = _Facts()
     for table in tables:
@@ -76,8 +77,9 @@ class _Facts:
             self.evidence[key] = Evidence(table.location.file, table.location.line, table.title)
             if table.releases is not None:
                 self.ranges[kind] = table.releases
-            if table.footnotes:
-                self.footnotes[kind] = tuple(evidence_of(c) for c in table.footnotes)
+        if table.footnotes:
+            cited = tuple(evidence_of(c) for c in table.footnotes)
+            self.footnotes[kind] = self.footnotes.get(kind, ()) + cited
         if table.kind is TableKind.REGISTERS:
             self._add_registers(table)
         for row in table.rows:

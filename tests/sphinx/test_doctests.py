@@ -17,9 +17,10 @@ from support.paths import DOCS
 
 ABI_PAGE = "guest-guide/x86/hypercall-abi.rst"
 NUMBERS_PAGE = "guest-guide/x86/hypercall-numbers.md"
-PAGES = (ABI_PAGE, NUMBERS_PAGE)
+ARM_PAGE = "guest-guide/arm/hypercall-abi.rst"
+PAGES = (ABI_PAGE, NUMBERS_PAGE, ARM_PAGE)
 
-# The fewest examples the two pages are meant to carry; guards the counting below.
+# The fewest examples the pages are meant to carry; guards the counting below.
 MINIMUM_EXAMPLES = 20
 
 

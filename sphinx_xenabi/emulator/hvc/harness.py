@@ -33,7 +33,8 @@ from ...model.abi import TRANSFER_INSTRUCTIONS, XEN_HYPERCALL_TAG, normalise_ins
 from ...model.dispatcher import Dispatcher, DispatchResult
 from ...model.spec import Architecture, Convention
 from ..configurations import GuestConfig
-from ..cpu import Cpu, cpu_class
+from ..cpu import Cpu
+from ..cpu_choice import cpu_class
 from ..errors import EmulatorError, GuestFault
 from ..results import RoundTrip
 from .encoder import a32_hvc_immediate, a64_hvc_immediate, hvc_immediate, t32_hvc_immediate
