@@ -176,16 +176,7 @@ class XenSource:
         """The documented JSON form (docs/tooling/xen-source.rst)."""
         return {
             "format": FORMAT,
-            "xen": {
-                "version": self.version,
-                "release": str(self.release),
-                "evidence": _evidence(self.release_evidence),
-                "layout": self.era.value,
-                "configuration": self.configuration.name,
-                "configurations": {
-                    architecture.value: c.name for architecture, c in self.configurations.items()
-                },
-            },
+            "xen": self._xen_data(),
             "conventions": {
                 abi: {
                     "index": row.convention.index,
@@ -235,6 +226,18 @@ class XenSource:
                 "evidence": _evidence(self.vector[1]),
             },
             "traps": {guest.value: trap.to_data() for guest, trap in sorted(self.traps.items())},
+        }
+
+    def _xen_data(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "release": str(self.release),
+            "evidence": _evidence(self.release_evidence),
+            "layout": self.era.value,
+            "configuration": self.configuration.name,
+            "configurations": {
+                architecture.value: c.name for architecture, c in self.configurations.items()
+            },
         }
 
     def _hypercalls_data(self) -> list[dict[str, Any]]:
@@ -359,18 +362,35 @@ def _files_read(tree: XenTree) -> list[str]:
 
 
 class _ArmBuild(NamedTuple):
-    """The Arm facts of a tree, read as an arm64 build."""
+    """The Arm facts of a tree, read as an arm64 build (none for a tree without Arm)."""
 
-    configuration: Configuration
+    configurations: dict[Architecture, Configuration]
     entries: dict[int, dict[GuestType, Entry]]
     traps: dict[GuestType, Trap]
     warnings: list[str]
+
+    def merge(
+        self,
+        entries: dict[int, dict[GuestType, Entry]],
+        dispatch: dict[GuestType, Dispatch],
+        conventions: dict[str, SourceConvention],
+    ) -> None:
+        """Add the Arm guest types' facts to the x86 reading's."""
+        for number, per_guest in self.entries.items():
+            entries[number].update(per_guest)
+        for guest, trap in self.traps.items():
+            dispatch[guest] = trap.dispatch
+            conventions[guest.abi] = SourceConvention(
+                trap.convention, trap.index_evidence, trap.parameters_evidence, trap.result_evidence
+            )
 
 
 def _read_arm_build(
     tree: XenTree, choice: str, hypercalls: dict[int, NumberedHypercall]
 ) -> _ArmBuild:
     """The Arm guests' availability and traps, in the arm64 build of ``choice``."""
+    if not tree.has_architecture(Architecture.ARM):
+        return _ArmBuild({}, {}, {}, [])  # a sparse tree of x86 alone states no Arm fact
     files = [ARCH_ARM_H, ARM_TRAPS_C]
     if tree.era is Era.HYPERCALL_DEFS:
         files.append(HYPERCALL_DEFS)
@@ -380,7 +400,8 @@ def _read_arm_build(
     config = resolve(tree.root / "xen", choice, mentioned, Architecture.ARM)
     entries = read_availability(tree, config, hypercalls, Architecture.ARM)
     traps = read_traps(tree, config)
-    return _ArmBuild(config, entries, traps, contradictions(traps, documented_convention(tree)))
+    warnings = contradictions(traps, documented_convention(tree))
+    return _ArmBuild({Architecture.ARM: config}, entries, traps, warnings)
 
 
 def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
@@ -410,17 +431,8 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         for guest, source in stubs.items()
     }
     conventions = _conventions(tree, dispatch, decoded, stubs)
-    arm = None
-    if tree.has_architecture(Architecture.ARM):
-        arm = _read_arm_build(tree, configuration, hypercalls)
-    if arm is not None:
-        for number, per_guest in arm.entries.items():
-            entries[number].update(per_guest)
-        for guest, trap in arm.traps.items():
-            dispatch[guest] = trap.dispatch
-            conventions[guest.abi] = SourceConvention(
-                trap.convention, trap.index_evidence, trap.parameters_evidence, trap.result_evidence
-            )
+    arm = _read_arm_build(tree, configuration, hypercalls)
+    arm.merge(entries, dispatch, conventions)
     warnings = _cross_check(conventions, dispatch, poisoning, limit)
     return XenSource(
         root=tree.root,
@@ -438,12 +450,9 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         stubs=stubs,
         decoded=decoded,
         vector=vector,
-        warnings=tuple(warnings + (arm.warnings if arm is not None else [])),
-        traps=MappingProxyType(arm.traps if arm is not None else {}),
-        configurations=MappingProxyType(
-            {Architecture.X86: config}
-            | ({Architecture.ARM: arm.configuration} if arm is not None else {})
-        ),
+        warnings=tuple(warnings + arm.warnings),
+        traps=MappingProxyType(arm.traps),
+        configurations=MappingProxyType({Architecture.X86: config, **arm.configurations}),
     )
 
 

@@ -149,7 +149,7 @@ class _Text:
 
 
 def _register_namer(
-    tree: XenTree, guest: GuestType, union: Mapping[str, tuple[str, int]]
+    guest: GuestType, union: Mapping[str, tuple[str, int]]
 ) -> Callable[[str, str], tuple[str, str]]:
     """name -> (the register as the guest's ABI names it, a note when mapped)."""
 
@@ -169,8 +169,14 @@ def _register_namer(
     return name
 
 
-def _exception_cases(source: _Text) -> dict[GuestType, tuple[str, str, int, int]]:
-    """guest -> (exception class, what is passed as the number, call offset, case offset)."""
+def _exception_cases(
+    source: _Text, configuration: Configuration
+) -> dict[GuestType, tuple[str, str, int, int]]:
+    """guest -> (exception class, what is passed as the number, call offset, case offset).
+
+    Both execution states trap in an arm64 build (HVC64 only there); an
+    expected one missing is a trap handler the reader does not know.
+    """
     found: dict[GuestType, tuple[str, str, int, int]] = {}
     for call in _TRAP_CALL.finditer(source.text):
         labels = list(_CASE_LABEL.finditer(source.text, 0, call.start()))
@@ -185,11 +191,15 @@ def _exception_cases(source: _Text) -> dict[GuestType, tuple[str, str, int, int]
             )
         guest = _GUESTS[kind.group(2)]
         found.setdefault(guest, (label.group(1), call.group(1), call.start(), label.start()))
-    if not found:
-        raise SourceError(
-            f"{source.where()}: no hypercall trap (expected 'case HSR_EC_HVC64:' ... "
-            "'do_trap_hypercall(regs, &regs->x16, hsr);')"
-        )
+    expected = {GuestType.ARM32: "HSR_EC_HVC32", GuestType.ARM64: "HSR_EC_HVC64"}
+    if "CONFIG_ARM_64" not in configuration:
+        del expected[GuestType.ARM64]  # an arm32 Xen runs no AArch64 guest
+    for guest, exception in expected.items():
+        if guest not in found:
+            raise SourceError(
+                f"{source.where()}: no hypercall trap for {guest.label} guests (expected "
+                f"'case {exception}:' ... 'do_trap_hypercall(regs, &<number register>, hsr);')"
+            )
     return found
 
 
@@ -297,23 +307,22 @@ def read_traps(tree: XenTree, configuration: Configuration) -> dict[GuestType, T
     start, end = source.body("do_trap_hypercall")
     tag, tag_evidence = _tag(source, configuration, start, end)
     at, result, arguments = _dispatch_call(source, start, end)
+    fields = [_FIELD.fullmatch(expression) for expression in (result, *arguments)]
+    if not all(fields):
+        raise SourceError(
+            f"{source.where(at)}: cannot tell which registers the handler gets from "
+            f"{', '.join(arguments)} (expected HYPERCALL_ARGn(regs), naming (regs)->xN)"
+        )
     union = aarch32_names(tree)
     traps: dict[GuestType, Trap] = {}
-    for guest, (exception, passed, call, case) in _exception_cases(source).items():
-        name = _register_namer(tree, guest, union)
-        where = source.where(at)
-        registers = [_FIELD.fullmatch(a) for a in arguments]
-        if not all(registers):
-            raise SourceError(
-                f"{where}: cannot tell which registers the handler gets from "
-                f"{', '.join(arguments)} (expected HYPERCALL_ARGn(regs), naming (regs)->xN)"
-            )
-        named = [name(r.group(1), where) for r in registers if r is not None]
-        result_field = _FIELD.fullmatch(result)
-        result_name = name(result_field.group(1) if result_field else result, where)
+    for guest, (exception, passed, call, case) in _exception_cases(source, configuration).items():
+        name = _register_namer(guest, union)
+        (result_register, result_note), *named = [
+            name(field.group(1), source.where(at)) for field in fields if field is not None
+        ]
         index, index_evidence = _index(source, passed, call, case, name)
         mnemonic = _EXCEPTION_CLASS.match(exception).group(1)  # type: ignore[union-attr]
-        trapped = f"{exception} at {ARM_TRAPS_C}:{source.line(case)}"
+        trapped = f"trapped as {exception} at {ARM_TRAPS_C}:{source.line(case)}"
         traps[guest] = Trap(
             guest,
             exception,
@@ -322,13 +331,13 @@ def read_traps(tree: XenTree, configuration: Configuration) -> dict[GuestType, T
                 tag_evidence.file,
                 tag_evidence.line,
                 tag_evidence.text,
-                "; ".join(filter(None, (f"trapped as {trapped}", tag_evidence.note))),
+                "; ".join(filter(None, (trapped, tag_evidence.note))),
             ),
             index,
             index_evidence,
-            Dispatch(guest, tuple(r for r, _ in named), result_name[0], source.cite(at)),
+            Dispatch(guest, tuple(r for r, _ in named), result_register, source.cite(at)),
             _macro_evidence(source, at, r"HYPERCALL_ARGS?\d*", named[0][1] if named else ""),
-            _macro_evidence(source, at, r"HYPERCALL_RESULT_REG", result_name[1]),
+            _macro_evidence(source, at, r"HYPERCALL_RESULT_REG", result_note),
             _poisoning(source, start, end, name),
         )
     return traps
