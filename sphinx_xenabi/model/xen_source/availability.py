@@ -369,6 +369,11 @@ _TRAP_COUNT = re.compile(r"\.nr_args\s*=\s*(\d+)")
 _DEPRECATED_HANDLER = "do_deprecated_hypercall"
 
 
+def _has_trap_table(tree: XenTree, configuration: Configuration) -> bool:
+    preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
+    return _TRAP_TABLE.search(joined(preprocessed.lines)[0]) is not None
+
+
 def _trap_table(tree: XenTree, configuration: Configuration) -> dict[str, tuple[str, int, int]]:
     """name -> (handler, argument count, line) of ``arm_hypercall_table``."""
     preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
@@ -444,8 +449,12 @@ def read_availability(
 
     ``configuration`` is that architecture's build.
     """
+    if architecture is Architecture.ARM and _has_trap_table(tree, configuration):
+        # Up to 4.16, and in the days of July 2022 when x86 had moved to
+        # hypercall-defs.c but Arm's trap handler still used its table.
+        return _read_trap_table(tree, configuration, numbers)
     if tree.era is Era.HYPERCALL_DEFS:
         return _read_hypercall_defs(tree, configuration, numbers, architecture)
     if architecture is Architecture.ARM:
-        return _read_trap_table(tree, configuration, numbers)
+        return _read_trap_table(tree, configuration, numbers)  # fails, saying why
     return _read_c_tables(tree, configuration, numbers)
