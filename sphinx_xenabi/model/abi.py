@@ -305,8 +305,9 @@ AVAILABILITY_CHANGES: tuple[AvailabilityChange, ...] = (
     AvailabilityChange("hypfs_op", ReleaseRange(Release(4, 13), Release(4, 13)), None),
     AvailabilityChange("multicall", ReleaseRange(Release(4, 13), Release(4, 13)), _PV | _ARM),
     AvailabilityChange("vm_assist", ReleaseRange(Release(4, 13), Release(4, 13)), _PV | _ARM),
-    # Arm gained dm_op with its ioreq server (4.15 or earlier; 4.16 has it).
-    AvailabilityChange("dm_op", ReleaseRange(Release(4, 13), Release(4, 13)), _ALL),
+    # Arm gained dm_op with its ioreq server in 4.15 (Xen commit cb9953d2f2,
+    # January 2021: HYPERCALL(dm_op, 3) in arm_hypercall_table).
+    AvailabilityChange("dm_op", ReleaseRange(Release(4, 13), Release(4, 14)), _ALL),
 )
 """Checked against the 4.13 and 4.16 trees; 4.14 and 4.15 are taken to be
 4.16's (no tree of them was at hand)."""

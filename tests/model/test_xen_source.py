@@ -9,7 +9,7 @@ import pytest
 
 from sphinx_xenabi.model.drift import check_table
 from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TableRecord
-from sphinx_xenabi.model.spec import GuestType, Release
+from sphinx_xenabi.model.spec import Architecture, GuestType, Release
 from sphinx_xenabi.model.xen_source import (
     ConfigurationError,
     SourceError,
@@ -19,7 +19,8 @@ from sphinx_xenabi.model.xen_source.conditions import line_conditions
 from support.xen_trees import c_tables_tree, edit, hypercall_defs_tree
 
 PV = {GuestType.PV32, GuestType.PV64}
-ALL = set(GuestType)
+# The fixtures are x86-only trees (no xen/arch/arm/): their facts are x86's.
+ALL = set(GuestType.of(Architecture.X86))
 
 
 @pytest.fixture(params=["hypercall-defs", "c-tables"])
@@ -67,6 +68,14 @@ def test_availability_per_guest_type(tree: Path) -> None:
     assert available["paging_domctl_cont"] == ALL
 
 
+def test_a_tree_without_arm_states_no_arm_facts(tree: Path) -> None:
+    source = read_xen_source(tree)
+    assert source.traps == {} and Architecture.ARM not in source.configurations
+    assert set(source.conventions) == {"64bit", "32bit"}
+    assert all(set(entries) == ALL for entries in source.entries.values())
+    assert json.loads(source.to_json())["traps"] == {}
+
+
 def test_registers_from_the_dispatch_calls(tree: Path) -> None:
     source = read_xen_source(tree)
     six = source.era == "c-tables"
@@ -99,7 +108,7 @@ def test_stubs_and_transfer_instructions(tree: Path) -> None:
         "Intel HVM": "VMCALL",
         "AMD HVM": "VMMCALL",
     }
-    for guest in TransferGuest:
+    for guest in TransferGuest.with_pages():
         for index in (0, 17, 23, 127):
             assert source.stubs[guest].stub(index) == stub_bytes(guest, index), (guest, index)
 

@@ -19,7 +19,7 @@ from sphinx_xenabi.cli import main
 from sphinx_xenabi.model import abi, page
 from sphinx_xenabi.model.abi import TransferGuest
 from sphinx_xenabi.model.dispatcher import DEFAULT_HANDLERS
-from sphinx_xenabi.model.spec import GuestType
+from sphinx_xenabi.model.spec import Architecture, GuestType
 from sphinx_xenabi.model.xen_source import read_xen_source
 from support.paths import DOCS, REPO
 from support.xen_trees import REAL_TREES, copy_real_tree, edit, real_tree
@@ -38,11 +38,21 @@ def test_the_model_agrees_with_the_real_source_field_by_field(name: str) -> None
     assert set(derived.hypercalls) == set(model.hypercalls)
     for number, hypercall in model.hypercalls.items():
         assert derived.hypercalls[number] == hypercall, number
-    for guest in TransferGuest:
+    for guest in TransferGuest.with_pages():
         for index in range(abi.STUB_COUNT):
             assert source.stubs[guest].stub(index) == page.stub_bytes(guest, index), (guest, index)
     assert {w: p.value for w, p in source.poisoning.items()} == dict(abi.DEBUG_POISON)
     assert source.vector[0] == abi.TRANSFER_INSTRUCTIONS[TransferGuest.PV32].encoding[1]
+    # Arm's debug poisoning: the value, the number register, and whether -ENOSYS spares it.
+    for arm_guest in GuestType.of(Architecture.ARM):
+        poisoning = source.traps[arm_guest].poisoning
+        assert poisoning is not None, arm_guest
+        expected = abi.poisoning_for(arm_guest, derived.release)
+        assert (poisoning.value, poisoning.number_register, poisoning.after_enosys) == (
+            expected.value,
+            expected.number_register,
+            expected.after_enosys,
+        ), arm_guest
     # The dispatcher's xen_version handler takes what Xen's prototype takes.
     for guest in GuestType:
         assert source.entries[17][guest].arguments == DEFAULT_HANDLERS["xen_version"].arity

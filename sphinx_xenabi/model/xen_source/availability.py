@@ -4,12 +4,18 @@
 the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
 ``caller:`` lines that switch guest types on, and the final ``table:`` whose
 columns name, per guest type, the prefix of the handler (``-`` for none).
+Arm's one ``arm`` column serves AArch64 and AArch32 guests alike, read in
+the Arm build's configuration; its ``dep`` handlers (``dep_sched_op_compat``
+...) exist only to return -ENOSYS, so they make nothing available.
 
 Up to 4.16: the C arrays ``pv_hypercall_table`` and ``hvm_hypercall_table``
 (one entry per hypercall, native and compat handler) and the argument counts
 of ``hypercall_args_table`` (``ARGS(name, n)``, ``COMP(name, n, compat)``).
 The pv/ and hvm/ directories are built only with CONFIG_PV and CONFIG_HVM
-(Xen's Makefiles, which the reader does not parse, say so).
+(Xen's Makefiles, which the reader does not parse, say so). Arm's
+``arm_hypercall_table`` in ``traps.c`` holds handler and count together
+(``HYPERCALL(name, n)``, ``HYPERCALL_ARM``, and ``HYPERCALL_DEPRECATED``,
+whose ``do_deprecated_hypercall`` returns -ENOSYS).
 
 Each answer keeps its evidence and the ``#if`` condition of its entry.
 """
@@ -27,6 +33,7 @@ from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
 from sphinx_xenabi.model.xen_source.tree import (
     ARGS_TABLE_C,
+    ARM_TRAPS_C,
     HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
@@ -34,6 +41,20 @@ from sphinx_xenabi.model.xen_source.tree import (
     SourceError,
     XenTree,
 )
+
+# Which column of hypercall-defs.c's table states a guest type: x86's name
+# their guest type, Arm's one column serves both execution states.
+_COLUMNS = {
+    **{guest: guest.value for guest in GuestType.of(Architecture.X86)},
+    **{guest: "arm" for guest in GuestType.of(Architecture.ARM)},
+}
+# The handler prefix of Arm's deprecated hypercalls (their stubs return -ENOSYS).
+DEPRECATED_PREFIX = "dep"
+
+
+def guests_of(architecture: Architecture) -> tuple[GuestType, ...]:
+    """The architecture's guest types in GuestType's order (a stable reading order)."""
+    return tuple(guest for guest in GuestType if guest.architecture is architecture)
 
 
 @dataclass(frozen=True)
@@ -112,8 +133,10 @@ class _Defs:
     active: set[int]  # the source lines that survived the preprocessor
 
 
-def _parse_hypercall_defs(tree: XenTree, configuration: Configuration) -> _Defs:
-    lines = tree.preprocessed(HYPERCALL_DEFS, configuration.enabled).lines
+def _parse_hypercall_defs(
+    tree: XenTree, configuration: Configuration, architecture: Architecture
+) -> _Defs:
+    lines = tree.preprocessed(HYPERCALL_DEFS, configuration.enabled, architecture).lines
     where = tree.root / HYPERCALL_DEFS
     defs = _Defs({}, {}, [], 0, {}, {line.line for line in lines})
     prefixes: list[str] = []
@@ -146,10 +169,10 @@ def _parse_hypercall_defs(tree: XenTree, configuration: Configuration) -> _Defs:
             )
     if not defs.table_line:
         raise SourceError(f"{where}: no 'table:' line (expected the hypercall table)")
-    for guest in GuestType.of(Architecture.X86):
-        if guest.value not in defs.columns:
+    for column in dict.fromkeys(_COLUMNS[g] for g in guests_of(architecture)):
+        if column not in defs.columns:
             raise SourceError(
-                f"{where}:{defs.table_line}: the table has no {guest.value} column "
+                f"{where}:{defs.table_line}: the table has no {column} column "
                 f"(found {' '.join(defs.columns)})"
             )
     return defs
@@ -159,8 +182,9 @@ def _defs_entry(
     tree: XenTree, defs: _Defs, name: str, guest: GuestType, configuration: Configuration
 ) -> Entry:
     """One table cell of hypercall-defs.c, read as the generator reads it."""
-    if guest.value not in defs.callers:  # the column is ignored without its "caller:"
-        pattern = re.compile(rf"^\s*caller:\s*{guest.value}\s*$")
+    column = _COLUMNS[guest]
+    if column not in defs.callers:  # the column is ignored without its "caller:"
+        pattern = re.compile(rf"^\s*caller:\s*{column}\s*$")
         return _absent(
             tree, HYPERCALL_DEFS, guest, pattern, 0, defs.active, configuration, "caller:"
         )
@@ -171,7 +195,7 @@ def _defs_entry(
             tree, HYPERCALL_DEFS, guest, pattern, defs.table_line, defs.active, configuration, what
         )
     cells, row_line = defs.rows[name]
-    cell = cells[defs.columns.index(guest.value)]
+    cell = cells[defs.columns.index(column)]
     evidence = tree.source_line(HYPERCALL_DEFS, row_line)
     condition = tree.conditions(HYPERCALL_DEFS).get(row_line, "")
     if cell == "-":
@@ -179,22 +203,43 @@ def _defs_entry(
     prefix = cell.split(":")[0]  # "compat:2": the handler prefix and its priority
     if (prefix, name) not in defs.prototypes:
         raise SourceError(
-            f"{tree.root / HYPERCALL_DEFS}:{row_line}: {guest.value} calls {prefix}_{name}, "
+            f"{tree.root / HYPERCALL_DEFS}:{row_line}: {column} calls {prefix}_{name}, "
             "which no prototype declares"
         )
     count, line = defs.prototypes[(prefix, name)]
     arguments = tree.source_line(HYPERCALL_DEFS, line)
+    if prefix == DEPRECATED_PREFIX:
+        note = _deprecated_note(tree, f"{prefix}_{name}")
+        evidence = tree.source_line(HYPERCALL_DEFS, row_line, note)
+        return Entry(guest, False, evidence, condition, prefix, count, arguments)
     return Entry(guest, True, evidence, condition, prefix, count, arguments)
 
 
+def _deprecated_note(tree: XenTree, handler: str) -> str:
+    """Why a deprecated Arm entry makes nothing available, citing the -ENOSYS."""
+    note = f"deprecated: {handler} returns -ENOSYS"
+    if not tree.exists(ARM_TRAPS_C):
+        return note
+    text = tree.text(ARM_TRAPS_C)
+    body = re.search(r"\bdo_deprecated_hypercall\s*\(\s*void\s*\)\s*\{(.*?)^\}", text, re.M | re.S)
+    if body is None or (enosys := re.search(r"return\s+-ENOSYS\s*;", body.group(1))) is None:
+        return note
+    line = text.count("\n", 0, body.start(1) + enosys.start()) + 1
+    via = "" if handler == "do_deprecated_hypercall" else "do_deprecated_hypercall, "
+    return f"{note} ({via}{ARM_TRAPS_C}:{line})"
+
+
 def _read_hypercall_defs(
-    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+    tree: XenTree,
+    configuration: Configuration,
+    numbers: dict[int, NumberedHypercall],
+    architecture: Architecture,
 ) -> dict[int, dict[GuestType, Entry]]:
-    defs = _parse_hypercall_defs(tree, configuration)
+    defs = _parse_hypercall_defs(tree, configuration, architecture)
     return {
         number: {
             guest: _defs_entry(tree, defs, hypercall.name, guest, configuration)
-            for guest in GuestType.of(Architecture.X86)
+            for guest in guests_of(architecture)
         }
         for number, hypercall in numbers.items()
     }
@@ -269,7 +314,7 @@ def _read_c_tables(
     for number, hypercall in numbers.items():
         names = _table_names(hypercall)
         entries: dict[GuestType, Entry] = {}
-        for guest in GuestType.of(Architecture.X86):
+        for guest in guests_of(Architecture.X86):
             kind = "hvm" if guest.is_hvm else "pv"
             relative, table, compat_dispatched = tables[kind]
             directory_option = "CONFIG_HVM" if guest.is_hvm else "CONFIG_PV"
@@ -316,10 +361,100 @@ def _read_c_tables(
     return result
 
 
-def read_availability(
+# --- Arm up to 4.16: one table in traps.c ----------------------------------
+
+_TRAP_TABLE = re.compile(r"\barm_hypercall_table\s*\[\s*\]\s*=\s*\{")
+_TRAP_HANDLER = re.compile(r"\.fn\s*=\s*\(\s*\w+\s*\)\s*&?\s*(\w+)")
+_TRAP_COUNT = re.compile(r"\.nr_args\s*=\s*(\d+)")
+_DEPRECATED_HANDLER = "do_deprecated_hypercall"
+
+
+def _has_trap_table(tree: XenTree, configuration: Configuration) -> bool:
+    preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
+    return _TRAP_TABLE.search(joined(preprocessed.lines)[0]) is not None
+
+
+def _trap_table(tree: XenTree, configuration: Configuration) -> dict[str, tuple[str, int, int]]:
+    """name -> (handler, argument count, line) of ``arm_hypercall_table``."""
+    preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
+    text, numbers = joined(preprocessed.lines)
+    where = tree.root / ARM_TRAPS_C
+    start = _TRAP_TABLE.search(text)
+    if start is None:
+        generated = "call_handlers_arm" in text
+        raise SourceError(
+            f"{tree.root / HYPERCALL_DEFS}: missing ({ARM_TRAPS_C} dispatches through "
+            "call_handlers_arm, which Xen generates from it)"
+            if generated
+            else f"{where}: no 'arm_hypercall_table[] = {{ ... }}' array "
+            "(expected Arm's dispatch table)"
+        )
+    entries: dict[str, tuple[str, int, int]] = {}
+    for match in _ENTRY.finditer(text, start.end(), text.find("};", start.end())):
+        line = line_at(match.start(), text, numbers)
+        handler, count = _TRAP_HANDLER.search(match.group(2)), _TRAP_COUNT.search(match.group(2))
+        if handler is None or count is None:
+            raise SourceError(
+                f"{where}:{line}: the {match.group(1)} entry has no '.fn = (...) &handler' "
+                "and '.nr_args = N' (expected HYPERCALL(name, n) or its siblings)"
+            )
+        entries[match.group(1)] = (handler.group(1), int(count.group(1)), line)
+    return entries
+
+
+def _read_trap_table(
     tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
 ) -> dict[int, dict[GuestType, Entry]]:
-    """Per hypercall number, per guest type: available or not, and why."""
+    table = _trap_table(tree, configuration)
+    active = {
+        line.line
+        for line in tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM).lines
+    }
+    result: dict[int, dict[GuestType, Entry]] = {}
+    for number, hypercall in numbers.items():
+        name = hypercall.name
+        entries: dict[GuestType, Entry] = {}
+        for guest in guests_of(Architecture.ARM):
+            if name not in table:
+                pattern = re.compile(rf"\bHYPERCALL\w*\(\s*{re.escape(name)}\s*,")
+                what = f"{name} arm_hypercall_table"
+                entries[guest] = _absent(
+                    tree, ARM_TRAPS_C, guest, pattern, 0, active, configuration, what
+                )
+                continue
+            handler, count, line = table[name]
+            deprecated = handler == _DEPRECATED_HANDLER
+            note = _deprecated_note(tree, handler) if deprecated else ""
+            prefix = handler.removesuffix(f"_{name}") if handler.endswith(f"_{name}") else handler
+            entries[guest] = Entry(
+                guest,
+                not deprecated,
+                tree.source_line(ARM_TRAPS_C, line, note),
+                tree.conditions(ARM_TRAPS_C).get(line, ""),
+                prefix,
+                count,
+                tree.source_line(ARM_TRAPS_C, line),
+            )
+        result[number] = entries
+    return result
+
+
+def read_availability(
+    tree: XenTree,
+    configuration: Configuration,
+    numbers: dict[int, NumberedHypercall],
+    architecture: Architecture = Architecture.X86,
+) -> dict[int, dict[GuestType, Entry]]:
+    """Per hypercall number, per guest type of ``architecture``: available or not, and why.
+
+    ``configuration`` is that architecture's build.
+    """
+    if architecture is Architecture.ARM and _has_trap_table(tree, configuration):
+        # Up to 4.16, and in the days of July 2022 when x86 had moved to
+        # hypercall-defs.c but Arm's trap handler still used its table.
+        return _read_trap_table(tree, configuration, numbers)
     if tree.era is Era.HYPERCALL_DEFS:
-        return _read_hypercall_defs(tree, configuration, numbers)
+        return _read_hypercall_defs(tree, configuration, numbers, architecture)
+    if architecture is Architecture.ARM:
+        return _read_trap_table(tree, configuration, numbers)  # fails, saying why
     return _read_c_tables(tree, configuration, numbers)

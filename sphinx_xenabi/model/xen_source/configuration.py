@@ -12,6 +12,12 @@ without XENOPROF, no 32-bit PV guests without PV32). Three choices:
     tree's ``xen/Kconfig`` and ``xen/arch/x86/configs/x86_64_defconfig``.
 a path to a ``.config``
     A user's configuration, evaluated by kconfiglib against the tree's Kconfig.
+
+Each architecture is its own build: the x86 facts are read in an x86_64
+configuration, the Arm facts (``traps.c``, the ``arm`` column of
+``hypercall-defs.c``) in an arm64 one, with Kconfig run as Xen's Makefiles
+run it for that target (``SRCARCH=arm ARCH=arm64``) and the defconfig
+``xen/arch/arm/configs/arm64_defconfig``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+
+from sphinx_xenabi.model.spec import Architecture
 
 ALL = "all"
 DEFCONFIG = "defconfig"
@@ -50,6 +59,60 @@ ALWAYS_IN_ALL = frozenset({"CONFIG_X86", "CONFIG_X86_64", "CONFIG_PV", "CONFIG_H
 _KCONFIG_ENVIRONMENT = {"SRCARCH": "x86", "ARCH": "x86", "XEN_TARGET_ARCH": "x86_64", "CC": "gcc"}
 
 
+@dataclass(frozen=True)
+class Build:
+    """What one architecture's build of Xen assumes: its "all" and its Kconfig run."""
+
+    target: str  # "arm64": how configuration names say which build they are of
+    off_in_all: frozenset[str]
+    always_in_all: frozenset[str]
+    kconfig_environment: MappingProxyType[str, str]
+    defconfig: str  # relative to xen/
+
+
+BUILDS: MappingProxyType[Architecture, Build] = MappingProxyType(
+    {
+        Architecture.X86: Build(
+            "x86_64",
+            OFF_IN_ALL,
+            ALWAYS_IN_ALL,
+            MappingProxyType(_KCONFIG_ENVIRONMENT),
+            "arch/x86/configs/x86_64_defconfig",
+        ),
+        # An arm64 Xen. Off in its "all": what Arm's Kconfig can never turn on
+        # (X86, PV*, PAGING and XENOPROF are not even defined for SRCARCH=arm;
+        # nothing on Arm selects COMPAT or HAS_KEXEC), a shim-only build, and
+        # the other targets (ARM_32 is an arm32 Xen). HVM is def_bool y on Arm.
+        Architecture.ARM: Build(
+            "arm64",
+            frozenset(
+                {
+                    "CONFIG_X86",
+                    "CONFIG_X86_64",
+                    "CONFIG_PV",
+                    "CONFIG_PV32",
+                    "CONFIG_PV_SHIM",
+                    "CONFIG_PV_SHIM_EXCLUSIVE",
+                    "CONFIG_COMPAT",
+                    "CONFIG_KEXEC",
+                    "CONFIG_XENOPROF",
+                    "CONFIG_PAGING",
+                    "CONFIG_ARM_32",
+                    "CONFIG_RISCV",
+                    "CONFIG_PPC",
+                    "CONFIG_PPC64",
+                }
+            ),
+            frozenset({"CONFIG_ARM", "CONFIG_ARM_64", "CONFIG_HVM"}),
+            MappingProxyType(
+                {"SRCARCH": "arm", "ARCH": "arm64", "XEN_TARGET_ARCH": "arm64", "CC": "gcc"}
+            ),
+            "arch/arm/configs/arm64_defconfig",
+        ),
+    }
+)
+
+
 class ConfigurationError(ValueError):
     """A configuration that cannot be evaluated (names the file and the problem)."""
 
@@ -69,9 +132,20 @@ class Configuration:
         return f"{option} is {'on' if option in self.enabled else 'off'} in {self.name}"
 
 
-def all_options(mentioned: Iterable[str]) -> Configuration:
+def _name(choice: str, architecture: Architecture) -> str:
+    # x86's names stay as given ("all"); another build's say which it is.
+    if architecture is Architecture.X86:
+        return choice
+    return f"{choice} ({BUILDS[architecture].target})"
+
+
+def all_options(
+    mentioned: Iterable[str], architecture: Architecture = Architecture.X86
+) -> Configuration:
     """The "all" configuration over the options the read files mention."""
-    return Configuration(ALL, frozenset(mentioned) - OFF_IN_ALL | ALWAYS_IN_ALL)
+    build = BUILDS[architecture]
+    enabled = frozenset(mentioned) - build.off_in_all | build.always_in_all
+    return Configuration(_name(ALL, architecture), enabled)
 
 
 @contextlib.contextmanager
@@ -89,7 +163,12 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Configuration:
+def kconfig_options(
+    xen_dir: Path,
+    config_file: Path | None,
+    name: str,
+    architecture: Architecture = Architecture.X86,
+) -> Configuration:
     """Evaluate the tree's Kconfig with ``config_file`` (None: the defaults)."""
     import kconfiglib
 
@@ -100,7 +179,7 @@ def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Confi
         raise ConfigurationError(f"{config_file}: no such configuration file")
     # BASEDIR: what Xen up to 4.16 called srctree in its Kconfig macros.
     environment = {
-        **_KCONFIG_ENVIRONMENT,
+        **BUILDS[architecture].kconfig_environment,
         "srctree": os.fspath(xen_dir),
         "BASEDIR": os.fspath(xen_dir),
     }
@@ -121,14 +200,24 @@ def kconfig_options(xen_dir: Path, config_file: Path | None, name: str) -> Confi
     enabled = frozenset(
         f"CONFIG_{symbol.name}" for symbol in tree.unique_defined_syms if symbol.tri_value == 2
     )
-    return Configuration(name, enabled)
+    return Configuration(_name(name, architecture), enabled)
 
 
-def resolve(xen_dir: Path, choice: str, mentioned: Iterable[str]) -> Configuration:
-    """The configuration named by ``choice``: "all", "defconfig" or a .config path."""
+def resolve(
+    xen_dir: Path,
+    choice: str,
+    mentioned: Iterable[str],
+    architecture: Architecture = Architecture.X86,
+) -> Configuration:
+    """The configuration named by ``choice``: "all", "defconfig" or a .config path.
+
+    A .config is evaluated against each architecture's Kconfig: the choices
+    it makes that the architecture has apply, the rest are that Kconfig's.
+    """
     if choice == ALL:
-        return all_options(mentioned)
+        return all_options(mentioned, architecture)
     if choice == DEFCONFIG:
-        defconfig = xen_dir / "arch" / "x86" / "configs" / "x86_64_defconfig"
-        return kconfig_options(xen_dir, defconfig if defconfig.is_file() else None, DEFCONFIG)
-    return kconfig_options(xen_dir, Path(choice), choice)
+        defconfig = xen_dir / BUILDS[architecture].defconfig
+        config_file = defconfig if defconfig.is_file() else None
+        return kconfig_options(xen_dir, config_file, DEFCONFIG, architecture)
+    return kconfig_options(xen_dir, Path(choice), choice, architecture)

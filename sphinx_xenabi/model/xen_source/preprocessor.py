@@ -19,10 +19,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pcpp import Preprocessor
+
+from sphinx_xenabi.model.spec import Architecture
 
 # What Xen's own compiler defines when it builds the hypervisor for x86_64.
 # ``__XEN_INTERFACE_VERSION__`` is the latest interface inside Xen (the
@@ -34,6 +36,14 @@ HYPERVISOR_BUILD_DEFINES: Mapping[str, str] = {
     "__GNUC__": "12",
     "__STDC_VERSION__": "201112L",
     "__XEN_INTERFACE_VERSION__": "0x7fffffff",
+}
+# The same for each architecture's build: an arm64 compiler defines __aarch64__.
+BUILD_DEFINES: Mapping[Architecture, Mapping[str, str]] = {
+    Architecture.X86: HYPERVISOR_BUILD_DEFINES,
+    Architecture.ARM: {
+        **{k: v for k, v in HYPERVISOR_BUILD_DEFINES.items() if k != "__x86_64__"},
+        "__aarch64__": "1",
+    },
 }
 
 _LINE_MARKER = re.compile(r'^#line (\d+)(?: "[^"]*")?$')
@@ -64,10 +74,15 @@ class Macro:
 
 @dataclass(frozen=True)
 class Preprocessed:
-    """A file after preprocessing: surviving lines and the macros it defined."""
+    """A file after preprocessing: surviving lines and the macros it defined.
+
+    ``functions`` holds the function-like macros the compiled branches define,
+    their body as written (``HYPERCALL_ARG1(r)`` -> ``(r)->x0``).
+    """
 
     lines: list[SourceLine]
     macros: dict[str, Macro]
+    functions: dict[str, Macro] = field(default_factory=dict)
 
 
 class _Quiet(Preprocessor):
@@ -81,6 +96,7 @@ class _Quiet(Preprocessor):
         # Every object-like macro the file defined, even if #undef'd later
         # ("#define do_arch_1 ..." is undefined again after its table).
         self.defined: dict[str, Macro] = {}
+        self.functions: dict[str, Macro] = {}
 
     def define(self, tokens: Any) -> None:
         super().define(tokens)
@@ -88,9 +104,10 @@ class _Quiet(Preprocessor):
             return  # a predefined macro, not the file's
         names = [token.value for token in tokens if not token.value.isspace()]
         macro = self.macros.get(names[0]) if names else None
-        if macro is not None and macro.arglist is None:
+        if macro is not None:
             value = "".join(token.value for token in macro.value).strip()
-            self.defined[macro.name] = Macro(macro.lineno, value)
+            kind = self.defined if macro.arglist is None else self.functions
+            kind[macro.name] = Macro(macro.lineno, value)
 
     def on_error(self, file: str, line: int, msg: str) -> None:
         self.errors.append(f"line {line}: {' '.join(str(msg).split())}")
@@ -101,14 +118,20 @@ class _Quiet(Preprocessor):
         raise StopIteration
 
 
-def preprocess(text: str, filename: str, defines: Iterable[str]) -> Preprocessed:
-    """The non-blank lines that survive preprocessing with ``defines`` set to 1.
+def preprocess(
+    text: str,
+    filename: str,
+    defines: Iterable[str],
+    architecture: Architecture = Architecture.X86,
+) -> Preprocessed:
+    """The non-blank lines that survive preprocessing with ``defines`` set to 1,
+    as the compiler for ``architecture`` builds the hypervisor.
 
     ``#include``, ``#error`` and ``#pragma`` lines are blanked first (keeping
     the line count), for the reason the module docstring gives.
     """
     processor = _Quiet()
-    for name, value in HYPERVISOR_BUILD_DEFINES.items():
+    for name, value in BUILD_DEFINES[architecture].items():
         processor.define(f"{name} {value}")
     for name in sorted(defines):
         processor.define(f"{name} 1")
@@ -130,7 +153,7 @@ def preprocess(text: str, filename: str, defines: Iterable[str]) -> Preprocessed
         if output.strip():
             lines.append(SourceLine(number, output.strip()))
         number += 1
-    return Preprocessed(lines, processor.defined)
+    return Preprocessed(lines, processor.defined, processor.functions)
 
 
 def joined(lines: list[SourceLine]) -> tuple[str, list[int]]:

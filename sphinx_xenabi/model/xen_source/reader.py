@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from sphinx_xenabi.model.abi import IRET_INDEX, TransferGuest
 from sphinx_xenabi.model.spec import (
     AbiSpec,
+    Architecture,
     Convention,
     Evidence,
     GuestType,
@@ -36,6 +37,7 @@ from sphinx_xenabi.model.xen_source.dispatch import (
     read_poisoning,
 )
 from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall, read_numbers
+from sphinx_xenabi.model.xen_source.public_header import documented_convention
 from sphinx_xenabi.model.xen_source.stubs import (
     DecodedStub,
     StubSource,
@@ -43,8 +45,11 @@ from sphinx_xenabi.model.xen_source.stubs import (
     hypercall_vector,
     read_stub_sources,
 )
+from sphinx_xenabi.model.xen_source.traps import Trap, contradictions, read_traps
 from sphinx_xenabi.model.xen_source.tree import (
+    ARCH_ARM_H,
     ARGS_TABLE_C,
+    ARM_TRAPS_C,
     HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
@@ -74,7 +79,13 @@ class SourceConvention:
 
 @dataclass(frozen=True)
 class XenSource:
-    """Everything read from one tree in one configuration."""
+    """Everything read from one tree in one configuration.
+
+    ``configuration`` is the x86 build's; a tree with ``xen/arch/arm/`` is
+    also read as an arm64 build in the same choice of configuration
+    (``configurations``), which adds the Arm guest types' ``entries``,
+    ``dispatch`` and ``conventions`` ("arm64", "arm32") and their ``traps``.
+    """
 
     root: Path
     version: str  # "4.17.0"
@@ -92,6 +103,10 @@ class XenSource:
     decoded: Mapping[TransferGuest, DecodedStub]
     vector: tuple[int, Evidence]
     warnings: tuple[str, ...]
+    traps: Mapping[GuestType, Trap] = field(default_factory=lambda: MappingProxyType({}))
+    configurations: Mapping[Architecture, Configuration] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def origin(self) -> str:
@@ -120,6 +135,9 @@ class XenSource:
         for guest, decoded in self.decoded.items():
             transfers[guest.value] = decoded.transfer
             evidence[evidence_key("transfer", guest.value)] = decoded.evidence
+        for arm_guest, trap in self.traps.items():  # Arm traps HVC inline: no page
+            transfers[arm_guest.value] = trap.instruction
+            evidence[evidence_key("transfer", arm_guest.value)] = trap.instruction_evidence
         stubs: dict[str, PageStub] = {}
         for guest, source in self.stubs.items():
             stubs[guest.value] = PageStub(
@@ -158,13 +176,7 @@ class XenSource:
         """The documented JSON form (docs/tooling/xen-source.rst)."""
         return {
             "format": FORMAT,
-            "xen": {
-                "version": self.version,
-                "release": str(self.release),
-                "evidence": _evidence(self.release_evidence),
-                "layout": self.era.value,
-                "configuration": self.configuration.name,
-            },
+            "xen": self._xen_data(),
             "conventions": {
                 abi: {
                     "index": row.convention.index,
@@ -212,6 +224,19 @@ class XenSource:
             "hypercall_vector": {
                 "value": f"0x{self.vector[0]:x}",
                 "evidence": _evidence(self.vector[1]),
+            },
+            "traps": {guest.value: trap.to_data() for guest, trap in sorted(self.traps.items())},
+        }
+
+    def _xen_data(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "release": str(self.release),
+            "evidence": _evidence(self.release_evidence),
+            "layout": self.era.value,
+            "configuration": self.configuration.name,
+            "configurations": {
+                architecture.value: c.name for architecture, c in self.configurations.items()
             },
         }
 
@@ -336,6 +361,49 @@ def _files_read(tree: XenTree) -> list[str]:
     return files
 
 
+class _ArmBuild(NamedTuple):
+    """The Arm facts of a tree, read as an arm64 build (none for a tree without Arm)."""
+
+    configurations: dict[Architecture, Configuration]
+    entries: dict[int, dict[GuestType, Entry]]
+    traps: dict[GuestType, Trap]
+    warnings: list[str]
+
+    def merge(
+        self,
+        entries: dict[int, dict[GuestType, Entry]],
+        dispatch: dict[GuestType, Dispatch],
+        conventions: dict[str, SourceConvention],
+    ) -> None:
+        """Add the Arm guest types' facts to the x86 reading's."""
+        for number, per_guest in self.entries.items():
+            entries[number].update(per_guest)
+        for guest, trap in self.traps.items():
+            dispatch[guest] = trap.dispatch
+            conventions[guest.abi] = SourceConvention(
+                trap.convention, trap.index_evidence, trap.parameters_evidence, trap.result_evidence
+            )
+
+
+def _read_arm_build(
+    tree: XenTree, choice: str, hypercalls: dict[int, NumberedHypercall]
+) -> _ArmBuild:
+    """The Arm guests' availability and traps, in the arm64 build of ``choice``."""
+    if not tree.has_architecture(Architecture.ARM):
+        return _ArmBuild({}, {}, {}, [])  # a sparse tree of x86 alone states no Arm fact
+    files = [ARCH_ARM_H, ARM_TRAPS_C]
+    if tree.era is Era.HYPERCALL_DEFS:
+        files.append(HYPERCALL_DEFS)
+    for relative in files:
+        tree.text(relative)  # a missing file fails here, before any partial answer
+    mentioned = tree.mentioned_options(files)
+    config = resolve(tree.root / "xen", choice, mentioned, Architecture.ARM)
+    entries = read_availability(tree, config, hypercalls, Architecture.ARM)
+    traps = read_traps(tree, config)
+    warnings = contradictions(traps, documented_convention(tree))
+    return _ArmBuild({Architecture.ARM: config}, entries, traps, warnings)
+
+
 def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
     """Read the tree at ``root`` in ``configuration`` ("all", "defconfig" or a .config path).
 
@@ -363,6 +431,8 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         for guest, source in stubs.items()
     }
     conventions = _conventions(tree, dispatch, decoded, stubs)
+    arm = _read_arm_build(tree, configuration, hypercalls)
+    arm.merge(entries, dispatch, conventions)
     warnings = _cross_check(conventions, dispatch, poisoning, limit)
     return XenSource(
         root=tree.root,
@@ -380,7 +450,9 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         stubs=stubs,
         decoded=decoded,
         vector=vector,
-        warnings=tuple(warnings),
+        warnings=tuple(warnings + arm.warnings),
+        traps=MappingProxyType(arm.traps),
+        configurations=MappingProxyType({Architecture.X86: config, **arm.configurations}),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from sphinx_xenabi.model.spec import Evidence, Release
+from sphinx_xenabi.model.spec import Architecture, Evidence, Release
 from sphinx_xenabi.model.xen_source.conditions import config_options, line_conditions
 from sphinx_xenabi.model.xen_source.preprocessor import (
     Preprocessed,
@@ -33,6 +33,8 @@ ARGS_TABLE_C = "xen/arch/x86/hypercall.c"
 VMX_C = "xen/arch/x86/hvm/vmx/vmx.c"
 SVM_C = "xen/arch/x86/hvm/svm/svm.c"
 MAKEFILE = "xen/Makefile"
+ARCH_ARM_H = "xen/include/public/arch-arm.h"
+ARM_TRAPS_C = "xen/arch/arm/traps.c"
 ASM_DIRS = ("xen/arch/x86/include/asm", "xen/include/asm-x86")  # 4.17 and later, before
 
 _MAKE_VARIABLE = r"^\s*export\s+{}\s*\??=\s*(\S*)"
@@ -55,7 +57,7 @@ class XenTree:
 
     root: Path
     _texts: dict[str, str] = field(default_factory=dict, repr=False)
-    _preprocessed: dict[tuple[str, frozenset[str]], Preprocessed] = field(
+    _preprocessed: dict[tuple[str, frozenset[str], Architecture], Preprocessed] = field(
         default_factory=dict, repr=False
     )
 
@@ -89,6 +91,10 @@ class XenTree:
     def exists(self, relative: str) -> bool:
         return (self.root / relative).is_file()
 
+    def has_architecture(self, architecture: Architecture) -> bool:
+        """Whether the tree holds ``xen/arch/<architecture>/`` (a sparse tree may not)."""
+        return (self.root / "xen" / "arch" / architecture.value).is_dir()
+
     def asm_header(self, name: str) -> str:
         """``asm/<name>`` in whichever layout the tree has."""
         for directory in ASM_DIRS:
@@ -120,12 +126,19 @@ class XenTree:
         text = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
         return Evidence(relative, line, text, note)
 
-    def preprocessed(self, relative: str, enabled: Iterable[str]) -> Preprocessed:
+    def preprocessed(
+        self,
+        relative: str,
+        enabled: Iterable[str],
+        architecture: Architecture = Architecture.X86,
+    ) -> Preprocessed:
         """The file through the C preprocessor with ``enabled`` options defined."""
-        key = (relative, frozenset(enabled))
+        key = (relative, frozenset(enabled), architecture)
         if key not in self._preprocessed:
             try:
-                self._preprocessed[key] = preprocess(self.text(relative), relative, key[1])
+                self._preprocessed[key] = preprocess(
+                    self.text(relative), relative, key[1], architecture
+                )
             except PreprocessorError as exc:
                 raise SourceError(f"{self.root / relative}: {exc}") from None
         return self._preprocessed[key]
