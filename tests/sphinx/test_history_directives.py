@@ -31,7 +31,7 @@ def test_the_history_and_diff_directives_render(tmp_path: Path) -> None:
     assert rows[0] == ["Release", "For guests", "Change"]  # type: ignore[index]
     assert rows[1] == ["4.13", "", "first release shown: 6 parameters, 43 hypercall numbers"]  # type: ignore[index]
     # The release cell spans its lines: later lines of a release have two cells.
-    assert rows[5] == ["compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"]  # type: ignore[index]
+    assert rows[5] == ["4.15", "compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"]  # type: ignore[index]
     assert rows[6] == ["4.17", "breaking", "parameter 6 (R9, EBP) removed"]  # type: ignore[index]
     assert rows[7] == ["breaking", "parameter count reduced from 6 to 5"]  # type: ignore[index]
     tables = read_tables(outdir / "diff.html")

@@ -31,7 +31,7 @@ from sphinx_xenabi.model.records import (
 from sphinx_xenabi.model.spec import Architecture, Convention, GuestType, Release
 from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 from sphinx_xenabi.model.xen_source.tree import XenTree
-from xen_trees import (
+from support.xen_trees import (
     HYPERCALL_DEFS,
     REAL_TREES,
     c_tables_tree,
