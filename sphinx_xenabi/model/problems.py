@@ -153,7 +153,8 @@ class WarningSubtype(StrEnum):
         "source",
         "The Xen source tree to check against cannot be read (an error, and the build fails), "
         "or it contradicts itself (a warning: the PV and HVM dispatch, the debug poisoning or "
-        "``gen_hypercall.awk``'s limit name different registers or counts); a tree "
+        "``gen_hypercall.awk``'s limit name different registers or counts; Arm's ``traps.c`` "
+        "and the convention ``arch-arm.h`` states differ); a tree "
         ":confval:`xenabi_history_sources` names cannot be read (an error). Fix the path in "
         ":confval:`xenabi_xen_source` or :confval:`xenabi_history_sources`, or set "
         "``xenabi_xen_source = False`` to check against the built-in model.",
