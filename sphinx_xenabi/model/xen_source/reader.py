@@ -58,6 +58,7 @@ from sphinx_xenabi.model.xen_source.tree import (
     SourceError,
     XenTree,
 )
+from sphinx_xenabi.model.xen_source.version import VersionHypercall, read_version_hypercall
 
 FORMAT = "sphinx-xenabi xen-source 1"
 
@@ -107,6 +108,8 @@ class XenSource:
     configurations: Mapping[Architecture, Configuration] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # None for a sparse tree with neither public/version.h nor common/kernel.c.
+    version_hypercall: VersionHypercall | None = None
 
     @property
     def origin(self) -> str:
@@ -226,6 +229,9 @@ class XenSource:
                 "evidence": _evidence(self.vector[1]),
             },
             "traps": {guest.value: trap.to_data() for guest, trap in sorted(self.traps.items())},
+            "version_hypercall": None
+            if self.version_hypercall is None
+            else self.version_hypercall.to_data(),
         }
 
     def _xen_data(self) -> dict[str, Any]:
@@ -434,6 +440,9 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
     arm = _read_arm_build(tree, configuration, hypercalls)
     arm.merge(entries, dispatch, conventions)
     warnings = _cross_check(conventions, dispatch, poisoning, limit)
+    version_hypercall = read_version_hypercall(
+        tree, config.enabled, arm.configurations.get(Architecture.ARM)
+    )
     return XenSource(
         root=tree.root,
         version=version,
@@ -453,6 +462,7 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         warnings=tuple(warnings + arm.warnings),
         traps=MappingProxyType(arm.traps),
         configurations=MappingProxyType({Architecture.X86: config, **arm.configurations}),
+        version_hypercall=version_hypercall,
     )
 
 

@@ -35,6 +35,9 @@ SVM_C = "xen/arch/x86/hvm/svm/svm.c"
 MAKEFILE = "xen/Makefile"
 ARCH_ARM_H = "xen/include/public/arch-arm.h"
 ARM_TRAPS_C = "xen/arch/arm/traps.c"
+ARM_SETUP_C = "xen/arch/arm/setup.c"
+VERSION_H = "xen/include/public/version.h"
+KERNEL_C = "xen/common/kernel.c"
 ASM_DIRS = ("xen/arch/x86/include/asm", "xen/include/asm-x86")  # 4.17 and later, before
 
 _MAKE_VARIABLE = r"^\s*export\s+{}\s*\??=\s*(\S*)"
