@@ -4,8 +4,21 @@ The dispatcher executes what a spec *says* (usually the one extracted from
 the guides), not the model's constants: a doc that names the wrong register
 makes the dispatcher read the wrong register, which is how drift shows up.
 
-Not modelled: preemption/continuations and the HVMOP_guest_request_vm_event
-exception to the HVM CPL check.
+``xen_version`` answers ``XENVER_version`` from the spec's release. Given a
+``GuestMemory`` (``dispatch(..., memory=...)``), it also answers the
+buffer commands whose string the model knows: ``XENVER_capabilities`` on Arm
+(``arm64_capabilities`` of ``sphinx_xenabi.model.version``, for the CPU the
+dispatcher's ``XenBuild`` states), and
+``XENVER_extraversion`` and ``XENVER_changeset`` when the build states them.
+The string is written as Xen writes it, NUL-filled to the size of the
+command's buffer type (``char[1024]`` for the capabilities), and the call
+returns 0, or -EFAULT where the buffer is not all mapped (Xen may then have
+written the mapped part; this dispatcher writes nothing). Without a memory,
+every command but ``XENVER_version`` returns -ENOSYS, as before.
+
+Not modelled: preemption/continuations, the HVMOP_guest_request_vm_event
+exception to the HVM CPL check, XSM denying a command (the guest is one the
+policy lets read these strings) and x86's capabilities string.
 
 Stdlib only: no Sphinx or docutils.
 """
@@ -13,14 +26,24 @@ Stdlib only: no Sphinx or docutils.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from .abi import REGISTERS, Errno, XENVER_version, poisoning_for, to_signed, to_unsigned
-from .spec import AbiSpec, GuestType, Release
+from .spec import AbiSpec, Architecture, GuestType, Release
+from .version import (
+    XenBuild,
+    XENVER_capabilities,
+    XENVER_changeset,
+    XENVER_extraversion,
+    arm64_capabilities,
+    buffer_bytes,
+    commands_for,
+)
 
 ENOSYS = -Errno.ENOSYS.value
 EPERM = -Errno.EPERM.value
+EFAULT = -Errno.EFAULT.value
 
 
 class DispatchError(Exception):
@@ -35,12 +58,63 @@ class ArityError(DispatchError):
     """A handler needs more parameters than the spec's convention provides."""
 
 
+class GuestMemory:
+    """The guest memory a hypercall may write: mapped ranges, each of bytes.
+
+    ``GuestMemory({0x1000: 1024})`` maps 1024 zero bytes at 0x1000. Only
+    what is mapped can be written; :meth:`read` shows what a call wrote.
+    """
+
+    def __init__(self, regions: Mapping[int, int] | None = None) -> None:
+        self._regions: dict[int, bytearray] = {}
+        for address, size in (regions or {}).items():
+            self.map(address, size)
+
+    def map(self, address: int, size: int) -> None:
+        """Map ``size`` zero bytes at ``address``; ValueError on an overlap."""
+        if address < 0 or size <= 0:
+            raise ValueError(f"cannot map {size} bytes at {address:#x}")
+        for start, data in self._regions.items():
+            if address < start + len(data) and start < address + size:
+                raise ValueError(f"{address:#x}+{size} overlaps the region at {start:#x}")
+        self._regions[address] = bytearray(size)
+
+    def _region(self, address: int, size: int) -> tuple[int, bytearray] | None:
+        for start, data in self._regions.items():
+            if start <= address and address + size <= start + len(data):
+                return start, data
+        return None
+
+    def read(self, address: int, size: int) -> bytes:
+        """The ``size`` bytes at ``address``; ValueError where they are not all mapped."""
+        found = self._region(address, size)
+        if found is None:
+            raise ValueError(f"{address:#x}+{size} is not mapped")
+        start, data = found
+        return bytes(data[address - start : address - start + size])
+
+    def copy_to_guest(self, address: int, data: bytes) -> bool:
+        """Write ``data`` at ``address`` if every byte is mapped; whether it was."""
+        found = self._region(address, len(data))
+        if found is None:
+            return False
+        start, region = found
+        region[address - start : address - start + len(data)] = data
+        return True
+
+
 @dataclass(frozen=True)
 class HandlerContext:
-    """What a handler may know about the caller besides its arguments."""
+    """What a handler may know about the caller besides its arguments.
+
+    ``memory`` is the call's guest memory (None: not modelled), ``build``
+    what the dispatcher's Xen build reports (None: nothing stated).
+    """
 
     guest: GuestType
     release: Release
+    memory: GuestMemory | None = None
+    build: XenBuild | None = None
 
 
 @dataclass(frozen=True)
@@ -52,12 +126,42 @@ class Handler:
     func: Callable[[HandlerContext, tuple[int, ...]], int]
 
 
+def _buffer_text(ctx: HandlerContext, cmd: int) -> str:
+    """The string a buffer command writes, or DispatchError where the model has none."""
+    build = ctx.build or XenBuild()
+    if cmd == XENVER_capabilities:
+        if ctx.guest.architecture is not Architecture.ARM:
+            raise DispatchError("the model does not know x86's XENVER_capabilities string")
+        if build.aarch32 is None:
+            raise DispatchError(
+                "XENVER_capabilities on Arm depends on the CPU: give the dispatcher "
+                "build=XenBuild(aarch32=True or False)"
+            )
+        return arm64_capabilities(build.aarch32)
+    field = "extraversion" if cmd == XENVER_extraversion else "changeset"
+    text: str | None = getattr(build, field)
+    if text is None:
+        raise DispatchError(
+            f"XENVER_{field} reports the build's {field}: give the dispatcher "
+            f"build=XenBuild({field}=...)"
+        )
+    return text
+
+
+_BUFFER_COMMANDS = frozenset({XENVER_extraversion, XENVER_capabilities, XENVER_changeset})
+
+
 def _xen_version(ctx: HandlerContext, args: tuple[int, ...]) -> int:
     # Xen declares cmd as a C int, so only the low 32 bits select the command.
     cmd = to_signed(args[0], 32)
     if cmd == XENVER_version:
         return ctx.release.xen_version
-    return ENOSYS  # Xen's default case
+    if ctx.memory is None or cmd not in _BUFFER_COMMANDS:
+        return ENOSYS  # Xen's default case, or a buffer command without a memory
+    buffer = commands_for(ctx.release)[cmd].buffer
+    assert buffer is not None  # every command of _BUFFER_COMMANDS has one
+    data = buffer_bytes(_buffer_text(ctx, cmd), buffer)
+    return 0 if ctx.memory.copy_to_guest(args[1], data) else EFAULT
 
 
 DEFAULT_HANDLERS: Mapping[str, Handler] = MappingProxyType(
@@ -133,12 +237,18 @@ class _Plan:
         "error",
     )
 
-    def __init__(self, guest: GuestType, spec: AbiSpec, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        guest: GuestType,
+        spec: AbiSpec,
+        handlers: Mapping[str, Handler],
+        build: XenBuild | None = None,
+    ) -> None:
         self.guest = guest
         self.width = guest.width
         self.mask = (1 << self.width) - 1
         self.gprs = REGISTERS[guest.abi]
-        self.ctx = HandlerContext(guest, spec.release)
+        self.ctx = HandlerContext(guest, spec.release, build=build)
         self.enosys = to_unsigned(ENOSYS, self.width)
         self.eperm = to_unsigned(EPERM, self.width)
         poisoning = poisoning_for(guest, spec.release)
@@ -183,7 +293,11 @@ class _Plan:
 
 
 class Dispatcher:
-    """Runs hypercalls against a register file the way Xen's entry code does."""
+    """Runs hypercalls against a register file the way Xen's entry code does.
+
+    ``build`` states what the Xen build reports through ``xen_version``'s
+    buffer commands (see the module's docstring).
+    """
 
     def __init__(
         self,
@@ -191,14 +305,16 @@ class Dispatcher:
         handlers: Mapping[str, Handler] | None = None,
         *,
         debug: bool = False,
+        build: XenBuild | None = None,
     ) -> None:
         self.spec = spec
         self.handlers: Mapping[str, Handler] = MappingProxyType(
             dict(DEFAULT_HANDLERS if handlers is None else handlers)
         )
         self.debug = debug
+        self.build = build
         self._plans: dict[GuestType, _Plan] = {
-            guest: _Plan(guest, spec, self.handlers) for guest in GuestType
+            guest: _Plan(guest, spec, self.handlers, build) for guest in GuestType
         }
 
     def _plan(self, guest: GuestType | str) -> _Plan:
@@ -216,8 +332,12 @@ class Dispatcher:
         *,
         cpl: int = 0,
         debug: bool | None = None,
+        memory: GuestMemory | None = None,
     ) -> DispatchResult:
-        """Run one hypercall; missing registers read as 0, input is not mutated."""
+        """Run one hypercall; missing registers read as 0, input is not mutated.
+
+        ``memory`` is the guest memory the call may write (None: not modelled).
+        """
         plan = self._plan(guest)
         out = self._validated(plan, registers)
         number = out.get(plan.index, 0)
@@ -238,7 +358,8 @@ class Dispatcher:
         name, handler, used, poison = entry
         get = out.get
         args = tuple([get(reg, 0) for reg in used])
-        value = handler.func(plan.ctx, args) & plan.mask
+        ctx = plan.ctx if memory is None else replace(plan.ctx, memory=memory)
+        value = handler.func(ctx, args) & plan.mask
         out[plan.result] = value
         poisoned: tuple[str, ...] = ()
         if (self.debug if debug is None else debug) and (

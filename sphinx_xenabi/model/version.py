@@ -80,6 +80,20 @@ AARCH32_CAPABILITY = "xen-3.0-armv7l "
 """What it adds when the CPU can run AArch32 guests (``if ( cpu_has_aarch32 )``)."""
 
 
+@dataclass(frozen=True)
+class XenBuild:
+    """What one Xen build on one machine reports through the buffer commands.
+
+    None where nothing is stated: the model knows no build's extraversion
+    (``XEN_EXTRAVERSION``, ``.0`` or ``-unstable``) or changeset, and the
+    Arm capabilities depend on whether the CPU runs AArch32 guests.
+    """
+
+    extraversion: str | None = None
+    changeset: str | None = None
+    aarch32: bool | None = None
+
+
 def commands_for(release: Release) -> Mapping[int, VersionCommand]:
     """The commands ``release`` defines, by number; ValueError before 4.13."""
     if release < FIRST_MODELLED_RELEASE:
@@ -106,6 +120,7 @@ __all__ = [
     "XENVER_version",
     "Buffer",
     "VersionCommand",
+    "XenBuild",
     "arm64_capabilities",
     "buffer_bytes",
     "commands_for",
