@@ -191,31 +191,31 @@ class WarningSubtype(StrEnum):
     )
     COVERS_UNKNOWN = (
         "covers-unknown",
-        "A ``Covers`` entry names an id no item has at any revision (OpenFastTrace: an "
-        "*orphaned* link). Correct the id, or write the item it names.",
+        "A ``Covers`` entry names an id no item has at any revision (OpenFastTrace calls "
+        "the link orphaned). Correct the id, or write the item it names.",
     )
     COVERS_OUTDATED = (
         "covers-outdated",
         "A ``Covers`` entry names an earlier revision of an item than the one written "
-        "(OpenFastTrace: *outdated*): the item changed since it was covered. Review the "
+        "(OpenFastTrace: outdated): the item changed since it was covered. Review the "
         "covering item against the new revision, then name that revision.",
     )
     COVERS_PREDATED = (
         "covers-predated",
         "A ``Covers`` entry names a later revision of an item than any written "
-        "(OpenFastTrace: *predated*). Name the revision that exists, or raise the item's "
+        "(OpenFastTrace: predated). Name the revision that exists, or raise the item's "
         "revision if it was changed.",
     )
     COVERS_UNWANTED = (
         "covers-unwanted",
         "A ``Covers`` entry links to an item whose ``Needs`` does not list the covering "
-        "item's type (OpenFastTrace: *unwanted*). Add the type to the covered item's "
+        "item's type (OpenFastTrace: unwanted). Add the type to the covered item's "
         "``Needs``, or cover the item that needs it.",
     )
     UNCOVERED_REQUIREMENT = (
         "uncovered-requirement",
         "A requirement item needs an artifact type (``Needs``) that no item of that type covers "
-        "at its revision (OpenFastTrace: *uncovered*); located at the ``Needs`` entry. Write "
+        "at its revision (OpenFastTrace: uncovered); located at the ``Needs`` entry. Write "
         "the item that covers it, correct the covering item's ``Covers``, or drop the type "
         "from ``Needs``.",
     )

@@ -189,9 +189,13 @@ class RequirementTrace:
         return counts
 
 
-def sort_items(items: Iterable[RequirementItem]) -> list[RequirementItem]:
+def item_order(item: RequirementItem) -> tuple[str, str, int]:
     """Document order: by document, then line (reading order must not matter)."""
-    return sorted(items, key=lambda i: (i.docname, i.location.file, i.location.line))
+    return item.docname, item.location.file, item.location.line
+
+
+def sort_items(items: Iterable[RequirementItem]) -> list[RequirementItem]:
+    return sorted(items, key=item_order)
 
 
 def trace_requirements(items: Iterable[RequirementItem]) -> RequirementTrace:
