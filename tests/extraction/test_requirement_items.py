@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from docutils import nodes
 from docutils.core import publish_doctree
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sphinx_xenabi.extraction.requirements import RequirementExtraction, extract_requirements
 from sphinx_xenabi.model.problems import WarningSubtype
@@ -18,6 +20,7 @@ from sphinx_xenabi.model.requirements import (
     DESCRIPTION,
     RATIONALE,
     RequirementId,
+    trace_requirements,
 )
 
 RST = """\
@@ -255,3 +258,50 @@ def test_a_document_whose_only_section_became_its_title_is_read() -> None:
     doctree = publish_doctree(text, settings_overrides={"report_level": 5})
     [found] = extract_requirements(doctree, "reqs", FILE, lambda s: FILE).found
     assert found.item.title == "Error Return Value"
+
+
+# -- never a traceback --------------------------------------------------------------
+
+_FRAGMENTS = [
+    "Item\n====",
+    "Sub\n---",
+    "`XenProd~vcpus~1`",
+    "`XenMkt~run~2`",
+    "`XenProd~vcpus~one`",
+    "`~`",
+    "`XenProd~~`",
+    "``XenSwdgn~a.b-c~7``",
+    "Description:",
+    "Description:\nXen shall.",
+    "Rationale:",
+    "Comments:\nA comment.",
+    "Covers:",
+    "Needs:",
+    "Needs: XenProd, 2Bad",
+    " - `XenMkt~run~2`",
+    " - `XenMkt run 2`",
+    " - XenSwdgn",
+    " - Xen Swdgn",
+    " -",
+    " - - nested",
+    "   indented text",
+    ".. note:: a note",
+    ".. comment",
+    "| [1] a line block",
+    "* item",
+    "Covers:\n - `XenProd~vcpus~1`\n\n   - `XenProd~deep~1`",
+    "Term\n   Definition.",
+]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=25), st.booleans())
+def test_any_page_gives_records_and_located_problems_never_a_traceback(
+    fragments: list[str], markdown: bool
+) -> None:
+    text = "\n\n".join(fragments) + "\n"
+    if markdown:
+        text = text.replace("Item\n====", "# Item").replace("Sub\n---", "## Sub")
+    extraction = extract(text, markdown)
+    trace = trace_requirements(f.item for f in extraction.found)
+    for problem in (*extraction.problems, *trace.problems):
+        assert problem.location is not None and problem.location.line >= 0
