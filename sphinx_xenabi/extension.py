@@ -19,6 +19,8 @@ from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
 from sphinx_xenabi.directives.warnings_table import WarningsDirective
 from sphinx_xenabi.domain import anchors
 from sphinx_xenabi.domain.index import add_html_assets, on_html_page_context
+from sphinx_xenabi.domain.requirement_sections import read_requirements
+from sphinx_xenabi.domain.requirements import warn_unknown_requirement
 from sphinx_xenabi.domain.role import warn_unknown_hypercall
 from sphinx_xenabi.domain.xenabi import XenAbiDomain, read_tables, warn_hypercall_conflicts
 from sphinx_xenabi.extraction.located_entries import (
@@ -43,7 +45,8 @@ if TYPE_CHECKING:
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
 # 3: numbers rows carry hypercall anchors and index entries.
 # 4: cells are located by their entries' own lines (empty cells, pipe tables).
-ENV_VERSION = 4
+# 5: requirement items, their sections anchored.
+ENV_VERSION = 5
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -71,8 +74,10 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("builder-inited", start_stamping_entries)
 
     # 3. Reading, per document (doctree-read): tables into the domain, then the
-    #    numbers rows become hypercall objects, and the links to them are noted.
+    #    numbers rows become hypercall objects, and the links to them are noted;
+    #    requirement items become objects too.
     app.connect("doctree-read", read_tables)
+    app.connect("doctree-read", read_requirements)
     app.connect("doctree-read", relinking.note_references)
     app.connect("doctree-read", anchors.declare_hypercalls, priority=anchors.PRIORITY)
 
@@ -86,6 +91,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
 
     # 5. Resolving and writing, per page.
     app.connect("warn-missing-reference", warn_unknown_hypercall)
+    app.connect("warn-missing-reference", warn_unknown_requirement)
     app.connect("doctree-resolved", on_doctree_resolved)
     app.connect("html-page-context", on_html_page_context)
 

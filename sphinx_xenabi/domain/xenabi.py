@@ -8,6 +8,11 @@ Every row of a hypercall numbers table declares a hypercall object (see
 ``domain/anchors.py``). The domain resolves ``:xenabi:hypercall:`` by name or
 number, lists the objects in ``objects.inv`` and in the hypercall index, and
 says when two tables define a hypercall differently.
+
+Every requirement item declares a requirement object (see
+``domain/requirement_sections.py``), resolved by ``:xenabi:requirement:``
+(``domain/requirements.py``) and listed in ``objects.inv`` and in the
+requirement index.
 """
 
 from __future__ import annotations
@@ -25,6 +30,13 @@ from sphinx.util.osutil import relative_uri
 
 from sphinx_xenabi.domain.index import HypercallIndex
 from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
+from sphinx_xenabi.domain.requirement_index import RequirementIndex
+from sphinx_xenabi.domain.requirements import (
+    REQUIREMENT,
+    RequirementLookup,
+    RequirementObject,
+    requirement_reference,
+)
 from sphinx_xenabi.domain.role import HypercallRole, link_text
 from sphinx_xenabi.extraction.cells import relativiser
 from sphinx_xenabi.extraction.document import extract_tables
@@ -32,6 +44,7 @@ from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
+from sphinx_xenabi.model.requirements import RequirementItem
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -52,20 +65,36 @@ class XenAbiDomain(Domain):
 
     name = "xenabi"
     label = "Xen hypercall ABI"
-    object_types: ClassVar[dict[str, ObjType]] = {HYPERCALL: ObjType(_("hypercall"), HYPERCALL)}
-    roles = {"registry": XRefRole(), HYPERCALL: HypercallRole()}
-    indices = [HypercallIndex]
+    object_types: ClassVar[dict[str, ObjType]] = {
+        HYPERCALL: ObjType(_("hypercall"), HYPERCALL),
+        REQUIREMENT: ObjType(_("requirement"), REQUIREMENT),
+    }
+    roles = {"registry": XRefRole(), HYPERCALL: HypercallRole(), REQUIREMENT: XRefRole()}
+    indices = [HypercallIndex, RequirementIndex]
     initial_data: ClassVar[dict[str, Any]] = {
         "tables": {},
         "problems": {},
         "hypercalls": {},
         "references": {},
         "directive_errors": {},
+        "requirements": {},
+        "requirement_problems": {},
     }
-    # 2: hypercall objects and the references to them.
-    data_version = 2
+    # 2: hypercall objects and the references to them. 3: requirement items.
+    data_version = 3
+    # The per-document stores: clear_doc and merge_domaindata keep each exact.
+    STORES = (
+        "tables",
+        "problems",
+        "hypercalls",
+        "references",
+        "directive_errors",
+        "requirements",
+        "requirement_problems",
+    )
 
     _lookup: HypercallLookup | None = None
+    _requirement_lookup: RequirementLookup | None = None
 
     @property
     def tables(self) -> dict[str, tuple[TableRecord, ...]]:
@@ -94,6 +123,35 @@ class XenAbiDomain(Domain):
         """The targets of each document's hypercall (and ``any``) references."""
         return self.data.setdefault("references", {})
 
+    @property
+    def requirements(self) -> dict[str, tuple[RequirementObject, ...]]:
+        """Each document's requirement items, in document order."""
+        return self.data.setdefault("requirements", {})
+
+    @property
+    def requirement_problems(self) -> dict[str, tuple[Problem, ...]]:
+        """Faults found reading each document's requirement items (logged as read)."""
+        return self.data.setdefault("requirement_problems", {})
+
+    def note_requirements(
+        self, docname: str, objects: Iterable[RequirementObject], problems: Iterable[Problem]
+    ) -> None:
+        _store(self.requirements, docname, tuple(objects))
+        _store(self.requirement_problems, docname, tuple(problems))
+        self._requirement_lookup = None
+
+    def all_requirements(self) -> list[RequirementItem]:
+        """Every item read, duplicates included, by document."""
+        return [o.item for docname in sorted(self.requirements) for o in self.requirements[docname]]
+
+    @property
+    def requirement_lookup(self) -> RequirementLookup:
+        if self._requirement_lookup is None:
+            self._requirement_lookup = RequirementLookup.build(
+                o for objects in self.requirements.values() for o in objects
+            )
+        return self._requirement_lookup
+
     def note_document(
         self, docname: str, tables: Iterable[TableRecord], problems: Iterable[Problem]
     ) -> None:
@@ -121,18 +179,19 @@ class XenAbiDomain(Domain):
         return self._lookup
 
     def clear_doc(self, docname: str) -> None:
-        stores = (self.tables, self.problems, self.hypercalls, self.references)
-        for store in (*stores, self.directive_errors):
-            store.pop(docname, None)
+        for key in self.STORES:
+            self.data.setdefault(key, {}).pop(docname, None)
         self._lookup = None
+        self._requirement_lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key in ("tables", "problems", "hypercalls", "references", "directive_errors"):
+        for key in self.STORES:
             store = self.data.setdefault(key, {})
             for docname, values in otherdata.get(key, {}).items():
                 if docname in docnames:
                     store[docname] = values
         self._lookup = None
+        self._requirement_lookup = None
 
     def warn_conflicts(self) -> None:
         """Two tables that pair a name and a number differently: warn at the later one."""
@@ -164,6 +223,12 @@ class XenAbiDomain(Domain):
             # Priority -1 keeps "17" out of the search index, but another
             # project's intersphinx still resolves :xenabi:hypercall:`17`.
             yield str(number), obj.name, HYPERCALL, obj.docname, obj.anchor, -1
+        requirements = self.requirement_lookup
+        for item in requirements.objects():
+            yield item.name, item.name, REQUIREMENT, item.docname, item.anchor, 1
+        for (kind, name), item in sorted(requirements.latest.items()):
+            # The id without its revision reaches the latest revision, here and elsewhere.
+            yield f"{kind}~{name}", item.name, REQUIREMENT, item.docname, item.anchor, -1
 
     def resolve_xref(
         self,
@@ -183,6 +248,10 @@ class XenAbiDomain(Domain):
             return reference
         if typ == HYPERCALL:
             return self._hypercall_reference(builder, fromdocname, target, node, contnode)
+        if typ == REQUIREMENT:
+            return requirement_reference(
+                self.requirement_lookup, builder, fromdocname, target, node, contnode
+            )
         return None
 
     def resolve_any_xref(
@@ -194,8 +263,15 @@ class XenAbiDomain(Domain):
         node: pending_xref,
         contnode: nodes.Element,
     ) -> list[tuple[str, nodes.reference]]:
+        found = []
         reference = self._hypercall_reference(builder, fromdocname, target, node, contnode)
-        return [] if reference is None else [(f"{self.name}:{HYPERCALL}", reference)]
+        if reference is not None:
+            found.append((f"{self.name}:{HYPERCALL}", reference))
+        lookup = self.requirement_lookup
+        reference = requirement_reference(lookup, builder, fromdocname, target, node, contnode)
+        if reference is not None:
+            found.append((f"{self.name}:{REQUIREMENT}", reference))
+        return found
 
     def _hypercall_reference(
         self,
@@ -220,14 +296,19 @@ class XenAbiDomain(Domain):
             return None
         return make_refnode(builder, fromdocname, obj.docname, obj.anchor, child, obj.title)
 
-    def link_signature(self, targets: Iterable[str]) -> tuple[tuple[str, object], ...]:
+    def link_signature(self, targets: Iterable[str]) -> tuple[tuple[str, object, object], ...]:
         """What ``targets`` resolve to now: a document whose signature changed is rewritten."""
-        lookup = self.lookup
-        signature: list[tuple[str, object]] = []
+        lookup, requirements = self.lookup, self.requirement_lookup
+        signature: list[tuple[str, object, object]] = []
         for target in sorted(set(targets)):
             obj = lookup.find(target)
+            item = requirements.find(target)
             signature.append(
-                (target, None if obj is None else (obj.docname, obj.anchor, obj.name, obj.number))
+                (
+                    target,
+                    None if obj is None else (obj.docname, obj.anchor, obj.name, obj.number),
+                    None if item is None else (item.docname, item.anchor, item.name),
+                )
             )
         return tuple(signature)
 

@@ -170,6 +170,55 @@ class WarningSubtype(StrEnum):
         "A numbers table pairs a hypercall name and number differently from a table before it; "
         "references go to the first definition. Make the tables agree.",
     )
+    BAD_REQUIREMENT = (
+        "bad-requirement",
+        "A requirement item cannot be read as written (:doc:`requirements`): a section's first "
+        "paragraph is a lone literal with a ``~`` that is no ``type~name~revision`` id (the "
+        "section is no item), a ``Covers`` entry is no id, a ``Needs`` entry is no artifact "
+        "type, a field is given twice or ``Covers`` and ``Needs`` hold no list. The message "
+        "says what was expected; the entry, or the item, is skipped.",
+    )
+    DUPLICATE_REQUIREMENT = (
+        "duplicate-requirement",
+        "Two requirement items have the same id (type, name and revision). Links and "
+        "references go to the first; give the later item its own name, or a new revision if "
+        "it replaces the first.",
+    )
+    UNKNOWN_REQUIREMENT = (
+        "unknown-requirement",
+        "A ``:xenabi:requirement:`` reference names no requirement item (with ``-n`` only, as "
+        "for Sphinx's own roles). Correct the id; the revision may be left out.",
+    )
+    COVERS_UNKNOWN = (
+        "covers-unknown",
+        "A ``Covers`` entry names an id no item has at any revision (OpenFastTrace calls "
+        "the link orphaned). Correct the id, or write the item it names.",
+    )
+    COVERS_OUTDATED = (
+        "covers-outdated",
+        "A ``Covers`` entry names an earlier revision of an item than the one written "
+        "(OpenFastTrace: outdated): the item changed since it was covered. Review the "
+        "covering item against the new revision, then name that revision.",
+    )
+    COVERS_PREDATED = (
+        "covers-predated",
+        "A ``Covers`` entry names a later revision of an item than any written "
+        "(OpenFastTrace: predated). Name the revision that exists, or raise the item's "
+        "revision if it was changed.",
+    )
+    COVERS_UNWANTED = (
+        "covers-unwanted",
+        "A ``Covers`` entry links to an item whose ``Needs`` does not list the covering "
+        "item's type (OpenFastTrace: unwanted). Add the type to the covered item's "
+        "``Needs``, or cover the item that needs it.",
+    )
+    UNCOVERED_REQUIREMENT = (
+        "uncovered-requirement",
+        "A requirement item needs an artifact type (``Needs``) that no item of that type covers "
+        "at its revision (OpenFastTrace: uncovered); located at the ``Needs`` entry. Write "
+        "the item that covers it, correct the covering item's ``Covers``, or drop the type "
+        "from ``Needs``.",
+    )
     REGISTRY = (
         "registry",
         "``xenabi-registry.json`` cannot be written (the target is a directory, the disk is "

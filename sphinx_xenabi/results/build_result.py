@@ -2,7 +2,8 @@
 
 Produced once per build, at ``env-updated``, from the environment: the
 tables and problems the domain holds, the guide map, the reference the gate
-compares with, the drift findings and the executed rows. Everything after
+compares with, the drift findings, the executed rows and the requirement
+items with the checks of their links. Everything after
 reads this one record: the html writer (the evidence column), the doctest
 namespace, the registry publisher and the command line. Nothing else
 recomputes a part of it, and nothing reads it back out of the log.
@@ -29,6 +30,7 @@ from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
 from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.results.guides import build_guide_map
@@ -60,6 +62,8 @@ class BuildResult:
     logged_while_reading: int
     summaries: tuple[Problem, ...]  # "...; the build fails" lines, one per failing check
     problems: int  # table problems found while reading, all of them
+    # Every requirement item read, the links between them and the problems with the links.
+    requirements: RequirementTrace = dataclasses.field(default_factory=lambda: RequirementTrace(()))
 
     @property
     def failed(self) -> bool:
@@ -182,6 +186,8 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     reports.extend(_orphan_reports(env, orphans))
     reports.extend(_reference_reports(reference))
     reports.extend(_finding_reports(findings))
+    requirements = trace_requirements(xenabi_domain(env).all_requirements())
+    reports.extend(requirements.problems)
     reports.failing(
         [f for f in findings if f.subtype is WarningSubtype.DRIFT],
         f"disagreement(s) between the docs and {reference.name}",
@@ -208,6 +214,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         logged_while_reading=logged_while_reading,
         summaries=tuple(reports.summaries),
         problems=problems,
+        requirements=requirements,
     )
 
 
@@ -233,13 +240,17 @@ def _read_problems(env: BuildEnvironment) -> Iterator[Problem]:
     """What the reading phase logged, document by document, as it logged it.
 
     A document's directive errors come first (logged while it is parsed),
-    then its table problems (logged once its tables are read).
+    then its table problems (logged once its tables are read), then its
+    requirement items' problems.
     """
     domain = xenabi_domain(env)
     problems, directive_errors = domain.problems, domain.directive_errors
-    for docname in sorted(problems.keys() | directive_errors.keys()):  # Sphinx's reading order
+    requirements = domain.requirement_problems
+    # Sphinx's reading order
+    for docname in sorted(problems.keys() | directive_errors.keys() | requirements.keys()):
         yield from directive_errors.get(docname, ())
         yield from capped(problems.get(docname, ()))
+        yield from requirements.get(docname, ())
 
 
 def _orphan_reports(env: BuildEnvironment, orphans: Iterable[str]) -> Iterator[Problem]:

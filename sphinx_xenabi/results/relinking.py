@@ -1,9 +1,10 @@
-"""Rewrite the pages whose hypercall links now resolve differently.
+"""Rewrite the pages whose hypercall and requirement links now resolve differently.
 
 Sphinx rewrites only the documents it re-read, so a page that links to
-``xen_version`` would keep a link to a deleted or renamed row. Each
-document's hypercall targets are noted when it is read (its
-``:xenabi:hypercall:`` and ``:any:`` references, its page listings); after
+``xen_version`` would keep a link to a deleted or renamed row (and one that
+links to ``XenProd~vcpus`` to an item's old revision). Each document's
+targets are noted when it is read (its ``:xenabi:hypercall:``,
+``:xenabi:requirement:`` and ``:any:`` references, its page listings); after
 reading, they and the hypercalls its evidence names are resolved against
 the current tables, and a page whose answers differ from the last build's
 is written again, where an unresolved reference warns as usual.
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
+from sphinx_xenabi.domain.requirements import REQUIREMENT
 from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
 from sphinx_xenabi.results.build_result import build_state, executes
 from sphinx_xenabi.results.evidence_column import outcomes_by_document
@@ -27,10 +29,11 @@ if TYPE_CHECKING:
 # Runs after the extension's env-updated (priority 500), which runs the tables.
 PRIORITY = 600
 _LINKS = "links"
+_TYPES = frozenset({HYPERCALL, REQUIREMENT})
 
 
 def hypercall_targets(doctree: nodes.Node) -> set[str]:
-    """The targets of the references that could name a hypercall.
+    """The targets of the references that could name a hypercall or a requirement item.
 
     One walk of the tree per document, a few milliseconds for the whole
     site: references are inline, so no part of the tree can be skipped.
@@ -41,7 +44,7 @@ def hypercall_targets(doctree: nodes.Node) -> set[str]:
         node = stack.pop()
         if isinstance(node, addnodes.pending_xref):
             if node.get("reftype") == "any" or (
-                node.get("refdomain") == "xenabi" and node.get("reftype") == HYPERCALL
+                node.get("refdomain") == "xenabi" and node.get("reftype") in _TYPES
             ):
                 targets.add(node["reftarget"])
         elif type(node) is not nodes.Text:

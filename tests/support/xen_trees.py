@@ -31,6 +31,16 @@ def real_tree(name: str) -> Path:
     return path
 
 
+def real_docs(name: str) -> Path:
+    """The docs of a real Xen tree (with its conf.py), or skip the test saying why."""
+    path = XEN_SRC / name / "docs"
+    if not (path / "conf.py").is_file():
+        pytest.skip(
+            f"the real Xen docs {path} are absent (../shared/xen-src is not beside the clone)"
+        )
+    return path
+
+
 def copy_real_tree(name: str, target: Path) -> Path:
     """A writable copy of a real tree, for mutation tests."""
     shutil.copytree(real_tree(name), target)

@@ -1,0 +1,58 @@
+"""The requirement index: every requirement item by artifact type, with its title and status.
+
+Sphinx writes it as ``xenabi-requirementindex.html`` and makes it a label
+(``:ref:`xenabi-requirementindex```), in the generic domain index form: one
+group per artifact type (``XenMkt``, ``XenProd``, ``XenSwdgn``), each item's
+id linked to its section, its type, its title and its status. A build
+without requirement items has no index page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
+
+from sphinx.domains import Index, IndexEntry
+from sphinx.locale import _
+
+from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
+from sphinx_xenabi.model.requirements import RequirementStatus
+
+
+class RequirementIndex(Index):
+    name = "requirementindex"
+    localname = _("Requirement index")
+    shortname = _("requirements")
+
+    @classmethod
+    def page_name(cls) -> str:
+        return f"xenabi-{cls.name}"
+
+    def objects(self, docnames: Iterable[str] | None = None) -> list[RequirementObject]:
+        wanted = None if docnames is None else frozenset(docnames)
+        return [
+            obj
+            for obj in cast(HasRequirements, self.domain).requirement_lookup.objects()
+            if wanted is None or obj.docname in wanted
+        ]
+
+    def generate(
+        self, docnames: Iterable[str] | None = None
+    ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
+        groups: dict[str, list[IndexEntry]] = {}
+        for obj in self.objects(docnames):
+            item = obj.item
+            # Verification (a later check) gives each item its own status.
+            status = RequirementStatus.LINKS_CHECKED
+            groups.setdefault(item.id.artifact_type, []).append(
+                IndexEntry(
+                    name=obj.name,
+                    subtype=0,
+                    docname=obj.docname,
+                    anchor=obj.anchor,
+                    extra=item.id.artifact_type,
+                    qualifier="",
+                    descr=f"{item.title} ({status})",
+                )
+            )
+        return sorted(groups.items()), False
