@@ -32,6 +32,7 @@ from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
+from sphinx_xenabi.model.verification import ExampleBlock
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -61,9 +62,10 @@ class XenAbiDomain(Domain):
         "hypercalls": {},
         "references": {},
         "directive_errors": {},
+        "verifications": {},
     }
-    # 2: hypercall objects and the references to them.
-    data_version = 2
+    # 2: hypercall objects and the references to them. 3: xenabi-verifies blocks.
+    data_version = 3
 
     _lookup: HypercallLookup | None = None
 
@@ -83,6 +85,18 @@ class XenAbiDomain(Domain):
 
     def note_directive_error(self, docname: str, problem: Problem) -> None:
         self.directive_errors[docname] = (*self.directive_errors.get(docname, ()), problem)
+
+    @property
+    def verifications(self) -> dict[str, tuple[ExampleBlock, ...]]:
+        """Each document's ``xenabi-verifies`` blocks, in document order."""
+        return self.data.setdefault("verifications", {})
+
+    def note_verification(self, docname: str, block: ExampleBlock) -> None:
+        self.verifications[docname] = (*self.verifications.get(docname, ()), block)
+
+    def all_verifications(self) -> list[ExampleBlock]:
+        """Every block, by document (Sphinx's reading order) then as written."""
+        return [b for docname in sorted(self.verifications) for b in self.verifications[docname]]
 
     @property
     def hypercalls(self) -> dict[str, tuple[HypercallObject, ...]]:
@@ -122,12 +136,13 @@ class XenAbiDomain(Domain):
 
     def clear_doc(self, docname: str) -> None:
         stores = (self.tables, self.problems, self.hypercalls, self.references)
-        for store in (*stores, self.directive_errors):
+        for store in (*stores, self.directive_errors, self.verifications):
             store.pop(docname, None)
         self._lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key in ("tables", "problems", "hypercalls", "references", "directive_errors"):
+        keys = ("tables", "problems", "hypercalls", "references", "directive_errors")
+        for key in (*keys, "verifications"):
             store = self.data.setdefault(key, {})
             for docname, values in otherdata.get(key, {}).items():
                 if docname in docnames:

@@ -136,6 +136,15 @@ class WarningSubtype(StrEnum):
         ":confval:`xenabi_execute_tables`); it fails the build like drift. The message and the "
         "row's evidence line say what ran and what arrived: correct the row.",
     )
+    VERIFICATION = (
+        "verification",
+        "An example of an ``xenabi-verifies`` block failed when run against the reference (the "
+        "Xen source, or the model for the release the docs describe) in a build that executes "
+        "tables (:confval:`xenabi_execute_tables`, html and ``check``); it fails the build like "
+        "drift, located at the example's ``>>>`` line and naming the requirement ids the block "
+        "verifies. The message says what the example expected and what it got: correct the "
+        "example, or the requirement it verifies.",
+    )
     RELEASE_RANGE = (
         "release-range",
         "A table title states a release range that ends before it starts, or a release no Xen "
@@ -147,7 +156,9 @@ class WarningSubtype(StrEnum):
         "A ``xenabi-hypercall-page`` directive names an unknown guest or bad ``:indices:``; a "
         "``xenabi-abi-diff`` directive names a release the model does not cover, or renders "
         "Markdown outside a Markdown page; a ``xenabi-abi-history`` directive has fewer than "
-        "two source trees. An error: the message says what the directive takes.",
+        "two source trees; a ``xenabi-verifies`` directive names something that is not a "
+        "requirement id (``type~name~revision``) or holds no doctest example. An error: the "
+        "message says what the directive takes.",
     )
     SOURCE = (
         "source",
