@@ -125,7 +125,8 @@ class WarningSubtype(StrEnum):
     )
     NONE = (
         "none",
-        "``check`` only: the tree has no ABI table at all, so nothing was checked; located at "
+        "``check`` only: the tree has no ABI table and no ``xenabi-verifies`` block, so nothing "
+        "was checked; located at "
         "the root document, and ``check`` exits with 1. Point ``check`` at the docs that hold "
         "the tables. (An html build says nothing: a project may use the extension for its "
         "hypercall cross-references alone.)",
