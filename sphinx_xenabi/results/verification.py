@@ -64,11 +64,12 @@ class Hvc:
 
         if isinstance(guest, GuestType):
             found = [c for c in ARM_CONFIGS if c.guest is guest and not c.thumb]
-            if not found:
-                raise ValueError(f"a {guest.label} guest does not call Xen with HVC")
-            config = found[0]
         else:
-            config = GuestConfig.parse(str(guest))
+            found = [c for c in (GuestConfig.parse(str(guest)),) if c in ARM_CONFIGS]
+        if not found:
+            name = guest.label if isinstance(guest, GuestType) else guest
+            raise ValueError(f"a {name} guest does not call Xen with HVC (an Arm guest does)")
+        config = found[0]
         key = (config.label, debug)
         if key not in self._harnesses:
             self._harnesses[key] = HvcHarness(

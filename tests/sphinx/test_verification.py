@@ -143,7 +143,9 @@ def test_an_exception_is_what_the_example_got(root: Path) -> None:
     assert printed.startswith(
         f"{root / 'index.rst'}:{line}: ERROR: example verifying XenSwdgn~arm64_hyp_instr~1"
     )
-    assert "got 'ValueError: a PV 64 guest does not call Xen with HVC'" in printed
+    assert (
+        "got 'ValueError: a PV 64 guest does not call Xen with HVC (an Arm guest does)'" in printed
+    )
 
 
 def test_the_dummy_builder_runs_them_as_check_does(root: Path) -> None:
@@ -283,3 +285,20 @@ def test_the_x16_example_fails_against_a_source_that_reads_x17(root: Path, tmp_p
     )
     # Linux's stub puts the number in x16, which this Xen does not read.
     assert VERSION in failed
+
+
+def test_hvc_runs_linux_stubs_against_the_reference() -> None:
+    from sphinx_xenabi.model.abi import revision_for
+    from sphinx_xenabi.model.spec import GuestType, Release
+
+    hvc = namespace(revision_for(Release(4, 22)))["hvc"]
+    trip = hvc(GuestType.ARM64, 17, 0)
+    assert (trip.result, trip.dispatch.read, trip.transfer) == (
+        0x40016,
+        ("X16", "X0", "X1"),
+        "HVC 0xea1",
+    )
+    assert hvc("Arm 32 Thumb", 17, 0).after["R0"] == 0x40016
+    # A debug Xen poisons the number register (and the used arguments but the result).
+    assert hvc(GuestType.ARM64, 17, 0, 0x1234, debug=True).after["X16"] == 0xDEADBEEF
+    assert hvc(GuestType.ARM64, 17, 0, 0x1234).after["X16"] == 17
