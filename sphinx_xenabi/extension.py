@@ -16,6 +16,7 @@ from sphinx_xenabi.directives.abi_history import AbiHistoryDirective, resolve_hi
 from sphinx_xenabi.directives.config_values import ConfigValuesDirective
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
+from sphinx_xenabi.directives.verification import VerifiesDirective
 from sphinx_xenabi.directives.warnings_table import WarningsDirective
 from sphinx_xenabi.domain import anchors
 from sphinx_xenabi.domain.index import add_html_assets, on_html_page_context
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
 # 3: numbers rows carry hypercall anchors and index entries.
 # 4: cells are located by their entries' own lines (empty cells, pipe tables).
-# 5: requirement items, their sections anchored.
+# 5: requirement items, their sections anchored; the xenabi-verifies blocks.
 ENV_VERSION = 5
 
 
@@ -59,6 +60,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("xenabi-diff-rules", DiffRulesDirective)
     app.add_directive("xenabi-warnings", WarningsDirective)
     app.add_directive("xenabi-config-values", ConfigValuesDirective)
+    app.add_directive("xenabi-verifies", VerifiesDirective)
     # Table directives whose cells carry their lines (grid and simple tables: below).
     app.add_directive("csv-table", LocatedCSVTable, override=True)
     app.add_directive("list-table", LocatedListTable, override=True)

@@ -57,20 +57,30 @@ def verdict(reading: TreeReading, docs_dir: Path) -> tuple[int, str]:
     """check's exit code and summary line."""
     result = reading.result
     tables = len(result.registry.tables)
-    if not tables:
+    blocks = len(result.verifications)
+    if not tables and not blocks:
         return EXIT_FINDINGS, (
             f"xenabi check: nothing checked: no ABI table in the {result.documents} "
             f"document(s) of {docs_dir}"
         )
+    verified = f", {blocks} xenabi-verifies block(s)" if blocks else ""
     if result.drift or result.problems or result.execution_failures:
+        failed = (
+            f", {result.verification_failures} xenabi-verifies block(s) failed" if blocks else ""
+        )
         return EXIT_FINDINGS, (
             f"xenabi check: {result.drift} disagreement(s), {result.problems} table problem(s), "
-            f"{result.execution_failures} row(s) failed on the emulated CPU "
-            f"in {tables} table(s) checked against {reading.checked_against}"
+            f"{result.execution_failures} row(s) failed on the emulated CPU{failed} "
+            f"in {tables} table(s){verified} checked against {reading.checked_against}"
+        )
+    if result.verification_failures:
+        return EXIT_FINDINGS, (
+            f"xenabi check: {result.verification_failures} of {blocks} xenabi-verifies block(s) "
+            f"failed against {reading.checked_against}"
         )
     unchecked = f", {result.unchecked} not checked" if result.unchecked else ""
     return EXIT_CLEAN, (
-        f"xenabi check: {tables - result.unchecked} table(s) agree with "
+        f"xenabi check: {tables - result.unchecked} table(s){verified} agree with "
         f"{reading.checked_against}{unchecked}"
     )
 

@@ -155,12 +155,14 @@ def _reading(
         raise CliError(result.reference.error)
     if progress is not None:
         ran = f"; ran {len(result.executed)} row(s) on the emulated CPU" if result.executed else ""
+        if result.verifications:
+            ran += f"; ran {len(result.verifications)} xenabi-verifies block(s)"
         progress(
             f"read {result.documents} document(s), {len(result.registry.tables)} ABI table(s) "
             f"in {time.monotonic() - started:.1f} s{ran}"
         )
     problems = tuple(replace(p, message=bounded(p.message)) for p in result.reports)
-    if not result.registry.tables:
+    if not result.registry.tables and not result.verifications:
         # Only here: an html build may use the extension for its
         # cross-references alone, with no table to check.
         root = app.config.root_doc

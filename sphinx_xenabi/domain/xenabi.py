@@ -45,6 +45,7 @@ from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from sphinx_xenabi.model.requirements import RequirementItem
+from sphinx_xenabi.model.verification import ExampleBlock
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -79,8 +80,10 @@ class XenAbiDomain(Domain):
         "directive_errors": {},
         "requirements": {},
         "requirement_problems": {},
+        "verifications": {},
     }
-    # 2: hypercall objects and the references to them. 3: requirement items.
+    # 2: hypercall objects and the references to them. 3: requirement items and
+    # the xenabi-verifies blocks.
     data_version = 3
     # The per-document stores: clear_doc and merge_domaindata keep each exact.
     STORES = (
@@ -91,6 +94,7 @@ class XenAbiDomain(Domain):
         "directive_errors",
         "requirements",
         "requirement_problems",
+        "verifications",
     )
 
     _lookup: HypercallLookup | None = None
@@ -112,6 +116,18 @@ class XenAbiDomain(Domain):
 
     def note_directive_error(self, docname: str, problem: Problem) -> None:
         self.directive_errors[docname] = (*self.directive_errors.get(docname, ()), problem)
+
+    @property
+    def verifications(self) -> dict[str, tuple[ExampleBlock, ...]]:
+        """Each document's ``xenabi-verifies`` blocks, in document order."""
+        return self.data.setdefault("verifications", {})
+
+    def note_verification(self, docname: str, block: ExampleBlock) -> None:
+        self.verifications[docname] = (*self.verifications.get(docname, ()), block)
+
+    def all_verifications(self) -> list[ExampleBlock]:
+        """Every block, by document (Sphinx's reading order) then as written."""
+        return [b for docname in sorted(self.verifications) for b in self.verifications[docname]]
 
     @property
     def hypercalls(self) -> dict[str, tuple[HypercallObject, ...]]:

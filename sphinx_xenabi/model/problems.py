@@ -125,7 +125,8 @@ class WarningSubtype(StrEnum):
     )
     NONE = (
         "none",
-        "``check`` only: the tree has no ABI table at all, so nothing was checked; located at "
+        "``check`` only: the tree has no ABI table and no ``xenabi-verifies`` block, so nothing "
+        "was checked; located at "
         "the root document, and ``check`` exits with 1. Point ``check`` at the docs that hold "
         "the tables. (An html build says nothing: a project may use the extension for its "
         "hypercall cross-references alone.)",
@@ -135,6 +136,15 @@ class WarningSubtype(StrEnum):
         "A table row failed when run as machine code in the CPU emulator (html builds with "
         ":confval:`xenabi_execute_tables`); it fails the build like drift. The message and the "
         "row's evidence line say what ran and what arrived: correct the row.",
+    )
+    VERIFICATION = (
+        "verification",
+        "An example of an ``xenabi-verifies`` block failed when run against the reference (the "
+        "Xen source, or the model for the release the docs describe) in a build that executes "
+        "tables (:confval:`xenabi_execute_tables`, html and ``check``); it fails the build like "
+        "drift, located at the example's ``>>>`` line and naming the requirement ids the block "
+        "verifies. The message says what the example expected and what it got: correct the "
+        "example, or the requirement it verifies.",
     )
     RELEASE_RANGE = (
         "release-range",
@@ -147,7 +157,9 @@ class WarningSubtype(StrEnum):
         "A ``xenabi-hypercall-page`` directive names an unknown guest or bad ``:indices:``; a "
         "``xenabi-abi-diff`` directive names a release the model does not cover, or renders "
         "Markdown outside a Markdown page; a ``xenabi-abi-history`` directive has fewer than "
-        "two source trees. An error: the message says what the directive takes.",
+        "two source trees; a ``xenabi-verifies`` directive names something that is not a "
+        "requirement id (``type~name~revision``) or holds no doctest example. An error: the "
+        "message says what the directive takes.",
     )
     SOURCE = (
         "source",

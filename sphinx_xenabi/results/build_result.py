@@ -26,6 +26,7 @@ from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
+from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
@@ -33,9 +34,11 @@ from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.model.verification import BlockOutcome
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
+from sphinx_xenabi.results.verification import not_run, run_blocks, verification_problems
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -53,6 +56,8 @@ class BuildResult:
     release_note: str | None  # why that release was guessed, when it was
     findings: tuple[Problem, ...]  # the drift check's: drift and unchecked
     executed: tuple[RowOutcome, ...]  # the rows as they ran (html and check builds)
+    # The xenabi-verifies blocks as they ran against the reference (html and check builds).
+    verifications: tuple[BlockOutcome, ...]
     # What each executed row's page shows, by its first cell: a row the drift
     # gate rejects fails there even when it ran clean.
     outcomes: Mapping[Location, RowOutcome]
@@ -81,6 +86,10 @@ class BuildResult:
     @property
     def execution_failures(self) -> int:
         return sum(1 for o in self.executed if not o.ok)
+
+    @property
+    def verification_failures(self) -> int:
+        return sum(1 for o in self.verifications if not o.passed)
 
 
 # -- where each application's result is kept ----------------------------------
@@ -180,6 +189,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
 
         executed = tuple(execute_registry(registry, release))
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
+    verifications = run_verifications(app, env, reference, release)
     reports = _Reports(app)
     reports.extend(_read_problems(env))
     logged_while_reading = len(reports.shown)
@@ -200,6 +210,9 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         ],
         "table row(s) failed when executed on the emulated CPU",
     )
+    reports.failing(
+        list(verification_problems(verifications)), "xenabi-verifies example block(s) failed"
+    )
     problems = sum(len(p) for p in xenabi_domain(env).problems.values())
     return BuildResult(
         registry=registry,
@@ -209,6 +222,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         release_note=release_note,
         findings=findings,
         executed=executed,
+        verifications=verifications,
         outcomes=MappingProxyType(outcomes),
         reports=tuple(reports.shown),
         logged_while_reading=logged_while_reading,
@@ -216,6 +230,26 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         problems=problems,
         requirements=requirements,
     )
+
+
+def run_verifications(
+    app: Sphinx, env: BuildEnvironment, reference: Reference, release: Release
+) -> tuple[BlockOutcome, ...]:
+    """Every ``xenabi-verifies`` block run on the reference, in a build that executes rows.
+
+    None run when the Xen source cannot be read (that error fails the
+    build); before the first modelled release, each block fails, saying so.
+    """
+    blocks = xenabi_domain(env).all_verifications()
+    if not blocks or not executes(app) or reference.error is not None:
+        return ()
+    spec = reference.spec
+    if spec is None:
+        try:
+            spec = revision_for(release)
+        except ValueError as exc:
+            return not_run(blocks, str(exc))
+    return run_blocks(blocks, spec)
 
 
 def _execution_text(outcome: RowOutcome) -> str:
@@ -336,6 +370,14 @@ def report_result(app: Sphinx, result: BuildResult) -> None:
         ran = sum(1 for o in result.executed if o.ok)
         logger.info(
             "xenabi: executed %d of %d table rows on the emulated CPU", ran, len(result.executed)
+        )
+    if result.verifications:
+        passed = sum(1 for o in result.verifications if o.passed)
+        logger.info(
+            "xenabi: %d of %d xenabi-verifies example blocks passed against %s",
+            passed,
+            len(result.verifications),
+            result.reference.name,
         )
     for summary in result.summaries:
         log_problem(summary, app)

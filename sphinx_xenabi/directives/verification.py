@@ -1,0 +1,81 @@
+"""``.. xenabi-verifies:: ID [ID ...]``: doctest examples that verify requirements.
+
+The content is doctest (``>>>`` lines and the output they expect). The
+directive renders it as a doctest block is rendered (a literal block,
+Python console highlighting) under a line naming the requirement ids, and
+keeps the block in the domain, each example located at its own line, in
+reST and MyST alike. The build runs the blocks (``results/verification.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from sphinx_xenabi.domain.xenabi import directive_error, xenabi_domain
+from sphinx_xenabi.extraction.cells import relativiser
+from sphinx_xenabi.extraction.markdown import in_markdown
+from sphinx_xenabi.model.problems import WarningSubtype
+from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.verification import ExampleBlock, read_block
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class VerifiesDirective(SphinxDirective):
+    """Doctest examples that verify the requirements its arguments name."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        relativise = relativiser(self.env.srcdir)
+        source, line = self.get_source_info()
+        location = Location(relativise(source), line or 0)
+        try:
+            block = read_block(
+                self.arguments[0].split(), location, list(self.content), self._locations(relativise)
+            )
+        except ValueError as exc:
+            directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name}: {exc}")
+            return []
+        xenabi_domain(self.env).note_verification(self.env.docname, block)
+        return [self._render(block)]
+
+    def _locations(self, relativise: Callable[[str], str]) -> list[Location]:
+        """Each content line's file and line (through includes, in reST)."""
+        if in_markdown(self):
+            # myst-parser numbers content lines from 0; the first is content_offset lines
+            # below the line after the directive's (options come between).
+            first = self.lineno + 1 + self.content_offset
+            path = relativise(self.get_source_info()[0])
+            return [Location(path, first + i) for i in range(len(self.content))]
+        locations = []
+        for i in range(len(self.content)):
+            source, offset = self.content.info(i)
+            locations.append(
+                Location(
+                    relativise(source or self.env.doc2path(self.env.docname).as_posix()),
+                    (offset or 0) + 1,
+                )
+            )
+        return locations
+
+    def _render(self, block: ExampleBlock) -> nodes.Element:
+        container = nodes.container(classes=["xenabi-verifies"])
+        self.set_source_info(container)
+        verifies = nodes.paragraph(classes=["xenabi-verifies-ids"])
+        verifies += nodes.Text("Verifies ")
+        for i, name in enumerate(block.ids):
+            if i:
+                verifies += nodes.Text(", ")
+            verifies += nodes.literal(name, name)
+        verifies += nodes.Text(":")
+        literal = nodes.literal_block(block.text, block.text, language="pycon")
+        self.set_source_info(literal)
+        container += [verifies, literal]
+        return container

@@ -1,0 +1,168 @@
+"""Examples that verify requirements: the blocks, what running them showed, and the verdict.
+
+An ``xenabi-verifies`` block names requirement ids (OpenFastTrace's
+``type~name~revision``, as ``XenSwdgn~arm64_hyp_num~1``) and holds doctest
+examples. :func:`read_block` reads one, each example located at its own
+line; the build runs it (``results/verification.py``) into a
+:class:`BlockOutcome`; :func:`verify_requirement` says whether a
+requirement is verified: every block that names it passed, and every value
+its text states (:mod:`.claims`) is mentioned by a passing example.
+
+No Sphinx here, and no running: the doctest parser is the standard
+library's, and the records are plain data the domain can pickle.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sphinx_xenabi.model.claims import Mentions, claims
+from sphinx_xenabi.model.records import Location
+
+# OpenFastTrace's specification item id: type~name~revision.
+REQUIREMENT_ID = re.compile(r"[A-Za-z][\w-]*~[\w.-]+~\d+")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One ``>>>`` example: its source, the output it expects, and where it was written."""
+
+    source: str
+    want: str
+    location: Location  # of its ``>>>`` line
+    options: tuple[tuple[int, bool], ...] = ()  # its ``# doctest: +FLAG`` directives
+
+    @property
+    def text(self) -> str:
+        """What the example mentions: its source and its expected output."""
+        return f"{self.source}\n{self.want}"
+
+
+@dataclass(frozen=True)
+class ExampleBlock:
+    """One ``xenabi-verifies`` directive: the ids it verifies and its examples."""
+
+    ids: tuple[str, ...]
+    location: Location  # of the directive
+    text: str  # the content as written
+    examples: tuple[Example, ...]
+
+    @property
+    def names(self) -> str:
+        return ", ".join(self.ids)
+
+
+def read_block(
+    ids: Sequence[str], location: Location, lines: Sequence[str], locations: Sequence[Location]
+) -> ExampleBlock:
+    """The block of ``lines``, the directive's content, each at ``locations[i]``.
+
+    ValueError for an id that is not ``type~name~revision``, for content
+    that is not doctest (a ``>>>`` without its space, say: the parser's
+    message, at the line) and for a block without a ``>>>`` example.
+    """
+    for name in ids:
+        if not REQUIREMENT_ID.fullmatch(name):
+            raise ValueError(f"{name!r} is not a requirement id (type~name~revision)")
+    text = "\n".join(lines)
+    try:
+        parsed = doctest.DocTestParser().get_examples(text, "xenabi-verifies")
+    except ValueError as exc:
+        raise ValueError(f"not doctest: {exc}") from None
+    examples = tuple(
+        Example(e.source, e.want, locations[e.lineno], tuple(sorted(e.options.items())))
+        for e in parsed
+    )
+    if not examples:
+        raise ValueError("no example: write the examples as doctest (>>> lines and their output)")
+    return ExampleBlock(tuple(ids), location, text, examples)
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    """The first example of a block that failed: what it expected and what it got."""
+
+    example: Example
+    got: str  # the output, or the exception doctest reports
+
+    def describe(self) -> str:
+        source = self.example.source.strip()
+        return f"{source} expected {_shown(self.example.want)}, got {_shown(self.got)}"
+
+
+def _shown(output: str) -> str:
+    text = output.strip()
+    return repr(text) if text else "nothing"
+
+
+@dataclass(frozen=True)
+class BlockOutcome:
+    """A block as it ran: passed, or its first failing example."""
+
+    block: ExampleBlock
+    failure: ExampleFailure | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    @property
+    def location(self) -> Location:
+        """Where to report it: the failing example's line, else the directive's."""
+        return self.block.location if self.failure is None else self.failure.example.location
+
+
+class Status(StrEnum):
+    VERIFIED = "verified"
+    FAILED = "failed"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class RequirementVerification:
+    """A requirement's verdict and why it is not verified, if it is not."""
+
+    requirement: str
+    status: Status
+    reasons: tuple[str, ...] = ()
+    blocks: tuple[BlockOutcome, ...] = ()
+
+
+def verify_requirement(
+    requirement: str, text: str, outcomes: Iterable[BlockOutcome]
+) -> RequirementVerification:
+    """The verdict on ``requirement`` (its description and comments in ``text``).
+
+    *failed*: a block naming it failed; *unverified*: no block names it, or
+    a value its text states (a claim) is mentioned by no passing example;
+    *verified* otherwise. ``outcomes`` may hold other requirements' blocks.
+    """
+    blocks = tuple(o for o in outcomes if requirement in o.block.ids)
+    failed = [o for o in blocks if o.failure is not None]
+    if failed:
+        reasons = tuple(
+            f"{o.location}: {o.failure.describe()}" for o in failed if o.failure is not None
+        )
+        return RequirementVerification(requirement, Status.FAILED, reasons, blocks)
+    if not blocks:
+        reason = f"no example verifies {requirement}"
+        return RequirementVerification(requirement, Status.UNVERIFIED, (reason,), blocks)
+    mentions = Mentions.of(e.text for o in blocks for e in o.block.examples)
+    reasons = tuple(
+        _unasserted(claim.text, requirement, missing)
+        for claim in claims(text)
+        if (missing := mentions.missing(claim))
+    )
+    status = Status.UNVERIFIED if reasons else Status.VERIFIED
+    return RequirementVerification(requirement, status, tuple(dict.fromkeys(reasons)), blocks)
+
+
+def _unasserted(claim: str, requirement: str, missing: tuple[str, ...]) -> str:
+    reason = f"{claim} in {requirement} is not verified"
+    if [m.lower() for m in missing] != [claim.lower()]:
+        reason += f" (no passing example mentions {', '.join(missing)})"
+    return reason
