@@ -16,7 +16,6 @@ from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
 
 from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
-from sphinx_xenabi.model.requirements import RequirementStatus
 
 
 class RequirementIndex(Index):
@@ -40,10 +39,10 @@ class RequirementIndex(Index):
         self, docnames: Iterable[str] | None = None
     ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
         groups: dict[str, list[IndexEntry]] = {}
+        domain = cast(HasRequirements, self.domain)
         for obj in self.objects(docnames):
             item = obj.item
-            # Verification (a later check) gives each item its own status.
-            status = RequirementStatus.LINKS_CHECKED
+            status = domain.requirement_status(str(item.id))  # the build's verdict
             groups.setdefault(item.id.artifact_type, []).append(
                 IndexEntry(
                     name=obj.name,

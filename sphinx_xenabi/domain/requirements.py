@@ -101,6 +101,8 @@ class HasRequirements(Protocol):
     @property
     def requirement_lookup(self) -> RequirementLookup: ...
 
+    def requirement_status(self, name: str) -> str: ...
+
 
 def requirement_reference(
     lookup: RequirementLookup,

@@ -18,7 +18,7 @@ requirement index.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Set
+from collections.abc import Collection, Iterable, Iterator, Mapping, Set
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
@@ -155,6 +155,13 @@ class XenAbiDomain(Domain):
         _store(self.requirements, docname, tuple(objects))
         _store(self.requirement_problems, docname, tuple(problems))
         self._requirement_lookup = None
+
+    def note_requirement_statuses(self, statuses: Mapping[str, str]) -> None:
+        """Each requirement's verdict as the build's result states it, for the index."""
+        self.data["requirement_statuses"] = dict(statuses)
+
+    def requirement_status(self, name: str) -> str:
+        return str(self.data.get("requirement_statuses", {}).get(name, "unverified"))
 
     def all_requirements(self) -> list[RequirementItem]:
         """Every item read, duplicates included, by document."""

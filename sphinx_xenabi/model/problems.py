@@ -146,6 +146,15 @@ class WarningSubtype(StrEnum):
         "verifies. The message says what the example expected and what it got: correct the "
         "example, or the requirement it verifies.",
     )
+    UNVERIFIED_CLAIM = (
+        "unverified-claim",
+        "A requirement that ``xenabi-verifies`` blocks verify states a concrete value in its "
+        "``Description`` or ``Comments`` (a register such as ``x16``, an immediate such as "
+        "``0xEA1``, a hypercall or command number, a ``char[N]`` size) that no passing example "
+        "of those blocks mentions, so the requirement is unverified: changing ``x16`` to "
+        "``x17`` in its text cannot leave it verified. A warning at the field: add an example "
+        "that asserts the value, or correct the text.",
+    )
     RELEASE_RANGE = (
         "release-range",
         "A table title states a release range that ends before it starts, or a release no Xen "

@@ -28,7 +28,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
@@ -156,13 +155,6 @@ class RequirementItem:
         return tuple(dict.fromkeys(n.artifact_type for n in self.needs))
 
 
-class RequirementStatus(StrEnum):
-    """What the build could say about an item. This slice checks links only;
-    verification adds ``verified``, ``failed`` and ``unverified``."""
-
-    LINKS_CHECKED = "links checked"
-
-
 @dataclass(frozen=True)
 class RequirementTrace:
     """Every item of a build, the links between them and what breaks them."""
@@ -178,9 +170,6 @@ class RequirementTrace:
     def links(self) -> int:
         """How many ``Covers`` links are written."""
         return sum(len(item.covers) for item in self.items)
-
-    def status(self, item: RequirementItem) -> RequirementStatus:
-        return RequirementStatus.LINKS_CHECKED
 
     def by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sphinx_xenabi.model.claims import Mentions, claims
+from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.requirements import RequirementItem
 
 # OpenFastTrace's specification item id: type~name~revision.
 REQUIREMENT_ID = re.compile(r"[A-Za-z][\w-]*~[\w.-]+~\d+")
@@ -166,3 +168,34 @@ def _unasserted(claim: str, requirement: str, missing: tuple[str, ...]) -> str:
     if [m.lower() for m in missing] != [claim.lower()]:
         reason += f" (no passing example mentions {', '.join(missing)})"
     return reason
+
+
+# The fields whose values are the requirement's claims (a rationale argues, it claims nothing).
+CLAIMING_FIELDS = ("Description", "Comments")
+
+
+def verify_item(
+    item: RequirementItem, outcomes: Sequence[BlockOutcome]
+) -> tuple[RequirementVerification, tuple[Problem, ...]]:
+    """An item's verdict, and a problem at each field that states a value no example asserts.
+
+    Only an item some block verifies is held to its claims: an item nobody
+    tried to verify is unverified, which its status says, without a warning.
+    """
+    fields = [f for f in item.fields if f.name in CLAIMING_FIELDS]
+    requirement = str(item.id)
+    verdict = verify_requirement(requirement, "\n\n".join(f.text for f in fields), outcomes)
+    if verdict.status is not Status.UNVERIFIED or not verdict.blocks:
+        return verdict, ()
+    mentions = Mentions.of(e.text for o in verdict.blocks for e in o.block.examples)
+    problems = tuple(
+        Problem(
+            WarningSubtype.UNVERIFIED_CLAIM,
+            _unasserted(claim.text, requirement, missing),
+            field.location,
+        )
+        for field in fields
+        for claim in claims(field.text)
+        if (missing := mentions.missing(claim))
+    )
+    return verdict, problems

@@ -34,7 +34,7 @@ from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.model.verification import BlockOutcome
+from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification, verify_item
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
@@ -69,6 +69,10 @@ class BuildResult:
     problems: int  # table problems found while reading, all of them
     # Every requirement item read, the links between them and the problems with the links.
     requirements: RequirementTrace = dataclasses.field(default_factory=lambda: RequirementTrace(()))
+    # Each requirement item's verdict (verified, failed, unverified), by its id.
+    verdicts: Mapping[str, RequirementVerification] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def failed(self) -> bool:
@@ -198,6 +202,8 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     reports.extend(_finding_reports(findings))
     requirements = trace_requirements(xenabi_domain(env).all_requirements())
     reports.extend(requirements.problems)
+    verdicts = {str(item.id): verify_item(item, verifications) for item in requirements.items}
+    reports.extend(p for _, problems in verdicts.values() for p in problems)
     reports.failing(
         [f for f in findings if f.subtype is WarningSubtype.DRIFT],
         f"disagreement(s) between the docs and {reference.name}",
@@ -229,6 +235,7 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         summaries=tuple(reports.summaries),
         problems=problems,
         requirements=requirements,
+        verdicts=MappingProxyType({name: verdict for name, (verdict, _) in verdicts.items()}),
     )
 
 
@@ -355,6 +362,10 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     """
     result = produce_result(app, env)
     set_build_state(app, result)
+    # The requirement index is generated from the domain when pages are written.
+    xenabi_domain(env).note_requirement_statuses(
+        {name: verdict.status.value for name, verdict in result.verdicts.items()}
+    )
     report_result(app, result)
 
 

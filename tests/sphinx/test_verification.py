@@ -302,3 +302,49 @@ def test_hvc_runs_linux_stubs_against_the_reference() -> None:
     # A debug Xen poisons the number register (and the used arguments but the result).
     assert hvc(GuestType.ARM64, 17, 0, 0x1234, debug=True).after["X16"] == 0xDEADBEEF
     assert hvc(GuestType.ARM64, 17, 0, 0x1234).after["X16"] == 17
+
+
+# -- the verdict on each requirement item ------------------------------------------
+
+
+def test_every_item_the_blocks_verify_is_verified_and_the_index_says_so(root: Path) -> None:
+    build = _build(root)
+    verdicts = _result(build).verdicts
+    assert {name: v.status.value for name, v in verdicts.items()} == {
+        "XenSwdgn~arm64_hyp_instr~1": "verified",
+        "XenSwdgn~arm64_hyp_param~1": "verified",
+        NUM: "verified",
+        "XenProd~version_hyp_version_cmd~1": "verified",
+        "XenSwdgn~arm64_ret_val~1": "verified",
+    }
+    index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
+    assert index.count("(verified)") == 5 and "(unverified)" not in index
+
+
+def test_a_changed_claim_leaves_the_requirement_unverified_naming_the_value(root: Path) -> None:
+    replace_once(
+        root / "index.rst",
+        "Xen shall read x16 to obtain the hypercall number.",
+        "Xen shall read x17 to obtain the hypercall number.",
+    )
+    build = _build(root)
+    verdict = _result(build).verdicts[NUM]
+    assert verdict.status.value == "unverified"
+    assert verdict.reasons == (f"x17 in {NUM} is not verified",)
+    (line,) = _lines(build, "unverified-claim")
+    description = (
+        line_of(root / "index.rst", "Xen shall read x17 to obtain the hypercall number.") - 1
+    )
+    assert line == (
+        f"{root / 'index.rst'}:{description}: WARNING: x17 in {NUM} is not verified "
+        "[xenabi.unverified-claim]"
+    )
+    index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
+    assert index.count("(unverified)") == 1
+
+
+def test_a_failing_example_fails_its_requirement(root: Path) -> None:
+    replace_once(root / "index.rst", X16_EXPECTED, X16_EXPECTED.replace("'X16'", "'X17'"))
+    verdict = _result(_build(root)).verdicts[NUM]
+    assert verdict.status.value == "failed"
+    assert "expected" in verdict.reasons[0] and "X17" in verdict.reasons[0]
