@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.domain.xenabi import directive_error, xenabi_domain
@@ -73,7 +74,20 @@ class VerifiesDirective(SphinxDirective):
         for i, name in enumerate(block.ids):
             if i:
                 verifies += nodes.Text(", ")
-            verifies += nodes.literal(name, name)
+            # A reference as :xenabi:requirement: makes it: a link to the item,
+            # and with -n a warning for an id that names no item.
+            reference = addnodes.pending_xref(
+                "",
+                nodes.literal(name, name, classes=["xref", "xenabi", "xenabi-requirement"]),
+                refdomain="xenabi",
+                reftype="requirement",
+                reftarget=name,
+                refexplicit=False,
+                refwarn=True,
+                refdoc=self.env.docname,
+            )
+            self.set_source_info(reference)
+            verifies += reference
         verifies += nodes.Text(":")
         literal = nodes.literal_block(block.text, block.text, language="pycon")
         self.set_source_info(literal)

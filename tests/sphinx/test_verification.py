@@ -315,10 +315,14 @@ def test_every_item_the_blocks_verify_is_verified_and_the_index_says_so(root: Pa
         "XenSwdgn~arm64_hyp_param~1": "verified",
         NUM: "verified",
         "XenProd~version_hyp_version_cmd~1": "verified",
+        "XenSwdgn~version~1": "verified",
         "XenSwdgn~arm64_ret_val~1": "verified",
     }
     index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
-    assert index.count("(verified)") == 5 and "(unverified)" not in index
+    assert index.count("(verified)") == 6 and "(unverified)" not in index
+    # The ids a block names link to their items.
+    page = (build.outdir / "version.html").read_text(encoding="utf-8")
+    assert 'href="#requirement-XenSwdgn-version-1"' in page
 
 
 def test_a_changed_claim_leaves_the_requirement_unverified_naming_the_value(root: Path) -> None:
