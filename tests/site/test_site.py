@@ -1,4 +1,4 @@
-"""The real site: three guides, the hypercall pages, their tables, the theme, the hypercall links."""
+"""The real site: the guides, the hypercall pages, their tables, the theme, the hypercall links."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from support.building import Build
 from support.html_tables import hypercall_links, read_links, read_row_ids, read_tables
 from support.paths import DOCS
 
-GUIDES = ("admin-guide/index", "guest-guide/index", "hypervisor-guide/index")
+GUIDES = (
+    "admin-guide/index",
+    "guest-guide/index",
+    "hypervisor-guide/index",
+    "requirements/index",
+)
 
 
 def test_site_builds_without_warnings(site: Build) -> None:
