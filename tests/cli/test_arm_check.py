@@ -82,6 +82,7 @@ def test_a_whitespace_only_edit_of_the_arm_page_changes_nothing(
     assert (code, drift_lines(out)) == (0, [])
 
 
+@pytest.mark.site  # reads a real Xen tree (the slow tier)
 def test_a_changed_arm_source_fails_the_docs_at_the_cell_citing_the_line(
     abi_pages_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -808,6 +808,7 @@ ARM_CALLS_4_13 = (
 ).split()
 
 
+@pytest.mark.site  # reads a real Xen tree (the slow tier)
 @pytest.mark.parametrize("name", REAL_TREES)
 def test_the_arm_hypercalls_of_each_real_tree(name: str) -> None:
     available, deprecated = _arm_facts(name)
@@ -821,6 +822,7 @@ def test_the_arm_hypercalls_of_each_real_tree(name: str) -> None:
     )
 
 
+@pytest.mark.site  # reads a real Xen tree (the slow tier)
 @pytest.mark.parametrize("name", REAL_TREES)
 def test_the_model_agrees_with_the_real_source_on_arm_field_by_field(name: str) -> None:
     source = read_xen_source(real_tree(name))
@@ -898,6 +900,7 @@ def _registers_table(*rows: tuple[str, str, str, str]) -> TableRecord:
     )
 
 
+@pytest.mark.site  # reads a real Xen tree (the slow tier)
 def test_a_real_tree_with_x17_as_the_number_register(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -933,6 +936,7 @@ def test_a_real_tree_with_x17_as_the_number_register(
     ]
 
 
+@pytest.mark.site  # reads a real Xen tree (the slow tier)
 def test_a_real_tree_with_an_arm_cell_changed_to_a_dash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
