@@ -1,4 +1,4 @@
-"""sphinx_xenabi: executable x86 hypercall ABI tables for the Xen guides.
+"""sphinx_xenabi: executable x86 and Arm hypercall ABI tables for the Xen guides.
 
 Importing the package does not import Sphinx: the model layer
 (``sphinx_xenabi.model``) is usable on its own. Sphinx loads the extension

@@ -23,7 +23,7 @@ from sphinx_xenabi.cli.errors import EXIT_ERROR, CliError
 def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Extract and check the x86 hypercall ABI tables of a Sphinx tree.",
+        description="Extract and check the x86 and Arm hypercall ABI tables of a Sphinx tree.",
     )
     parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
