@@ -256,7 +256,9 @@ def run_verifications(
             spec = revision_for(release)
         except ValueError as exc:
             return not_run(blocks, str(exc))
-    return run_blocks(blocks, spec)
+    facts = None if reference.source is None else reference.source.version_hypercall
+    xenver = None if facts is None else {name: c.number for name, c in facts.commands.items()}
+    return run_blocks(blocks, spec, xenver)
 
 
 def _execution_text(outcome: RowOutcome) -> str:

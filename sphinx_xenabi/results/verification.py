@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import doctest
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model import abi
@@ -24,6 +25,7 @@ from sphinx_xenabi.model.dispatcher import Dispatcher
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
 from sphinx_xenabi.model.spec import AbiSpec, Convention, GuestType, Release
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock, ExampleFailure
+from sphinx_xenabi.model.version import commands_for
 
 if TYPE_CHECKING:
     from sphinx_xenabi.emulator import HvcHarness, RoundTrip
@@ -81,9 +83,16 @@ class Hvc:
         return self._harnesses[key]
 
 
-def namespace(spec: AbiSpec, hvc: Hvc | None = None) -> dict[str, Any]:
-    """The names a block's examples see, fresh for each block (``hvc``'s guests are shared)."""
+def namespace(
+    spec: AbiSpec, hvc: Hvc | None = None, xenver: Mapping[str, int] | None = None
+) -> dict[str, Any]:
+    """The names a block's examples see, fresh for each block (``hvc``'s guests are shared).
+
+    ``xenver``: the version hypercall's command numbers by name
+    (``XENVER_version``), the Xen source's when it is the reference.
+    """
     return {
+        "xenver": MappingProxyType(dict(xenver if xenver is not None else _model_xenver(spec))),
         "spec": spec,
         "dispatcher": Dispatcher(spec),
         "debug_dispatcher": Dispatcher(spec, debug=True),
@@ -137,10 +146,20 @@ def run_block(block: ExampleBlock, globs: dict[str, Any]) -> BlockOutcome:
     return BlockOutcome(block, ExampleFailure(block.examples[index], got))
 
 
-def run_blocks(blocks: Iterable[ExampleBlock], spec: AbiSpec) -> tuple[BlockOutcome, ...]:
+def run_blocks(
+    blocks: Iterable[ExampleBlock], spec: AbiSpec, xenver: Mapping[str, int] | None = None
+) -> tuple[BlockOutcome, ...]:
     """Every block, in order, each in a fresh namespace on ``spec``."""
     hvc = Hvc(spec)
-    return tuple(run_block(block, namespace(spec, hvc)) for block in blocks)
+    return tuple(run_block(block, namespace(spec, hvc, xenver)) for block in blocks)
+
+
+def _model_xenver(spec: AbiSpec) -> Mapping[str, int]:
+    """The model's command numbers for the spec's release (none before the model starts)."""
+    try:
+        return {c.name: number for number, c in commands_for(spec.release).items()}
+    except ValueError:
+        return {}
 
 
 def not_run(blocks: Iterable[ExampleBlock], why: str) -> tuple[BlockOutcome, ...]:

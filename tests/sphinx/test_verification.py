@@ -225,7 +225,9 @@ def test_run_block_compares_as_doctest_does() -> None:
         "GuestType",
         "Release",
         "hvc",
+        "xenver",
     }
+    assert namespace(spec)["xenver"]["XENVER_capabilities"] == 3  # the model's, without a source
 
 
 def test_the_emulator_loads_only_when_an_example_calls_hvc() -> None:
