@@ -155,7 +155,7 @@ def add_parser(commands: Any) -> None:
         default="text",
         help="text (default): findings and a summary line; json (check_report.schema.json); "
         "github: workflow annotations (::error file=...,line=...::...); junit: one test case "
-        "per table row",
+        "per table row; gitlab: a GitLab Code Quality report (one issue per finding)",
     )
     check.add_argument(
         "-q",

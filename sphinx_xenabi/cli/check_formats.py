@@ -8,6 +8,7 @@ case, failing when a finding lies in one of its cells. No Sphinx here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -21,7 +22,7 @@ from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
 from sphinx_xenabi.model.registry import Registry
 
-FORMATS = ("text", "json", "github", "junit")
+FORMATS = ("text", "json", "github", "junit", "gitlab")
 REPORT_SCHEMA_VERSION = 1
 
 
@@ -269,6 +270,35 @@ def to_junit(report: CheckReport) -> str:
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+# -- GitLab Code Quality ----------------------------------------------------------
+#
+# The report GitLab CI reads from ``artifacts: reports: codequality``: a JSON
+# array, one object per finding, with a description, a check name, a
+# fingerprint unique to the finding, a severity and the path and first line.
+
+_GITLAB_SEVERITY = {"error": "major", "warning": "minor"}
+
+
+def _gitlab_issue(problem: Problem, root: Path) -> dict[str, Any]:
+    file, line = problem_file(problem, root), problem_line(problem)
+    path = _shown_path(file) if file is not None else _shown_path(str(root))
+    severity = _GITLAB_SEVERITY[problem.level] if problem.fails else "info"
+    identity = f"{problem.subtype}\0{path}\0{line}\0{problem.message}"
+    return {
+        "description": problem.message,
+        "check_name": f"xenabi.{problem.subtype}",
+        "fingerprint": hashlib.sha256(identity.encode("utf-8")).hexdigest(),
+        "severity": severity,
+        "location": {"path": path, "lines": {"begin": line or 1}},
+    }
+
+
+def to_gitlab(report: CheckReport) -> str:
+    """Every problem as a Code Quality issue (paths relative to the working directory)."""
+    issues = [_gitlab_issue(p, report.root) for p in report.problems]
+    return json.dumps(issues, indent=2) + "\n"
+
+
 def render(output_format: str, report: CheckReport) -> str:
     if output_format == "json":
         return to_json(report)
@@ -276,4 +306,6 @@ def render(output_format: str, report: CheckReport) -> str:
         return to_github(report)
     if output_format == "junit":
         return to_junit(report)
+    if output_format == "gitlab":
+        return to_gitlab(report)
     raise ValueError(f"unknown format {output_format!r}")

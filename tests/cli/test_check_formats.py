@@ -151,3 +151,55 @@ def test_a_problem_prints_as_sphinx_prints_it() -> None:
         "WARNING: the Xen source contradicts itself: x [xenabi.source]"
     )
     assert drift.fails and not unlocated.fails  # informs; never a failing test case
+
+
+# GitLab's Code Quality report as its documentation specifies it (the fields
+# GitLab reads; a custom tool's report is "an array of objects" with these).
+GITLAB_CODE_QUALITY = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["description", "check_name", "fingerprint", "severity", "location"],
+        "properties": {
+            "description": {"type": "string", "minLength": 1},
+            "check_name": {"type": "string", "minLength": 1},
+            "fingerprint": {"type": "string", "minLength": 1},
+            "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+            "location": {
+                "type": "object",
+                "required": ["path", "lines"],
+                "properties": {
+                    "path": {"type": "string", "minLength": 1},
+                    "lines": {
+                        "type": "object",
+                        "required": ["begin"],
+                        "properties": {"begin": {"type": "integer", "minimum": 1}},
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def test_gitlab_gives_one_code_quality_issue_per_finding(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(capsys, "--release", "4.16", "--format", "gitlab")
+    assert code == 1
+    issues = json.loads(out)
+    jsonschema.validate(issues, GITLAB_CODE_QUALITY)
+    _, text, _ = check(capsys, "--release", "4.16")
+    findings = [line for line in text.splitlines() if line.endswith("]") and ": " in line]
+    assert len(issues) == len(findings) > 0
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    abi = tree / "guest" / "abi.rst"
+    header = line_starting(abi, "     - Parameters (1 - 5)")
+    first = issues[0]
+    assert (first["location"], first["check_name"], first["severity"]) == (
+        {"path": "docs/guest/abi.rst", "lines": {"begin": header}},
+        "xenabi.drift",
+        "major",
+    )
+    assert first["description"] == "header announces 5 parameters; Xen 4.13 to 4.16 passes 6"
+    assert all(Path(i["location"]["path"]).is_file() for i in issues)  # relative to the cwd
