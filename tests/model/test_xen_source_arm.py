@@ -33,6 +33,7 @@ from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read
 from sphinx_xenabi.model.xen_source.tree import XenTree
 from support.xen_trees import (
     HYPERCALL_DEFS,
+    KCONFIG_X86,
     REAL_TREES,
     c_tables_tree,
     edit,
@@ -353,26 +354,6 @@ config EXPERT
 
 config ARGO
 	bool "Argo" if EXPERT
-"""
-
-KCONFIG_X86 = """\
-config X86
-	def_bool y
-
-config HVM
-	def_bool y
-
-config PV
-	bool "PV guests"
-	default y
-
-config PV32
-	bool "32-bit PV guests"
-	depends on PV
-
-config XENOPROF
-	bool "Xen oprofile"
-	default y
 """
 
 KCONFIG_ARM = """\

@@ -312,9 +312,8 @@ static void cf_check {vendor}_init_hypercall_page(void *p)
 }}
 """
 
-KCONFIG = """\
-mainmenu "Xen/$(SRCARCH) Configuration"
-
+# x86's own Kconfig symbols; the Arm fixtures source them as arch/x86/Kconfig.
+KCONFIG_X86 = """\
 config X86
 	def_bool y
 
@@ -333,6 +332,9 @@ config XENOPROF
 	bool "Xen oprofile"
 	default y
 """
+
+
+KCONFIG = 'mainmenu "Xen/$(SRCARCH) Configuration"\n\n' + KCONFIG_X86
 
 IRQ_VECTORS_H = "#define HYPERCALL_VECTOR        0x82\n"
 
