@@ -27,7 +27,9 @@ from sphinx.util.logging import is_suppressed_warning
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.abi import revision_for
+from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.drift import check_registry
+from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
 from sphinx_xenabi.model.registry import Registry
@@ -35,6 +37,7 @@ from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirement
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification, verify_item
+from sphinx_xenabi.results.cached_facts import block_outcomes, cache_path, executed_rows
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
@@ -181,19 +184,19 @@ def reject_drifted(
 def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     """Turn the environment into the build's result (run once, at env-updated)."""
     registry, orphans = _assemble(app, env)
-    reference = load_reference(app)
+    # What did not change since the last build is reused (see cached_facts).
+    cache = FactCache.load(cache_path(app))
+    reference = load_reference(app, cache)
     release, release_note = gate_release(registry)
     findings: tuple[Problem, ...] = ()
     if reference.error is None:
         findings = tuple(check_registry(registry, release, reference.spec))
     executed: tuple[RowOutcome, ...] = ()
     if executes(app):
-        # Deferred: the emulator (Unicorn) is loaded only by builds that run tables.
-        from sphinx_xenabi.emulator.row_execution import execute_registry
-
-        executed = tuple(execute_registry(registry, release))
+        executed = executed_rows(cache, registry, release)
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
-    verifications = run_verifications(app, env, reference, release)
+    verifications = run_verifications(app, env, reference, release, cache)
+    cache.save(cache_path(app))
     reports = _Reports(app)
     reports.extend(_read_problems(env))
     logged_while_reading = len(reports.shown)
@@ -240,7 +243,11 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
 
 
 def run_verifications(
-    app: Sphinx, env: BuildEnvironment, reference: Reference, release: Release
+    app: Sphinx,
+    env: BuildEnvironment,
+    reference: Reference,
+    release: Release,
+    cache: FactCache | None = None,
 ) -> tuple[BlockOutcome, ...]:
     """Every ``xenabi-verifies`` block run on the reference, in a build that executes rows.
 
@@ -258,7 +265,10 @@ def run_verifications(
             return not_run(blocks, str(exc))
     facts = None if reference.source is None else reference.source.version_hypercall
     xenver = None if facts is None else {name: c.number for name, c in facts.commands.items()}
-    return run_blocks(blocks, spec, xenver)
+    if cache is None:
+        return run_blocks(blocks, spec, xenver)
+    facts_key = digest(reference.key, str(release))
+    return block_outcomes(cache, blocks, facts_key, lambda todo: run_blocks(todo, spec, xenver))
 
 
 def _execution_text(outcome: RowOutcome) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.model.fact_cache import FactCache, code_key
 from sphinx_xenabi.model.spec import AbiSpec
 from sphinx_xenabi.model.xen_source import (
     NAMED_CONFIGURATIONS,
@@ -48,6 +50,13 @@ class Reference:
     def spec(self) -> AbiSpec | None:
         return None if self.source is None else self.source.spec()
 
+    @property
+    def key(self) -> str:
+        """What the facts depend on: the model's code, or the tree's files and configuration."""
+        if self.source is None:
+            return digest("model", code_key())
+        return digest("source", self.source.configuration.name, self.source.manifest.key)
+
 
 def _tree_beside_docs(srcdir: Path) -> Path | None:
     parent = srcdir.resolve().parent
@@ -65,8 +74,12 @@ def locate_source(app: Sphinx) -> tuple[Path, str] | None:
     return (beside, "the docs sit in this Xen tree") if beside is not None else None
 
 
-def load_reference(app: Sphinx) -> Reference:
-    """Read the chosen tree, or pick the model (the build result reports it)."""
+def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
+    """Read the chosen tree, or pick the model (the build result reports it).
+
+    With a ``cache``, a reading whose files all have the content they had
+    is reused (a tree that cannot be read is read again every time).
+    """
     located = locate_source(app)
     if located is None:
         return Reference(MODEL_NAME)
@@ -74,10 +87,15 @@ def load_reference(app: Sphinx) -> Reference:
     configuration = str(app.config.xenabi_xen_config)
     if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
         configuration = str((Path(app.confdir) / configuration).resolve())
-    try:
-        source = read_xen_source(path, configuration)
-    except (SourceError, ConfigurationError) as exc:
-        message = f"cannot read the Xen source ({how}): {exc}"
-        return Reference(f"the Xen source at {path}", error=message)
+    key = digest("xen-source", code_key(), str(path), configuration)
+    source = None if cache is None else cache.lookup(key, lambda m: m.holds_in(path))
+    if not isinstance(source, XenSource):
+        try:
+            source = read_xen_source(path, configuration)
+        except (SourceError, ConfigurationError) as exc:
+            message = f"cannot read the Xen source ({how}): {exc}"
+            return Reference(f"the Xen source at {path}", error=message)
+        if cache is not None:
+            cache.store(key, source, source.manifest)
     note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
     return Reference(source.origin, source, note=note)

@@ -27,7 +27,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -123,6 +123,9 @@ class Configuration:
 
     name: str  # "all", "defconfig" or the .config path as given
     enabled: frozenset[str]  # "CONFIG_PV", ...
+    # The files evaluated to decide it (Kconfig files, the .config): part of
+    # the reading's manifest, not of the configuration's identity.
+    read: tuple[Path, ...] = field(default=(), compare=False, repr=False)
 
     def __contains__(self, option: object) -> bool:
         return option in self.enabled
@@ -200,7 +203,10 @@ def kconfig_options(
     enabled = frozenset(
         f"CONFIG_{symbol.name}" for symbol in tree.unique_defined_syms if symbol.tri_value == 2
     )
-    return Configuration(_name(name, architecture), enabled)
+    read = [xen_dir / name for name in tree.kconfig_filenames]
+    if config_file is not None:
+        read.append(config_file)
+    return Configuration(_name(name, architecture), enabled, tuple(read))
 
 
 def resolve(
@@ -219,5 +225,7 @@ def resolve(
     if choice == DEFCONFIG:
         defconfig = xen_dir / BUILDS[architecture].defconfig
         config_file = defconfig if defconfig.is_file() else None
-        return kconfig_options(xen_dir, config_file, DEFCONFIG, architecture)
+        configuration = kconfig_options(xen_dir, config_file, DEFCONFIG, architecture)
+        # Looked for either way: its arrival changes the reading.
+        return replace(configuration, read=(*configuration.read, defconfig))
     return kconfig_options(xen_dir, Path(choice), choice, architecture)

@@ -20,9 +20,8 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-
-from pcpp import Preprocessor
 
 from sphinx_xenabi.model.spec import Architecture
 
@@ -85,37 +84,44 @@ class Preprocessed:
     functions: dict[str, Macro] = field(default_factory=dict)
 
 
-class _Quiet(Preprocessor):
-    """pcpp that collects errors instead of printing them to stderr."""
+@cache
+def _quiet_preprocessor() -> type[Any]:
+    """pcpp's Preprocessor, collecting errors; imported on first use (pcpp is slow to load)."""
+    from pcpp import Preprocessor
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.errors: list[str] = []
-        self.line_directive = "#line"
-        self.compress = 0
-        # Every object-like macro the file defined, even if #undef'd later
-        # ("#define do_arch_1 ..." is undefined again after its table).
-        self.defined: dict[str, Macro] = {}
-        self.functions: dict[str, Macro] = {}
+    class _Quiet(Preprocessor):
+        """pcpp that collects errors instead of printing them to stderr."""
 
-    def define(self, tokens: Any) -> None:
-        super().define(tokens)
-        if isinstance(tokens, str):
-            return  # a predefined macro, not the file's
-        names = [token.value for token in tokens if not token.value.isspace()]
-        macro = self.macros.get(names[0]) if names else None
-        if macro is not None:
-            value = "".join(token.value for token in macro.value).strip()
-            kind = self.defined if macro.arglist is None else self.functions
-            kind[macro.name] = Macro(macro.lineno, value)
+        def __init__(self) -> None:
+            super().__init__()
+            self.errors: list[str] = []
+            self.line_directive = "#line"
+            self.compress = 0
+            # Every object-like macro the file defined, even if #undef'd later
+            # ("#define do_arch_1 ..." is undefined again after its table).
+            self.defined: dict[str, Macro] = {}
+            self.functions: dict[str, Macro] = {}
 
-    def on_error(self, file: str, line: int, msg: str) -> None:
-        self.errors.append(f"line {line}: {' '.join(str(msg).split())}")
+        def define(self, tokens: Any) -> None:
+            super().define(tokens)
+            if isinstance(tokens, str):
+                return  # a predefined macro, not the file's
+            names = [token.value for token in tokens if not token.value.isspace()]
+            macro = self.macros.get(names[0]) if names else None
+            if macro is not None:
+                value = "".join(token.value for token in macro.value).strip()
+                kind = self.defined if macro.arglist is None else self.functions
+                kind[macro.name] = Macro(macro.lineno, value)
 
-    def on_include_not_found(
-        self, *args: object
-    ) -> None:  # pragma: no cover - includes are blanked
-        raise StopIteration
+        def on_error(self, file: str, line: int, msg: str) -> None:
+            self.errors.append(f"line {line}: {' '.join(str(msg).split())}")
+
+        def on_include_not_found(
+            self, *args: object
+        ) -> None:  # pragma: no cover - includes are blanked
+            raise StopIteration
+
+    return _Quiet
 
 
 def preprocess(
@@ -130,7 +136,7 @@ def preprocess(
     ``#include``, ``#error`` and ``#pragma`` lines are blanked first (keeping
     the line count), for the reason the module docstring gives.
     """
-    processor = _Quiet()
+    processor = _quiet_preprocessor()()
     for name, value in BUILD_DEFINES[architecture].items():
         processor.define(f"{name} {value}")
     for name in sorted(defines):

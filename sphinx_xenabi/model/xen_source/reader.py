@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from sphinx_xenabi.model.abi import IRET_INDEX, TransferGuest
+from sphinx_xenabi.model.content_key import Manifest
 from sphinx_xenabi.model.spec import (
     AbiSpec,
     Architecture,
@@ -110,6 +111,9 @@ class XenSource:
     )
     # None for a sparse tree with neither public/version.h nor common/kernel.c.
     version_hypercall: VersionHypercall | None = None
+    # Every file the reading opened or looked for, by content: it holds while
+    # none of them changed (see model/content_key.py).
+    manifest: Manifest = field(default=Manifest(()), compare=False, repr=False)
 
     @property
     def origin(self) -> str:
@@ -443,6 +447,8 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
     version_hypercall = read_version_hypercall(
         tree, config.enabled, arm.configurations.get(Architecture.ARM)
     )
+    for configuration_read in (config, *arm.configurations.values()):
+        tree.note_read(configuration_read.read)
     return XenSource(
         root=tree.root,
         version=version,
@@ -463,6 +469,7 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         traps=MappingProxyType(arm.traps),
         configurations=MappingProxyType({Architecture.X86: config, **arm.configurations}),
         version_hypercall=version_hypercall,
+        manifest=tree.manifest(),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from sphinx_xenabi.model.content_key import FileState, Manifest, blob_id, state_on_disk
 from sphinx_xenabi.model.spec import Architecture, Evidence, Release
 from sphinx_xenabi.model.xen_source.conditions import config_options, line_conditions
 from sphinx_xenabi.model.xen_source.preprocessor import (
@@ -63,6 +64,9 @@ class XenTree:
     _preprocessed: dict[tuple[str, frozenset[str], Architecture], Preprocessed] = field(
         default_factory=dict, repr=False
     )
+    # Every path the reading opened or looked for, with what it found: the
+    # reading's manifest, by which a cache knows when to read again.
+    _states: dict[str, FileState] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, path: Path) -> XenTree:
@@ -92,11 +96,30 @@ class XenTree:
         return Era.C_TABLES
 
     def exists(self, relative: str) -> bool:
-        return (self.root / relative).is_file()
+        found = (self.root / relative).is_file()
+        if relative not in self._states:
+            self._states[relative] = state_on_disk(self.root / relative)
+        return found
 
     def has_architecture(self, architecture: Architecture) -> bool:
         """Whether the tree holds ``xen/arch/<architecture>/`` (a sparse tree may not)."""
-        return (self.root / "xen" / "arch" / architecture.value).is_dir()
+        relative = f"xen/arch/{architecture.value}"
+        found = (self.root / relative).is_dir()
+        self._states[relative] = state_on_disk(self.root / relative)
+        return found
+
+    def note_read(self, paths: Iterable[Path]) -> None:
+        """Record files read by another library (kconfiglib) for the manifest."""
+        for path in paths:
+            try:
+                relative = path.resolve().relative_to(self.root.resolve()).as_posix()
+            except ValueError:  # outside the tree: a user's .config
+                relative = path.resolve().as_posix()
+            self._states[relative] = state_on_disk(self.root / relative)
+
+    def manifest(self) -> Manifest:
+        """What this reading has depended on so far."""
+        return Manifest.of(self._states)
 
     def asm_header(self, name: str) -> str:
         """``asm/<name>`` in whichever layout the tree has."""
@@ -113,13 +136,20 @@ class XenTree:
         if relative not in self._texts:
             path = self.root / relative
             try:
-                self._texts[relative] = path.read_text(encoding="utf-8")
+                data = path.read_bytes()
             except FileNotFoundError:
+                self._states[relative] = state_on_disk(path)
                 raise SourceError(f"{path}: missing (expected in a Xen tree)") from None
+            except OSError as exc:
+                self._states[relative] = state_on_disk(path)
+                raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            self._states[relative] = blob_id(data)
+            try:
+                text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise SourceError(f"{path}: not UTF-8 text ({exc.reason})") from None
-            except OSError as exc:
-                raise SourceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            # As open() in text mode reads it: universal newlines.
+            self._texts[relative] = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._texts[relative]
 
     def source_line(self, relative: str, line: int, note: str = "") -> Evidence:

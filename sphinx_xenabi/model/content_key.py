@@ -1,0 +1,95 @@
+"""Content keys: what a reading depended on, named by the content of its files.
+
+A reading of a Xen tree (or of docs) depends on the files it opened and on
+the files it looked for and did not find. A :class:`Manifest` records each
+such path with git's blob id of its content (or :data:`ABSENT`). Git's id
+is used on purpose: the key of a file in a work tree is the key of the same
+file in any commit, which ``git ls-tree`` lists without reading a blob, so
+the edit loop (a work tree) and the history walk (commits) share one cache
+design. A manifest holds when every path still has the content it recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+# The recorded state of a path that was looked for and is not there.
+ABSENT = "absent"
+# The recorded state of a path that was looked for and is a directory.
+DIRECTORY = "directory"
+
+FileState = str  # a blob id, ABSENT or DIRECTORY
+
+
+def blob_id(data: bytes) -> str:
+    """Git's object id of a blob with this content (``git hash-object``)."""
+    header = b"blob %d\0" % len(data)
+    return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
+
+
+def state_on_disk(path: Path) -> FileState:
+    """A path's state in a work tree: its blob id, ABSENT or DIRECTORY."""
+    try:
+        return blob_id(path.read_bytes())
+    except IsADirectoryError:
+        return DIRECTORY
+    except (FileNotFoundError, NotADirectoryError):
+        return ABSENT
+    except OSError as exc:
+        # A reading that met this fails, so is never cached; the state only
+        # has to differ from every readable one.
+        return f"unreadable ({type(exc).__name__})"
+
+
+def digest(*parts: object) -> str:
+    """A stable key for JSON-able parts (configuration names, versions, manifests)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The paths a reading depended on, each with the state it found.
+
+    Paths are relative to the tree's root (POSIX separators); a file
+    outside the tree (a user's ``.config``) is recorded by its absolute path.
+    """
+
+    states: tuple[tuple[str, FileState], ...]
+
+    @classmethod
+    def of(cls, states: Mapping[str, FileState]) -> Manifest:
+        return cls(tuple(sorted(states.items())))
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(path for path, _ in self.states)
+
+    @property
+    def key(self) -> str:
+        """One key for the whole of it: equal manifests, equal keys."""
+        return digest(self.states)
+
+    def holds(self, state_of: Callable[[str], FileState]) -> bool:
+        """Whether every path still has the state recorded (``state_of`` looks now)."""
+        return all(state_of(path) == state for path, state in self.states)
+
+    def holds_in(self, root: Path) -> bool:
+        """Whether every path under ``root`` (a work tree) still has its recorded state."""
+        return self.holds(lambda path: state_on_disk(root / path))
+
+    def changed_in(self, root: Path) -> list[str]:
+        """The paths whose state under ``root`` differs from the recorded one."""
+        return [path for path, state in self.states if state_on_disk(root / path) != state]
+
+
+def merge_states(*parts: Iterable[tuple[str, FileState]]) -> dict[str, FileState]:
+    """Several readings' states as one (the same path found twice agrees)."""
+    merged: dict[str, FileState] = {}
+    for part in parts:
+        merged.update(part)
+    return merged

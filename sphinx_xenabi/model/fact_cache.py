@@ -1,0 +1,144 @@
+"""Facts kept between runs, each valid while what it was derived from is unchanged.
+
+One design serves the edit loop and the history walk. An entry is a value
+(a source reading, executed rows, example outcomes) stored under a key that
+names everything it was computed from that is not a file (configuration,
+release, the inputs' digest), with the :class:`Manifest` of the files it
+read. A lookup returns the value only if the caller's view of those files
+(a work tree now, or a commit's listing) still matches the manifest.
+
+Every key includes :func:`code_key`: facts computed by another version of
+this package's model or emulator are never reused.
+
+The store is one pickle file (written atomically; a missing, foreign or
+damaged file is an empty cache, never an error). Pickle, not JSON: the
+values are the model's own frozen records, and the file is private to the
+build directory that produced it.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from sphinx_xenabi._version import __version__
+from sphinx_xenabi.model.content_key import Manifest, digest
+
+# Bump when an entry's shape changes without a change to the code key's files.
+FORMAT = 1
+# The packages whose code computes the cached facts.
+_FACT_PACKAGES = ("model", "emulator")
+
+
+@cache
+def code_key() -> str:
+    """Which code computed a fact: the version and the model and emulator modules' stamps.
+
+    Size and modification time, not content: it is read once per process,
+    and an edited module (a developer's checkout) must not reuse old facts.
+    """
+    package = Path(__file__).resolve().parent.parent
+    stamps = []
+    for name in _FACT_PACKAGES:
+        for path in sorted((package / name).rglob("*.py")):
+            stat = path.stat()
+            stamps.append((path.relative_to(package).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return digest(FORMAT, __version__, stamps)
+
+
+def _mapping_proxy(content: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(content)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return _mapping_proxy, (dict(proxy),)
+
+
+class _Pickler(pickle.Pickler):
+    # The model's records hold read-only mappings, which pickle cannot save as they are.
+    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mapping_proxy}
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+_NO_FILES = Manifest(())
+
+
+@dataclass
+class _Entry:
+    manifest: Manifest
+    value: object
+
+
+@dataclass
+class FactCache:
+    """Entries by key; :meth:`save` keeps the ones used since :meth:`load`."""
+
+    entries: dict[str, _Entry] = field(default_factory=dict)
+    _used: set[str] = field(default_factory=set)
+    _dirty: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> FactCache:
+        """The cache saved at ``path``; empty when there is none or it cannot be used."""
+        try:
+            with path.open("rb") as handle:
+                stored = pickle.load(handle)
+        except FileNotFoundError:
+            return cls()
+        except Exception:  # a damaged or foreign file is only a cold cache
+            return cls(_dirty=True)
+        if not isinstance(stored, Mapping) or stored.get("code") != code_key():
+            return cls(_dirty=True)
+        entries = stored.get("entries")
+        return cls(dict(entries)) if isinstance(entries, dict) else cls(_dirty=True)
+
+    def lookup(self, key: str, holds: Callable[[Manifest], bool] | None = None) -> Any | None:
+        """The value stored under ``key`` if its manifest holds (``holds`` checks it)."""
+        entry = self.entries.get(key)
+        if entry is None or (holds is not None and not holds(entry.manifest)):
+            return None
+        self._used.add(key)
+        return entry.value
+
+    def store(self, key: str, value: object, manifest: Manifest = _NO_FILES) -> None:
+        self.entries[key] = _Entry(manifest, value)
+        self._used.add(key)
+        self._dirty = True
+
+    def save(self, path: Path) -> None:
+        """Write the entries used since loading (others are stale), if anything changed.
+
+        Never raises: a cache that cannot be written costs only speed.
+        """
+        unused = self.entries.keys() - self._used
+        if not self._dirty and not unused:
+            return
+        kept = {key: self.entries[key] for key in self._used if key in self.entries}
+        try:
+            data = _dumps({"code": code_key(), "entries": kept})
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp_name, path)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            return
+        self.entries, self._dirty = kept, False

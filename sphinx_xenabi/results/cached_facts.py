@@ -1,0 +1,81 @@
+"""The build's fact cache: where it is kept and what each cached computation is keyed by.
+
+The cache (:mod:`sphinx_xenabi.model.fact_cache`) lives in the build
+environment's directory (the doctree directory, beside Sphinx's own
+``environment.pickle``), so ``sphinx-build`` again and sphinx-autobuild
+reuse it, and removing the build directory removes it. A rebuild reuses:
+
+* the Xen source reading, while every file it opened or looked for has the
+  content it had (the key: the tree, the configuration and the code);
+* the executed rows, while the registry (every table, cell and line) and
+  the release are the same: the rows run on a dispatcher built from the
+  docs' own tables, so nothing else decides them;
+* each ``xenabi-verifies`` block's outcome, while the block, the
+  reference's facts and the release are the same.
+
+Anything else (a new table, an edited ``traps.c``, another ``.config``)
+computes afresh, exactly as a fresh build would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.model.fact_cache import FactCache, code_key
+from sphinx_xenabi.model.registry_json import to_json
+from sphinx_xenabi.model.row_outcome import RowOutcome
+from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+    from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.spec import Release
+
+CACHE_FILE = "xenabi-facts.pickle"
+
+
+def cache_path(app: Sphinx) -> Path:
+    return Path(app.doctreedir) / CACHE_FILE
+
+
+def executed_rows(cache: FactCache, registry: Registry, release: Release) -> tuple[RowOutcome, ...]:
+    """Every executed row's outcome, run on the emulated CPU unless the registry is unchanged."""
+    key = digest("rows", code_key(), str(release), to_json(registry))
+    known = cache.lookup(key)
+    if isinstance(known, tuple):
+        return known
+    # Deferred: the emulator (Unicorn) is loaded only by builds that run rows.
+    from sphinx_xenabi.emulator.row_execution import execute_registry
+
+    executed = tuple(execute_registry(registry, release))
+    cache.store(key, executed)
+    return executed
+
+
+def block_outcomes(
+    cache: FactCache,
+    blocks: Sequence[ExampleBlock],
+    facts_key: str,
+    run: Callable[[Sequence[ExampleBlock]], Sequence[BlockOutcome]],
+) -> tuple[BlockOutcome, ...]:
+    """Each block's outcome, reused where the block and the facts it ran on are unchanged.
+
+    ``facts_key`` names the reference's facts and the release; ``run``
+    runs the blocks not found, in one namespace set-up.
+    """
+    keys = [digest("examples", code_key(), facts_key, repr(block)) for block in blocks]
+    found: dict[int, BlockOutcome] = {}
+    for index, key in enumerate(keys):
+        known = cache.lookup(key)
+        if isinstance(known, BlockOutcome):
+            found[index] = known
+    missing = [index for index in range(len(blocks)) if index not in found]
+    if missing:
+        for index, outcome in zip(missing, run([blocks[i] for i in missing]), strict=True):
+            cache.store(keys[index], outcome)
+            found[index] = outcome
+    return tuple(found[index] for index in range(len(blocks)))
