@@ -1,0 +1,103 @@
+"""Content keys and the fact cache's store, without Sphinx."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from sphinx_xenabi.model import fact_cache
+from sphinx_xenabi.model.content_key import ABSENT, DIRECTORY, Manifest, blob_id, state_on_disk
+from sphinx_xenabi.model.fact_cache import FactCache
+
+
+def test_a_files_key_is_gits_blob_id(tmp_path: Path) -> None:
+    path = tmp_path / "traps.c"
+    path.write_bytes(b"register_t nr = get_user_reg(regs, 16);\n\x00binary too")
+    hashed = subprocess.run(
+        ["git", "hash-object", str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert blob_id(path.read_bytes()) == hashed == state_on_disk(path)
+
+
+def test_a_manifest_holds_until_a_file_changes_appears_or_goes(tmp_path: Path) -> None:
+    (tmp_path / "a.c").write_text("one\n", encoding="utf-8")
+    (tmp_path / "arm").mkdir()
+    manifest = Manifest.of(
+        {"a.c": state_on_disk(tmp_path / "a.c"), "b.h": ABSENT, "arm": DIRECTORY}
+    )
+    assert manifest.holds_in(tmp_path) and manifest.changed_in(tmp_path) == []
+    (tmp_path / "b.h").write_text("now here\n", encoding="utf-8")
+    assert manifest.changed_in(tmp_path) == ["b.h"]
+    (tmp_path / "b.h").unlink()
+    (tmp_path / "a.c").write_text("two\n", encoding="utf-8")
+    assert manifest.changed_in(tmp_path) == ["a.c"]
+    (tmp_path / "a.c").write_text("one\n", encoding="utf-8")  # the content decides, not the time
+    (tmp_path / "arm").rmdir()
+    assert manifest.changed_in(tmp_path) == ["arm"]
+    # The same states from a commit's listing (git ls-tree) hold the same way.
+    listing = {"a.c": blob_id(b"one\n"), "arm": DIRECTORY}
+    assert manifest.holds(lambda path: listing.get(path, ABSENT))
+
+
+def test_entries_survive_a_save_and_load_read_only_mappings_included(tmp_path: Path) -> None:
+    path = tmp_path / "facts.pickle"
+    cache = FactCache()
+    value = MappingProxyType({"x16": 17})
+    manifest = Manifest.of({"traps.c": blob_id(b"x16")})
+    cache.store("key", value, manifest)
+    cache.save(path)
+    loaded = FactCache.load(path)
+    assert loaded.lookup("key", lambda m: m == manifest) == value
+    assert loaded.lookup("key", lambda m: False) is None  # the manifest no longer holds
+    assert loaded.lookup("other") is None
+
+
+def test_unused_entries_are_dropped_at_the_next_save(tmp_path: Path) -> None:
+    path = tmp_path / "facts.pickle"
+    cache = FactCache()
+    cache.store("old", 1)
+    cache.store("kept", 2)
+    cache.save(path)
+    second = FactCache.load(path)
+    assert second.lookup("kept") == 2
+    second.save(path)
+    assert set(FactCache.load(path).entries) == {"kept"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not a pickle", pickle.dumps(["a list"]), pickle.dumps({"code": "other", "entries": {}})],
+    ids=["damaged", "foreign", "other-code"],
+)
+def test_a_file_that_cannot_be_used_is_an_empty_cache(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "facts.pickle"
+    path.write_bytes(content)
+    cache = FactCache.load(path)
+    assert cache.entries == {}
+    cache.store("new", 3)
+    cache.save(path)  # and is replaced by a good one
+    assert FactCache.load(path).lookup("new") == 3
+
+
+def test_a_cache_that_cannot_be_written_costs_only_speed(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("", encoding="utf-8")
+    cache = FactCache()
+    cache.store("key", 1)
+    cache.save(blocked / "facts.pickle")  # its directory is a file: no error
+    assert not (blocked / "facts.pickle").exists()
+
+
+def test_another_code_version_never_reuses_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "facts.pickle"
+    cache = FactCache()
+    cache.store("key", 1)
+    cache.save(path)
+    monkeypatch.setattr(fact_cache, "code_key", lambda: "another build of the model")
+    assert FactCache.load(path).lookup("key") is None
