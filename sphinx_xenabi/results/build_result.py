@@ -28,7 +28,6 @@ from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
@@ -37,7 +36,13 @@ from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirement
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification, verify_item
-from sphinx_xenabi.results.cached_facts import block_outcomes, cache_path, executed_rows
+from sphinx_xenabi.results.cached_facts import (
+    block_outcomes,
+    cache_path,
+    drift_findings,
+    executed_rows,
+    registry_key,
+)
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
@@ -188,12 +193,11 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     cache = FactCache.load(cache_path(app))
     reference = load_reference(app, cache)
     release, release_note = gate_release(registry)
-    findings: tuple[Problem, ...] = ()
-    if reference.error is None:
-        findings = tuple(check_registry(registry, release, reference.spec))
+    tables_key = registry_key(registry)
+    findings = drift_findings(cache, registry, tables_key, release, reference)
     executed: tuple[RowOutcome, ...] = ()
     if executes(app):
-        executed = executed_rows(cache, registry, release)
+        executed = executed_rows(cache, registry, tables_key, release)
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     verifications = run_verifications(app, env, reference, release, cache)
     cache.save(cache_path(app))

@@ -7,6 +7,8 @@ reuse it, and removing the build directory removes it. A rebuild reuses:
 
 * the Xen source reading, while every file it opened or looked for has the
   content it had (the key: the tree, the configuration and the code);
+* the drift check's findings, while the registry, the release and the
+  reference's facts are the same;
 * the executed rows, while the registry (every table, cell and line) and
   the release are the same: the rows run on a dispatcher built from the
   docs' own tables, so nothing else decides them;
@@ -24,7 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
+from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.registry_json import to_json
 from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 
     from sphinx_xenabi.model.registry import Registry
     from sphinx_xenabi.model.spec import Release
+    from sphinx_xenabi.results.reference_choice import Reference
 
 CACHE_FILE = "xenabi-facts.pickle"
 
@@ -42,9 +47,31 @@ def cache_path(app: Sphinx) -> Path:
     return Path(app.doctreedir) / CACHE_FILE
 
 
-def executed_rows(cache: FactCache, registry: Registry, release: Release) -> tuple[RowOutcome, ...]:
+def registry_key(registry: Registry) -> str:
+    """The registry's content, every table, cell and line of it, as one key."""
+    return digest(to_json(registry))
+
+
+def drift_findings(
+    cache: FactCache, registry: Registry, registry_key: str, release: Release, reference: Reference
+) -> tuple[Problem, ...]:
+    """The drift check's findings, computed again only when the tables or the reference changed."""
+    if reference.error is not None:
+        return ()
+    key = digest("findings", code_key(), registry_key, str(release), reference.key)
+    known = cache.lookup(key)
+    if isinstance(known, tuple):
+        return known
+    findings = tuple(check_registry(registry, release, reference.spec))
+    cache.store(key, findings)
+    return findings
+
+
+def executed_rows(
+    cache: FactCache, registry: Registry, registry_key: str, release: Release
+) -> tuple[RowOutcome, ...]:
     """Every executed row's outcome, run on the emulated CPU unless the registry is unchanged."""
-    key = digest("rows", code_key(), str(release), to_json(registry))
+    key = digest("rows", code_key(), str(release), registry_key)
     known = cache.lookup(key)
     if isinstance(known, tuple):
         return known

@@ -1,0 +1,222 @@
+"""The writer's loop with and without ``sphinx_xenabi``: fresh, no-op and one-page-edit builds.
+
+For each tree (the real Xen trees of ``../shared/xen-src``, docs with their
+source beside them, and generated trees of 200 and 2,000 pages), each round
+builds with and without the extension, alternating which goes first:
+
+* fresh: an empty output and doctree directory;
+* no-op: the same command again, nothing changed;
+* edit: one page without tables changed (a comment appended), built again;
+* check (real trees): ``sphinx-xenabi check DOCS`` against plain ``-b dummy``.
+
+Each build runs in its own process with compiled bytecode (a private
+``PYTHONPYCACHEPREFIX``, filled by an untimed first round); its wall time
+and peak memory (``wait4``'s ``ru_maxrss``) are recorded. The output is a
+table per tree: medians with and without, the median ratio with its spread
+(the lowest and highest per-round ratio), the peak-memory difference, and
+whether the issue's goals are met (real trees: every ratio at most 1.05 and
+at most 10 MiB more memory; generated trees: at most 1.03).
+
+The extension is added to a real tree's own ``conf.py`` as a user would, by
+``-D extensions=sphinx_xenabi`` (Xen's ``conf.py`` lists none).
+
+    python benchmarks/bench_edit_loop.py --rounds 11
+    python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_TREES = REPO_ROOT.parent / "shared" / "xen-src"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_extension import generate_tree, write_conf  # noqa: E402
+
+REAL_GOAL, GENERATED_GOAL, MEMORY_GOAL_MIB = 1.05, 1.03, 10.0
+# A page of each real tree's docs without ABI tables, edited by the "edit" step.
+REAL_EDITED_PAGE = "glossary.rst"
+GENERATED_EDITED_PAGE = "admin-guide/index.rst"
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+
+
+class BenchmarkError(RuntimeError):
+    """A build that failed: its figures would measure nothing."""
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
+    """Run ``command``, returning its wall time and peak resident memory; fail on a non-zero exit."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    out, err = process.stdout.read(), process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        text = (err or out).decode("utf-8", "replace")[-3000:]
+        raise BenchmarkError(f"{' '.join(command)} exited {process.returncode}:\n{text}")
+    return Run(elapsed, usage.ru_maxrss / 1024)  # Linux: KiB
+
+
+@dataclass
+class Tree:
+    """A tree to build, how to build it with or without the extension, and its edit."""
+
+    name: str
+    srcdir: Path
+    goal: float
+    build: Callable[[bool, Path, Path], list[str]]  # (with, outdir, doctrees) -> command
+    edited: Path
+    check: Callable[[bool], list[str]] | None = None
+    runs: dict[tuple[str, bool], list[Run]] = field(default_factory=dict)
+
+    def record(self, step: str, with_extension: bool, run: Run) -> None:
+        self.runs.setdefault((step, with_extension), []).append(run)
+
+
+def environment(workdir: Path) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # both configurations load compiled bytecode
+    return env
+
+
+def real_tree(name: str, workdir: Path) -> Tree:
+    source = SHARED_TREES / name
+    tree = workdir / f"xen-{name}"
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(source, tree)
+    docs = tree / "docs"
+
+    def build(with_extension: bool, outdir: Path, doctrees: Path) -> list[str]:
+        command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-d", str(doctrees)]
+        command += ["-D", "extensions=sphinx_xenabi"] if with_extension else []
+        return [*command, str(docs), str(outdir)]
+
+    def check(with_extension: bool) -> list[str]:
+        if with_extension:
+            return [sys.executable, "-m", "sphinx_xenabi", "check", "-q", str(docs)]
+        scratch = workdir / "dummy"
+        shutil.rmtree(scratch, ignore_errors=True)
+        return [sys.executable, "-m", "sphinx", "-q", "-b", "dummy", str(docs), str(scratch)]
+
+    return Tree(f"Xen {name} (real)", docs, REAL_GOAL, build, docs / REAL_EDITED_PAGE, check)
+
+
+def generated_tree(pages: int, workdir: Path) -> Tree:
+    srcdir = workdir / f"generated-{pages}"
+    shutil.rmtree(srcdir, ignore_errors=True)
+    srcdir.mkdir(parents=True)
+    generate_tree(srcdir, pages)
+    confs = {w: workdir / f"conf-{'with' if w else 'without'}" for w in (True, False)}
+    for with_extension, confdir in confs.items():
+        write_conf(confdir, with_extension, "sphinx_rtd_theme", execute=True)
+
+    def build(with_extension: bool, outdir: Path, doctrees: Path) -> list[str]:
+        command = [sys.executable, "-m", "sphinx", "-q", "-b", "html", "-d", str(doctrees)]
+        return [*command, "-c", str(confs[with_extension]), str(srcdir), str(outdir)]
+
+    edited = srcdir / GENERATED_EDITED_PAGE
+    return Tree(f"generated, {pages} pages", srcdir, GENERATED_GOAL, build, edited)
+
+
+def one_round(tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str, str], n: int) -> None:
+    for with_extension in order:
+        label = "with" if with_extension else "without"
+        outdir, doctrees = workdir / f"out-{label}", workdir / f"doctrees-{label}"
+        for stale in (outdir, doctrees):
+            shutil.rmtree(stale, ignore_errors=True)
+        command = tree.build(with_extension, outdir, doctrees)
+        tree.record("fresh", with_extension, timed(command, workdir, env))
+        tree.record("no-op", with_extension, timed(command, workdir, env))
+        with tree.edited.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n.. edited in round {n} ({label})\n")
+        tree.record("edit", with_extension, timed(command, workdir, env))
+        if tree.check is not None:
+            tree.record("check", with_extension, timed(tree.check(with_extension), workdir, env))
+
+
+def report(tree: Tree) -> bool:
+    print(f"\n{tree.name}: {len(tree.runs[('fresh', True)])} round(s)")
+    print(f"  {'build':<7} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13} {'peak MiB':>17}")
+    met = True
+    for step in ("fresh", "no-op", "edit", "check"):
+        if (step, True) not in tree.runs:
+            continue
+        with_runs, without_runs = tree.runs[(step, True)], tree.runs[(step, False)]
+        ratios = [w.seconds / wo.seconds for w, wo in zip(with_runs, without_runs)]
+        ratio = statistics.median(ratios)
+        with_s = statistics.median(r.seconds for r in with_runs)
+        without_s = statistics.median(r.seconds for r in without_runs)
+        with_mem = statistics.median(r.peak_mib for r in with_runs)
+        without_mem = statistics.median(r.peak_mib for r in without_runs)
+        ok = ratio <= tree.goal and (
+            tree.goal == GENERATED_GOAL or with_mem - without_mem <= MEMORY_GOAL_MIB
+        )
+        met &= ok
+        print(
+            f"  {step:<7} {without_s:>8.3f}s {with_s:>8.3f}s {ratio:>6.3f}  "
+            f"{min(ratios):.3f}-{max(ratios):.3f}   {without_mem:>6.1f} -> {with_mem:>6.1f}"
+            f"  {'met' if ok else 'NOT met'}"
+        )
+    print(f"  goal: ratio <= {tree.goal}" + ("" if tree.goal == GENERATED_GOAL else f", memory <= +{MEMORY_GOAL_MIB:g} MiB"))
+    return met
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trees", default="head,4.18.0", help="real trees of ../shared/xen-src ('' for none)")
+    parser.add_argument("--generated", default="200,2000", help="generated tree sizes ('' for none)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tree (default 7)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
+    args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="xenabi-edit-loop-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = environment(workdir)
+    trees: list[Tree] = []
+    for name in filter(None, args.trees.split(",")):
+        if not (SHARED_TREES / name / "docs" / "conf.py").is_file():
+            print(f"skipping the real tree {name}: {SHARED_TREES / name} is absent")
+            continue
+        trees.append(real_tree(name, workdir))
+    trees += [generated_tree(int(n), workdir) for n in filter(None, args.generated.split(","))]
+    all_met = True
+    try:
+        for tree in trees:
+            one_round(tree, (True, False), workdir, env, 0)  # untimed: bytecode, disk cache
+            tree.runs.clear()
+            for n in range(1, args.rounds + 1):
+                one_round(tree, (True, False) if n % 2 else (False, True), workdir, env, n)
+            all_met &= report(tree)
+    except BenchmarkError as exc:
+        print(f"benchmark aborted: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nall goals {'met' if all_met else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
