@@ -139,7 +139,9 @@ def generated_tree(pages: int, workdir: Path) -> Tree:
     return Tree(f"generated, {pages} pages", srcdir, GENERATED_GOAL, build, edited)
 
 
-def one_round(tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str, str], n: int) -> None:
+def one_round(
+    tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str, str], n: int
+) -> None:
     for with_extension in order:
         label = "with" if with_extension else "without"
         outdir, doctrees = workdir / f"out-{label}", workdir / f"doctrees-{label}"
@@ -157,7 +159,9 @@ def one_round(tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str
 
 def report(tree: Tree) -> bool:
     print(f"\n{tree.name}: {len(tree.runs[('fresh', True)])} round(s)")
-    print(f"  {'build':<7} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13} {'peak MiB':>17}")
+    print(
+        f"  {'build':<7} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13} {'peak MiB':>17}"
+    )
     met = True
     for step in ("fresh", "no-op", "edit", "check"):
         if (step, True) not in tree.runs:
@@ -178,14 +182,21 @@ def report(tree: Tree) -> bool:
             f"{min(ratios):.3f}-{max(ratios):.3f}   {without_mem:>6.1f} -> {with_mem:>6.1f}"
             f"  {'met' if ok else 'NOT met'}"
         )
-    print(f"  goal: ratio <= {tree.goal}" + ("" if tree.goal == GENERATED_GOAL else f", memory <= +{MEMORY_GOAL_MIB:g} MiB"))
+    print(
+        f"  goal: ratio <= {tree.goal}"
+        + ("" if tree.goal == GENERATED_GOAL else f", memory <= +{MEMORY_GOAL_MIB:g} MiB")
+    )
     return met
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trees", default="head,4.18.0", help="real trees of ../shared/xen-src ('' for none)")
-    parser.add_argument("--generated", default="200,2000", help="generated tree sizes ('' for none)")
+    parser.add_argument(
+        "--trees", default="head,4.18.0", help="real trees of ../shared/xen-src ('' for none)"
+    )
+    parser.add_argument(
+        "--generated", default="200,2000", help="generated tree sizes ('' for none)"
+    )
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tree (default 7)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
     args = parser.parse_args(argv)

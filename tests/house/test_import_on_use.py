@@ -18,8 +18,8 @@ HEAVY = ("unicorn", "capstone", "pcpp", "kconfiglib", "jsonschema")
 
 REPORT = (
     "import sys\n"
-    "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(%r))\n"
-    "print('loaded:', ' '.join(loaded) or 'none')\n" % (HEAVY,)
+    f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+    "print('loaded:', ' '.join(loaded) or 'none')\n"
 )
 
 BUILD = (
