@@ -18,22 +18,19 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.domain.xenabi import directive_error
-from sphinx_xenabi.extraction.markdown import in_markdown
-from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
-from sphinx_xenabi.model.abi_diff import DiffSide, compare
-from sphinx_xenabi.model.diff_report import OutputFormat, render
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
-    pass
+    from sphinx_xenabi.model.spec import Release
 
-_LANGUAGES = {
-    OutputFormat.TEXT: "text",
-    OutputFormat.MARKDOWN: "markdown",
-    OutputFormat.JSON: "json",
-    OutputFormat.GITHUB: "text",
-}
+# The model's diff loads when a page uses the directive, not at setup().
+_LANGUAGES = {"text": "text", "markdown": "markdown", "json": "json", "github": "text"}
+
+
+def _format(text: str) -> str:
+    from sphinx_xenabi.model.diff_report import OutputFormat
+
+    return directives.choice(text, [f.value for f in OutputFormat])
 
 
 class AbiDiffDirective(SphinxDirective):
@@ -41,16 +38,24 @@ class AbiDiffDirective(SphinxDirective):
 
     required_arguments = 2
     option_spec: ClassVar[dict[str, object]] = {
-        "format": lambda text: directives.choice(text, [f.value for f in OutputFormat]),
+        "format": _format,
         "source": directives.flag,
     }
 
     def _release(self, text: str) -> Release:
+        from sphinx_xenabi.model.abi import revision_for
+        from sphinx_xenabi.model.spec import Release
+
         release = Release.parse(text)
         revision_for(release)  # ValueError before the first modelled release
         return release
 
     def run(self) -> list[nodes.Node]:
+        from sphinx_xenabi.extraction.markdown import in_markdown
+        from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
+        from sphinx_xenabi.model.abi_diff import DiffSide, compare
+        from sphinx_xenabi.model.diff_report import OutputFormat, render
+
         try:
             old, new = (self._release(a) for a in self.arguments)
         except ValueError as exc:
@@ -66,7 +71,7 @@ class AbiDiffDirective(SphinxDirective):
             DiffSide(f"the model, Xen {new}", revision_for(new)),
         )
         text = render(diff, output)
-        literal = nodes.literal_block(text, text, language=_LANGUAGES[output])
+        literal = nodes.literal_block(text, text, language=_LANGUAGES[output.value])
         if output is not OutputFormat.MARKDOWN:
             return [literal]
         if not in_markdown(self):

@@ -10,12 +10,10 @@ from __future__ import annotations
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.model.abi_rules import Rule, Severity
-
 _SEVERITY_HEADINGS = {
-    Severity.BREAKING: "Breaking for guests",
-    Severity.COMPATIBLE: "Compatible",
-    Severity.DOCUMENTATION: "Documentation only (shown with --all)",
+    "breaking": "Breaking for guests",
+    "compatible": "Compatible",
+    "documentation": "Documentation only (shown with --all)",
 }
 
 
@@ -25,9 +23,11 @@ def rules_list() -> list[nodes.Node]:
     A definition list, not a table: the explanations are sentences, which
     wrap on a narrow screen where a table's cells would not.
     """
+    from sphinx_xenabi.model.abi_rules import Rule, Severity  # loaded when a page lists them
+
     result: list[nodes.Node] = []
     for severity in Severity:
-        result.append(nodes.rubric("", _SEVERITY_HEADINGS[severity]))
+        result.append(nodes.rubric("", _SEVERITY_HEADINGS[severity.value]))
         items = nodes.definition_list(classes=["xenabi-diff-rules"])
         for rule in Rule:
             if rule.severity is severity:

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
 from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.registry_json import to_json
@@ -62,6 +61,8 @@ def drift_findings(
     known = cache.lookup(key)
     if isinstance(known, tuple):
         return known
+    from sphinx_xenabi.model.drift import check_registry  # not needed while the cache holds
+
     findings = tuple(check_registry(registry, release, reference.spec))
     cache.store(key, findings)
     return findings

@@ -9,11 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sphinx_xenabi.model import abi, page
-from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
-from sphinx_xenabi.model.spec import GuestType, Release
-from sphinx_xenabi.results.build_result import current_result
-
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
@@ -27,6 +22,12 @@ _PREAMBLE = (
 
 def doctest_globals() -> dict[str, Any]:
     """The namespace, from the result of the build in progress (doctests run in it)."""
+    # Imported here: only doctest builds need them, and setup() stays light.
+    from sphinx_xenabi.model import abi, page
+    from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
+    from sphinx_xenabi.model.spec import GuestType, Release
+    from sphinx_xenabi.results.build_result import current_result
+
     result = current_result()
     if result is None:
         raise RuntimeError("sphinx_xenabi: no registry has been extracted in this build")

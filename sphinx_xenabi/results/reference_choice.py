@@ -16,18 +16,14 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
-from sphinx_xenabi.model.spec import AbiSpec
-from sphinx_xenabi.model.xen_source import (
-    NAMED_CONFIGURATIONS,
-    XEN_H,
-    ConfigurationError,
-    SourceError,
-    XenSource,
-    read_xen_source,
-)
+from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS, ConfigurationError
+from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+
+    from sphinx_xenabi.model.spec import AbiSpec
+    from sphinx_xenabi.model.xen_source.reader import XenSource
 
 MODEL_NAME = "the reference model"
 
@@ -89,7 +85,10 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
         configuration = str((Path(app.confdir) / configuration).resolve())
     key = digest("xen-source", code_key(), str(path), configuration)
     source = None if cache is None else cache.lookup(key, lambda m: m.holds_in(path))
-    if not isinstance(source, XenSource):
+    if source is None:
+        # The reader (and pcpp, kconfiglib, capstone) load only to read a tree afresh.
+        from sphinx_xenabi.model.xen_source.reader import read_xen_source
+
         try:
             source = read_xen_source(path, configuration)
         except (SourceError, ConfigurationError) as exc:

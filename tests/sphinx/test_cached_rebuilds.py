@@ -19,7 +19,8 @@ import pytest
 
 from sphinx_xenabi.emulator import row_execution
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
-from sphinx_xenabi.results import build_result, reference_choice
+from sphinx_xenabi.model.xen_source import reader
+from sphinx_xenabi.results import build_result
 from sphinx_xenabi.results.cached_facts import CACHE_FILE
 from support.building import Build, copy_root, run_sphinx
 from support.xen_trees import edit, hypercall_defs_tree
@@ -62,7 +63,7 @@ OTHER = "Other\n=====\n\nA page without tables.\n"
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the build read the Xen source and ran the rows."""
     calls: Counter[str] = Counter()
-    read, execute = reference_choice.read_xen_source, row_execution.execute_registry
+    read, execute = reader.read_xen_source, row_execution.execute_registry
 
     def reading(*args: object) -> object:
         calls["read"] += 1
@@ -72,7 +73,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         calls["execute"] += 1
         return execute(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(reference_choice, "read_xen_source", reading)
+    monkeypatch.setattr(reader, "read_xen_source", reading)
     monkeypatch.setattr(row_execution, "execute_registry", executing)
     return calls
 
