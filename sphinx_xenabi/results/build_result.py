@@ -186,6 +186,47 @@ def reject_drifted(
     return result
 
 
+def one_report_per_fault(
+    findings: Iterable[Problem], executed: Iterable[RowOutcome], registry: Registry
+) -> tuple[list[Problem], list[Problem]]:
+    """The drift findings and the failed rows' problems, one report per fault.
+
+    A row whose cell the drift gate rejects and whose run failed is one
+    mistake: its drift finding carries what the run showed, and the row
+    adds no report of its own. A failed row without a drift finding (the
+    docs agree with the reference, yet the row does not run) reports alone.
+    """
+    row_of_cell: dict[Location, Location] = {}
+    for table in registry.tables:
+        if table.kind in EXECUTED_KINDS:
+            for table_row in table.rows:
+                key = row_key(table_row)
+                for name in (f.name for f in fields(table_row)):
+                    cell = getattr(table_row, name)
+                    if isinstance(cell, Cell):
+                        row_of_cell.setdefault(cell.location, key)
+    drift = [f for f in findings if f.subtype is WarningSubtype.DRIFT]
+    first_finding: dict[Location, int] = {}
+    for index, finding in enumerate(drift):
+        at = row_of_cell.get(finding.location) if finding.location is not None else None
+        if at is not None:
+            first_finding.setdefault(at, index)
+    execution: list[Problem] = []
+    for outcome in executed:
+        if outcome.ok:
+            continue
+        found = first_finding.get(outcome.row)
+        if found is None:
+            execution.append(
+                Problem(WarningSubtype.EXECUTION, _execution_text(outcome), outcome.location)
+            )
+        else:
+            finding = drift[found]
+            ran = f"; on the emulated CPU the row failed: {_execution_text(outcome)}"
+            drift[found] = replace(finding, message=finding.message + ran)
+    return drift, execution
+
+
 def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     """Turn the environment into the build's result (run once, at env-updated)."""
     registry, orphans = _assemble(app, env)
@@ -211,18 +252,9 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     reports.extend(requirements.problems)
     verdicts = {str(item.id): verify_item(item, verifications) for item in requirements.items}
     reports.extend(p for _, problems in verdicts.values() for p in problems)
-    reports.failing(
-        [f for f in findings if f.subtype is WarningSubtype.DRIFT],
-        f"disagreement(s) between the docs and {reference.name}",
-    )
-    reports.failing(
-        [
-            Problem(WarningSubtype.EXECUTION, _execution_text(o), o.location)
-            for o in executed
-            if not o.ok
-        ],
-        "table row(s) failed when executed on the emulated CPU",
-    )
+    drift, execution = one_report_per_fault(findings, executed, registry)
+    reports.failing(drift, f"disagreement(s) between the docs and {reference.name}")
+    reports.failing(execution, "table row(s) failed when executed on the emulated CPU")
     reports.failing(
         list(verification_problems(verifications)), "xenabi-verifies example block(s) failed"
     )

@@ -93,13 +93,15 @@ def test_check_foreign_tree_reports_a_mutated_cell(tmp_path: Path) -> None:
     result = run_cli("check", docs, "--conf-dir", conf)
     assert result.returncode == 1, result.stdout + result.stderr
     location = f"{page}:{line}:"
-    # Two findings at the cell: the model disagrees, and on the emulated CPU
-    # SYSCALL overwrites RCX with the return address before Xen reads it.
-    drift, execution = (text for text in result.stdout.splitlines() if location in text)
-    assert "64bit parameter 4 is RCX; Xen 4.17+ uses R10" in drift
+    # One finding for one mistake: the model disagrees, and what the emulated
+    # CPU showed (SYSCALL overwrites RCX with the return address) is its evidence.
+    (drift,) = (text for text in result.stdout.splitlines() if location in text)
+    assert (
+        "64bit parameter 4 is RCX; Xen 4.17+ uses R10; on the emulated CPU the row failed: "
+        in drift
+    )
+    assert "parameter 4 RCX arrived as" in drift and "(the return address)" in drift
     assert drift.endswith("[xenabi.drift]")
-    assert "parameter 4 RCX arrived as" in execution and "(the return address)" in execution
-    assert execution.endswith("[xenabi.execution]")
     assert (
         "xenabi check: 1 disagreement(s), 0 table problem(s), "
         "1 row(s) failed on the emulated CPU" in result.stdout

@@ -78,10 +78,15 @@ def test_a_row_with_one_parameter_is_an_execution_failure_at_its_cell(tmp_path: 
     assert result.statuscode == 1
     assert not target.exists()
     line = line_of(result.srcdir, "guide.rst", "- EBX")
-    (execution,) = at(result, "execution")
-    assert execution[:2] == ("guide.rst", line)
-    assert "xen_version takes 2 parameters but the 32bit convention" in execution[2]
-    assert "passes only 1 (EBX)" in execution[2]
+    # One report at the cell: the drift finding, carrying what the run showed.
+    assert at(result, "execution") == []
+    # (Each missing parameter is a drift finding; the first carries the run.)
+    finding, *others = at(result, "drift")
+    assert finding[:2] == ("guide.rst", line)
+    assert not any("emulated CPU" in other[2] for other in others)
+    assert "on the emulated CPU the row failed: " in finding[2]
+    assert "xen_version takes 2 parameters but the 32bit convention" in finding[2]
+    assert "passes only 1 (EBX)" in finding[2]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +122,7 @@ def test_the_command_line_reports_the_short_row_as_findings(
     assert result.returncode == 1, output
     line = line_of(docs, "guide.rst", "- EBX")
     assert f"{docs / 'guide.rst'}:{line}:" in output
-    assert "[xenabi.execution]" in output
+    assert "xen_version takes 2 parameters but the 32bit convention" in output
 
 
 def test_an_unexpected_failure_on_the_command_line_is_one_line(
