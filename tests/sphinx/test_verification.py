@@ -102,7 +102,9 @@ def test_a_block_renders_as_a_doctest_block_under_its_ids(root: Path) -> None:
     build = _build(root)
     html = (build.outdir / "version.html").read_text(encoding="utf-8")
     (block,) = re.findall(
-        r'<div class="xenabi-verifies docutils container">(.*?)</div>\s*</div>\s*</div>', html, re.S
+        r'<div class="xenabi-verifies docutils container" id="[^"]+">(.*?)</div>\s*</div>\s*</div>',
+        html,
+        re.S,
     )[:1]
     ids = re.findall(r'<span class="pre">([^<]+)</span>', block.split("</p>")[0])
     assert ids == list(VERSION)
@@ -120,7 +122,8 @@ def test_a_failing_example_fails_the_build_at_its_line_naming_the_ids(root: Path
     md_line = line_of(md, ">>> trip.result == spec.release.minor")
     assert _lines(build, "verification") == [
         f"{rst}:{index_line}: ERROR: example verifying {NUM} failed: "
-        """spec.conventions["arm64"].index expected "'X17'", got "'X16'" [xenabi.verification]""",
+        """spec.conventions["arm64"].index expected "'X17'", got "'X16'"; the reference says """
+        "arm64 hypercall number register = X16 (the built-in model) [xenabi.verification]",
         f"{md}:{md_line}: ERROR: example verifying {', '.join(VERSION)} failed: "
         "trip.result == spec.release.minor expected 'True', got 'False' [xenabi.verification]",
     ]
@@ -230,6 +233,24 @@ def test_run_block_compares_as_doctest_does() -> None:
     assert namespace(spec)["xenver"]["XENVER_capabilities"] == 3  # the model's, without a source
 
 
+def test_a_version_command_example_cites_the_define_it_read() -> None:
+    from sphinx_xenabi.model.abi import revision_for
+    from sphinx_xenabi.model.spec import Evidence, Release
+    from sphinx_xenabi.results.verification import run_blocks
+
+    define = Evidence("xen/include/public/version.h", 20, "#define XENVER_version 9")
+    lines = ['>>> xenver["XENVER_version"]', "0"]
+    block = read_block([NUM], Location("p.rst", 1), lines, [Location("p.rst", 3)] * 2)
+    spec = revision_for(Release(4, 22))
+    (outcome,) = run_blocks([block], spec, {"XENVER_version": 9}, {"xenver/XENVER_version": define})
+    assert outcome.failure is not None
+    assert outcome.failure.describe() == (
+        """xenver["XENVER_version"] expected '0', got '9'; the reference says XENVER_version = 9 """
+        "(xen/include/public/version.h:20: #define XENVER_version 9)"
+    )
+    assert [f.evidence for f in outcome.facts] == [define]
+
+
 def test_the_emulator_loads_only_when_an_example_calls_hvc() -> None:
     code = (
         "import sys\n"
@@ -278,13 +299,14 @@ def test_the_x16_example_fails_against_a_source_that_reads_x17(root: Path, tmp_p
         "'X17'\n",
     )
     printed = _lines(build, "verification")
+    # The message names the source line that contradicts the example, and its text.
     assert (
         f"{root / 'index.rst'}:{line}: ERROR: example verifying {NUM} failed: "
-        + (
-            """spec.conventions["arm64"].index expected "'X16'", got "'X17'" [xenabi.verification]"""
-        )
-        in printed
-    )
+        """spec.conventions["arm64"].index expected "'X16'", got "'X17'"; the reference says """
+        "arm64 hypercall number register = X17 "
+        "(xen/arch/arm/traps.c:2126: do_trap_hypercall(regs, &regs->x17, hsr);) "
+        "[xenabi.verification]"
+    ) in printed
     # Linux's stub puts the number in x16, which this Xen does not read.
     assert VERSION in failed
 
