@@ -164,6 +164,22 @@ class Status(StrEnum):
     UNVERIFIED = "unverified"
 
 
+# What a build that runs no examples says of every requirement, instead of a verdict.
+NOT_CHECKED = "not checked"
+# The mark shown before each status, as the executed tables mark their rows.
+STATUS_MARKS = {
+    Status.VERIFIED.value: "\u2714",
+    Status.FAILED.value: "\u2718",
+    Status.UNVERIFIED.value: "?",
+    NOT_CHECKED: "\u2013",
+}
+
+
+def marked(status: str) -> str:
+    """``✔ verified``: the status after its mark."""
+    return f"{STATUS_MARKS.get(status, '')} {status}".strip()
+
+
 @dataclass(frozen=True)
 class RequirementVerification:
     """A requirement's verdict and why it is not verified, if it is not."""

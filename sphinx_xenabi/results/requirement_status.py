@@ -26,7 +26,14 @@ from sphinx.util.nodes import make_refnode
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.model.reference_facts import Fact
 from sphinx_xenabi.model.requirements import RequirementItem
-from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification, Status
+from sphinx_xenabi.model.verification import (
+    NOT_CHECKED,
+    STATUS_MARKS,
+    BlockOutcome,
+    RequirementVerification,
+    Status,
+    marked,
+)
 from sphinx_xenabi.results.build_result import BuildResult, build_state, executes
 
 if TYPE_CHECKING:
@@ -36,28 +43,19 @@ if TYPE_CHECKING:
 
     from sphinx_xenabi.domain.requirements import RequirementLookup, RequirementObject
 
-UNCHECKED = "not checked"
-MARKS = {
-    Status.VERIFIED.value: "\u2714",
-    Status.FAILED.value: "\u2718",
-    Status.UNVERIFIED.value: "?",
-    UNCHECKED: "\u2013",
-}
 _STORE = "requirement_pages"  # each page's verdicts as last written, in the domain's data
 
 
 def _status(result: BuildResult, name: str, checked: bool) -> str:
     verdict = result.verdicts.get(name)
     if not checked or verdict is None:
-        return UNCHECKED
+        return NOT_CHECKED
     return verdict.status.value
 
 
 def _badge(status: str) -> nodes.inline:
     """``✔ verified``, its class ``xenabi-req-verified``."""
-    return nodes.inline(
-        "", f"{MARKS[status]} {status}", classes=["xenabi-req-status", _class(status)]
-    )
+    return nodes.inline("", marked(status), classes=["xenabi-req-status", _class(status)])
 
 
 def _class(status: str) -> str:
@@ -133,7 +131,7 @@ class _Page:
         return self.result.reference.name
 
     def _against(self, status: str) -> str:
-        if status == UNCHECKED:
+        if status == NOT_CHECKED:
             return "(this build runs no examples)"
         return f"against {self.reference}"
 
@@ -161,7 +159,11 @@ class _Page:
             if i:
                 line += nodes.Text(", ")
             count = len(outcome.block.examples)
-            ran = f"{MARKS['verified']} passed" if outcome.passed else f"{MARKS['failed']} failed"
+            ran = (
+                f"{STATUS_MARKS['verified']} passed"
+                if outcome.passed
+                else f"{STATUS_MARKS['failed']} failed"
+            )
             line += self.block_link(outcome)
             line += nodes.inline(
                 "",
@@ -297,12 +299,18 @@ def _signature(result: BuildResult, objects: Iterable[RequirementObject], checke
 
 
 def pages_with_new_verdicts(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """``env-updated``: the pages whose requirement items now show another verdict."""
+    """``env-updated``: the pages whose requirement items now show another verdict.
+
+    In a build that runs no examples, the requirement index says "not
+    checked" of every item, as the pages do.
+    """
     result = build_state(app)
     if result is None:
         return []
     domain = xenabi_domain(env)
     checked = executes(app)
+    if not checked:  # the index says so too, rather than "unverified"
+        domain.note_requirement_statuses(dict.fromkeys(result.verdicts, NOT_CHECKED))
     current = {
         docname: _signature(result, objects, checked)
         for docname, objects in domain.requirements.items()

@@ -165,6 +165,9 @@ def test_no_block_runs_without_execution(root: Path) -> None:
     replace_once(root / "index.rst", X16_EXPECTED, X16_EXPECTED.replace("'X16'", "'X17'"))
     build = _build(root, confoverrides={"xenabi_execute_tables": False})
     assert (build.statuscode, _result(build).verifications) == (0, ())
+    # The index gives no verdict: nothing was checked.
+    index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
+    assert index.count("<strong>\u2013 not checked:</strong>") == 6
     build = _build(root, buildername="text")
     assert (build.statuscode, _result(build).verifications) == (0, ())
 
@@ -343,7 +346,7 @@ def test_every_item_the_blocks_verify_is_verified_and_the_index_says_so(root: Pa
         "XenSwdgn~arm64_ret_val~1": "verified",
     }
     index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
-    assert index.count("(verified)") == 6 and "(unverified)" not in index
+    assert index.count("<strong>\u2714 verified:</strong>") == 6 and "unverified" not in index
     # The ids a block names link to their items.
     page = (build.outdir / "version.html").read_text(encoding="utf-8")
     assert 'href="#requirement-XenSwdgn-version-1"' in page
@@ -368,7 +371,7 @@ def test_a_changed_claim_leaves_the_requirement_unverified_naming_the_value(root
         "[xenabi.unverified-claim]"
     )
     index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
-    assert index.count("(unverified)") == 1
+    assert index.count("<strong>? unverified:</strong>") == 1
 
 
 def test_a_failing_example_fails_its_requirement(root: Path) -> None:
