@@ -17,6 +17,7 @@ pages written again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -194,9 +195,7 @@ class _Page:
             caption += nodes.Text(
                 f"{self.reference} backs the examples; no Xen source was read. They read: "
             )
-            caption += nodes.inline(
-                "", "; ".join(f"{f.label} = {f.value}" for f in facts), classes=["xenabi-req-facts"]
-            )
+            caption += nodes.inline("", "; ".join(_stated(facts)), classes=["xenabi-req-facts"])
             caption += nodes.Text(".")
             yield caption
             return
@@ -208,6 +207,32 @@ class _Page:
 def _unique(facts: Iterable[Fact]) -> list[Fact]:
     """Each fact once, where first read."""
     return list({f.key: f for f in reversed(list(facts))}.values())[::-1]
+
+
+def _stated(facts: list[Fact]) -> list[str]:
+    """``label = value`` per fact; one hypercall's availability to several guests said once.
+
+    "xen_version (17) for Arm 64 guests = available" and the same for Arm
+    32 read "xen_version (17) for Arm 64, Arm 32 guests = available".
+    """
+    texts: list[str] = []
+    merged: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    for fact in facts:
+        found = _AVAILABILITY.fullmatch(fact.label) if fact.key.startswith("available/") else None
+        if found is None:
+            texts.append(f"{fact.label} = {fact.value}")
+            continue
+        group = (found["call"], fact.value)
+        if group not in merged:
+            merged[group] = (len(texts), [])
+            texts.append("")
+        merged[group][1].append(found["guest"])
+    for (call, value), (position, guests) in merged.items():
+        texts[position] = f"{call} for {', '.join(guests)} guests = {value}"
+    return texts
+
+
+_AVAILABILITY = re.compile(r"(?P<call>.+) for (?P<guest>.+) guests")
 
 
 def _evidence_list(facts: list[Fact]) -> nodes.bullet_list:
@@ -230,10 +255,16 @@ def _evidence_list(facts: list[Fact]) -> nodes.bullet_list:
             item += nodes.strong("", "the model", classes=["xenabi-req-where"])
         item += nodes.inline(
             "",
-            " → " + "; ".join(f"{f.label} = {f.value}" for f in backed),
+            " → " + "; ".join(_stated(backed)),
             classes=["xenabi-req-facts"],
         )
-        notes = dict.fromkeys(f.evidence.note for f in backed if f.evidence and f.evidence.note)
+        # Each clause of the facts' notes once (two guests' notes may share one).
+        notes = dict.fromkeys(
+            clause
+            for f in backed
+            if f.evidence and f.evidence.note
+            for clause in f.evidence.note.split("; ")
+        )
         if notes:
             item += nodes.inline("", f" ({'; '.join(notes)})", classes=["xenabi-req-note"])
         listing += nodes.list_item("", item)
