@@ -13,10 +13,11 @@ and, from a source, the line.
 
 What counts as reading a fact: looking one up by its key
 (``spec.conventions["arm64"].index``, ``spec.hypercalls[17]``,
-``spec.transfers["arm64"]``, ``xenver["XENVER_version"]``), and a dispatch,
-which reads the ABI's number, argument and result registers and the
-hypercall's entry. Going over a whole table (``spec.hypercalls.items()``)
-names no fact: the evidence is what an example points at.
+``spec.transfers["arm64"]``, ``xenver["XENVER_version"]``), and a dispatch
+by a traced dispatcher, which reads the ABI's number, argument and result
+registers and the hypercall's entry. Going over a whole table
+(``spec.hypercalls.items()``) or ``get``, as a dispatcher does when it is
+set up, names no fact: the evidence is what an example points at.
 
 No Sphinx here.
 """
@@ -29,8 +30,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sphinx_xenabi.model.dispatcher import Dispatcher, DispatchResult, GuestMemory
+from sphinx_xenabi.model.dispatcher import Dispatcher, DispatchResult, GuestMemory, Handler
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Evidence, GuestType, evidence_key
+from sphinx_xenabi.model.version import XenBuild
 
 XENVER = "xenver"  # the key prefix of the version hypercall's command numbers
 
@@ -97,6 +99,14 @@ class TracedMapping(Mapping[Any, Any]):
         self._trail.note(evidence_key(self._prefix, key))
         return value
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        # Code's lookups (a dispatcher or a guest set up from the spec) name no
+        # fact: what it then does with them does (TracedDispatcher).
+        return self._data.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
     def __iter__(self) -> Iterator[Any]:
         return iter(self._data)
 
@@ -162,9 +172,17 @@ def traced_spec(spec: AbiSpec, trail: FactTrail) -> AbiSpec:
 class TracedDispatcher(Dispatcher):
     """A dispatcher that notes the facts each dispatch reads (its tables are set up unnoted)."""
 
-    def __init__(self, spec: AbiSpec, trail: FactTrail, *, debug: bool = False) -> None:
+    def __init__(
+        self,
+        spec: AbiSpec,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        trail: FactTrail,
+        debug: bool = False,
+        build: XenBuild | None = None,
+    ) -> None:
         with trail.paused():
-            super().__init__(spec, debug=debug)
+            super().__init__(spec, handlers, debug=debug, build=build)
         self._trail = trail
 
     def dispatch(

@@ -24,6 +24,7 @@ import doctest
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +105,7 @@ class Hvc:
         if key not in self._harnesses:
             with self._trail.paused():  # setting the guest up is no example's reading
                 self._harnesses[key] = HvcHarness(
-                    TracedDispatcher(self._spec, self._trail, debug=debug),
+                    TracedDispatcher(self._spec, trail=self._trail, debug=debug),
                     config,
                     convention=LINUX_CONVENTIONS[config.guest],
                     instruction=LINUX_HVC,
@@ -122,7 +123,8 @@ def namespace(
 
     ``xenver``: the version hypercall's command numbers by name
     (``XENVER_version``), the Xen source's when it is the reference.
-    ``trail`` notes the facts the examples read (``hvc`` must share it).
+    ``trail`` notes the facts the examples read (``hvc`` must share it);
+    ``Dispatcher`` makes dispatchers whose dispatches it notes too.
     """
     trail = FactTrail() if trail is None else trail
     traced = traced_spec(spec, trail)
@@ -130,8 +132,9 @@ def namespace(
     return {
         "xenver": TracedMapping(commands, XENVER, trail),
         "spec": traced,
-        "dispatcher": TracedDispatcher(traced, trail),
-        "debug_dispatcher": TracedDispatcher(traced, trail, debug=True),
+        "dispatcher": TracedDispatcher(traced, trail=trail),
+        "debug_dispatcher": TracedDispatcher(traced, trail=trail, debug=True),
+        "Dispatcher": partial(TracedDispatcher, trail=trail),
         "abi": abi,
         "GuestType": GuestType,
         "Release": Release,

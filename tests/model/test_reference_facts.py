@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sphinx_xenabi.model.abi import revision_for
+from sphinx_xenabi.model.dispatcher import Dispatcher
 from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.reference_facts import (
     Fact,
@@ -32,11 +33,16 @@ def test_a_lookup_notes_its_fact_and_a_convention_each_register_read() -> None:
     assert trail.take() == ()
 
 
-def test_going_over_a_whole_table_names_no_fact() -> None:
+def test_going_over_a_whole_table_or_code_getting_a_value_names_no_fact() -> None:
     trail = FactTrail()
     spec = traced_spec(SPEC, trail)
     assert len(dict(spec.hypercalls.items())) == len(SPEC.hypercalls)
     assert sorted(spec.conventions) == sorted(SPEC.conventions)
+    convention = spec.conventions.get("arm64")
+    assert convention is SPEC.conventions["arm64"] and "arm64" in spec.conventions
+    assert convention.index == "X16"
+    # A plain dispatcher set up on the traced spec, as an example may make one.
+    Dispatcher(spec).dispatch("arm64", {"X16": 17})
     assert trail.take() == ()
 
 
@@ -61,7 +67,7 @@ def test_a_traced_spec_compares_and_prints_as_the_plain_one() -> None:
 
 def test_a_dispatch_notes_the_registers_and_the_hypercall_it_read() -> None:
     trail = FactTrail()
-    dispatcher = TracedDispatcher(traced_spec(SPEC, trail), trail)
+    dispatcher = TracedDispatcher(traced_spec(SPEC, trail), trail=trail)
     assert trail.take() == ()  # setting the dispatcher up is no example's reading
     dispatcher.dispatch("arm64", {"X16": 17, "X0": 0})
     assert trail.take() == (

@@ -226,6 +226,7 @@ def test_run_block_compares_as_doctest_does() -> None:
     assert set(namespace(spec)) == {
         "spec",
         "dispatcher",
+        "Dispatcher",
         "debug_dispatcher",
         "abi",
         "GuestType",
