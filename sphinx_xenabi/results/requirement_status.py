@@ -185,23 +185,32 @@ class _Page:
         yield reasons
 
     def _evidence(self, verdict: RequirementVerification) -> Iterator[nodes.Node]:
-        facts = _unique(f for outcome in verdict.blocks for f in outcome.facts)
-        if not facts:
+        if not verdict.blocks:
             return
+        facts = _unique(f for outcome in verdict.blocks for f in outcome.facts)
         caption = nodes.paragraph(classes=["xenabi-req-evidence-caption"])
         caption += nodes.strong("", "Evidence: ")
-        if all(f.evidence is None for f in facts):
+        yield caption
+        if self.result.reference.source is None:
             # The model's facts are short values: one paragraph, not a list of lines.
             caption += nodes.Text(
-                f"{self.reference} backs the examples; no Xen source was read. They read: "
+                f"{self.reference} backs the examples; no Xen source was read. They read"
             )
-            caption += nodes.inline("", "; ".join(_stated(facts)), classes=["xenabi-req-facts"])
+            if facts:
+                caption += nodes.Text(": ")
+                stated = "; ".join(_stated(facts))
+                caption += nodes.inline("", stated, classes=["xenabi-req-facts"])
+            else:
+                caption += nodes.Text(" none of its facts by name")
             caption += nodes.Text(".")
-            yield caption
-            return
-        caption += nodes.Text(f"the lines of {self.reference} that the examples read:")
-        yield caption
-        yield _evidence_list(facts)
+        elif facts:
+            caption += nodes.Text(f"the lines of {self.reference} that the examples read:")
+            yield _evidence_list(facts)
+        else:
+            caption += nodes.Text(
+                f"the examples read no fact of {self.reference} by name, so no line of it "
+                "backs them."
+            )
 
 
 def _unique(facts: Iterable[Fact]) -> list[Fact]:
