@@ -36,6 +36,7 @@ from sphinx_xenabi.results.doctest_namespace import prepend_doctest_preamble
 from sphinx_xenabi.results.evidence_column import on_doctree_resolved, pages_with_new_evidence
 from sphinx_xenabi.results.publishing import publish_registry, watch_warnings, withdraw_registry
 from sphinx_xenabi.results.release import check_release_setting
+from sphinx_xenabi.results.requirement_status import pages_with_new_verdicts, render_requirements
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -47,7 +48,8 @@ if TYPE_CHECKING:
 # 3: numbers rows carry hypercall anchors and index entries.
 # 4: cells are located by their entries' own lines (empty cells, pipe tables).
 # 5: requirement items, their sections anchored; the xenabi-verifies blocks.
-ENV_VERSION = 5
+# 6: the xenabi-verifies blocks carry their document and anchor.
+ENV_VERSION = 6
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -88,6 +90,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("env-updated", withdraw_registry)
     app.connect("env-updated", settle_result)
     app.connect("env-updated", pages_with_new_evidence)
+    app.connect("env-updated", pages_with_new_verdicts)
     app.connect("env-updated", warn_hypercall_conflicts)
     app.connect("env-updated", relinking.relinked_documents, priority=relinking.PRIORITY)
 
@@ -95,6 +98,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("warn-missing-reference", warn_unknown_hypercall)
     app.connect("warn-missing-reference", warn_unknown_requirement)
     app.connect("doctree-resolved", on_doctree_resolved)
+    app.connect("doctree-resolved", render_requirements)
     app.connect("html-page-context", on_html_page_context)
 
     # 6. Finished (build-finished): publish the registry if the build succeeded.

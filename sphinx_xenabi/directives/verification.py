@@ -9,11 +9,13 @@ reST and MyST alike. The build runs the blocks (``results/verification.py``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.xenabi import directive_error, xenabi_domain
 from sphinx_xenabi.extraction.cells import relativiser
@@ -44,6 +46,9 @@ class VerifiesDirective(SphinxDirective):
         except ValueError as exc:
             directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name}: {exc}")
             return []
+        # The requirement's page links to the block (results/requirement_status.py).
+        anchor = make_id(self.env, self.state.document, "xenabi-verifies", block.ids[0])
+        block = replace(block, docname=self.env.docname, anchor=anchor)
         xenabi_domain(self.env).note_verification(self.env.docname, block)
         return [self._render(block)]
 
@@ -67,7 +72,8 @@ class VerifiesDirective(SphinxDirective):
         return locations
 
     def _render(self, block: ExampleBlock) -> nodes.Element:
-        container = nodes.container(classes=["xenabi-verifies"])
+        container = nodes.container(classes=["xenabi-verifies"], ids=[block.anchor])
+        self.state.document.ids[block.anchor] = container  # the next block's id differs
         self.set_source_info(container)
         verifies = nodes.paragraph(classes=["xenabi-verifies-ids"])
         verifies += nodes.Text("Verifies ")

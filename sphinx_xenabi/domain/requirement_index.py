@@ -1,10 +1,11 @@
-"""The requirement index: every requirement item by artifact type, with its title and status.
+"""The requirement index: every requirement item by artifact type, with its status and title.
 
 Sphinx writes it as ``xenabi-requirementindex.html`` and makes it a label
 (``:ref:`xenabi-requirementindex```), in the generic domain index form: one
 group per artifact type (``XenMkt``, ``XenProd``, ``XenSwdgn``), each item's
-id linked to its section, its type, its title and its status. A build
-without requirement items has no index page.
+id linked to its section, then its status (``✔ verified``, ``✘ failed``,
+``? unverified``, or ``– not checked`` in a build that runs no examples)
+and its title. A build without requirement items has no index page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
 
 from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
+from sphinx_xenabi.model.verification import marked
 
 
 class RequirementIndex(Index):
@@ -49,9 +51,9 @@ class RequirementIndex(Index):
                     subtype=0,
                     docname=obj.docname,
                     anchor=obj.anchor,
-                    extra=item.id.artifact_type,
-                    qualifier="",
-                    descr=f"{item.title} ({status})",
+                    extra="",  # the group names the type
+                    qualifier=marked(status),  # bold, before the title: "✔ verified: ..."
+                    descr=item.title,
                 )
             )
         return sorted(groups.items()), False

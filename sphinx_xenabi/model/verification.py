@@ -23,6 +23,7 @@ from enum import StrEnum
 from sphinx_xenabi.model.claims import Mentions, claims
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.reference_facts import Fact
 from sphinx_xenabi.model.requirements import RequirementItem
 
 # OpenFastTrace's specification item id: type~name~revision.
@@ -52,6 +53,9 @@ class ExampleBlock:
     location: Location  # of the directive
     text: str  # the content as written
     examples: tuple[Example, ...]
+    # Where the page shows the block: its document and anchor (set by the directive).
+    docname: str = ""
+    anchor: str = ""
 
     @property
     def names(self) -> str:
@@ -84,16 +88,50 @@ def read_block(
     return ExampleBlock(tuple(ids), location, text, examples)
 
 
+# How many of the facts a failing example read its message cites when none contradicts it.
+CITED_FACTS = 3
+
+
 @dataclass(frozen=True)
 class ExampleFailure:
-    """The first example of a block that failed: what it expected and what it got."""
+    """The first example of a block that failed: what it expected, what it got, what it read.
+
+    ``facts``: the reference facts the example read (``model/reference_facts.py``),
+    each with the source line it came from when the reference is a Xen tree.
+    """
 
     example: Example
     got: str  # the output, or the exception doctest reports
+    facts: tuple[Fact, ...] = ()
+
+    def contradicting(self) -> tuple[Fact, ...]:
+        """The facts whose value the output shows and the expected output does not.
+
+        ``'X17'`` expected ``'X16'``: the number register read as X17 is the
+        fact that contradicts the example; ``xenver["XENVER_version"]``
+        giving 9 for 0, the command number read as 9.
+        """
+        got, want = Mentions.of([self.got]), Mentions.of([self.example.want])
+        shown = (got.names - want.names, got.numbers - want.numbers)
+        return tuple(
+            fact
+            for fact in self.facts
+            if (value := Mentions.of([fact.value])).names & shown[0] or value.numbers & shown[1]
+        )
 
     def describe(self) -> str:
+        """What failed, and the reference's line that contradicts it (else the lines it read)."""
         source = self.example.source.strip()
-        return f"{source} expected {_shown(self.example.want)}, got {_shown(self.got)}"
+        text = f"{source} expected {_shown(self.example.want)}, got {_shown(self.got)}"
+        cited = self.contradicting()
+        if cited:
+            return f"{text}; the reference says {'; '.join(f.cited() for f in cited)}"
+        if not self.facts:
+            return text
+        read = [f.cited() for f in self.facts[:CITED_FACTS]]
+        if len(self.facts) > CITED_FACTS:
+            read.append(f"{len(self.facts) - CITED_FACTS} more")
+        return f"{text}; the example read {'; '.join(read)}"
 
 
 def _shown(output: str) -> str:
@@ -103,10 +141,12 @@ def _shown(output: str) -> str:
 
 @dataclass(frozen=True)
 class BlockOutcome:
-    """A block as it ran: passed, or its first failing example."""
+    """A block as it ran: passed, or its first failing example; and the facts its examples read."""
 
     block: ExampleBlock
     failure: ExampleFailure | None = None
+    # The reference facts the examples that ran read, in the order first read.
+    facts: tuple[Fact, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -122,6 +162,22 @@ class Status(StrEnum):
     VERIFIED = "verified"
     FAILED = "failed"
     UNVERIFIED = "unverified"
+
+
+# What a build that runs no examples says of every requirement, instead of a verdict.
+NOT_CHECKED = "not checked"
+# The mark shown before each status, as the executed tables mark their rows.
+STATUS_MARKS = {
+    Status.VERIFIED.value: "\u2714",
+    Status.FAILED.value: "\u2718",
+    Status.UNVERIFIED.value: "?",
+    NOT_CHECKED: "\u2013",
+}
+
+
+def marked(status: str) -> str:
+    """``✔ verified``: the status after its mark."""
+    return f"{STATUS_MARKS.get(status, '')} {status}".strip()
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from sphinx_xenabi.results.cached_facts import (
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
-from sphinx_xenabi.results.verification import not_run, run_blocks, verification_problems
+from sphinx_xenabi.results.verification import not_run, run_on_reference, verification_problems
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -299,12 +299,12 @@ def run_verifications(
             spec = revision_for(release)
         except ValueError as exc:
             return not_run(blocks, str(exc))
-    facts = None if reference.source is None else reference.source.version_hypercall
-    xenver = None if facts is None else {name: c.number for name, c in facts.commands.items()}
     if cache is None:
-        return run_blocks(blocks, spec, xenver)
+        return run_on_reference(blocks, spec, reference.source)
     facts_key = digest(reference.key, str(release))
-    return block_outcomes(cache, blocks, facts_key, lambda todo: run_blocks(todo, spec, xenver))
+    return block_outcomes(
+        cache, blocks, facts_key, lambda todo: run_on_reference(todo, spec, reference.source)
+    )
 
 
 def _execution_text(outcome: RowOutcome) -> str:

@@ -9,6 +9,12 @@ block's first failing example. Each block runs in a fresh namespace
 build reads one, else the model's revision for the release the docs
 describe. A failing example is a ``verification`` problem at its line.
 
+The namespace's reference is traced (``model/reference_facts.py``): each
+block's outcome keeps the facts its examples read (a requirement's
+evidence), and a failing example's message cites the reference's line that
+contradicts it (:func:`run_on_reference` gives the version commands' lines
+besides the spec's).
+
 The emulator (Unicorn) is loaded only when an example calls ``hvc``.
 """
 
@@ -17,18 +23,36 @@ from __future__ import annotations
 import doctest
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model import abi
-from sphinx_xenabi.model.dispatcher import Dispatcher
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
-from sphinx_xenabi.model.spec import AbiSpec, Convention, GuestType, Release
+from sphinx_xenabi.model.reference_facts import (
+    XENVER,
+    Fact,
+    FactTrail,
+    TracedDispatcher,
+    TracedMapping,
+    facts_of,
+    traced_spec,
+)
+from sphinx_xenabi.model.spec import (
+    AbiSpec,
+    Convention,
+    Evidence,
+    GuestType,
+    Release,
+    evidence_key,
+)
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock, ExampleFailure
 from sphinx_xenabi.model.version import commands_for
 
 if TYPE_CHECKING:
     from sphinx_xenabi.emulator import HvcHarness, RoundTrip
+    from sphinx_xenabi.model.xen_source import XenSource
 
 FLAGS = doctest.DONT_ACCEPT_TRUE_FOR_1 | doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL
 
@@ -54,12 +78,17 @@ class Hvc:
     register after the call, ``.after`` every register.
     """
 
-    def __init__(self, spec: AbiSpec) -> None:
+    def __init__(self, spec: AbiSpec, trail: FactTrail | None = None) -> None:
+        self._trail = FactTrail() if trail is None else trail
         self._spec = spec
         self._harnesses: dict[tuple[str, bool], HvcHarness] = {}
 
     def __call__(self, guest: object, number: int, *args: int, debug: bool = False) -> RoundTrip:
-        return self._harness(guest, debug).call(number, args)
+        harness = self._harness(guest, debug)
+        trip = harness.call(number, args)
+        # Xen took the guest's HVC as a hypercall: the transfer is a fact it read.
+        self._trail.note(evidence_key("transfer", harness.config.transfer.value))
+        return trip
 
     def _harness(self, guest: object, debug: bool) -> HvcHarness:
         from sphinx_xenabi.emulator import ARM_CONFIGS, GuestConfig, HvcHarness
@@ -74,42 +103,74 @@ class Hvc:
         config = found[0]
         key = (config.label, debug)
         if key not in self._harnesses:
-            self._harnesses[key] = HvcHarness(
-                Dispatcher(self._spec, debug=debug),
-                config,
-                convention=LINUX_CONVENTIONS[config.guest],
-                instruction=LINUX_HVC,
-            )
+            with self._trail.paused():  # setting the guest up is no example's reading
+                self._harnesses[key] = HvcHarness(
+                    TracedDispatcher(self._spec, trail=self._trail, debug=debug),
+                    config,
+                    convention=LINUX_CONVENTIONS[config.guest],
+                    instruction=LINUX_HVC,
+                )
         return self._harnesses[key]
 
 
 def namespace(
-    spec: AbiSpec, hvc: Hvc | None = None, xenver: Mapping[str, int] | None = None
+    spec: AbiSpec,
+    hvc: Hvc | None = None,
+    xenver: Mapping[str, int] | None = None,
+    trail: FactTrail | None = None,
 ) -> dict[str, Any]:
     """The names a block's examples see, fresh for each block (``hvc``'s guests are shared).
 
     ``xenver``: the version hypercall's command numbers by name
     (``XENVER_version``), the Xen source's when it is the reference.
+    ``trail`` notes the facts the examples read (``hvc`` must share it);
+    ``Dispatcher`` makes dispatchers whose dispatches it notes too.
     """
+    trail = FactTrail() if trail is None else trail
+    traced = traced_spec(spec, trail)
+    commands = MappingProxyType(dict(xenver if xenver is not None else _model_xenver(spec)))
     return {
-        "xenver": MappingProxyType(dict(xenver if xenver is not None else _model_xenver(spec))),
-        "spec": spec,
-        "dispatcher": Dispatcher(spec),
-        "debug_dispatcher": Dispatcher(spec, debug=True),
+        "xenver": TracedMapping(commands, XENVER, trail),
+        "spec": traced,
+        "dispatcher": TracedDispatcher(traced, trail=trail),
+        "debug_dispatcher": TracedDispatcher(traced, trail=trail, debug=True),
+        "Dispatcher": partial(TracedDispatcher, trail=trail),
         "abi": abi,
         "GuestType": GuestType,
         "Release": Release,
-        "hvc": Hvc(spec) if hvc is None else hvc,
+        "hvc": Hvc(traced, trail) if hvc is None else hvc,
     }
 
 
-class _FirstFailure(doctest.DocTestRunner):
-    """Keeps the first failing example's output (FAIL_FAST stops the block there)."""
+@dataclass(frozen=True)
+class Tracing:
+    """Where a run's examples note the facts they read, and what the facts are."""
 
-    failure: tuple[int, str] | None = None  # the example's index and what it got
+    trail: FactTrail
+    spec: AbiSpec
+    xenver: Mapping[str, int]
+    evidence: Mapping[str, Evidence]  # the source's lines by fact key; empty for the model
+
+    def facts(self, keys: Iterable[str]) -> tuple[Fact, ...]:
+        return facts_of(keys, self.spec, self.xenver, self.evidence)
+
+
+class _FirstFailure(doctest.DocTestRunner):
+    """Keeps the first failing example's output (FAIL_FAST stops the block there).
+
+    With a trail, also the keys of the facts the examples read: all of them,
+    and the failing example's own.
+    """
+
+    failure: tuple[int, str, tuple[str, ...]] | None = None  # index, what it got, what it read
+
+    def __init__(self, trail: FactTrail, **options: Any) -> None:
+        super().__init__(**options)
+        self.trail = trail
+        self.read: dict[str, None] = {}
 
     def report_start(self, out: Any, test: doctest.DocTest, example: doctest.Example) -> None:
-        pass
+        self.read.update(dict.fromkeys(self.trail.take()))  # the previous example's
 
     def report_success(self, *args: Any) -> None:
         pass
@@ -126,11 +187,19 @@ class _FirstFailure(doctest.DocTestRunner):
 
     def _note(self, test: doctest.DocTest, example: doctest.Example, got: str) -> None:
         if self.failure is None:
-            self.failure = (test.examples.index(example), got)
+            keys = self.trail.take()
+            self.read.update(dict.fromkeys(keys))
+            self.failure = (test.examples.index(example), got, keys)
 
 
-def run_block(block: ExampleBlock, globs: dict[str, Any]) -> BlockOutcome:
-    """Run one block's examples in ``globs``, as doctest does, to its first failure."""
+def run_block(
+    block: ExampleBlock, globs: dict[str, Any], tracing: Tracing | None = None
+) -> BlockOutcome:
+    """Run one block's examples in ``globs``, as doctest does, to its first failure.
+
+    ``tracing``: the trail ``globs`` notes facts in (:func:`namespace`), and
+    how to read them; without it, the outcome names no facts.
+    """
     examples = [
         doctest.Example(e.source, e.want, lineno=e.location.line, options=dict(e.options))
         for e in block.examples
@@ -138,20 +207,56 @@ def run_block(block: ExampleBlock, globs: dict[str, Any]) -> BlockOutcome:
     test = doctest.DocTest(
         examples, globs, block.names, block.location.file, block.location.line, block.text
     )
-    runner = _FirstFailure(optionflags=FLAGS | doctest.FAIL_FAST)
+    trail = FactTrail() if tracing is None else tracing.trail
+    trail.take()  # what was read before the block is no example's
+    runner = _FirstFailure(trail, optionflags=FLAGS | doctest.FAIL_FAST)
     runner.run(test, out=lambda _text: None, clear_globs=False)
+    runner.read.update(dict.fromkeys(trail.take()))
+    facts = () if tracing is None else tracing.facts(runner.read)
     if runner.failure is None:
-        return BlockOutcome(block)
-    index, got = runner.failure
-    return BlockOutcome(block, ExampleFailure(block.examples[index], got))
+        return BlockOutcome(block, facts=facts)
+    index, got, keys = runner.failure
+    failing = () if tracing is None else tracing.facts(keys)
+    return BlockOutcome(block, ExampleFailure(block.examples[index], got, failing), facts)
 
 
 def run_blocks(
-    blocks: Iterable[ExampleBlock], spec: AbiSpec, xenver: Mapping[str, int] | None = None
+    blocks: Iterable[ExampleBlock],
+    spec: AbiSpec,
+    xenver: Mapping[str, int] | None = None,
+    evidence: Mapping[str, Evidence] | None = None,
 ) -> tuple[BlockOutcome, ...]:
-    """Every block, in order, each in a fresh namespace on ``spec``."""
-    hvc = Hvc(spec)
-    return tuple(run_block(block, namespace(spec, hvc, xenver)) for block in blocks)
+    """Every block, in order, each in a fresh namespace on ``spec``.
+
+    ``evidence``: lines of facts beyond the spec's own ``evidence`` (the
+    version commands', keyed ``xenver/<name>``).
+    """
+    commands = dict(xenver if xenver is not None else _model_xenver(spec))
+    tracing = Tracing(FactTrail(), spec, commands, {**spec.evidence, **(evidence or {})})
+    hvc = Hvc(traced_spec(spec, tracing.trail), tracing.trail)
+    return tuple(
+        run_block(block, namespace(spec, hvc, commands, tracing.trail), tracing) for block in blocks
+    )
+
+
+def run_on_reference(
+    blocks: Iterable[ExampleBlock], spec: AbiSpec, source: XenSource | None
+) -> tuple[BlockOutcome, ...]:
+    """Every block on the build's reference: ``spec``, and the version commands of ``source``.
+
+    The source's command numbers (``xenver``) and their ``#define`` lines
+    when a Xen tree is the reference; the model's numbers otherwise.
+    """
+    version = None if source is None else source.version_hypercall
+    if version is None:
+        return run_blocks(blocks, spec)
+    commands = version.commands.values()
+    return run_blocks(
+        blocks,
+        spec,
+        {c.name: c.number for c in commands},
+        {evidence_key(XENVER, c.name): c.evidence for c in commands},
+    )
 
 
 def _model_xenver(spec: AbiSpec) -> Mapping[str, int]:

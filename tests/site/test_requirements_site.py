@@ -16,6 +16,7 @@ from sphinx_xenabi.model.requirements import RequirementItem
 from sphinx_xenabi.model.verification import Status, verify_requirement
 from sphinx_xenabi.results.build_result import BuildResult, build_state
 from support.building import Build
+from support.requirement_pages import read_items
 
 PAGES = {
     "requirements/market": ("XenabiMkt",),
@@ -89,3 +90,33 @@ def test_the_design_items_state_the_values_of_the_abi(site: Build) -> None:
     assert values["XenabiSwdgn~arm_hyp_debug_poison~1"] == [0xDEADBEEF, "x16", "r12", "x0", "r0"]
     assert values["XenabiSwdgn~x86_pv32_instr~1"] == [0x82]
     assert values["XenabiSwdgn~version_capabilities_buffer~1"] == [3, 17, 1024]
+
+
+def test_each_items_page_shows_it_verified_with_its_examples_and_the_models_evidence(
+    site: Build,
+) -> None:
+    shown = {
+        anchor: view
+        for page in PAGES
+        for anchor, view in read_items(site.outdir / f"{page}.html").items()
+    }
+    assert len(shown) == 31
+    for anchor, view in shown.items():
+        assert view.status == "\u2714 verified", anchor
+        assert view.line("\u2714 verified") == (
+            "\u2714 verified against the built-in model of Xen 4.22"
+        ), anchor
+        # Its blocks, linked to where the page shows them.
+        links = view.line_links("Examples:")
+        assert links and all(h.startswith("#xenabi-verifies-") for h, _ in links), anchor
+        assert "\u2714 passed" in view.line("Examples:") and "failed" not in view.line("Examples:")
+        assert view.line("Evidence:").startswith(
+            "Evidence: the built-in model of Xen 4.22 backs the examples; no Xen source was read."
+        ), anchor
+        assert view.line("Why:") == view.line("Failed:") == ""
+    # The links both ways: each product item names the design items that cover it.
+    product = read_items(site.outdir / "requirements/product.html")
+    covered = product["requirement-XenabiProd-arm64_abi-1"].line_links("Covered by:")
+    assert ("arm.html#requirement-XenabiSwdgn-arm64_hyp_num-1", "XenabiSwdgn~arm64_hyp_num~1") in (
+        covered
+    )

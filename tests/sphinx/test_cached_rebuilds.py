@@ -184,13 +184,13 @@ def test_examples_run_again_only_when_their_block_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[int] = []
-    run = build_result.run_blocks
+    run = build_result.run_on_reference
 
     def running(blocks: Sequence[ExampleBlock], *args: Any) -> tuple[BlockOutcome, ...]:
         ran.append(len(blocks))
         return run(blocks, *args)
 
-    monkeypatch.setattr(build_result, "run_blocks", running)
+    monkeypatch.setattr(build_result, "run_on_reference", running)
     root = copy_root("verifies", tmp_path / "verifies")
     out = tmp_path / "out"
     first = run_sphinx(root, out, confdir=root, freshenv=True, doctreedir=out / ".doctrees")

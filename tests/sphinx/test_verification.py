@@ -102,7 +102,9 @@ def test_a_block_renders_as_a_doctest_block_under_its_ids(root: Path) -> None:
     build = _build(root)
     html = (build.outdir / "version.html").read_text(encoding="utf-8")
     (block,) = re.findall(
-        r'<div class="xenabi-verifies docutils container">(.*?)</div>\s*</div>\s*</div>', html, re.S
+        r'<div class="xenabi-verifies docutils container" id="[^"]+">(.*?)</div>\s*</div>\s*</div>',
+        html,
+        re.S,
     )[:1]
     ids = re.findall(r'<span class="pre">([^<]+)</span>', block.split("</p>")[0])
     assert ids == list(VERSION)
@@ -120,7 +122,8 @@ def test_a_failing_example_fails_the_build_at_its_line_naming_the_ids(root: Path
     md_line = line_of(md, ">>> trip.result == spec.release.minor")
     assert _lines(build, "verification") == [
         f"{rst}:{index_line}: ERROR: example verifying {NUM} failed: "
-        """spec.conventions["arm64"].index expected "'X17'", got "'X16'" [xenabi.verification]""",
+        """spec.conventions["arm64"].index expected "'X17'", got "'X16'"; the reference says """
+        "arm64 hypercall number register = X16 (the built-in model) [xenabi.verification]",
         f"{md}:{md_line}: ERROR: example verifying {', '.join(VERSION)} failed: "
         "trip.result == spec.release.minor expected 'True', got 'False' [xenabi.verification]",
     ]
@@ -162,6 +165,9 @@ def test_no_block_runs_without_execution(root: Path) -> None:
     replace_once(root / "index.rst", X16_EXPECTED, X16_EXPECTED.replace("'X16'", "'X17'"))
     build = _build(root, confoverrides={"xenabi_execute_tables": False})
     assert (build.statuscode, _result(build).verifications) == (0, ())
+    # The index gives no verdict: nothing was checked.
+    index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
+    assert index.count("<strong>\u2013 not checked:</strong>") == 6
     build = _build(root, buildername="text")
     assert (build.statuscode, _result(build).verifications) == (0, ())
 
@@ -220,6 +226,7 @@ def test_run_block_compares_as_doctest_does() -> None:
     assert set(namespace(spec)) == {
         "spec",
         "dispatcher",
+        "Dispatcher",
         "debug_dispatcher",
         "abi",
         "GuestType",
@@ -228,6 +235,24 @@ def test_run_block_compares_as_doctest_does() -> None:
         "xenver",
     }
     assert namespace(spec)["xenver"]["XENVER_capabilities"] == 3  # the model's, without a source
+
+
+def test_a_version_command_example_cites_the_define_it_read() -> None:
+    from sphinx_xenabi.model.abi import revision_for
+    from sphinx_xenabi.model.spec import Evidence, Release
+    from sphinx_xenabi.results.verification import run_blocks
+
+    define = Evidence("xen/include/public/version.h", 20, "#define XENVER_version 9")
+    lines = ['>>> xenver["XENVER_version"]', "0"]
+    block = read_block([NUM], Location("p.rst", 1), lines, [Location("p.rst", 3)] * 2)
+    spec = revision_for(Release(4, 22))
+    (outcome,) = run_blocks([block], spec, {"XENVER_version": 9}, {"xenver/XENVER_version": define})
+    assert outcome.failure is not None
+    assert outcome.failure.describe() == (
+        """xenver["XENVER_version"] expected '0', got '9'; the reference says XENVER_version = 9 """
+        "(xen/include/public/version.h:20: #define XENVER_version 9)"
+    )
+    assert [f.evidence for f in outcome.facts] == [define]
 
 
 def test_the_emulator_loads_only_when_an_example_calls_hvc() -> None:
@@ -278,13 +303,14 @@ def test_the_x16_example_fails_against_a_source_that_reads_x17(root: Path, tmp_p
         "'X17'\n",
     )
     printed = _lines(build, "verification")
+    # The message names the source line that contradicts the example, and its text.
     assert (
         f"{root / 'index.rst'}:{line}: ERROR: example verifying {NUM} failed: "
-        + (
-            """spec.conventions["arm64"].index expected "'X16'", got "'X17'" [xenabi.verification]"""
-        )
-        in printed
-    )
+        """spec.conventions["arm64"].index expected "'X16'", got "'X17'"; the reference says """
+        "arm64 hypercall number register = X17 "
+        "(xen/arch/arm/traps.c:2126: do_trap_hypercall(regs, &regs->x17, hsr);) "
+        "[xenabi.verification]"
+    ) in printed
     # Linux's stub puts the number in x16, which this Xen does not read.
     assert VERSION in failed
 
@@ -321,7 +347,7 @@ def test_every_item_the_blocks_verify_is_verified_and_the_index_says_so(root: Pa
         "XenSwdgn~arm64_ret_val~1": "verified",
     }
     index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
-    assert index.count("(verified)") == 6 and "(unverified)" not in index
+    assert index.count("<strong>\u2714 verified:</strong>") == 6 and "unverified" not in index
     # The ids a block names link to their items.
     page = (build.outdir / "version.html").read_text(encoding="utf-8")
     assert 'href="#requirement-XenSwdgn-version-1"' in page
@@ -346,7 +372,7 @@ def test_a_changed_claim_leaves_the_requirement_unverified_naming_the_value(root
         "[xenabi.unverified-claim]"
     )
     index = (build.outdir / "xenabi-requirementindex.html").read_text(encoding="utf-8")
-    assert index.count("(unverified)") == 1
+    assert index.count("<strong>? unverified:</strong>") == 1
 
 
 def test_a_failing_example_fails_its_requirement(root: Path) -> None:

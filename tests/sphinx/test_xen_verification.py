@@ -57,6 +57,10 @@ def test_a_source_that_reads_x17_fails_the_number_requirement(tmp_path: Path) ->
     assert status is Status.FAILED
     (reason,) = reasons
     assert f"{PAGE}:" in reason and "'X16'" in reason and "'X17'" in reason
+    assert reason.endswith(
+        "; the reference says arm64 hypercall number register = X17 "
+        "(xen/arch/arm/traps.c:2126: do_trap_hypercall(regs, &regs->x17, hsr);)"
+    )
 
 
 def test_another_command_number_in_version_h_fails_the_version_requirement(
@@ -70,6 +74,11 @@ def test_another_command_number_in_version_h_fails_the_version_requirement(
     status, reasons = _verdicts(tree)[VERSION]
     assert status is Status.FAILED
     assert 'xenver["XENVER_version"]' in reasons[0] and "9" in reasons[0]
+    # The number was read from version.h's #define, which the message cites.
+    assert reasons[0].endswith(
+        "the reference says XENVER_version = 9 "
+        "(xen/include/public/version.h:20: #define XENVER_version 9)"
+    )
 
 
 def test_x17_in_a_requirements_text_leaves_it_unverified_naming_the_claim(
