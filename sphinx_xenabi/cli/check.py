@@ -15,6 +15,7 @@ from sphinx_xenabi.cli.check_requirements import (
     check_only,
     link_findings,
     requirement_cases,
+    uncovered,
 )
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
@@ -81,9 +82,11 @@ class Findings:
         return link_findings(self.problems)
 
     def statuses(self) -> str:
-        """``2 verified, 1 failed, 2 unverified``: the requirements by status."""
+        """``2 verified, 1 failed, 2 unverified, 1 uncovered need(s)``: the items by status."""
         counts = {s: sum(1 for c in self.requirements if c.status is s) for s in Status}
-        return ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+        text = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+        missing = uncovered(self.problems)
+        return f"{text}, {missing} uncovered need(s)" if missing else text
 
 
 def verdict(

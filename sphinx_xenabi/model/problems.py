@@ -266,6 +266,7 @@ INFORMATIONAL = frozenset(
         WarningSubtype.SOURCE,
         WarningSubtype.UNVERIFIED_CLAIM,
         WarningSubtype.UNVERIFIED_REQUIREMENT,
+        WarningSubtype.UNCOVERED_REQUIREMENT,
     }
 )
 

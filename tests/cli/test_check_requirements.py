@@ -19,7 +19,7 @@ def test_check_prints_each_requirement_finding_at_its_line() -> None:
     run = run_cli("check", root)
     assert run.returncode == 1
     assert run.stdout.splitlines()[-1] == (
-        "xenabi check: 9 requirement finding(s) in 9 requirement(s): 9 unverified"
+        "xenabi check: 8 requirement finding(s) in 9 requirement(s): 9 unverified, 1 uncovered need(s)"
     )
     found = re.findall(r"^.*/([\w.]+):(\d+): WARNING: .*\[xenabi\.([\w-]+)\]$", run.stdout, re.M)
     assert [(file, int(line), kind) for file, line, kind in found] == [
