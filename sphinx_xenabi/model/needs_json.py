@@ -49,13 +49,15 @@ DEFAULT_NEED_TYPE = "req"  # one of sphinx-needs' default need types
 # Characters that start or end inline markup in reST or MyST; a backslash
 # before any of them is read as the character itself in both.
 _MARKUP = re.compile(r"([\\`*_|\[\]<>{}$])")
-# A line that would open a list, a heading, a comment or a block quote marker.
-_LINE_START = re.compile(r"^(\s*)([-+#>.:]|\d+[.)])", re.MULTILINE)
+# The mark of a line that would open a list, a heading, a comment, a field or
+# a quote (``- ``, ``1. ``, ``#``, ``..``, ``:``, ``>``): escaped itself, since a
+# backslash before a digit or a letter is a literal backslash in MyST.
+_LINE_START = re.compile(r"^(\s*\d*)([-+#>.:)])", re.MULTILINE)
 
 
 def escaped(text: str) -> str:
     """``text`` so that reST and MyST both render it as written."""
-    return _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}", _MARKUP.sub(r"\\\1", text))
+    return _LINE_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", text))
 
 
 def need_content(item: RequirementItem) -> str:

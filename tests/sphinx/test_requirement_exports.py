@@ -69,7 +69,7 @@ def test_the_requirements_file_validates_and_gives_each_item_its_verdict(export:
         1,
     )
     assert product["location"] == {"file": "index.rst", "line": line_of(INDEX, f"`{PRODUCT}`")}
-    assert [f["name"] for f in product["fields"]] == ["Description", "Rationale"]
+    assert [f["name"] for f in product["fields"]] == ["Description", "Rationale", "Comments"]
     assert product["covered_by"] == [NUM, PARAM, RET]
     assert product["needs"] == [
         {
@@ -132,7 +132,8 @@ def test_the_needs_file_maps_each_item_to_a_need(export: Build) -> None:
         "status": "unverified",
         "tags": ["XenProd"],
         "content": "Xen shall take hypercalls from arm64 domains through hvc #0xEA1.\n\n"
-        "Rationale: Domains call Xen as Linux does.",
+        "Rationale: Domains call Xen as Linux does.\n\n"
+        r"Comments: Linux names the number \_\_HYPERVISOR\_xen\_version.",
         "links": [],
         "links_back": [NUM, PARAM, RET],
         "docname": "index",
@@ -146,9 +147,10 @@ def test_the_needs_file_maps_each_item_to_a_need(export: Build) -> None:
 def test_content_is_escaped_for_rest_and_myst() -> None:
     assert escaped("use *x0* or `x1`_ [1]_ |sub|") == r"use \*x0\* or \`x1\`\_ \[1\]\_ \|sub\|"
     assert escaped("- not a list\n# not a heading\n1. not numbered") == (
-        "\\- not a list\n\\# not a heading\n\\1. not numbered"
+        "\\- not a list\n\\# not a heading\n1\\. not numbered"
     )
     assert escaped("x0 - x4 #0xEA1 a.b") == "x0 - x4 #0xEA1 a.b"  # mid-line: as written
+    assert escaped("4.22 and\n17 (num)") == "4\\.22 and\n17 (num)"  # never a backslash digit
 
 
 def test_the_files_are_deterministic(export: Build, tmp_path: Path) -> None:
@@ -179,10 +181,28 @@ def test_each_file_has_its_switch_and_a_tree_without_items_writes_neither(
     assert build.statuscode == 0 and (build.outdir / REGISTRY_FILENAME).is_file()
     assert not (build.outdir / REQUIREMENTS_FILENAME).exists()
     assert not (build.outdir / NEEDS_FILENAME).exists()
-    plain = build_test_root("xref", tmp_path / "plain")  # tables, no requirement item
+    out = tmp_path / "plain-html"
+    out.mkdir()
+    for name in (REQUIREMENTS_FILENAME, NEEDS_FILENAME):
+        (out / name).write_text("{}", encoding="utf-8")  # an earlier build's, with items
+    plain = build_root(copy_root("xref", tmp_path / "plain"), out)  # no requirement item
     assert (plain.outdir / REGISTRY_FILENAME).is_file()
     assert not (plain.outdir / REQUIREMENTS_FILENAME).exists()
     assert not (plain.outdir / NEEDS_FILENAME).exists()
+
+
+def test_a_requirements_file_that_cannot_be_written_is_one_located_error(tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    (out / REQUIREMENTS_FILENAME).mkdir(parents=True)
+    build = build_root(copy_root("requirements-export", tmp_path / "src"), out)
+    assert build.statuscode == 1
+    errors = [line for line in build.warnings.splitlines() if "[xenabi.registry]" in line]
+    assert len(errors) == 1
+    assert (
+        f"{out / REQUIREMENTS_FILENAME}: cannot write the requirements: Is a directory"
+        in (errors[0])
+    )
+    assert (out / NEEDS_FILENAME).is_file()  # the others are written
 
 
 def test_a_need_type_that_is_no_string_is_a_configuration_error(tmp_path: Path) -> None:
@@ -207,16 +227,33 @@ def test_a_sphinx_needs_project_imports_the_items_with_status_and_links(tmp_path
     assert theirs.statuscode == 0 and theirs.warnings == "", theirs.warnings
     exported = published(theirs, "needs.json")  # sphinx-needs' own export of what it holds
     needs = exported["versions"][exported["current_version"]]["needs"]
-    assert {
+    imported = {
         name: (n["type"], n["status"], n["links"], n["links_back"], n["is_import"])
         for name, n in needs.items()
-    } == {
+    }
+    assert imported == {
         PRODUCT: ("req", "unverified", [], [NUM, PARAM, RET], True),
         NUM: ("spec", "verified", [PRODUCT], [], True),
         PARAM: ("spec", "unverified", [PRODUCT], [], True),
         RET: ("spec", "failed", [PRODUCT], [], True),
+        # the MyST page's, each id and link with needimport's prefix
+        **{
+            f"MD_{name}": (
+                kind,
+                status,
+                [f"MD_{link}" for link in links],
+                [f"MD_{b}" for b in back],
+                True,
+            )
+            for name, (kind, status, links, back, _) in imported.items()
+            if not name.startswith("MD_")
+        },
     }
     assert needs[PRODUCT]["title"] == "Hypercall interface"
     assert needs[PRODUCT]["content"].startswith("Xen shall take hypercalls")
     page = (theirs.outdir / "index.html").read_text(encoding="utf-8")
     assert f'id="{PRODUCT}"' in page and f'href="#{PRODUCT}"' in page  # :need: resolves
+    for name in ("index.html", "myst.html"):  # the escaped content reads as written in both
+        html = (theirs.outdir / name).read_text(encoding="utf-8")
+        assert "Linux names the number __HYPERVISOR_xen_version." in html, name
+        assert "hvc #0xEA1." in html, name
