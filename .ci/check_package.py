@@ -35,6 +35,7 @@ SDIST_ROOT_FILES = (
 WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",
+    "sphinx_xenabi/model/requirements.schema.json",
     "sphinx_xenabi/static/xenabi.css",
     "sphinx_xenabi/cli/check_report.schema.json",
 )

@@ -28,6 +28,7 @@ _TYPE_WORDS = {
     str: "a string",
     list: "a list",
     tuple: "a tuple",
+    dict: "a dict",
     bool: "True or False",
     NoneType: "None",
 }
@@ -126,6 +127,35 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "every successful build (see :doc:`/tooling/registry-format`); ``False`` writes none.",
     ),
     ConfigValue(
+        "xenabi_write_requirements",
+        True,
+        "",
+        frozenset({bool}),
+        "``True`` writes ``xenabi-requirements.json`` beside the registry after every "
+        "successful build with requirement items: each item with its id, place, fields, links "
+        "both ways, status, examples and claims (see :doc:`/tooling/requirements`); ``False`` "
+        "writes none.",
+    ),
+    ConfigValue(
+        "xenabi_write_needs",
+        True,
+        "",
+        frozenset({bool}),
+        "``True`` writes ``xenabi-needs.json`` beside the registry after every successful build "
+        "with requirement items: the items as sphinx-needs' ``needs.json``, with their status, "
+        "for a sphinx-needs project's ``needimport`` (see :doc:`/tooling/requirements`); "
+        "``False`` writes none.",
+    ),
+    ConfigValue(
+        "xenabi_needs_types",
+        {},
+        "",
+        frozenset({dict}),
+        "The sphinx-needs need type of each artifact type in ``xenabi-needs.json``, such as "
+        '``{"XenSwdgn": "spec"}``; an artifact type not listed is ``"req"``. The importing '
+        "project must declare every need type named here. Keys and values are strings.",
+    ),
+    ConfigValue(
         "xenabi_execute_tables",
         True,
         "env",
@@ -169,6 +199,8 @@ def check_config_types(app: Sphinx, config: Config) -> None:
         if value.name == "xenabi_xen_release":
             continue  # results.release.check_release_setting says how to write a release
         given = config[value.name]
+        if value.name == "xenabi_needs_types" and isinstance(given, dict):
+            _check_string_mapping(app, value.name, given)
         if isinstance(value.types, ENUM):
             ok = isinstance(given, str) and given in value.choices
         else:
@@ -178,6 +210,16 @@ def check_config_types(app: Sphinx, config: Config) -> None:
             raise ConfigError(
                 f"{Path(app.confdir) / 'conf.py'}: {value.name} = {given!r}: "
                 f"expected {type_words(value)}, not {type(given).__name__}"
+            )
+
+
+def _check_string_mapping(app: Sphinx, name: str, given: dict[Any, Any]) -> None:
+    """A mapping of strings to strings, every entry (``xenabi_needs_types``)."""
+    for key, entry in given.items():
+        if not isinstance(key, str) or not isinstance(entry, str) or not entry:
+            raise ConfigError(
+                f"{Path(app.confdir) / 'conf.py'}: {name}[{key!r}] = {entry!r}: "
+                "expected an artifact type (a string) mapped to a need type (a non-empty string)"
             )
 
 

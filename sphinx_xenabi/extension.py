@@ -34,7 +34,7 @@ from sphinx_xenabi.results import relinking
 from sphinx_xenabi.results.build_result import settle_result
 from sphinx_xenabi.results.doctest_namespace import prepend_doctest_preamble
 from sphinx_xenabi.results.evidence_column import on_doctree_resolved, pages_with_new_evidence
-from sphinx_xenabi.results.publishing import publish_registry, watch_warnings, withdraw_registry
+from sphinx_xenabi.results.publishing import publish_results, watch_warnings, withdraw_published
 from sphinx_xenabi.results.release import check_release_setting
 from sphinx_xenabi.results.requirement_status import pages_with_new_verdicts, render_requirements
 
@@ -85,9 +85,9 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("doctree-read", relinking.note_references)
     app.connect("doctree-read", anchors.declare_hypercalls, priority=anchors.PRIORITY)
 
-    # 4. After reading (env-updated): pages are written next, so the old registry
-    #    goes first; then the build's one result; then the pages to write again.
-    app.connect("env-updated", withdraw_registry)
+    # 4. After reading (env-updated): pages are written next, so the old published
+    #    files go first; then the build's one result; then the pages to write again.
+    app.connect("env-updated", withdraw_published)
     app.connect("env-updated", settle_result)
     app.connect("env-updated", pages_with_new_evidence)
     app.connect("env-updated", pages_with_new_verdicts)
@@ -101,8 +101,8 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.connect("doctree-resolved", render_requirements)
     app.connect("html-page-context", on_html_page_context)
 
-    # 6. Finished (build-finished): publish the registry if the build succeeded.
-    app.connect("build-finished", publish_registry)
+    # 6. Finished (build-finished): publish the JSON files if the build succeeded.
+    app.connect("build-finished", publish_results)
     app.connect("build-finished", stop_stamping_entries)
     return {
         "version": __version__,

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
 from sphinx_xenabi.cli.check_formats import FORMATS, line_text
+from sphinx_xenabi.cli.check_requirements import (
+    RequirementCase,
+    check_only,
+    link_findings,
+    requirement_cases,
+    uncovered,
+)
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
+from sphinx_xenabi.model.problems import Problem
+from sphinx_xenabi.model.verification import Status
 
 
 def _checked_release(text: str) -> str:
@@ -53,35 +63,80 @@ def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def verdict(reading: TreeReading, docs_dir: Path) -> tuple[int, str]:
-    """check's exit code and summary line."""
+@dataclass(frozen=True)
+class Findings:
+    """What check reports of a reading: the problems to print and each requirement's case."""
+
+    problems: tuple[Problem, ...]
+    requirements: tuple[RequirementCase, ...]
+
+    @classmethod
+    def of(cls, reading: TreeReading) -> Findings:
+        result = reading.result
+        cases = requirement_cases(result.requirements, result.verdicts, reading.problems)
+        return cls((*reading.problems, *check_only(cases)), tuple(cases))
+
+    @property
+    def broken(self) -> int:
+        """How many findings break requirement items or their links (check exits 1)."""
+        return link_findings(self.problems)
+
+    def statuses(self) -> str:
+        """``2 verified, 1 failed, 2 unverified, 1 uncovered need(s)``: the items by status."""
+        counts = {s: sum(1 for c in self.requirements if c.status is s) for s in Status}
+        text = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+        missing = uncovered(self.problems)
+        return f"{text}, {missing} uncovered need(s)" if missing else text
+
+
+def verdict(
+    reading: TreeReading, docs_dir: Path, findings: Findings | None = None
+) -> tuple[int, str]:
+    """check's exit code and summary line: the tables and blocks, then the requirements."""
     result = reading.result
-    tables = len(result.registry.tables)
-    blocks = len(result.verifications)
-    if not tables and not blocks:
+    findings = findings or Findings.of(reading)
+    tables, blocks = len(result.registry.tables), len(result.verifications)
+    if not tables and not blocks and not findings.requirements:
         return EXIT_FINDINGS, (
             f"xenabi check: nothing checked: no ABI table in the {result.documents} "
             f"document(s) of {docs_dir}"
         )
+    code, text = _tables_verdict(reading, tables, blocks)
+    if findings.requirements:
+        items = f"{len(findings.requirements)} requirement(s)"
+        if findings.broken:
+            items = f"{findings.broken} requirement finding(s) in {items}"
+        elif not text:  # requirements only, every link whole
+            items += " traced, links whole"
+        text += f"{'; ' if text else ''}{items}: {findings.statuses()}"
+    code = EXIT_FINDINGS if findings.broken else code
+    return code, f"xenabi check: {text}"
+
+
+def _tables_verdict(reading: TreeReading, tables: int, blocks: int) -> tuple[int, str]:
+    """The verdict on the tables and the blocks ("" when the tree has neither)."""
+    result = reading.result
     verified = f", {blocks} xenabi-verifies block(s)" if blocks else ""
+    against = reading.checked_against
     if result.drift or result.problems or result.execution_failures:
         failed = (
             f", {result.verification_failures} xenabi-verifies block(s) failed" if blocks else ""
         )
         return EXIT_FINDINGS, (
-            f"xenabi check: {result.drift} disagreement(s), {result.problems} table problem(s), "
+            f"{result.drift} disagreement(s), {result.problems} table problem(s), "
             f"{result.execution_failures} row(s) failed on the emulated CPU{failed} "
-            f"in {tables} table(s){verified} checked against {reading.checked_against}"
+            f"in {tables} table(s){verified} checked against {against}"
         )
     if result.verification_failures:
         return EXIT_FINDINGS, (
-            f"xenabi check: {result.verification_failures} of {blocks} xenabi-verifies block(s) "
-            f"failed against {reading.checked_against}"
+            f"{result.verification_failures} of {blocks} xenabi-verifies block(s) "
+            f"failed against {against}"
         )
+    if not tables and not blocks:
+        return EXIT_CLEAN, ""
     unchecked = f", {result.unchecked} not checked" if result.unchecked else ""
     return EXIT_CLEAN, (
-        f"xenabi check: {tables - result.unchecked} table(s){verified} agree with "
-        f"{reading.checked_against}{unchecked}"
+        f"{tables - result.unchecked} table(s){verified} agree with {against}{unchecked}"
     )
 
 
@@ -98,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
     reading = read_tree(args.docs_dir, args.conf_dir, overrides, progress)
     if args.verbose:
         print(reading.sphinx_output, file=sys.stderr)
-    code, summary = verdict(reading, args.docs_dir)
+    findings = Findings.of(reading)
+    code, summary = verdict(reading, args.docs_dir, findings)
     if args.format != "text":
         from sphinx_xenabi.cli.check_formats import CheckReport, render
 
@@ -108,14 +164,15 @@ def run(args: argparse.Namespace) -> int:
             code,
             summary,
             reading.registry,
-            reading.problems,
+            findings.problems,
+            findings.requirements,
         )
         sys.stdout.write(render(args.format, report))
         return code
     note = reading.result.reference.note
     if note is not None and not args.quiet:
         print(note.replace("xenabi:", "xenabi check:", 1))
-    for problem in reading.problems:
+    for problem in findings.problems:
         print(line_text(problem, reading.srcdir))
     if code != EXIT_CLEAN or not args.quiet:
         print(summary)
@@ -155,7 +212,7 @@ def add_parser(commands: Any) -> None:
         default="text",
         help="text (default): findings and a summary line; json (check_report.schema.json); "
         "github: workflow annotations (::error file=...,line=...::...); junit: one test case "
-        "per table row; gitlab: a GitLab Code Quality report (one issue per finding)",
+        "per table row and per requirement item; gitlab: a GitLab Code Quality report (one issue per finding)",
     )
     check.add_argument(
         "-q",

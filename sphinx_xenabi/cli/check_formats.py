@@ -1,16 +1,18 @@
-"""``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML.
+"""``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML, GitLab Code Quality.
 
 The findings are the build result's problems (printed as the build logs
 them: ``PATH:LINE: ERROR: MESSAGE [xenabi.SUBTYPE]``), matched to the
 registry's rows by the cells they point at: each row becomes a JUnit test
-case, failing when a finding lies in one of its cells. No Sphinx here.
+case, failing when a finding lies in one of its cells. Each requirement
+item is a case too (``check_requirements``): failing on a failed example
+or a broken link, skipped when unverified. No Sphinx here.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -18,9 +20,11 @@ from typing import Any
 from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.cli.check_requirements import RequirementCase
 from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
 from sphinx_xenabi.model.registry import Registry
+from sphinx_xenabi.model.verification import Status
 
 FORMATS = ("text", "json", "github", "junit", "gitlab")
 REPORT_SCHEMA_VERSION = 1
@@ -75,6 +79,7 @@ class CheckReport:
     summary: str
     registry: Registry
     problems: tuple[Problem, ...]
+    requirements: tuple[RequirementCase, ...] = ()
 
     @property
     def root(self) -> Path:
@@ -106,7 +111,8 @@ def suites(report: CheckReport) -> list[Suite]:
         file = problem_file(problem, report.root)
         if file is not None:
             by_place.setdefault((file, problem_line(problem)), []).append(problem)
-    placed: set[int] = set()
+    # A requirement's findings are its case's (see requirement_suite).
+    placed: set[int] = {id(p) for case in report.requirements for p in case.problems}
 
     def take(location: Location) -> list[Problem]:
         found = by_place.get((str(report.root / location.file), location.line), [])
@@ -163,6 +169,20 @@ def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     }
 
 
+def _requirement_data(case: RequirementCase) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "type": case.artifact_type,
+        "title": case.title,
+        "file": case.location.file,
+        "line": case.location.line,
+        "status": case.status.value,
+        "reasons": list(case.reasons),
+        "failed": case.failed,
+        "messages": [p.message for p in case.problems],
+    }
+
+
 def to_json(report: CheckReport) -> str:
     data = {
         "schema_version": REPORT_SCHEMA_VERSION,
@@ -189,6 +209,7 @@ def to_json(report: CheckReport) -> str:
             for suite in suites(report)
             if suite.kind != "other"
         ],
+        "requirements": [_requirement_data(case) for case in report.requirements],
         "messages": [_problem_data(p, report.root) for p in report.problems],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
@@ -231,21 +252,59 @@ def to_github(report: CheckReport) -> str:
 # -- JUnit XML --------------------------------------------------------------------
 
 
+def _suite_element(
+    root: ElementTree.Element, name: str, cases: int, failed: int, skipped: int
+) -> ElementTree.Element:
+    return ElementTree.SubElement(
+        root,
+        "testsuite",
+        name=name,
+        tests=str(cases),
+        failures=str(failed),
+        errors="0",
+        skipped=str(skipped),
+    )
+
+
+def _add_problems(testcase: ElementTree.Element, problems: Iterable[Problem], root: Path) -> None:
+    """A failure element per finding that fails, the others as output."""
+    for problem in problems:
+        tag = "failure" if problem.fails else "system-out"
+        child = ElementTree.SubElement(testcase, tag)
+        if problem.fails:
+            child.set("type", f"xenabi.{problem.subtype}")
+            child.set("message", problem.message)
+        file, line = problem_file(problem, root), problem_line(problem)
+        child.text = f"{file}:{line}: {problem.message}"
+
+
+def _requirement_suite(root: ElementTree.Element, report: CheckReport) -> tuple[int, int, int]:
+    """One case per requirement item: failed, skipped when unverified, else passed."""
+    cases = report.requirements
+    failed = sum(1 for c in cases if c.failed)
+    skipped = sum(1 for c in cases if not c.failed and c.status is Status.UNVERIFIED)
+    element = _suite_element(root, "requirements", len(cases), failed, skipped)
+    for case in cases:
+        attributes = {
+            "classname": f"xenabi.requirement.{case.artifact_type}",
+            "name": case.id,
+            "file": case.location.file,
+            "line": str(case.location.line),
+        }
+        testcase = ElementTree.SubElement(element, "testcase", attributes)
+        if not case.failed and case.status is Status.UNVERIFIED:
+            reasons = "; ".join(case.reasons) or f"{case.id} is unverified"
+            ElementTree.SubElement(testcase, "skipped", message=reasons)
+        _add_problems(testcase, case.problems, report.root)
+    return len(cases), failed, skipped
+
+
 def to_junit(report: CheckReport) -> str:
-    all_suites = suites(report)
     root = ElementTree.Element("testsuites", name="sphinx-xenabi check")
-    total = failures = 0
-    for suite in all_suites:
+    total = failures = skipped = 0
+    for suite in suites(report):
         failed = sum(1 for c in suite.cases if c.failed)
-        element = ElementTree.SubElement(
-            root,
-            "testsuite",
-            name=suite.name,
-            tests=str(len(suite.cases)),
-            failures=str(failed),
-            errors="0",
-            skipped="0",
-        )
+        element = _suite_element(root, suite.name, len(suite.cases), failed, 0)
         total += len(suite.cases)
         failures += failed
         for case in suite.cases:
@@ -255,17 +314,14 @@ def to_junit(report: CheckReport) -> str:
             if case.line is not None:
                 attributes["line"] = str(case.line)
             testcase = ElementTree.SubElement(element, "testcase", attributes)
-            for problem in case.problems:
-                tag = "failure" if problem.fails else "system-out"
-                child = ElementTree.SubElement(testcase, tag)
-                if problem.fails:
-                    child.set("type", f"xenabi.{problem.subtype}")
-                    child.set("message", problem.message)
-                file, line = problem_file(problem, report.root), problem_line(problem)
-                child.text = f"{file}:{line}: {problem.message}"
+            _add_problems(testcase, case.problems, report.root)
+    if report.requirements:
+        cases, failed, skipped = _requirement_suite(root, report)
+        total, failures = total + cases, failures + failed
     root.set("tests", str(total))
     root.set("failures", str(failures))
     root.set("errors", "0")
+    root.set("skipped", str(skipped))
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -92,6 +92,8 @@ def read_tree(
     settings: dict[str, Any] = {
         "extensions": _extensions(confdir),
         "xenabi_write_registry": False,
+        "xenabi_write_requirements": False,
+        "xenabi_write_needs": False,
         **(overrides or {}),
     }
     if not sys.stdout.isatty():
@@ -162,7 +164,7 @@ def _reading(
             f"in {time.monotonic() - started:.1f} s{ran}"
         )
     problems = tuple(replace(p, message=bounded(p.message)) for p in result.reports)
-    if not result.registry.tables and not result.verifications:
+    if not result.registry.tables and not result.verifications and not result.requirements.items:
         # Only here: an html build may use the extension for its
         # cross-references alone, with no table to check.
         root = app.config.root_doc

@@ -125,8 +125,8 @@ class WarningSubtype(StrEnum):
     )
     NONE = (
         "none",
-        "``check`` only: the tree has no ABI table and no ``xenabi-verifies`` block, so nothing "
-        "was checked; located at "
+        "``check`` only: the tree has no ABI table, no ``xenabi-verifies`` block and no "
+        "requirement item, so nothing was checked; located at "
         "the root document, and ``check`` exits with 1. Point ``check`` at the docs that hold "
         "the tables. (An html build says nothing: a project may use the extension for its "
         "hypercall cross-references alone.)",
@@ -154,6 +154,13 @@ class WarningSubtype(StrEnum):
         "of those blocks mentions, so the requirement is unverified: changing ``x16`` to "
         "``x17`` in its text cannot leave it verified. A warning at the field: add an example "
         "that asserts the value, or correct the text.",
+    )
+    UNVERIFIED_REQUIREMENT = (
+        "unverified-requirement",
+        "``check`` only: a requirement item is unverified and no ``xenabi.unverified-claim`` "
+        "warning says why (no ``xenabi-verifies`` example names it, or the build ran none); "
+        "located at its id. A warning that does not make ``check`` exit 1: the item's status "
+        "says it, in every format (a skipped case in JUnit). Write a block that verifies it.",
     )
     RELEASE_RANGE = (
         "release-range",
@@ -242,15 +249,26 @@ class WarningSubtype(StrEnum):
     )
     REGISTRY = (
         "registry",
-        "``xenabi-registry.json`` cannot be written (the target is a directory, the disk is "
+        "``xenabi-registry.json`` (or ``xenabi-requirements.json``, ``xenabi-needs.json``) "
+        "cannot be written (the target is a directory, the disk is "
         "full or read-only) or the previous build's cannot be removed. An error, located at the "
         "file, and the build fails. Make the target a writable file; a project that wants no "
-        "registry sets ``xenabi_write_registry = False``.",
+        "registry sets ``xenabi_write_registry = False`` (``xenabi_write_requirements``, "
+        "``xenabi_write_needs`` for the others).",
     )
 
 
-# Subtypes that inform and never fail a build or make ``check`` exit 1.
-INFORMATIONAL = frozenset({WarningSubtype.UNCHECKED, WarningSubtype.ORPHAN, WarningSubtype.SOURCE})
+# Subtypes that inform and never make ``check`` exit 1 (nor fail a JUnit case).
+INFORMATIONAL = frozenset(
+    {
+        WarningSubtype.UNCHECKED,
+        WarningSubtype.ORPHAN,
+        WarningSubtype.SOURCE,
+        WarningSubtype.UNVERIFIED_CLAIM,
+        WarningSubtype.UNVERIFIED_REQUIREMENT,
+        WarningSubtype.UNCOVERED_REQUIREMENT,
+    }
+)
 
 
 @dataclass(frozen=True)

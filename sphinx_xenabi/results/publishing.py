@@ -1,16 +1,23 @@
-"""Publishing ``xenabi-registry.json``: never beside html that contradicts it.
+"""Publishing the build's JSON files: never beside html that contradicts them.
 
-The last build's registry is withdrawn after reading, before the first page
-is written, and the new one is written atomically only once the build has
-succeeded. A build that fails, or is interrupted at any point (even by
-SIGKILL, when no handler runs), leaves no registry or the new one, never the
-old one. A registry that cannot be written or withdrawn is one located error
-and a failing build, not a crash report.
+Three files go to the root of the output directory: ``xenabi-registry.json``
+(the tables), ``xenabi-requirements.json`` (every requirement item, its
+links and its verdict) and ``xenabi-needs.json`` (the same items in
+sphinx-needs' format), each by its configuration value, the last two only
+when the build has requirement items. The last build's files are withdrawn
+after reading, before the first page is written, and the new ones are
+written atomically only once the build has succeeded. A build that fails,
+or is interrupted at any point (even by SIGKILL, when no handler runs),
+leaves no file or the new one, never the old one. A file that cannot be
+written or withdrawn is one located error and a failing build, not a crash
+report.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -19,34 +26,102 @@ from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
 from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.log import error, logger
+from sphinx_xenabi.model import needs_json, requirements_json
+from sphinx_xenabi.model.atomic import write_atomic
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.results.build_result import build_state
+from sphinx_xenabi.results.build_result import BuildResult, build_state, executes
+from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
 
+@dataclass(frozen=True)
+class Publication:
+    """One published file: its name, what it is, its switch and how it is written."""
+
+    filename: str
+    what: str  # "the registry", as the messages name it
+    setting: str  # the configuration value that turns it on
+    # Writes the file at the path, atomically; False when the build has nothing to publish.
+    write: Callable[[Sphinx, BuildResult, Path], bool]
+
+
+def _write_registry(app: Sphinx, result: BuildResult, target: Path) -> bool:
+    result.registry.dump(target)
+    return True
+
+
+def requirements_report(app: Sphinx, result: BuildResult) -> requirements_json.RequirementsReport:
+    """The build's requirements as ``xenabi-requirements.json`` writes them."""
+    against = result.reference.name
+    if against == MODEL_NAME:
+        against = f"{MODEL_NAME} for Xen {result.release}"
+    return requirements_json.RequirementsReport(
+        trace=result.requirements,
+        verdicts=result.verdicts,
+        findings=result.reports,
+        release=str(result.release),
+        checked_against=against,
+        examples_run=executes(app),
+    )
+
+
+def _write_requirements(app: Sphinx, result: BuildResult, target: Path) -> bool:
+    if not result.requirements.items:
+        return False
+    write_atomic(target, requirements_json.to_json(requirements_report(app, result)))
+    return True
+
+
+def _write_needs(app: Sphinx, result: BuildResult, target: Path) -> bool:
+    if not result.requirements.items:
+        return False
+    text = needs_json.to_json(
+        result.requirements,
+        result.verdicts,
+        project=str(app.config.project),
+        version=str(app.config.version),
+        need_types=app.config.xenabi_needs_types,
+    )
+    write_atomic(target, text)
+    return True
+
+
+PUBLICATIONS = (
+    Publication(REGISTRY_FILENAME, "the registry", "xenabi_write_registry", _write_registry),
+    Publication(
+        requirements_json.REQUIREMENTS_FILENAME,
+        "the requirements",
+        "xenabi_write_requirements",
+        _write_requirements,
+    ),
+    Publication(needs_json.NEEDS_FILENAME, "the needs", "xenabi_write_needs", _write_needs),
+)
+
+
 def registry_target(app: Sphinx) -> Path:
     return Path(app.outdir) / REGISTRY_FILENAME
 
 
-def withdraw_registry(app: Sphinx, env: BuildEnvironment | None = None) -> None:
-    """Remove the published registry, if any (call before writing a page)."""
-    target = registry_target(app)
-    try:
-        target.unlink(missing_ok=True)
-    except IsADirectoryError:
-        pass  # not a registry, so it contradicts nothing; publishing will say it is in the way
-    except OSError as exc:
-        error(
-            WarningSubtype.REGISTRY,
-            f"{target}: cannot remove the previous registry: {exc.strerror or exc}; "
-            "it may not match the pages this build writes",
-            None,  # a path as the location would be read as a docname
-        )
-        app.statuscode = 1
+def withdraw_published(app: Sphinx, env: BuildEnvironment | None = None) -> None:
+    """Remove the published files, if any (call before writing a page)."""
+    for publication in PUBLICATIONS:
+        target = Path(app.outdir) / publication.filename
+        try:
+            target.unlink(missing_ok=True)
+        except IsADirectoryError:
+            pass  # no such file, so it contradicts nothing; publishing says it is in the way
+        except OSError as exc:
+            error(
+                WarningSubtype.REGISTRY,
+                f"{target}: cannot remove the previous {publication.what.removeprefix('the ')}: "
+                f"{exc.strerror or exc}; it may not match the pages this build writes",
+                None,  # a path as the location would be read as a docname
+            )
+            app.statuscode = 1
 
 
 class _WarningWatch(logging.Handler):
@@ -89,24 +164,29 @@ def _build_failing(app: Sphinx) -> bool:
     return app.statuscode != 0 or (fails_on_warnings and watch is not None and watch.warned)
 
 
-def publish_registry(app: Sphinx, exception: BaseException | None) -> None:
-    """At build-finished: write the registry of a successful build, atomically."""
+def publish_results(app: Sphinx, exception: BaseException | None) -> None:
+    """At build-finished: write the files of a successful build, each atomically."""
     result = build_state(app)
     failing = _build_failing(app)  # first: it also stops the warning watch
     if exception is not None or result is None or result.failed or failing:
-        withdraw_registry(app)  # reading failed before env-updated withdrew it
+        withdraw_published(app)  # reading failed before env-updated withdrew them
         return
-    if not app.config.xenabi_write_registry:
-        return
-    target = registry_target(app)
+    for publication in PUBLICATIONS:
+        if app.config[publication.setting]:
+            _publish(app, result, publication)
+
+
+def _publish(app: Sphinx, result: BuildResult, publication: Publication) -> None:
+    target = Path(app.outdir) / publication.filename
     try:
-        result.registry.dump(target)
+        written = publication.write(app, result, target)
     except OSError as exc:
         error(
             WarningSubtype.REGISTRY,
-            f"{target}: cannot write the registry: {exc.strerror or exc}",
+            f"{target}: cannot write {publication.what}: {exc.strerror or exc}",
             None,
         )
         app.statuscode = 1
         return
-    logger.info("xenabi: registry written to %s", target)
+    if written:
+        logger.info("xenabi: %s written to %s", publication.what.removeprefix("the "), target)

@@ -1,4 +1,4 @@
-"""``check --format json|github|junit`` and ``--quiet``: what CI tools read."""
+"""``check --format json|github|junit|gitlab`` and ``--quiet``: what CI tools read (the tables)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sphinx_xenabi.cli import main
 from sphinx_xenabi.cli.check_formats import line_text, report_schema
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location
+from support.junit import validate_junit
 from support.lines import line_starting
 from support.paths import ROOTS
 
@@ -66,6 +67,7 @@ def test_junit_has_one_test_case_per_table_row(
 ) -> None:
     code, out, _ = check(capsys, "--format", "junit")
     assert code == 0
+    validate_junit(out)
     root = ElementTree.fromstring(out)
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
@@ -85,6 +87,7 @@ def test_junit_fails_the_rows_whose_cells_disagree(
 ) -> None:
     code, out, _ = check(capsys, "--release", "4.16", "--format", "junit")
     assert code == 1
+    validate_junit(out)
     root = ElementTree.fromstring(out)
     registers = next(s for s in root.findall("testsuite") if s.get("name").endswith(" registers"))
     cases = {c.get("name"): c for c in registers.findall("testcase")}
@@ -123,6 +126,7 @@ def test_json_loads_back_against_its_schema(tree: Path, capsys: pytest.CaptureFi
     clean = json.loads(out)
     jsonschema.validate(clean, report_schema())
     assert (code, clean["exit_code"], clean["messages"]) == (0, 0, [])
+    assert clean["requirements"] == []  # no requirement item in this tree
 
 
 def test_quiet_prints_nothing_when_clean_and_progress_goes_to_stderr(
