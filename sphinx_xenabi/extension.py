@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
+from sphinx_xenabi.directives import pictures
 from sphinx_xenabi.directives.abi_diff import AbiDiffDirective
 from sphinx_xenabi.directives.abi_history import AbiHistoryDirective, resolve_history_sources
 from sphinx_xenabi.directives.config_values import ConfigValuesDirective
+from sphinx_xenabi.directives.details import add_details_node
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
 from sphinx_xenabi.directives.verification import VerifiesDirective
@@ -49,7 +51,8 @@ if TYPE_CHECKING:
 # 4: cells are located by their entries' own lines (empty cells, pipe tables).
 # 5: requirement items, their sections anchored; the xenabi-verifies blocks.
 # 6: the xenabi-verifies blocks carry their document and anchor.
-ENV_VERSION = 6
+# 7: numbers cells marked yes or no; pictures and collapsed listings.
+ENV_VERSION = 7
 
 
 def setup(app: Sphinx) -> ExtensionMetadata:
@@ -63,6 +66,9 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("xenabi-warnings", WarningsDirective)
     app.add_directive("xenabi-config-values", ConfigValuesDirective)
     app.add_directive("xenabi-verifies", VerifiesDirective)
+    app.add_directive("xenabi-register-picture", pictures.RegisterPictureDirective)
+    app.add_directive("xenabi-hypercall-page-map", pictures.HypercallPageMapDirective)
+    add_details_node(app)
     # Table directives whose cells carry their lines (grid and simple tables: below).
     app.add_directive("csv-table", LocatedCSVTable, override=True)
     app.add_directive("list-table", LocatedListTable, override=True)
@@ -79,11 +85,12 @@ def setup(app: Sphinx) -> ExtensionMetadata:
 
     # 3. Reading, per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
-    #    requirement items become objects too.
+    #    requirement items become objects too; register pictures are drawn.
     app.connect("doctree-read", read_tables)
     app.connect("doctree-read", read_requirements)
     app.connect("doctree-read", relinking.note_references)
     app.connect("doctree-read", anchors.declare_hypercalls, priority=anchors.PRIORITY)
+    app.connect("doctree-read", pictures.draw_register_pictures, priority=pictures.PRIORITY)
 
     # 4. After reading (env-updated): pages are written next, so the old published
     #    files go first; then the build's one result; then the pages to write again.

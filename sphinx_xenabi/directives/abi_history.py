@@ -21,6 +21,7 @@ from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.abi_history import (
     HistoryEntry,
+    HistoryLine,
     baseline,
     history,
     model_history,
@@ -52,13 +53,23 @@ def history_table(
         for position, line in enumerate(lines):
             # The release cell spans all of its release's lines.
             cells = [entry(str(item.release), morerows=len(lines) - 1)] if position == 0 else []
-            cells += [entry(line.severity.value), entry(line.text)]
+            severity = entry(line.severity.value)
+            severity["classes"].append("xenabi-severity")
+            cells += [severity, entry(line.text)]
             if located:
-                cells.append(entry("" if line.where is None else str(line.where), literal=True))
+                cells.append(_places_entry(line))
             row = table_nodes.row(*cells)
             row["classes"].append(f"xenabi-{line.severity.value}")
             body += row
     return table
+
+
+def _places_entry(line: HistoryLine) -> nodes.entry:
+    """Where the newer release states the line's changes: one source line a paragraph."""
+    cell = nodes.entry()
+    for place in line.places or ("",):
+        cell += nodes.paragraph("", "", nodes.literal(str(place), str(place)))
+    return cell
 
 
 class AbiHistoryDirective(SphinxDirective):

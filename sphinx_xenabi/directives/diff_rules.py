@@ -7,6 +7,8 @@ the comparison.
 
 from __future__ import annotations
 
+import re
+
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
@@ -15,6 +17,17 @@ _SEVERITY_HEADINGS = {
     "compatible": "Compatible",
     "documentation": "Documentation only (shown with --all)",
 }
+# Words that are code: an option, an errno. As code they keep their hyphens
+# (plain text would have "--" made a dash) and do not break after one.
+_CODE_WORDS = re.compile(r"(--[a-z][\w-]*|-E[A-Z]+)")
+
+
+def _text_with_code(text: str) -> list[nodes.Node]:
+    return [
+        nodes.literal(part, part) if position % 2 else nodes.Text(part)
+        for position, part in enumerate(_CODE_WORDS.split(text))
+        if part
+    ]
 
 
 def rules_list() -> list[nodes.Node]:
@@ -27,13 +40,14 @@ def rules_list() -> list[nodes.Node]:
 
     result: list[nodes.Node] = []
     for severity in Severity:
-        result.append(nodes.rubric("", _SEVERITY_HEADINGS[severity.value]))
+        result.append(nodes.rubric("", "", *_text_with_code(_SEVERITY_HEADINGS[severity.value])))
         items = nodes.definition_list(classes=["xenabi-diff-rules"])
         for rule in Rule:
             if rule.severity is severity:
                 term = nodes.term()
                 term += nodes.literal(rule.value, rule.value)
-                definition = nodes.definition("", nodes.paragraph("", rule.__doc__ or ""))
+                paragraph = nodes.paragraph("", "", *_text_with_code(rule.__doc__ or ""))
+                definition = nodes.definition("", paragraph)
                 items += nodes.definition_list_item("", term, definition)
         result.append(items)
     return result

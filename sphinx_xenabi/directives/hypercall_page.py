@@ -1,10 +1,13 @@
-"""``.. xenabi-hypercall-page:: GUEST``: a guest type's hypercall page as a table.
+"""``.. xenabi-hypercall-page:: GUEST``: a guest type's hypercall page, one stub explained.
 
-The listing is generated from the model (page bytes, hypercall names) and
-disassembled with capstone, so the guide shows exactly the bytes the model
-writes, in objdump's shape: a label line per stub, then one line per
-instruction with its page offset, bytes and text. Each hypercall name links
-to its numbers-table row.
+Generated from the model (page bytes, hypercall names) and disassembled with
+capstone, so the guide shows exactly the bytes the model writes. First one
+stub (``:example:``, default 17) as a table, each instruction with what it
+does; then the listing in objdump's shape, a label line per stub and one
+line per instruction with its page offset, bytes and text. The whole page's
+listing is collapsed (``<details>`` in html): its stubs differ only in the
+index. Immediates are hex throughout, as the offsets and bytes are. Each
+hypercall name links to its numbers-table row.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
+from sphinx_xenabi.directives import table_nodes
+from sphinx_xenabi.directives.details import details
 from sphinx_xenabi.domain.role import generated_reference
 from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.abi import (
@@ -35,6 +40,11 @@ if TYPE_CHECKING:
     pass
 
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+# A decimal operand as capstone writes small ones ("mov eax, 9"); not part of a
+# register name (r11) or a hex number (0x82).
+_DECIMAL_OPERAND = re.compile(r"(?<![\w.])(\d+)(?![\w.])")
+# Reference is a function making the node a hypercall name is shown as.
+Reference = Callable[[str], nodes.Node]
 
 
 def parse_indices(text: str) -> list[int]:
@@ -68,8 +78,17 @@ def _listing_lines(guest: TransferGuest, indices: list[int]) -> Iterator[tuple[i
         for insn in code:
             yield (
                 None,
-                f"  {start + insn.offset:#05x}:  {insn.encoding.hex(' '):<{width}}{insn.text}",
+                f"  {start + insn.offset:#05x}:  {insn.encoding.hex(' '):<{width}}"
+                f"{hex_operands(insn.text)}",
             )
+
+
+def hex_operands(text: str) -> str:
+    """``mov eax, 9`` as ``mov eax, 0x9``: capstone writes immediates below 10 in
+    decimal, the rest in hex; a listing reads better in one base."""
+    mnemonic, _, operands = text.partition(" ")
+    operands = _DECIMAL_OPERAND.sub(lambda m: f"{int(m.group(1)):#x}", operands)
+    return f"{mnemonic} {operands}".strip()
 
 
 def stub_label(index: int) -> str:
@@ -112,12 +131,82 @@ def page_listing(
     return container
 
 
+# What each instruction of a stub does, by its text (immediates in hex).
+_NOTES = {
+    "push rcx": "save RCX: SYSCALL overwrites it with the return address",
+    "push r11": "save R11: SYSCALL overwrites it with the flags",
+    "pop r11": "restore R11",
+    "pop rcx": "restore RCX",
+    "push rax": "save RAX: Xen's iret takes it from the stack",
+    "ud2": "invalid opcode: HVM guests have no iret to call",
+}
+
+
+def _result_register(guest: TransferGuest) -> str:
+    return {TransferGuest.PV64: "RAX", TransferGuest.PV32: "EAX"}.get(guest, "RAX or EAX")
+
+
+def _note(guest: TransferGuest, index: int, text: str, reference: Reference) -> list[nodes.Node]:
+    """What one instruction of stub ``index`` does, as the nodes of a table cell."""
+    instruction = TRANSFER_INSTRUCTIONS[guest]
+    if text.startswith("mov eax, "):
+        hypercall = HYPERCALLS.get(index)
+        named = (
+            []
+            if hypercall is None
+            else [nodes.Text(" ("), reference(hypercall.name), nodes.Text(")")]
+        )
+        return [nodes.Text(f"the hypercall number, {index}"), *named, nodes.Text(", in EAX")]
+    if instruction.matches(text):
+        returns = "; Xen returns here" if index != IRET_INDEX else "; it does not return"
+        return [nodes.Text(f"enter Xen with {instruction.mnemonic}{returns}")]
+    if text == "ret":
+        return [nodes.Text(f"back to the caller, the result in {_result_register(guest)}")]
+    return [nodes.Text(_NOTES.get(text, ""))]
+
+
+def annotated_stub(guest: TransferGuest, index: int, reference: Reference) -> nodes.table:
+    """Stub ``index`` as a table: offset, bytes, instruction and what it does, then its filler."""
+    from sphinx_xenabi.model.disassembly import instructions  # capstone: only when listing
+
+    code = stub_bytes(guest, index)
+    hypercall = HYPERCALLS.get(index)
+    name = f" ({hypercall.name})" if hypercall is not None else " (unused)"
+    title = f"Stub {index}{name} of the {guest.value} page, explained"
+    table, body = table_nodes.table(
+        title, ["Offset", "Bytes", "Instruction", "What it does"], [8, 14, 14, 40],
+        ["xenabi-stub"],
+    )  # fmt: skip
+    start = index * STUB_SIZE
+    for insn in instructions(guest, code):
+        text = hex_operands(insn.text)
+        note = nodes.entry("", nodes.paragraph("", "", *_note(guest, index, text, reference)))
+        body += table_nodes.row(
+            table_nodes.entry(f"{start + insn.offset:#05x}", literal=True),
+            table_nodes.entry(insn.encoding.hex(" "), literal=True),
+            table_nodes.entry(text, literal=True),
+            note,
+        )
+    filler = STUB_SIZE - len(code)
+    if filler:
+        body += table_nodes.row(
+            table_nodes.entry(f"{start + len(code):#05x}", literal=True),
+            table_nodes.entry(f"cc \u00d7 {filler}", literal=True),
+            table_nodes.entry("int3", literal=True),
+            table_nodes.entry(f"filler up to the next stub, at {start + STUB_SIZE:#05x}"),
+        )
+    return table
+
+
 class HypercallPageDirective(SphinxDirective):
     """Render the model's hypercall page for one transfer-table guest."""
 
     required_arguments = 1
     final_argument_whitespace = True
-    option_spec: ClassVar[dict[str, object]] = {"indices": directives.unchanged_required}
+    option_spec: ClassVar[dict[str, object]] = {
+        "indices": directives.unchanged_required,
+        "example": directives.unchanged_required,
+    }
 
     def run(self) -> list[nodes.Node]:
         try:
@@ -131,11 +220,20 @@ class HypercallPageDirective(SphinxDirective):
         except ValueError as exc:
             directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name} :indices: {exc}")
             return []
+        example = self._example()
+        if example is None:
+            return []
         docname = self.env.docname
 
         def reference(name: str) -> nodes.Node:
             return generated_reference(docname, name)
 
+        listing: nodes.Element = page_listing(guest, indices, reference)
+        if "indices" not in self.options:  # the whole page: there for those who open it
+            summary = (
+                f"The whole {guest.value} page: {STUB_COUNT} stubs, {STUB_COUNT * STUB_SIZE} bytes"
+            )
+            listing = details("", listing, summary=summary)
         note = nodes.paragraph(
             "",
             f"Each stub is {STUB_SIZE} bytes long; the bytes after its code are "
@@ -143,4 +241,16 @@ class HypercallPageDirective(SphinxDirective):
             reference(HYPERCALLS[IRET_INDEX].name),
             nodes.Text(" stub."),
         )
-        return [page_listing(guest, indices, reference), note]
+        return [annotated_stub(guest, example, reference), listing, note]
+
+    def _example(self) -> int | None:
+        """The stub to explain: ``:example:``, one index (default 17)."""
+        text = self.options.get("example", "17")
+        try:
+            found = parse_indices(text)
+            if len(found) != 1:
+                raise ValueError(f"{text.strip()!r} names {len(found)} stubs; name one")
+        except ValueError as exc:
+            directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name} :example: {exc}")
+            return None
+        return found[0]

@@ -18,6 +18,7 @@ from sphinx.util.nodes import make_id
 from sphinx_xenabi.domain.objects import HypercallObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
+from sphinx_xenabi.extraction.rows import availability_value
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.records import Location, NumberRow, TableKind
 from sphinx_xenabi.model.spec import GuestType
@@ -54,6 +55,7 @@ def declare_hypercalls(app: Sphinx, doctree: nodes.document) -> None:
         stamped = stamped_rows(table)
         if stamped is None or stamped[0] is not TableKind.NUMBERS:
             continue
+        table["classes"].append("xenabi-numbers")
         for row_node, location in stamped[1]:
             row = rows.get(location)
             if row is not None:
@@ -83,6 +85,8 @@ def _declare(
             ("single", f"hypercalls; {name} ({number})", anchor, "", None),
         ]
     )
+    mark_availability(row_node)
+    breakable_after_underscores(row_node.children[1])
     # Index nodes are inline: the name cell's paragraph holds it.
     name_cell = row_node.children[1]
     holder = next(iter(name_cell.findall(nodes.paragraph)), name_cell)
@@ -93,3 +97,29 @@ def _declare(
         else None
     )
     return HypercallObject(name, number, docname, anchor, row.number.location, callers), index
+
+
+def mark_availability(row_node: nodes.row) -> None:
+    """Class each availability cell ``xenabi-yes`` or ``xenabi-no``, for the stylesheet
+    to make the table scannable; the words stay as written."""
+    for cell in row_node.children[2:]:
+        value = availability_value(cell.astext())
+        if value is not None:
+            cell["classes"].append("xenabi-yes" if value else "xenabi-no")
+
+
+def breakable_after_underscores(cell: nodes.Element) -> None:
+    """Let a name such as ``update_va_mapping_otherdomain`` wrap after its underscores
+    (an html ``<wbr>``), so a narrow screen breaks it there and not mid-word."""
+    for text in list(cell.findall(nodes.Text)):
+        # Plain text only: code (a literal) is written as its text, raw html and all.
+        if "_" not in text or not isinstance(text.parent, (nodes.paragraph, nodes.entry)):
+            continue
+        parts = str(text).split("_")
+        pieces: list[nodes.Node] = []
+        for position, part in enumerate(parts):
+            last = position == len(parts) - 1
+            pieces.append(nodes.Text(part if last else f"{part}_"))
+            if not last:
+                pieces.append(nodes.raw("", "<wbr>", format="html"))
+        text.parent.replace(text, pieces)

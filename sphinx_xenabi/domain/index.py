@@ -1,10 +1,11 @@
-"""The hypercall index: every hypercall object, by number, like Python's module index.
+"""The hypercall index: every hypercall object, by name and by number, like Python's module index.
 
 Sphinx writes it as ``xenabi-hypercallindex.html`` and makes it a label
-(``:ref:`xenabi-hypercallindex```). The html page is a table of its own
-(number, name linked to its row, the guest types that may call it, the
-offset of its stub in the hypercall page); other builders render the
-generic domain index form.
+(``:ref:`xenabi-hypercallindex```). The html page is a list by name, each
+name leading to its row, then a table by number (number, name linked to its
+definition, the guest types that may call it, the offset of its stub in the
+hypercall page), whose rows stack on a phone (``xenabi.css``); other
+builders render the generic domain index form.
 """
 
 from __future__ import annotations
@@ -99,10 +100,12 @@ def on_html_page_context(
     if pagename != HypercallIndex.page_name():
         return None
     domain = app.env.domains["xenabi"]
-    context["xenabi_hypercalls"] = [
+    rows = [
         IndexRow(o.number, o.name, o.docname, o.anchor, o.callers_text, stub_offset_text(o))
         for o in HypercallIndex(domain).objects()
     ]
+    context["xenabi_hypercalls"] = rows
+    context["xenabi_hypercalls_by_name"] = sorted(rows, key=lambda row: (row.name, row.number))
     return TEMPLATE
 
 

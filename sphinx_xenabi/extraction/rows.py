@@ -30,6 +30,12 @@ _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})
 
 
+def availability_value(text: str) -> bool | None:
+    """A numbers-table availability cell: True for yes, False for no, None for neither."""
+    value = text.strip().lower()
+    return True if value in _YES else False if value in _NO else None
+
+
 def _register_file(abi: str) -> str:
     """``a 64-bit x86``, ``an arm64``: whose registers an ABI's cells must name."""
     return f"a {abi[:2]}-bit x86" if abi_architecture(abi) is Architecture.X86 else f"an {abi}"
@@ -195,11 +201,9 @@ class TableReader:
         for guest, cell in zip(self.guest_columns, availability_cells):
             if guest is None:
                 continue  # the header column was already reported
-            value = cell.text.lower()
-            if value in _YES:
-                availability[guest] = Cell(True, cell.location)
-            elif value in _NO:
-                availability[guest] = Cell(False, cell.location)
+            value = availability_value(cell.text)
+            if value is not None:
+                availability[guest] = Cell(value, cell.location)
             else:
                 self.report(
                     cell.location,

@@ -4,7 +4,8 @@ The history is :func:`~sphinx_xenabi.model.abi_compare.diff_specs` run on
 consecutive specs: the model's revisions release by release
 (:func:`model_history`) or specs read from Xen source trees. Changes that
 differ only in ABI or guest type are told once: "parameter 6 (R9, EBP)
-removed", "multicall (13) now available to HVM 32 and HVM 64 guests".
+removed", "multicall (13) now available to HVM 32 and HVM 64 guests"; the
+parameter count that a removed or added parameter changes is told on its line.
 
 No Sphinx or docutils import.
 """
@@ -25,6 +26,11 @@ _PARAMETER_RULES = {
     Rule.PARAMETER_ADDED: "added",
     Rule.PARAMETER_REPLACED: "changed",
 }
+# A count change is told on the line of the parameter removed or added with it.
+_COUNT_RULES = {
+    Rule.PARAMETER_COUNT_REDUCED: Rule.PARAMETER_REMOVED,
+    Rule.PARAMETER_COUNT_INCREASED: Rule.PARAMETER_ADDED,
+}
 _AVAILABILITY_RULES = {
     Rule.AVAILABILITY_GAINED: "now available to",
     Rule.AVAILABILITY_LOST: "no longer available to",
@@ -43,6 +49,11 @@ class HistoryLine:
     def where(self) -> Evidence | None:
         """Where the newer release states it (a source line), when it is located."""
         return next((c.new for c in self.changes if c.new is not None), None)
+
+    @property
+    def places(self) -> tuple[Evidence, ...]:
+        """Every place the newer release states the line's changes, each once."""
+        return tuple(dict.fromkeys(c.new for c in self.changes if c.new is not None))
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ def summarise(
         else:
             key = (id(change),)
         groups.setdefault(key, []).append(change)
+    _fold_count_changes(groups)
     for group in groups.values():
         first = group[0]
         if first.rule in _PARAMETER_RULES:
@@ -90,8 +102,14 @@ def summarise(
                 moves = ", ".join(f"{c.before} to {c.after}" for c in group)
                 text = f"parameter {position} changed ({moves})"
             else:
-                registers = ", ".join(str(c.before or c.after) for c in group)
+                parameters = [c for c in group if c.rule is first.rule]
+                registers = ", ".join(str(c.before or c.after) for c in parameters)
                 text = f"parameter {position} ({registers}) {_PARAMETER_RULES[first.rule]}"
+                text += "".join(
+                    f"; at most {c.after} parameters (was {c.before})"
+                    for c in group
+                    if c.rule in _COUNT_RULES
+                )
         elif first.rule in _AVAILABILITY_RULES:
             number = int(first.subject.split("/")[1])
             name = hypercalls[number].name if number in hypercalls else f"hypercall {number}"
@@ -100,6 +118,19 @@ def summarise(
         else:
             text = first.message
         yield HistoryLine(first.severity, text, tuple(group))
+
+
+def _fold_count_changes(groups: dict[tuple[object, ...], list[Change]]) -> None:
+    """Tell a parameter count change with the parameter removed or added beside it.
+
+    "parameter 6 removed" and "count reduced from 6 to 5" are one change for a
+    guest: the count joins the removal's group (its line says the new count).
+    """
+    for count_rule, parameter_rule in _COUNT_RULES.items():
+        counts = [key for key, group in groups.items() if group[0].rule is count_rule]
+        partners = [key for key in groups if key[0] is parameter_rule]
+        if len(counts) == 1 and partners:
+            groups[partners[-1]].extend(groups.pop(counts[0]))
 
 
 def history(specs: Iterable[AbiSpec]) -> tuple[HistoryEntry, ...]:

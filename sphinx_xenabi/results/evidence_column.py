@@ -13,7 +13,7 @@ the hypercalls a line names link to their numbers-table rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
+    from sphinx_xenabi.model.records import TableRecord
     from sphinx_xenabi.model.row_outcome import RowOutcome
+    from sphinx_xenabi.model.spec import Release
 
 EVIDENCE_HEADER = "Executed"
 
@@ -101,8 +103,10 @@ def add_evidence_column(
     rows: list[tuple[nodes.row, Location]],
     outcomes: Mapping[Location, RowOutcome],
     link: Linker | None = None,
+    ran_as: str = "",
 ) -> None:
-    """Mark each row of one executed table and put its evidence under the table."""
+    """Mark each row of one executed table and put its evidence under the table;
+    ``ran_as`` names the release whose model the rows ran against."""
     group = next(c for c in table.children if isinstance(c, nodes.tgroup))
     colspecs = [c for c in group.children if isinstance(c, nodes.colspec)]
     widths = [c.get("colwidth", 1) for c in colspecs]
@@ -131,7 +135,9 @@ def add_evidence_column(
     table["classes"].append("xenabi-executed")
     parent = table.parent
     caption = nodes.paragraph(
-        "", "Executed on the emulated CPU:", classes=["xenabi-evidence-caption"]
+        "",
+        f"Executed on the emulated CPU{', ' + ran_as if ran_as else ''}:",
+        classes=["xenabi-evidence-caption"],
     )
     parent.insert(
         parent.index(table) + 1, nodes.container("", caption, evidence, classes=["xenabi-evidence"])
@@ -153,7 +159,24 @@ def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> N
     for table in find_tables(doctree):
         stamped = stamped_rows(table)
         if stamped is not None and stamped[0] in EXECUTED_KINDS:
-            add_evidence_column(doctree, table, stamped[1], state.outcomes, link)
+            ran_as = _ran_as(tables, stamped[1], state.release)
+            add_evidence_column(doctree, table, stamped[1], state.outcomes, link, ran_as)
+
+
+def _ran_as(
+    tables: Iterable[TableRecord], rows: list[tuple[nodes.row, Location]], default: Release
+) -> str:
+    """Which release's model a table's rows ran against, as the evidence caption says it:
+    the table's first release when it states a range (as the emulator runs it), else the
+    release the docs describe."""
+    keys = {location for _row, location in rows}
+    record = next((t for t in tables if any(row_key(r) in keys for r in t.rows)), None)
+    if record is None or record.releases is None:
+        return f"against the model of Xen {default}"
+    releases = record.releases
+    if releases.last == releases.first:
+        return f"against the model of Xen {releases.first}"
+    return f"against the model of Xen {releases.first} (the first of {releases})"
 
 
 def pages_with_new_evidence(app: Sphinx, env: BuildEnvironment) -> list[str]:

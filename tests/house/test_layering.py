@@ -50,7 +50,7 @@ def test_no_import_cycle(package: PackageImports) -> None:
 
 
 def test_each_layer_imports_only_what_it_may(package: PackageImports) -> None:
-    # model and emulator: no sphinx, docutils, myst_parser; extraction: not the build's
+    # model, emulator, pictures: no sphinx, docutils, myst_parser; extraction: not the build's
     # result, domain or cli; cli: imported by itself and the package's __main__ alone
     assert layer_violations(package) == []
 
@@ -82,6 +82,8 @@ def test_the_checker_finds_a_cycle_and_a_model_module_importing_sphinx(tmp_path:
             "if TYPE_CHECKING:\n    import docutils.nodes\n",
             "emulator/__init__.py": "",
             "emulator/cpu.py": "import docutils.nodes\n",
+            "pictures/__init__.py": "",
+            "pictures/map.py": "from sphinx.util.docutils import SphinxDirective\n",
             "a.py": "from pkg import b\n",
             "b.py": "from . import c\n",
             "c.py": "import pkg.a\n",
@@ -97,6 +99,7 @@ def test_the_checker_finds_a_cycle_and_a_model_module_importing_sphinx(tmp_path:
     assert layer_violations(imports) == [
         "pkg.emulator.cpu:1 imports docutils.nodes",
         "pkg.model.facts:4 imports sphinx.util",  # inside a function: it counts
+        "pkg.pictures.map:1 imports sphinx.util.docutils",
     ]  # and model.clean's import under TYPE_CHECKING does not
 
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from sphinx_xenabi.model.abi import revision_for
+from sphinx_xenabi.model.abi_compare import diff_specs
 from sphinx_xenabi.model.abi_diff import Rule, Severity
-from sphinx_xenabi.model.abi_history import history, model_history, model_releases
+from sphinx_xenabi.model.abi_history import history, model_history, model_releases, summarise
 from sphinx_xenabi.model.diff_report import DiffFormatError, diff_schema, load
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.model.xen_source import read_xen_source
@@ -32,14 +33,25 @@ def test_the_model_history_release_by_release() -> None:
     assert lines == MODEL_HISTORY
 
 
-def test_one_line_tells_the_sixth_parameter_of_both_abis() -> None:
+def test_one_line_tells_the_sixth_parameter_of_both_abis_and_the_count() -> None:
     (entry,) = history([revision_for(Release(4, 16)), revision_for(Release(4, 17))])
-    line = entry.lines[0]
+    (line,) = entry.lines  # the count went down because the parameter went: one change
     assert [c.message for c in line.changes] == [
         "64bit parameter 6 (R9) removed",
         "32bit parameter 6 (EBP) removed",
+        "parameter count reduced from 6 to 5",
     ]
-    assert line.where is None  # the model locates nothing
+    assert line.text == "parameter 6 (R9, EBP) removed; at most 5 parameters (was 6)"
+    assert line.where is None and line.places == ()  # the model locates nothing
+
+
+def test_a_count_change_alone_keeps_its_own_line() -> None:
+    # Six parameters stated, but no register removed: nothing to fold the count into.
+    old, new = revision_for(Release(4, 16)), revision_for(Release(4, 17))
+    changes = [c for c in diff_specs(old, new) if c.rule is not Rule.PARAMETER_REMOVED]
+    assert [line.text for line in summarise(changes, new.hypercalls)] == [
+        "parameter count reduced from 6 to 5"
+    ]
 
 
 def test_the_history_of_two_source_trees_is_located(tmp_path: Path) -> None:
@@ -47,9 +59,13 @@ def test_the_history_of_two_source_trees_is_located(tmp_path: Path) -> None:
     new = read_xen_source(hypercall_defs_tree(tmp_path / "4.19")).spec()
     (entry,) = history([new, old])  # any order: by release
     assert (entry.previous, entry.release) == (Release(4, 13), Release(4, 19))
-    assert [(line.text, str(line.where)) for line in entry.lines] == [
-        ("parameter 6 (R9, EBP) removed", "xen/arch/x86/pv/hypercall.c:16"),
-        ("parameter count reduced from 6 to 5", "xen/scripts/gen_hypercall.awk:3"),
+    (line,) = entry.lines
+    assert line.text == "parameter 6 (R9, EBP) removed; at most 5 parameters (was 6)"
+    assert str(line.where) == "xen/arch/x86/pv/hypercall.c:16"
+    assert [str(place) for place in line.places] == [
+        "xen/arch/x86/pv/hypercall.c:16",  # R9
+        "xen/arch/x86/pv/hypercall.c:28",  # EBP
+        "xen/scripts/gen_hypercall.awk:3",  # the count
     ]
 
 

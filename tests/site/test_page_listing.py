@@ -82,3 +82,18 @@ def test_listing_lines_fit_a_phone(site: Build) -> None:
     """A listing line stays short: 400 px of monospace, without scrolling sideways."""
     for text in read_listings(site.outdir / "guest-guide/x86/hypercall-pages.html").values():
         assert max(len(line) for line in text.splitlines()) <= 44
+
+
+def test_the_pages_page_shows_a_map_and_collapses_the_listings(site: Build) -> None:
+    """The whole listings are one click away, so the page stays short; the map and one
+    explained stub per guest type are what a reader sees first."""
+    page = (site.outdir / "guest-guide/x86/hypercall-pages.html").read_text(encoding="utf-8")
+    summaries = re.findall(r'<details class="xenabi-details"><summary>(.*?)</summary>', page)
+    assert summaries == [
+        f"The whole {guest} page: 128 stubs, 4096 bytes"
+        for guest in ("64bit PV", "32bit PV", "Intel HVM", "AMD HVM")  # as the page orders them
+    ]
+    assert page.count('<table class="xenabi-stub') == 4
+    (svg,) = re.findall(r"<svg [^>]*xenabi-page-map.*?</svg>", page, re.S)
+    assert 'role="img"' in svg and "<desc id=" in svg
+    assert svg.count("<g><title>") == STUB_COUNT

@@ -32,8 +32,17 @@ def test_the_history_and_diff_directives_render(tmp_path: Path) -> None:
     assert rows[1] == ["4.13", "", "first release shown: 6 parameters, 43 hypercall numbers"]  # type: ignore[index]
     # The release cell spans its lines: later lines of a release have two cells.
     assert rows[5] == ["4.15", "compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"]  # type: ignore[index]
-    assert rows[6] == ["4.17", "breaking", "parameter 6 (R9, EBP) removed"]  # type: ignore[index]
-    assert rows[7] == ["breaking", "parameter count reduced from 6 to 5"]  # type: ignore[index]
+    # One line for the sixth parameter and the count it took down with it.
+    assert rows[6] == [  # type: ignore[index]
+        "4.17",
+        "breaking",
+        "parameter 6 (R9, EBP) removed; at most 5 parameters (was 6)",
+    ]
+    assert rows[7][0] == "4.22"  # type: ignore[index]
+    # Each line's severity is a cell of its own class, which the stylesheet colours.
+    page = (outdir / "history.html").read_text(encoding="utf-8")
+    assert page.count('<tr class="xenabi-breaking') == 2
+    assert page.count('<td class="xenabi-severity"><p>breaking</p></td>') == 2
     tables = read_tables(outdir / "diff.html")
     (diff_table,) = tables  # the Markdown output, parsed into a real table
     assert diff_table["rows"][0] == ["Severity", "Change", "Rule"]  # type: ignore[index]
@@ -75,12 +84,20 @@ def test_the_history_from_source_trees_has_a_where_column(tmp_path: Path) -> Non
     (table,) = read_tables(build.outdir / "index.html")
     assert "Xen 4.13 to 4.19 (the Xen source, all)" in str(table["caption"])
     assert table["rows"][0] == ["Release", "For guests", "Change", "Where"]  # type: ignore[index]
-    assert table["rows"][2] == [  # type: ignore[index]
+    assert table["rows"][2][:3] == [  # type: ignore[index]
         "4.19",
         "breaking",
-        "parameter 6 (R9, EBP) removed",
-        "xen/arch/x86/pv/hypercall.c:16",
+        "parameter 6 (R9, EBP) removed; at most 5 parameters (was 6)",
     ]
+    page = (build.outdir / "index.html").read_text(encoding="utf-8")
+    for place in (
+        "arch/x86/pv/hypercall.c:16",
+        "arch/x86/pv/hypercall.c:28",
+        "scripts/gen_hypercall.awk:3",
+    ):
+        assert (
+            f'<p><code class="docutils literal notranslate"><span class="pre">xen/{place}' in page
+        )
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ MODEL_HISTORY = [
     ("4.14", "compatible", "multicall (13) now available to HVM 32 and HVM 64 guests"),
     ("4.14", "compatible", "vm_assist (21) now available to HVM 32 and HVM 64 guests"),
     ("4.15", "compatible", "dm_op (41) now available to Arm 64 and Arm 32 guests"),
-    ("4.17", "breaking", "parameter 6 (R9, EBP) removed"),
-    ("4.17", "breaking", "parameter count reduced from 6 to 5"),
+    ("4.17", "breaking", "parameter 6 (R9, EBP) removed; at most 5 parameters (was 6)"),
     ("4.22", "breaking", "xenoprof_op (31) no longer available to PV 32 and PV 64 guests"),
 ]

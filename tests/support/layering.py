@@ -162,7 +162,7 @@ def _in(module: str, *packages: str) -> bool:
 def layer_violations(imports: PackageImports) -> list[str]:
     """What a layer imports that it may not, as ``importer:line imports name``.
 
-    - ``model`` and ``emulator`` import nothing of sphinx, docutils or myst_parser;
+    - ``model``, ``emulator`` and ``pictures`` import nothing of sphinx, docutils or myst_parser;
     - ``extraction`` imports nothing of ``build`` (or ``results``, its name since the
       package refactor), ``domain`` or ``cli``;
     - nothing outside ``cli`` imports ``cli``, except the package's ``__main__``.
@@ -170,7 +170,7 @@ def layer_violations(imports: PackageImports) -> list[str]:
     pkg = imports.name
     found = []
     for module in sorted(imports.modules):
-        if _in(module, f"{pkg}.model", f"{pkg}.emulator"):
+        if _in(module, f"{pkg}.model", f"{pkg}.emulator", f"{pkg}.pictures"):
             for name, line in sorted(imports.external.get(module, {}).items()):
                 if _in(name, "sphinx", "docutils", "myst_parser"):
                     found.append(f"{module}:{line} imports {name}")
