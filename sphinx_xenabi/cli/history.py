@@ -91,21 +91,37 @@ def run(args: argparse.Namespace) -> int:
     from sphinx_xenabi.cli.history_walk import WalkOptions, walk
     from sphinx_xenabi.model.history_report import render, summary
 
-    if args.conf_dir is not None and args.tree_conf:
-        raise CliError("--conf-dir and --tree-conf exclude each other")
     top = repository_top(args.repo)
     docs = _docs_path(args.docs)
+    xen_config = _xen_config(args.xen_config)
     conf = conf_choice(args, top, docs, range_end(top, args.range))
     progress = None if args.quiet else _progress
     if progress is not None:
         progress(f"reading {docs}/ with {conf.describe(docs)}")
-    options = WalkOptions(top, docs, args.range, conf, _xen_config(args.xen_config))
+    options = WalkOptions(top, docs, args.range, conf, xen_config)
     report = replace(walk(options, progress), repository=str(args.repo))
     text = render(report, OutputFormat(args.format), args.trailer)
     write_output(args.output, text, summary(report))
     if report.checked_from is None or report.ends_in_disagreement:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _add_conf_arguments(history: argparse.ArgumentParser) -> None:
+    """--conf-dir and --tree-conf: which conf.py runs, if any (default: none)."""
+    conf = history.add_mutually_exclusive_group()
+    conf.add_argument(
+        "--conf-dir",
+        type=Path,
+        metavar="DIR",
+        help="build every commit's docs with DIR/conf.py (a configuration you trust; it runs)",
+    )
+    conf.add_argument(
+        "--tree-conf",
+        action="store_true",
+        help="build each commit's docs with its own DOCS/conf.py (runs every historical version "
+        "of it: only for a repository you trust)",
+    )
 
 
 def add_parser(commands: Any) -> None:
@@ -143,19 +159,7 @@ def add_parser(commands: Any) -> None:
         metavar="DIR",
         help="the docs directory, relative to the repository's top (default: docs)",
     )
-    conf = history.add_mutually_exclusive_group()
-    conf.add_argument(
-        "--conf-dir",
-        type=Path,
-        metavar="DIR",
-        help="build every commit's docs with DIR/conf.py (a configuration you trust; it runs)",
-    )
-    conf.add_argument(
-        "--tree-conf",
-        action="store_true",
-        help="build each commit's docs with its own DOCS/conf.py (runs every historical version "
-        "of it: only for a repository you trust)",
-    )
+    _add_conf_arguments(history)
     history.add_argument(
         "--xen-config",
         default="all",

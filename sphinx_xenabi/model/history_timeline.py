@@ -32,13 +32,17 @@ _INK = "#333333"
 _LEGEND = 18
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def _band(window: Window) -> str:
     end = window.closed.day if window.closed is not None else "still open"
     return (
         f"{window.architecture}: disagreed from {window.opened.day} ({window.opened.short}) "
         f"to {end}"
         + (f" ({window.closed.short})" if window.closed is not None else "")
-        + f", {window.days} days, {window.commits} commits"
+        + f", {_plural(window.days, 'day')}, {_plural(window.commits, 'commit')}"
     )
 
 
