@@ -14,6 +14,7 @@ held before (a revert) is found again by its key, in a
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -56,6 +57,14 @@ class WalkOptions:
 
 
 @dataclass
+class WalkStats:
+    """Where a walk's time went (for the benchmark): seconds of docs and of source readings."""
+
+    docs_seconds: float = 0.0
+    source_seconds: float = 0.0
+
+
+@dataclass
 class _SourceReading:
     excluded: tuple[str, ...]
     source: XenSource | None
@@ -70,6 +79,7 @@ class _Walk:
     docs_reader: DocsReader
     state: TreeState
     progress: Callable[[str], None] | None
+    stats: WalkStats = field(default_factory=WalkStats)
     cache: FactCache = field(default_factory=FactCache)
     source_reads: int = 0
     docs: DocsReading | None = None
@@ -109,8 +119,10 @@ class _Walk:
             return self.docs
         reading = self.cache.lookup(key)
         if not isinstance(reading, DocsReading):
+            started = time.perf_counter()
             self._hold()
             reading = self.docs_reader.read()
+            self.stats.docs_seconds += time.perf_counter() - started
             # The reading's own dependencies may add files to its key: key it by them.
             self.docs = reading
             key = digest("history-docs", code_key(), self.options.conf.mode, self._docs_state())
@@ -158,11 +170,13 @@ class _Walk:
     def _read_source(
         self, excluded: tuple[str, ...], state_of: Callable[[str], FileState]
     ) -> _SourceReading:
+        started = time.perf_counter()
         self._hold(excluded)
         self.source_reads += 1
         try:
             source = read_xen_source(self.mirror.root, self.options.xen_config)
         except (SourceError, ConfigurationError) as exc:
+            self.stats.source_seconds += time.perf_counter() - started
             # No manifest comes with a failure: it holds while every file any
             # reading of this walk depended on is unchanged.
             text = str(exc).replace(f"{self.mirror.root}/", "")
@@ -170,6 +184,7 @@ class _Walk:
             manifest = Manifest.of({p: state_of(p) for p in paths})
             reading = _SourceReading(excluded, None, text, manifest)
         else:
+            self.stats.source_seconds += time.perf_counter() - started
             self._known_paths.update(source.manifest.paths)
             reading = _SourceReading(excluded, source, None, source.manifest)
         self._source_keys.append(reading.manifest)
@@ -199,8 +214,12 @@ class _Walk:
         return Verdict(commit, architectures, self._verdicts[key])
 
 
-def walk(options: WalkOptions, progress: Callable[[str], None] | None = None) -> HistoryReport:
-    """Every commit of the range checked; the report with its windows."""
+def walk(
+    options: WalkOptions,
+    progress: Callable[[str], None] | None = None,
+    stats: WalkStats | None = None,
+) -> HistoryReport:
+    """Every commit of the range checked; the report with its windows (``stats``: the time)."""
     commits = list_commits(options.top, options.range)
     if not commits:
         raise CliError(f"{options.range}: no commits in this range")
@@ -217,7 +236,7 @@ def walk(options: WalkOptions, progress: Callable[[str], None] | None = None) ->
         Mirror(options.top, Path(scratch) / "tree") as mirror,
     ):
         reader = DocsReader(mirror.root / options.docs, Path(scratch) / "sphinx", options.conf)
-        run = _Walk(options, mirror, reader, state, progress)
+        run = _Walk(options, mirror, reader, state, progress, stats or WalkStats())
         for number, commit in enumerate(commits):
             touched = set() if number == 0 else state.apply(changes.get(commit.sha, ()))
             docs_touched = number == 0 or any(p.startswith(options.docs + "/") for p in touched)

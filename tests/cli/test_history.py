@@ -14,9 +14,7 @@ the repository run unless asked.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ import pytest
 
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.model.history import HistoryReport, schema
+from support.git_repos import commit, git
 from support.xen_trees import GEN_HYPERCALL_AWK, HYPERCALL_DEFS, c_tables_tree, hypercall_defs_tree
 
 FORMATS = ("text", "markdown", "json", "github")
@@ -67,31 +66,6 @@ TABLE = """
 
 SIX = ("RDI RSI RDX R10 R8 R9", "EBX ECX EDX ESI EDI EBP")
 FIVE = ("RDI RSI RDX R10 R8", "EBX ECX EDX ESI EDI")
-
-
-def git(repo: Path, *args: str, day: int | None = None) -> str:
-    """git in ``repo`` with a fixed identity, no user configuration, and a date on commits."""
-    env = {
-        **os.environ,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_AUTHOR_NAME": "Ann Author",
-        "GIT_AUTHOR_EMAIL": "ann@example.org",
-        "GIT_COMMITTER_NAME": "Ann Author",
-        "GIT_COMMITTER_EMAIL": "ann@example.org",
-    }
-    if day is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"2021-12-{day:02d}T12:00:00+01:00"
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def commit(repo: Path, day: int, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message, day=day)
-    return git(repo, "rev-parse", "HEAD")
 
 
 def write_docs(repo: Path, params: tuple[str, str] | None) -> Path:
