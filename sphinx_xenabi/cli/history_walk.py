@@ -180,7 +180,9 @@ class _Walk:
             # No manifest comes with a failure: it holds while every file any
             # reading of this walk depended on is unchanged.
             text = str(exc).replace(f"{self.mirror.root}/", "")
-            paths = sorted(self._known_paths | {XEN_H})
+            # Before any reading succeeded, every file of the source directory counts.
+            known = self._known_paths or {p for p, _ in self.state.blobs_under(SOURCE_DIR)}
+            paths = sorted(known | {XEN_H})
             manifest = Manifest.of({p: state_of(p) for p in paths})
             reading = _SourceReading(excluded, None, text, manifest)
         else:
@@ -248,7 +250,7 @@ def walk(
                 )
         docs_reads = reader.reads
         source_reads = run.source_reads
-    checked = [v for v in verdicts if v.architectures or v.unchecked is not None]
+    checked = [v for v in verdicts if v.architectures]
     return HistoryReport(
         repository=str(options.top),
         docs=options.docs,

@@ -281,7 +281,7 @@ class HistoryReport:
     first: Commit
     last: Commit
     commits: int
-    checked_from: Commit | None  # the first commit whose docs had tables (None: none had)
+    checked_from: Commit | None  # the first commit checked: tables and a readable source
     docs_reads: int
     source_reads: int
     windows: tuple[Window, ...]

@@ -28,6 +28,12 @@ def _plural(count: int, word: str) -> str:
 
 def summary(report: HistoryReport) -> str:
     """The verdict, in one line: how many windows, and how the range ends."""
+    if report.checked_from is None and report.unchecked:
+        return (
+            f"nothing checked: the source could not be read at any of the "
+            f"{len(report.unchecked)} commit(s) whose docs have ABI tables "
+            f"(at {report.unchecked[0].commit.short}: {report.unchecked[0].reason})"
+        )
     if report.checked_from is None:
         return (
             f"nothing checked: the docs ({report.docs}/) have no ABI table at any of the "
@@ -76,7 +82,7 @@ def _header(report: HistoryReport) -> list[str]:
     if report.checked_from is not None:
         lines.append(
             f"  checked from {report.checked_from.short} ({report.checked_from.day}), the first "
-            f"commit whose docs have ABI tables; {_plural(report.docs_reads, 'docs reading')}, "
+            f"commit with ABI tables in its docs; {_plural(report.docs_reads, 'docs reading')}, "
             f"{_plural(report.source_reads, 'source reading')}"
         )
     return lines

@@ -261,6 +261,25 @@ def test_a_range_without_tables_checks_nothing_and_exits_1(
     assert "nothing checked: the docs (docs/) have no ABI table at any of the 1 commit(s)" in out
 
 
+def test_docs_without_a_xen_source_check_nothing_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "docs-only"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write_docs(repo, SIX)
+    commit(repo, 1, "docs alone")
+    (repo / "README").write_text("more\n", encoding="utf-8")
+    commit(repo, 2, "more")
+    code, out, _ = history(capsys, repo, "-q")
+    assert code == 1
+    assert (
+        "nothing checked: the source could not be read at any of the 2 commit(s) whose "
+        "docs have ABI tables"
+    ) in out
+    assert "xen/include/public/xen.h: missing" in out
+
+
 def test_output_to_a_file(story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "drift.json"
     code, out, err = history(capsys, story.repo, "-q", "--format", "json", "-o", target)
