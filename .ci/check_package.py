@@ -36,6 +36,7 @@ WHEEL_FILES = (
     "sphinx_xenabi/py.typed",
     "sphinx_xenabi/model/registry.schema.json",
     "sphinx_xenabi/model/requirements.schema.json",
+    "sphinx_xenabi/model/history.schema.json",
     "sphinx_xenabi/static/xenabi.css",
     "sphinx_xenabi/cli/check_report.schema.json",
 )

@@ -17,6 +17,7 @@ from sphinx_xenabi.directives.abi_history import AbiHistoryDirective, resolve_hi
 from sphinx_xenabi.directives.config_values import ConfigValuesDirective
 from sphinx_xenabi.directives.details import add_details_node
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
+from sphinx_xenabi.directives.drift_windows import DriftWindowsDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
 from sphinx_xenabi.directives.verification import VerifiesDirective
 from sphinx_xenabi.directives.warnings_table import WarningsDirective
@@ -63,6 +64,7 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     app.add_directive("xenabi-abi-history", AbiHistoryDirective)
     app.add_directive("xenabi-abi-diff", AbiDiffDirective)
     app.add_directive("xenabi-diff-rules", DiffRulesDirective)
+    app.add_directive("xenabi-drift-windows", DriftWindowsDirective)
     app.add_directive("xenabi-warnings", WarningsDirective)
     app.add_directive("xenabi-config-values", ConfigValuesDirective)
     app.add_directive("xenabi-verifies", VerifiesDirective)

@@ -1,4 +1,4 @@
-"""``sphinx-xenabi`` (``python -m sphinx_xenabi``): extract, check, diff, lint indentation.
+"""``sphinx-xenabi`` (``python -m sphinx_xenabi``): extract, check, diff, history, lint indentation.
 
 ``extract`` and ``check`` run Sphinx's reading phase (the ``dummy`` builder,
 no html) over any documentation tree with its own ``conf.py``, adding the
@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.cli import check, diff, extract, indent, source
+from sphinx_xenabi.cli import check, diff, extract, history, indent, source
 from sphinx_xenabi.cli.errors import EXIT_ERROR, CliError
 
 
@@ -27,7 +27,7 @@ def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (extract, check, source, indent, diff):
+    for command in (extract, check, source, indent, diff, history):
         command.add_parser(commands)
     return parser
 

@@ -52,7 +52,7 @@ def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
     return directory.resolve()
 
 
-def _extensions(confdir: Path) -> list[str]:
+def configured_extensions(confdir: Path) -> list[str]:
     """The tree's own extension list, with ours added (not substituted)."""
     from sphinx.config import Config
     from sphinx.errors import SphinxError
@@ -90,7 +90,7 @@ def read_tree(
     docs_dir = docs_dir.resolve()
     # xenabi_drift stays the tree's: findings carry the words its html build prints.
     settings: dict[str, Any] = {
-        "extensions": _extensions(confdir),
+        "extensions": configured_extensions(confdir),
         "xenabi_write_registry": False,
         "xenabi_write_requirements": False,
         "xenabi_write_needs": False,

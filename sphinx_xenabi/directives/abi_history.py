@@ -18,22 +18,14 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_xenabi.directives import table_nodes
 from sphinx_xenabi.directives.table_nodes import entry
 from sphinx_xenabi.domain.xenabi import directive_error
-from sphinx_xenabi.model.abi import revision_for
-from sphinx_xenabi.model.abi_history import (
-    HistoryEntry,
-    HistoryLine,
-    baseline,
-    history,
-    model_history,
-    model_releases,
-)
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.spec import AbiSpec
-from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
+
+    from sphinx_xenabi.model.abi_history import HistoryEntry, HistoryLine
+    from sphinx_xenabi.model.spec import AbiSpec
 
 
 def history_table(
@@ -43,6 +35,8 @@ def history_table(
 
     The short columns come first, so a narrow screen shows them without scrolling.
     """
+    from sphinx_xenabi.model.abi_history import baseline
+
     columns = ["Release", "For guests", "Change"] + (["Where"] if located else [])
     widths = [10, 14, 60] + ([30] if located else [])
     table, body = table_nodes.table(title, columns, widths, ["xenabi-abi-history"])
@@ -79,6 +73,13 @@ class AbiHistoryDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, object]] = {}
 
     def run(self) -> list[nodes.Node]:
+        # The model's history and the source reader load when a page shows a history.
+        from sphinx_xenabi.model.abi import revision_for
+        from sphinx_xenabi.model.abi_history import history, model_history, model_releases
+        from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
+        from sphinx_xenabi.model.xen_source.reader import read_xen_source
+        from sphinx_xenabi.model.xen_source.tree import SourceError
+
         sources = list(self.config.xenabi_history_sources or [])
         if not sources:
             releases = model_releases()
