@@ -56,10 +56,8 @@ if TYPE_CHECKING:
 ENV_VERSION = 7
 
 
-def setup(app: Sphinx) -> ExtensionMetadata:
-    # Registration: configuration, the domain (objects, role, index) and the markup.
-    add_config_values(app)
-    app.add_domain(XenAbiDomain)
+def add_markup(app: Sphinx) -> None:
+    """The extension's directives and nodes, and the table directives it locates."""
     app.add_directive("xenabi-hypercall-page", HypercallPageDirective)
     app.add_directive("xenabi-abi-history", AbiHistoryDirective)
     app.add_directive("xenabi-abi-diff", AbiDiffDirective)
@@ -74,6 +72,13 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     # Table directives whose cells carry their lines (grid and simple tables: below).
     app.add_directive("csv-table", LocatedCSVTable, override=True)
     app.add_directive("list-table", LocatedListTable, override=True)
+
+
+def setup(app: Sphinx) -> ExtensionMetadata:
+    # Registration: configuration, the domain (objects, role, index) and the markup.
+    add_config_values(app)
+    app.add_domain(XenAbiDomain)
+    add_markup(app)
 
     # 1. Configuration read (config-inited).
     app.connect("config-inited", check_release_setting)

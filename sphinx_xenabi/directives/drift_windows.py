@@ -13,7 +13,7 @@ contradicted. ``:trailer: KEY`` shows a commit trailer beside each commit
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -22,17 +22,10 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx_xenabi.directives import table_nodes
 from sphinx_xenabi.directives.table_nodes import entry
 from sphinx_xenabi.domain.xenabi import directive_error
-from sphinx_xenabi.model.history import (
-    Closure,
-    Commit,
-    HistoryFormatError,
-    HistoryReport,
-    Window,
-    load,
-)
-from sphinx_xenabi.model.history_report import summary
-from sphinx_xenabi.model.history_timeline import timeline_svg, timeline_text
 from sphinx_xenabi.model.problems import WarningSubtype
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.history import Commit, HistoryReport, Window
 
 
 def _commit_text(commit: Commit, trailer: str | None) -> str:
@@ -43,6 +36,8 @@ def _commit_text(commit: Commit, trailer: str | None) -> str:
 
 
 def windows_table(report: HistoryReport, trailer: str | None) -> nodes.table:
+    from sphinx_xenabi.model.history import Closure
+
     columns = ["Architecture", "First disagreed", "Agreed again", "Days", "Commits"]
     table, body = table_nodes.table(
         "Windows of disagreement", columns, [10, 40, 40, 8, 8], ["xenabi-drift-windows"]
@@ -91,6 +86,11 @@ class DriftWindowsDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, object]] = {"trailer": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
+        # The history model loads when a page shows windows, not at setup().
+        from sphinx_xenabi.model.history import HistoryFormatError, load
+        from sphinx_xenabi.model.history_report import summary
+        from sphinx_xenabi.model.history_timeline import timeline_svg, timeline_text
+
         relative, absolute = self.env.relfn2path(self.arguments[0])
         self.env.note_dependency(relative)
         try:

@@ -33,7 +33,6 @@ from sphinx_xenabi.model.abi import (
     TRANSFER_INSTRUCTIONS,
     TransferGuest,
 )
-from sphinx_xenabi.model.page import stub_bytes
 from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
@@ -67,6 +66,7 @@ def parse_indices(text: str) -> list[int]:
 def _listing_lines(guest: TransferGuest, indices: list[int]) -> Iterator[tuple[int | None, str]]:
     """(stub index, "") for a stub's label line, (None, text) for the others."""
     from sphinx_xenabi.model.disassembly import instructions  # capstone: only when listing
+    from sphinx_xenabi.model.page import stub_bytes
 
     stubs = [(index, instructions(guest, stub_bytes(guest, index))) for index in indices]
     width = max(len(insn.encoding) for _, code in stubs for insn in code) * 3 + 1
@@ -168,6 +168,7 @@ def _note(guest: TransferGuest, index: int, text: str, reference: Reference) -> 
 def annotated_stub(guest: TransferGuest, index: int, reference: Reference) -> nodes.table:
     """Stub ``index`` as a table: offset, bytes, instruction and what it does, then its filler."""
     from sphinx_xenabi.model.disassembly import instructions  # capstone: only when listing
+    from sphinx_xenabi.model.page import stub_bytes  # the page is assembled on use
 
     code = stub_bytes(guest, index)
     hypercall = HYPERCALLS.get(index)

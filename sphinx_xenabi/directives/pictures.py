@@ -28,11 +28,11 @@ from sphinx_xenabi.model.abi import HYPERCALLS, IRET_INDEX, STUB_COUNT, STUB_SIZ
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.pictures.page_map import page_map_svg
-from sphinx_xenabi.pictures.register_layout import RegisterLayout, register_layout_svg
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+
+    from sphinx_xenabi.pictures.register_layout import RegisterLayout
 
 # After read_tables (500) has kept the page's tables in the domain.
 PRIORITY = 650
@@ -79,6 +79,8 @@ class RegisterPictureDirective(SphinxDirective):
 
 
 def _layouts(tables: tuple[TableRecord, ...], release: str | None) -> list[RegisterLayout]:
+    from sphinx_xenabi.pictures.register_layout import RegisterLayout  # drawn on use
+
     wanted = None if release is None else Release.parse(release)
     return [
         RegisterLayout(row.abi.value, row.index.value, row.parameters.value, row.result.value)
@@ -106,6 +108,8 @@ def draw_register_pictures(app: Sphinx, doctree: nodes.document) -> None:
             continue
         prefix = f"xenabi-picture-{node['serial']}"
         title = node["caption"]
+        from sphinx_xenabi.pictures.register_layout import register_layout_svg
+
         svg = register_layout_svg(layouts, prefix=prefix, title=title)
         node.replace_self(picture(svg, title, prefix))
 
@@ -136,6 +140,8 @@ class HypercallPageMapDirective(SphinxDirective):
             f"The hypercall page: {STUB_COUNT} stubs of {STUB_SIZE} bytes, "
             f"{STUB_COUNT * STUB_SIZE} bytes in all",
         )
+        from sphinx_xenabi.pictures.page_map import page_map_svg  # drawn on use
+
         svg = page_map_svg(
             HYPERCALLS,
             stub_count=STUB_COUNT,

@@ -18,7 +18,6 @@ from sphinx.util.nodes import make_id
 from sphinx_xenabi.domain.requirements import ANCHOR_PREFIX, RequirementObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import relativiser
-from sphinx_xenabi.extraction.requirements import extract_requirements
 from sphinx_xenabi.log import log_problem
 
 if TYPE_CHECKING:
@@ -28,6 +27,8 @@ if TYPE_CHECKING:
 
 def read_requirements(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's requirement items anchored and kept in the domain."""
+    from sphinx_xenabi.extraction.requirements import extract_requirements  # when reading
+
     env = app.env
     docname = env.docname
     relativise = relativiser(app.srcdir)

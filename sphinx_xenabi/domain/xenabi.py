@@ -39,7 +39,6 @@ from sphinx_xenabi.domain.requirements import (
 )
 from sphinx_xenabi.domain.role import HypercallRole, link_text
 from sphinx_xenabi.extraction.cells import relativiser
-from sphinx_xenabi.extraction.document import extract_tables
 from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
@@ -345,6 +344,9 @@ def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None
 
 def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
+    # Extraction loads when a document is read: a no-op rebuild reads none.
+    from sphinx_xenabi.extraction.document import extract_tables
+
     env = app.env
     docname = env.docname
     relativise = relativiser(app.srcdir)

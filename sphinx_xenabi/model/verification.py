@@ -14,7 +14,6 @@ library's, and the records are plain data the domain can pickle.
 
 from __future__ import annotations
 
-import doctest
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -76,6 +75,8 @@ def read_block(
             raise ValueError(f"{name!r} is not a requirement id (type~name~revision)")
     text = "\n".join(lines)
     try:
+        import doctest  # a heavy module (it loads pdb and unittest): only to read a block
+
         parsed = doctest.DocTestParser().get_examples(text, "xenabi-verifies")
     except ValueError as exc:
         raise ValueError(f"not doctest: {exc}") from None

@@ -16,7 +16,7 @@ after reading (the reading phase logs its table problems as it goes).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -35,7 +35,12 @@ from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import Release
-from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification, verify_item
+from sphinx_xenabi.model.verification import (
+    BlockOutcome,
+    ExampleBlock,
+    RequirementVerification,
+    verify_item,
+)
 from sphinx_xenabi.results.cached_facts import (
     block_outcomes,
     cache_path,
@@ -46,7 +51,6 @@ from sphinx_xenabi.results.cached_facts import (
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
-from sphinx_xenabi.results.verification import not_run, run_on_reference, verification_problems
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -255,9 +259,12 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
     drift, execution = one_report_per_fault(findings, executed, registry)
     reports.failing(drift, f"disagreement(s) between the docs and {reference.name}")
     reports.failing(execution, "table row(s) failed when executed on the emulated CPU")
-    reports.failing(
-        list(verification_problems(verifications)), "xenabi-verifies example block(s) failed"
-    )
+    if verifications:
+        from sphinx_xenabi.results.verification import verification_problems
+
+        reports.failing(
+            list(verification_problems(verifications)), "xenabi-verifies example block(s) failed"
+        )
     problems = sum(len(p) for p in xenabi_domain(env).problems.values())
     return BuildResult(
         registry=registry,
@@ -293,18 +300,22 @@ def run_verifications(
     blocks = xenabi_domain(env).all_verifications()
     if not blocks or not executes(app) or reference.error is not None:
         return ()
-    spec = reference.spec
-    if spec is None:
-        try:
-            spec = revision_for(release)
-        except ValueError as exc:
-            return not_run(blocks, str(exc))
+
+    def run(todo: Sequence[ExampleBlock]) -> tuple[BlockOutcome, ...]:
+        # The examples' runner (doctest, the dispatcher, the emulator) loads only to run.
+        from sphinx_xenabi.results.verification import not_run, run_on_reference
+
+        spec = reference.spec
+        if spec is None:
+            try:
+                spec = revision_for(release)
+            except ValueError as exc:
+                return not_run(todo, str(exc))
+        return run_on_reference(todo, spec, reference.source)
+
     if cache is None:
-        return run_on_reference(blocks, spec, reference.source)
-    facts_key = digest(reference.key, str(release))
-    return block_outcomes(
-        cache, blocks, facts_key, lambda todo: run_on_reference(todo, spec, reference.source)
-    )
+        return run(blocks)
+    return block_outcomes(cache, blocks, digest(reference.key, str(release)), run)
 
 
 def _execution_text(outcome: RowOutcome) -> str:

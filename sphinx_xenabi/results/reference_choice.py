@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
-from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS, ConfigurationError
-from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -55,6 +53,8 @@ class Reference:
 
 
 def _tree_beside_docs(srcdir: Path) -> Path | None:
+    from sphinx_xenabi.model.xen_source.tree import XEN_H  # the reader loads when there is a tree
+
     parent = srcdir.resolve().parent
     return parent if (parent / XEN_H).is_file() else None
 
@@ -80,6 +80,12 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
     if located is None:
         return Reference(MODEL_NAME)
     path, how = located
+    from sphinx_xenabi.model.xen_source.configuration import (
+        NAMED_CONFIGURATIONS,
+        ConfigurationError,
+    )
+    from sphinx_xenabi.model.xen_source.tree import SourceError
+
     configuration = str(app.config.xenabi_xen_config)
     if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
         configuration = str((Path(app.confdir) / configuration).resolve())

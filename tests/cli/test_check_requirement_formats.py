@@ -28,8 +28,9 @@ PRODUCT = "XenProd~arm64_hypercalls~1"
 NUM = "XenSwdgn~arm64_hyp_num~1"
 PARAM = "XenSwdgn~arm64_hyp_param~1"
 RET = "XenSwdgn~arm64_ret_val~1"
+# The failure cites the reference's fact it contradicts (the model here: no source line).
 FAILED = """example verifying XenSwdgn~arm64_ret_val~1 failed: spec.conventions["arm64"].result \
-expected "'X1'", got "'X0'\""""
+expected "'X1'", got "'X0'"; the reference says arm64 result register = X0 (the built-in model)"""
 SUMMARY = (
     "xenabi check: 1 of 3 xenabi-verifies block(s) failed against the reference model for Xen "
     "4.22 (release in conf.py); 4 requirement(s): 1 verified, 1 failed, 2 unverified"

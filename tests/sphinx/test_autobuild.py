@@ -92,8 +92,11 @@ def test_a_saved_source_edit_and_a_saved_page_edit_each_rebuild(
     time.sleep(1)  # the watcher starts just after it says so
     # The reader's file changes: the build fails at the cell, the registry is withdrawn.
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")
-    _wait(lambda: not registry.exists(), "the rebuild after the source edit", log)
-    assert "64bit parameter 4 is R10" in log.read_text()
+    _wait(
+        lambda: "64bit parameter 4 is R10" in log.read_text() and not registry.exists(),
+        "the failing rebuild after the source edit",
+        log,
+    )
     # And back: it passes again.
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->rcx;", "regs->r10;")
     _wait(registry.is_file, "the rebuild after the source was restored", log)

@@ -20,7 +20,7 @@ import pytest
 from sphinx_xenabi.emulator import row_execution
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
 from sphinx_xenabi.model.xen_source import reader
-from sphinx_xenabi.results import build_result
+from sphinx_xenabi.results import verification
 from sphinx_xenabi.results.cached_facts import CACHE_FILE
 from support.building import Build, copy_root, run_sphinx
 from support.xen_trees import edit, hypercall_defs_tree
@@ -184,13 +184,13 @@ def test_examples_run_again_only_when_their_block_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[int] = []
-    run = build_result.run_on_reference
+    run = verification.run_on_reference
 
     def running(blocks: Sequence[ExampleBlock], *args: Any) -> tuple[BlockOutcome, ...]:
         ran.append(len(blocks))
         return run(blocks, *args)
 
-    monkeypatch.setattr(build_result, "run_on_reference", running)
+    monkeypatch.setattr(verification, "run_on_reference", running)
     root = copy_root("verifies", tmp_path / "verifies")
     out = tmp_path / "out"
     first = run_sphinx(root, out, confdir=root, freshenv=True, doctreedir=out / ".doctrees")

@@ -92,7 +92,8 @@ def test_each_item_carries_its_blocks_claims_and_findings(export: Build) -> None
     assert (block["requirements"], block["examples"], block["passed"]) == ([RET], 2, False)
     assert block["failure"] == {
         "location": {"file": "design.md", "line": failing},
-        "message": """spec.conventions["arm64"].result expected "'X1'", got "'X0'\"""",
+        "message": """spec.conventions["arm64"].result expected "'X1'", got "'X0'"; """
+        "the reference says arm64 result register = X0 (the built-in model)",
     }
     assert ret["reasons"] == [f"design.md:{failing}: {block['failure']['message']}"]
     covers = nth_line_of(DESIGN, f"- `{PRODUCT}`", 3)
