@@ -13,6 +13,7 @@ module each:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,11 @@ class Registry:
 
     def to_json(self) -> str:
         """The canonical text: sorted keys, one guide or table per line."""
+        return self._json_text
+
+    @functools.cached_property
+    def _json_text(self) -> str:
+        # Encoded once: the build's cache key and the published file are the same text.
         return registry_json.to_json(self)
 
     def dump(self, path: str | os.PathLike[str]) -> None:

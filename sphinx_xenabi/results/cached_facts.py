@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
 from sphinx_xenabi.model.problems import Problem
-from sphinx_xenabi.model.registry_json import to_json
 from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
 
@@ -48,7 +47,7 @@ def cache_path(app: Sphinx) -> Path:
 
 def registry_key(registry: Registry) -> str:
     """The registry's content, every table, cell and line of it, as one key."""
-    return digest(to_json(registry))
+    return digest(registry.to_json())
 
 
 def drift_findings(
