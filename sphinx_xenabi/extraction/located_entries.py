@@ -124,7 +124,9 @@ def start_stamping_entries(app: Sphinx) -> None:
     global _builds_stamping
     if _builds_stamping == 0:
         for owner, name, wrapper in _row_builders():
-            original = owner.__dict__[name]
+            original = getattr(owner, name, None)
+            if original is None:  # another myst-parser: its pipe tables keep their lines
+                continue
             _wrapped.append((owner, name, original))
             setattr(owner, name, wrapper(original))
     _builds_stamping += 1

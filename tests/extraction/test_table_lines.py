@@ -12,6 +12,8 @@ cell, or of its table.
 from __future__ import annotations
 
 import pytest
+from docutils.parsers.rst import states
+from myst_parser.mdit_to_docutils.base import DocutilsRenderer
 
 from support.building import Build, build_root, copy_root
 from support.lines import line_in, nth_line_of
@@ -168,3 +170,9 @@ def test_a_grid_table_in_an_included_file_is_located_in_that_file(build: Build) 
         [(own_empty, "empty-cell", "empty 'Guest' cell")]
         + [(own_header, "drift", missing.format(g)) for g in ("32bit PV", "Intel HVM", "AMD HVM")],
     )
+
+
+def test_the_row_builders_are_their_own_again_after_the_build(build: Build) -> None:
+    # Wrapped from builder-inited to build-finished only (functools.wraps marks a wrapper).
+    assert not hasattr(states.Body.build_table_row, "__wrapped__")
+    assert not hasattr(DocutilsRenderer.render_table_row, "__wrapped__")
