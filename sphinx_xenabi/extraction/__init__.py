@@ -8,7 +8,7 @@ the domain or the command line. One module per step:
 - ``rows``: a body row checked and read as a registry row, its faults as problems;
 - ``table``: a recognised table as a record, and the row stamps the page reads;
 - ``document``: every table of one document;
-- ``located_entries``: the table directives (and the grid-table row builder)
-  whose cells carry the line they were written on;
+- ``located_entries``: the table directives (and the grid, simple and pipe
+  table row builders) whose cells carry the line they were written on;
 - ``markdown``: whether a directive stands in a MyST page.
 """

@@ -1,8 +1,8 @@
 """Cell location: a docutils table's rows and cells, each cell's text and line.
 
 The paragraphs inside cells carry their line; in a Sphinx build the entries
-do too (``extraction/located_entries.py``). MyST pipe tables are located here: one row
-per line. This module knows docutils nodes only, not what a table means.
+do too, and a MyST pipe table's rows (``extraction/located_entries.py``).
+This module knows docutils nodes only, not what a table means.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ class Locator:
 
     The paragraphs inside cells carry their line; in a Sphinx build the
     entries do too (``extraction/located_entries.py``), which is where an empty cell is
-    found. Without either (docutils alone) a cell borrows the line after the
-    previous cell, where an empty list-table item usually stands.
+    found. Without either (docutils alone, outside a build) a cell borrows
+    the line after the previous cell, where an empty list-table item usually
+    stands.
     """
 
     def __init__(self, default_file: str, relativise: Callable[[str], str]) -> None:
@@ -154,30 +155,3 @@ def find_tables(doctree: nodes.Node) -> list[nodes.table]:
             continue
         stack.extend(reversed(node.children))
     return found
-
-
-def is_pipe_table(table: nodes.table, head: list[nodes.row], body: list[nodes.row]) -> bool:
-    """Whether myst-parser built this table from a Markdown pipe table.
-
-    It gives every node a line, rows included; docutils' tables (reST, and
-    the list-table and csv-table directives in MyST too) give rows none.
-    """
-    return bool(table.line) and all(row.line for row in (*head, *body))
-
-
-def one_row_per_line(
-    table: nodes.table, header: list[RawCell], body: list[list[RawCell]]
-) -> tuple[list[RawCell], list[list[RawCell]]]:
-    """Locate a pipe table's cells on their rows' lines.
-
-    myst-parser gives a cell the line of the last inline markup it saw, so
-    most cells get the table's first line. A pipe table is one row per
-    line: the header on the table's line, the delimiter row, then the body
-    rows, so body row ``i`` stands at the table's line + 2 + i.
-    """
-    file, first = header[0].location.file, table.line
-
-    def moved(row: list[RawCell], line: int) -> list[RawCell]:
-        return [RawCell(c.text, Location(file, line), c.span) for c in row]
-
-    return moved(header, first), [moved(row, first + 2 + i) for i, row in enumerate(body)]

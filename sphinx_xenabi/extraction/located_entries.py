@@ -2,20 +2,29 @@
 
 docutils puts a line on the paragraphs inside table cells but none on the
 cells (entries) themselves, so an empty cell has no line at all; and it
-parses each ``csv-table`` field as a text of its own starting at line 1. The
-extraction reports faults at cells, so each entry is stamped with its source
-and line where the table is built:
+parses each ``csv-table`` field as a text of its own starting at line 1.
+myst-parser gives a pipe table's rows the line it last saw, and none at all
+when the table is built inside a directive (``{table}``, an admonition, a
+list-table cell), apart from the document. The extraction reports faults at
+cells, so each entry is stamped with its source and line where the table is
+built:
 
-- grid and simple tables: docutils' table parser hands each cell its block
-  of source lines; ``Body.build_table_row`` is wrapped, during a build, to
-  stamp the first (see :func:`start_stamping_entries`).
+- grid and simple tables: docutils' table parser hands each cell its offset
+  from the table's first line, which the state machine maps to a source and
+  line (an included file's own); ``Body.build_table_row`` is wrapped, during
+  a build, to stamp it (see :func:`start_stamping_entries`). A row docutils
+  makes up of two borders in a row stands on the second, all its cells.
+- MyST pipe tables: markdown-it maps each row to its line;
+  ``DocutilsRenderer.render_table_row`` is wrapped the same way to stamp the
+  row, its entries and their text with it, wherever the table stands.
 - ``csv-table``: the field's line, followed through the csv reader (quoted
   fields may span lines); header fields stand on the ``:header:`` line.
   In MyST too, whose directive content numbers its lines from 0 at the
   content's first line rather than from the top of the document.
 - ``list-table``: the line of the list item the entry was made from.
 
-MyST pipe tables are located by the extraction: one row per line.
+Only a table's own rows are stamped by its directive: a table nested in a
+cell has rows of its own, located when it was built.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 import csv
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
@@ -32,6 +41,7 @@ from docutils.parsers.rst.directives.tables import ListTable
 from docutils.statemachine import StringList
 from sphinx.directives.patches import CSVTable
 
+from sphinx_xenabi.extraction.cells import table_rows
 from sphinx_xenabi.extraction.markdown import in_markdown
 
 if TYPE_CHECKING:
@@ -48,46 +58,88 @@ def stamp(element: nodes.Element, source: str | None, line: int) -> None:
         text.source, text.line = source, line
 
 
+def _own_rows(table: nodes.table) -> list[nodes.row]:
+    """The table's header and body rows, not those of a table nested in a cell."""
+    head, body = table_rows(table)
+    return [*head, *body]
+
+
 def _stamping_build_table_row(build_table_row: Any) -> Any:
     @functools.wraps(build_table_row)
     def located(self: states.Body, rowdata: list[Any], tableline: int) -> nodes.row:
         row = build_table_row(self, rowdata, tableline)
         cells = [cell for cell in rowdata if cell is not None]
-        for entry, (_, _, _, block) in zip(row.children, cells):
-            items = getattr(block, "items", None)  # a padding cell's block is a plain list
-            if items and entry.line is None:
-                source, offset = items[0]
-                entry.source, entry.line = source, offset + 1
+        for entry, (_, _, offset, _) in zip(row.children, cells):
+            # tableline is the table's first line, offset the cell's from it:
+            # the line docutils itself parses the cell's text at.
+            if entry.line is None:
+                source, line = self.state_machine.get_source_and_line(tableline + offset)
+                if line:
+                    entry.source, entry.line = source, line
         return row
 
     return located
 
 
-# Why a patch: grid and simple tables are no directive that Sphinx lets an
-# extension replace; docutils' reST state machine builds their rows in
-# ``Body.build_table_row``, the one place that still knows each cell's block
-# of source lines. It is wrapped while a build that uses the extension runs
-# (from ``builder-inited`` to ``build-finished``) and the original put back
-# after, so other docutils users in the process never see it. Builds may
-# overlap in one process (a test that builds inside a build), so it is counted.
-_ORIGINAL_BUILD_TABLE_ROW = states.Body.build_table_row
+def _stamping_render_table_row(render_table_row: Any) -> Any:
+    @functools.wraps(render_table_row)
+    def located(self: Any, token: Any) -> None:
+        render_table_row(self, token)
+        row = self.current_node.children[-1] if self.current_node.children else None
+        line = token.map[0] if getattr(token, "map", None) else 0  # 1-based by now
+        if isinstance(row, nodes.row) and line:
+            for node in row.findall(nodes.Element):  # one line: every cell, every word
+                node.source, node.line = self.document["source"], line
+
+    return located
+
+
+# Why a patch: grid, simple and pipe tables are no directive that Sphinx
+# lets an extension replace; docutils' reST state machine builds their rows
+# in ``Body.build_table_row`` and myst-parser in its renderer's
+# ``render_table_row``, the one place that still knows each row's line. They
+# are wrapped while a build that uses the extension runs (from
+# ``builder-inited`` to ``build-finished``) and the originals put back after,
+# so other docutils users in the process never see them. Builds may overlap
+# in one process (a test that builds inside a build), so they are counted.
+_Wrapper = Callable[[Any], Any]
+_wrapped: list[tuple[type, str, Any]] = []  # (class, method name, original) while wrapped
 _builds_stamping = 0
 
 
+def _row_builders() -> list[tuple[type, str, _Wrapper]]:
+    """Each row builder to wrap: its class, its name and the wrapper."""
+    found: list[tuple[type, str, _Wrapper]] = [
+        (states.Body, "build_table_row", _stamping_build_table_row)
+    ]
+    try:
+        from myst_parser.mdit_to_docutils.base import DocutilsRenderer
+    except ImportError:  # myst-parser is optional
+        return found
+    return [*found, (DocutilsRenderer, "render_table_row", _stamping_render_table_row)]
+
+
 def start_stamping_entries(app: Sphinx) -> None:
-    """``builder-inited``: grid and simple table cells get their lines from here on."""
+    """``builder-inited``: table cells get their lines from here on."""
     global _builds_stamping
     if _builds_stamping == 0:
-        states.Body.build_table_row = _stamping_build_table_row(_ORIGINAL_BUILD_TABLE_ROW)
+        for owner, name, wrapper in _row_builders():
+            original = getattr(owner, name, None)
+            if original is None:  # another myst-parser: its pipe tables keep their lines
+                continue
+            _wrapped.append((owner, name, original))
+            setattr(owner, name, wrapper(original))
     _builds_stamping += 1
 
 
 def stop_stamping_entries(app: Sphinx, exception: BaseException | None) -> None:
-    """``build-finished``: docutils' own row builder again once no build needs the stamps."""
+    """``build-finished``: the original row builders again once no build needs the stamps."""
     global _builds_stamping
     _builds_stamping = max(_builds_stamping - 1, 0)
     if _builds_stamping == 0:
-        states.Body.build_table_row = _ORIGINAL_BUILD_TABLE_ROW
+        while _wrapped:
+            owner, name, original = _wrapped.pop()
+            setattr(owner, name, original)
 
 
 class LocatedCSVTable(CSVTable):
@@ -139,7 +191,7 @@ class LocatedCSVTable(CSVTable):
         return [(document, directive_line)] * len(csv_data)
 
     def _locate(self, table: nodes.table) -> None:
-        rows = list(table.findall(nodes.row))
+        rows = _own_rows(table)
         if len(rows) != len(self._records):
             return  # not the table these records describe: leave docutils' lines
         for row, fields in zip(rows, self._records):
@@ -192,7 +244,7 @@ class LocatedListTable(ListTable):
 
     def build_table_from_list(self, table_data: list[Any], *args: Any, **kwargs: Any) -> Any:
         table = super().build_table_from_list(table_data, *args, **kwargs)
-        for row, items in zip(table.findall(nodes.row), self._items):
+        for row, items in zip(_own_rows(table), self._items):
             for entry, item in zip(row.children, items):
                 if item.line and entry.line is None:
                     entry.source, entry.line = item.source, item.line

@@ -19,8 +19,6 @@ from sphinx_xenabi.extraction.cells import (
     RawCell,
     cell_text,
     entries,
-    is_pipe_table,
-    one_row_per_line,
     table_rows,
     table_title,
 )
@@ -62,8 +60,6 @@ def raw_table(
     if schema is None:
         return None
     body_cells = [[locator.cell(e) for e in entries(row)] for row in body]
-    if is_pipe_table(table, head, body):
-        header, body_cells = one_row_per_line(table, header, body_cells)
     return RawTable(
         schema=schema,
         title=cell_text(title_node) if title_node is not None else "",

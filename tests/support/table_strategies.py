@@ -1,14 +1,17 @@
 """Hypothesis strategies: ABI tables in every syntax, valid and mutated, with an oracle.
 
 A generated :class:`Table` is one table of the three kinds (registers,
-transfer, numbers) in one of nine syntaxes: reST list-table, grid, simple
-and csv-table (header row in the data or in ``:header:``); MyST list-table,
-csv-table (both header forms) and pipe table. Rows are valid or carry one
-fault (empty cells, unknown ABIs and guests, registers of the wrong width, a
-wrong parameter count, duplicates, bad numbers and availability, a csv field
-too many, a short row, a spanning grid cell, a ragged list-table) or harmless
-decoration (inline markup, footnote references, non-ASCII text, other
-spellings).
+transfer, numbers) in one of thirteen syntaxes: reST list-table, grid, simple
+and csv-table (header row in the data or in ``:header:``), grid and simple
+tables titled by the ``table`` directive; MyST list-table, csv-table (both
+header forms) and pipe table, a pipe table titled by ``{table}`` and one in
+a note. Rows are valid or carry one fault (empty cells, unknown ABIs and
+guests, registers of the wrong width, a wrong parameter count, duplicates,
+bad numbers and availability, a csv field too many, a short row, a spanning
+grid cell, a ragged list-table, the empty row docutils makes of a simple
+table's doubled border) or harmless decoration (inline markup, footnote
+references, non-ASCII text, other spellings, a table nested in a list-table
+cell of a row that is skipped anyway).
 
 Each table knows what the extraction must make of it: the problems
 (subtype and the cell they are reported at), how many rows are recorded,
@@ -28,12 +31,32 @@ from hypothesis import strategies as st
 from sphinx_xenabi.model.abi import HYPERCALLS, REGISTERS, TRANSFERS, TransferGuest
 from sphinx_xenabi.model.spec import GuestType
 
-RST_SYNTAXES = ("list-table", "grid", "simple", "csv", "csv-header")
-MYST_SYNTAXES = ("myst-list-table", "myst-csv", "myst-csv-header", "pipe")
+RST_SYNTAXES = (
+    "list-table",
+    "grid",
+    "simple",
+    "csv",
+    "csv-header",
+    "table-grid",
+    "table-simple",
+)
+MYST_SYNTAXES = (
+    "myst-list-table",
+    "myst-csv",
+    "myst-csv-header",
+    "pipe",
+    "table-pipe",
+    "note-pipe",
+)
 SYNTAXES = RST_SYNTAXES + MYST_SYNTAXES
 LIST_SYNTAXES = ("list-table", "myst-list-table")
 CSV_SYNTAXES = ("csv", "csv-header", "myst-csv", "myst-csv-header")
-TITLED_SYNTAXES = LIST_SYNTAXES + CSV_SYNTAXES
+GRID_SYNTAXES = ("grid", "table-grid")
+SIMPLE_SYNTAXES = ("simple", "table-simple")
+PIPE_SYNTAXES = ("pipe", "table-pipe", "note-pipe")
+# The table directive (reST ``table``, MyST ``{table}``) gives a title.
+TABLE_DIRECTIVE_SYNTAXES = ("table-grid", "table-simple", "table-pipe")
+TITLED_SYNTAXES = LIST_SYNTAXES + CSV_SYNTAXES + TABLE_DIRECTIVE_SYNTAXES
 
 HEADER = -1  # the row index of the header
 TITLE = -2  # the row index of the title
@@ -49,6 +72,7 @@ class Cell:
     text: str
     markup: str = ""  # "strong", "emphasis", "literal" or ""
     footnote: str = ""  # a footnote label referenced after the text
+    nested: bool = False  # a list-table cell that holds a table of its own after the text
 
     def source(self, myst: bool) -> str:
         text = self.text
@@ -78,6 +102,7 @@ class Table:
     recorded: int = 0  # rows the registry must hold
     refused: bool = False  # docutils refuses the table (ragged list-table)
     spans: dict[int, int] = field(default_factory=dict)  # grid: row -> column merged with the next
+    made_up: int | None = None  # simple: the row docutils makes of a doubled border
     faults: list[str] = field(default_factory=list)  # what was done to it, for statistics
 
     @property
@@ -142,7 +167,7 @@ def _decorated(draw: st.DrawFn, text: str, syntax: str) -> Cell:
     """A cell holding ``text``, sometimes in inline markup or with a footnote reference."""
     markup = draw(st.sampled_from(("", "", "", "strong", "emphasis", "literal")))
     footnote = draw(st.sampled_from(("", "", "", "", "n1", "n2")))
-    if syntax == "simple" and markup == "literal":
+    if syntax in SIMPLE_SYNTAXES and markup == "literal":
         markup = ""  # ``x`` is fine, but keep simple tables' columns narrow
     return Cell(text, markup, footnote)
 
@@ -227,7 +252,7 @@ def _numbers_row(
     if fault == "name":
         name = draw(st.sampled_from(_NAMES_NON_ASCII))
     row.name = name
-    no = _NO_PIPE if syntax == "pipe" else _NO
+    no = _NO_PIPE if syntax in PIPE_SYNTAXES else _NO
     values = [draw(st.sampled_from(_YES + no)) for _ in columns]
     if fault == "bad-availability":
         read = [i for i, guest in enumerate(columns) if guest is not None]
@@ -243,7 +268,7 @@ def _numbers_row(
 
 def _blank(draw: st.DrawFn, row: _Row, syntax: str, ignored: set[int]) -> None:
     """Empty one or more cells of a valid row (never a simple table's first column)."""
-    first = 1 if syntax == "simple" else 0
+    first = 1 if syntax in SIMPLE_SYNTAXES else 0
     columns = draw(
         st.sets(st.integers(first, len(row.cells) - 1), min_size=1, max_size=len(row.cells))
     )
@@ -326,7 +351,7 @@ def tables(draw: st.DrawFn, syntax: str | None = None) -> Table:
     rows: list[_Row] = []
     used: set[int] = set()
     # docutils refuses a table without body rows (a header-only pipe table is fine)
-    for _ in range(draw(st.integers(0 if syntax == "pipe" else 1, 5))):
+    for _ in range(draw(st.integers(0 if syntax in PIPE_SYNTAXES else 1, 5))):
         if kind == "registers":
             row = _registers_row(draw, count, syntax)
         elif kind == "transfer":
@@ -353,12 +378,28 @@ def tables(draw: st.DrawFn, syntax: str | None = None) -> Table:
         )
         rows.insert(draw(st.integers(rows.index(original) + 1, len(rows))), copy)
 
+    _nest_tables(draw, rows, syntax)
     table = Table(kind, syntax, title, header, [r.cells for r in rows])
     table.problems = [(s, HEADER, c) for s, c in header_problems] + title_problems
     _shape_fault(draw, table, rows, ignored)
     _judge_rows(table, rows)
+    if any(c.nested for r in rows for c in r.cells):
+        table.faults.append("nested-table")
     GENERATED["tables"] += 1
     return table
+
+
+# Faults that skip a row at its first cell, whatever the others hold.
+_SKIPPED_AT_FIRST_CELL = ("unknown-abi", "unknown-guest", "bad-number")
+
+
+def _nest_tables(draw: st.DrawFn, rows: list[_Row], syntax: str) -> None:
+    """Sometimes a table nested in a list-table row's last cell, where it changes no finding."""
+    if syntax not in LIST_SYNTAXES:
+        return
+    for row in rows:
+        if row.fault in _SKIPPED_AT_FIRST_CELL and draw(st.booleans()):
+            row.cells[-1].nested = True
 
 
 def _shape_fault(draw: st.DrawFn, table: Table, rows: list[_Row], ignored: set[int]) -> None:
@@ -368,10 +409,12 @@ def _shape_fault(draw: st.DrawFn, table: Table, rows: list[_Row], ignored: set[i
     faults = []
     if table.syntax in CSV_SYNTAXES:
         faults.append("extra-field")
-    if table.syntax in (*CSV_SYNTAXES, "pipe") and width > 2:
+    if table.syntax in (*CSV_SYNTAXES, *PIPE_SYNTAXES) and width > 2:
         faults.append("short-row")
-    if table.syntax == "grid":
+    if table.syntax in GRID_SYNTAXES:
         faults.append("span")
+    if table.syntax in SIMPLE_SYNTAXES:
+        faults.append("made-up")
     if table.syntax in LIST_SYNTAXES and draw(st.integers(0, 3)) == 0:
         faults.append("ragged-list")
     if not plain or not faults or draw(st.integers(0, 2)):
@@ -388,6 +431,11 @@ def _shape_fault(draw: st.DrawFn, table: Table, rows: list[_Row], ignored: set[i
         del row.cells[keep:]
         # The missing cells read as empty ones.
         row.problems = [("empty-cell", c) for c in range(keep, width) if c not in ignored]
+    elif fault == "made-up":  # every cell empty, on the border that closes it
+        table.made_up = index
+        row.cells[:] = [Cell("") for _ in table.header]  # table.rows holds this list
+        row.key = None
+        row.problems = [("empty-cell", c) for c in range(width) if c not in ignored]
     elif fault == "span":
         column = draw(st.integers(0, width - 2))
         table.spans[index] = column
@@ -447,7 +495,35 @@ def render(table: Table) -> Rendered:
         "myst-csv": _csv,
         "myst-csv-header": _csv,
         "pipe": _pipe,
+        "table-grid": _titled_grid,
+        "table-simple": _titled_simple,
+        "table-pipe": _titled_pipe,
+        "note-pipe": _pipe_in_a_note,
     }[table.syntax](table)
+
+
+def _in_directive(inner: Rendered, opening: list[str], indent: str, closing: list[str]) -> Rendered:
+    """``inner`` as the content of a directive, between these lines."""
+    lines = [line.rstrip() for line in opening]
+    cells = {place: len(lines) + offset for place, offset in inner.cells.items()}
+    lines += [f"{indent}{line}" if line else "" for line in inner.lines]
+    return Rendered([*lines, *closing], cells)
+
+
+def _titled_grid(table: Table) -> Rendered:
+    return _in_directive(_grid(table), [f".. table:: {table.title}", ""], "   ", [])
+
+
+def _titled_simple(table: Table) -> Rendered:
+    return _in_directive(_simple(table), [f".. table:: {table.title}", ""], "   ", [])
+
+
+def _titled_pipe(table: Table) -> Rendered:
+    return _in_directive(_pipe(table), [f"```{{table}} {table.title}"], "", ["```"])
+
+
+def _pipe_in_a_note(table: Table) -> Rendered:
+    return _in_directive(_pipe(table), ["```{note}", "A table in a note:", ""], "", ["```"])
 
 
 def _all_rows(table: Table) -> list[tuple[int, list[Cell]]]:
@@ -469,9 +545,28 @@ def _list_table(table: Table) -> Rendered:
             lead = "* -" if column == 0 else "  -"
             cells[row_index, column] = len(lines)
             lines.append(f"{indent}{lead} {cell.source(myst)}".rstrip())
+            if cell.nested:
+                lines += _nested_table(myst, indent + "    ")
     if myst:
         lines.append("```")
     return Rendered(lines, cells)
+
+
+def _nested_table(myst: bool, indent: str) -> list[str]:
+    """A small table of no known kind, inside a list-table cell after its text."""
+    if myst:
+        table = ["| Note | Text |", "|---|---|", "| a |  |"]
+    else:
+        table = [
+            ".. list-table::",
+            "   :header-rows: 1",
+            "",
+            "   * - Note",
+            "     - Text",
+            "   * - a",
+            "     -",
+        ]
+    return ["", *(f"{indent}{line}" if line else "" for line in table), ""]
 
 
 def _widths(table: Table, rows: Iterable[list[Cell]]) -> list[int]:
@@ -507,9 +602,19 @@ def _grid(table: Table) -> Rendered:
 def _simple(table: Table) -> Rendered:
     widths = _widths(table, [table.header, *table.rows])
     border = "  ".join("=" * w for w in widths)
+    underline = border.replace("=", "-")  # a column span underline that spans nothing
     lines = [border]
     cells: dict[tuple[int, int], int] = {}
     for row_index, row in _all_rows(table):
+        if row_index == table.made_up:
+            # An empty row is a line of borders after another: close the row
+            # before if need be; the last such row is the bottom border.
+            if lines[-1] not in (border, underline):
+                lines.append(underline)
+            cells.update({(row_index, c): len(lines) for c in range(len(row))})
+            if row_index < len(table.rows) - 1:
+                lines.append(underline)
+            continue
         cells.update({(row_index, c): len(lines) for c in range(len(row))})
         lines.append("  ".join(_pad(c.source(False), w) for c, w in zip(row, widths)).rstrip())
         if row_index == HEADER:
