@@ -14,7 +14,6 @@ import io
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -76,9 +75,7 @@ def _held_output(held: io.StringIO) -> Iterator[None]:
     """What the tree's own conf.py and extensions print (deprecations, a missing theme),
     kept for ``-v`` instead of mixed into check's findings or its JSON on stdout."""
     with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            yield
+        yield
 
 
 def _extensions(confdir: Path, held: io.StringIO) -> list[str]:
