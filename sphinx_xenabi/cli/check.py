@@ -45,6 +45,12 @@ def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if args.model and args.xen_source is not None:
         raise CliError("--model and --xen-source exclude each other")
+    if args.release is not None and args.xen_source is not None:
+        raise CliError(
+            "--release and --xen-source exclude each other: a Xen source tree is checked at "
+            f"its own version (--model --release {args.release} checks against the built-in "
+            f"model for Xen {args.release})"
+        )
     if args.model:
         overrides["xenabi_xen_source"] = False
     elif args.xen_source is not None:
@@ -140,6 +146,26 @@ def _tables_verdict(reading: TreeReading, tables: int, blocks: int) -> tuple[int
     )
 
 
+def _refuse_ignored_release(reading: TreeReading, release: str | None) -> None:
+    """``--release`` names the model's release: with a Xen source as the reference, the
+    tree's own version decides, so another release would be silently ignored."""
+    from sphinx_xenabi.model.spec import Release
+
+    source = reading.result.reference.source
+    if release is None or source is None:
+        return
+    try:
+        same = Release.parse(str(source.version)) == Release.parse(release)
+    except ValueError:
+        same = False
+    if not same:
+        raise CliError(
+            f"--release {release}: the tables are checked against the Xen {source.version} "
+            f"source at {source.root} ({reading.source_reason}), whose version decides the "
+            f"release; add --model to check them against the built-in model for Xen {release}"
+        )
+
+
 def _progress(text: str) -> None:
     print(f"xenabi check: {text} ...", file=sys.stderr, flush=True)
 
@@ -151,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
     overrides.update(_reference_overrides(args))
     progress = None if args.quiet else _progress
     reading = read_tree(args.docs_dir, args.conf_dir, overrides, progress)
+    _refuse_ignored_release(reading, overrides.get("xenabi_xen_release"))
     if args.verbose:
         print(reading.sphinx_output, file=sys.stderr)
     findings = Findings.of(reading)
@@ -169,11 +196,10 @@ def run(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(render(args.format, report))
         return code
-    note = reading.result.reference.note
-    if note is not None and not args.quiet:
-        print(note.replace("xenabi:", "xenabi check:", 1))
+    if reading.source_note is not None and not args.quiet:
+        print(f"xenabi check: {reading.source_note}")
     for problem in findings.problems:
-        print(line_text(problem, reading.srcdir))
+        print(line_text(problem, reading.srcdir, Path.cwd()))
     if code != EXIT_CLEAN or not args.quiet:
         print(summary)
     return code

@@ -1,6 +1,8 @@
 """``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML, GitLab Code Quality.
 
-The findings are the build result's problems (printed as the build logs
+Every format names a file the same way (:func:`shown_path`): relative to the
+directory ``check`` ran in when the file is under it (a CI job's checkout),
+else absolute; JSON states that directory. The findings are the build result's problems (printed as the build logs
 them: ``PATH:LINE: ERROR: MESSAGE [xenabi.SUBTYPE]``), matched to the
 registry's rows by the cells they point at: each row becomes a JUnit test
 case, failing when a finding lies in one of its cells. Each requirement
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -39,9 +41,25 @@ def problem_line(problem: Problem) -> int | None:
     return problem.location.line or None if problem.location is not None else None
 
 
-def line_text(problem: Problem, docs_dir: Path) -> str:
-    """The problem as a Sphinx build prints it: ``PATH:LINE: ERROR: TEXT [xenabi.SUBTYPE]``."""
+def shown_path(file: str | Path, base: Path | None = None) -> str:
+    """``file`` relative to ``base`` (default: the working directory) when under it, else
+    absolute: how every format names a file, so CI finds it from where ``check`` ran."""
+    path = Path(file).resolve()
+    try:
+        return path.relative_to((base or Path.cwd()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def line_text(problem: Problem, docs_dir: Path, base: Path | None = None) -> str:
+    """The problem as a Sphinx build prints it: ``PATH:LINE: ERROR: TEXT [xenabi.SUBTYPE]``.
+
+    The path is absolute, as Sphinx prints it; with ``base``, relative to it
+    when under it (``check`` passes its working directory, as every format does).
+    """
     file, line = problem_file(problem, docs_dir), problem_line(problem)
+    if file is not None and base is not None:
+        file = shown_path(file, base)
     where = "" if file is None else f"{file}:{line}: " if line else f"{file}: "
     return f"{where}{problem.level.upper()}: {problem.message} [xenabi.{problem.subtype}]"
 
@@ -80,11 +98,22 @@ class CheckReport:
     registry: Registry
     problems: tuple[Problem, ...]
     requirements: tuple[RequirementCase, ...] = ()
+    # Where check ran: the files every format names are relative to it.
+    working_dir: Path = field(default_factory=Path.cwd)
 
     @property
     def root(self) -> Path:
         """The docs directory as the build read it: locations are relative to it."""
         return self.docs_dir.resolve()
+
+    def shown(self, docs_file: str) -> str:
+        """A file named relative to the docs directory, as every format shows it."""
+        return shown_path(self.root / docs_file, self.working_dir)
+
+    def problem_path(self, problem: Problem) -> str | None:
+        """The problem's file as every format shows it; None for the build as a whole."""
+        file = problem_file(problem, self.root)
+        return None if file is None else shown_path(file, self.working_dir)
 
 
 def _row_label(row: Row) -> str:
@@ -121,11 +150,14 @@ def suites(report: CheckReport) -> list[Suite]:
 
     result: list[Suite] = []
     for table in report.registry.tables:
+        file = report.shown(table.location.file)
         cases = []
         for row in table.rows:
             cells = list(_cells(row))
             case = Case(
-                _row_label(row), table.location.file, cells[0].location.line if cells else None
+                _row_label(row),
+                report.shown(table.location.file),
+                cells[0].location.line if cells else None,
             )
             for location in dict.fromkeys(c.location for c in cells):
                 case.problems.extend(take(location))
@@ -133,20 +165,18 @@ def suites(report: CheckReport) -> list[Suite]:
         # Findings about the whole table (its title, header, a missing row).
         whole = [m for c in (table.location, *(h.location for h in table.header)) for m in take(c)]
         if whole:
-            cases.append(Case("(whole table)", table.location.file, table.location.line, whole))
-        name = f"{table.location} {table.kind.value}"
-        result.append(
-            Suite(name, table.kind.value, table.location.file, table.location.line, cases)
-        )
+            cases.append(Case("(whole table)", file, table.location.line, whole))
+        name = f"{file}:{table.location.line} {table.kind.value}"
+        result.append(Suite(name, table.kind.value, file, table.location.line, cases))
     stray = [p for p in report.problems if id(p) not in placed]
     if stray:
-        cases = [_stray_case(p, report.root) for p in stray]
+        cases = [_stray_case(p, report) for p in stray]
         result.append(Suite("other findings", "other", "", None, cases))
     return result
 
 
-def _stray_case(problem: Problem, root: Path) -> Case:
-    file, line = problem_file(problem, root) or "", problem_line(problem)
+def _stray_case(problem: Problem, report: CheckReport) -> Case:
+    file, line = report.problem_path(problem) or "", problem_line(problem)
     return Case(f"{file}:{line or ''} xenabi.{problem.subtype}", file, line, [problem])
 
 
@@ -159,9 +189,9 @@ def report_schema() -> dict[str, Any]:
     return data
 
 
-def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
+def _problem_data(problem: Problem, report: CheckReport) -> dict[str, Any]:
     return {
-        "file": problem_file(problem, root),
+        "file": report.problem_path(problem),
         "line": problem_line(problem),
         "level": problem.level,
         "subtype": problem.subtype.value,
@@ -169,12 +199,12 @@ def _problem_data(problem: Problem, root: Path) -> dict[str, Any]:
     }
 
 
-def _requirement_data(case: RequirementCase) -> dict[str, Any]:
+def _requirement_data(case: RequirementCase, report: CheckReport) -> dict[str, Any]:
     return {
         "id": case.id,
         "type": case.artifact_type,
         "title": case.title,
-        "file": case.location.file,
+        "file": report.shown(case.location.file),
         "line": case.location.line,
         "status": case.status.value,
         "reasons": list(case.reasons),
@@ -187,7 +217,8 @@ def to_json(report: CheckReport) -> str:
     data = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generator": f"sphinx-xenabi {__version__}",
-        "docs_dir": str(report.docs_dir.resolve()),
+        "docs_dir": str(report.root),
+        "working_dir": str(report.working_dir.resolve()),
         "checked_against": report.checked_against,
         "exit_code": report.exit_code,
         "summary": report.summary,
@@ -209,8 +240,8 @@ def to_json(report: CheckReport) -> str:
             for suite in suites(report)
             if suite.kind != "other"
         ],
-        "requirements": [_requirement_data(case) for case in report.requirements],
-        "messages": [_problem_data(p, report.root) for p in report.problems],
+        "requirements": [_requirement_data(case, report) for case in report.requirements],
+        "messages": [_problem_data(p, report) for p in report.problems],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
@@ -226,22 +257,13 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _shown_path(file: str) -> str:
-    """Relative to the working directory (the checkout, in a workflow) when under it."""
-    path = Path(file)
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return file
-
-
 def to_github(report: CheckReport) -> str:
     lines = []
     for problem in report.problems:
-        file, line = problem_file(problem, report.root), problem_line(problem)
+        file, line = report.problem_path(problem), problem_line(problem)
         properties = [f"title={_escape_property('xenabi.' + problem.subtype)}"]
         if file is not None:
-            properties.insert(0, f"file={_escape_property(_shown_path(file))}")
+            properties.insert(0, f"file={_escape_property(file)}")
             if line is not None:
                 properties.insert(1, f"line={line}")
         lines.append(f"::{problem.level} {','.join(properties)}::{_escape_data(problem.message)}")
@@ -266,16 +288,28 @@ def _suite_element(
     )
 
 
-def _add_problems(testcase: ElementTree.Element, problems: Iterable[Problem], root: Path) -> None:
-    """A failure element per finding that fails, the others as output."""
-    for problem in problems:
-        tag = "failure" if problem.fails else "system-out"
-        child = ElementTree.SubElement(testcase, tag)
-        if problem.fails:
-            child.set("type", f"xenabi.{problem.subtype}")
-            child.set("message", problem.message)
-        file, line = problem_file(problem, root), problem_line(problem)
-        child.text = f"{file}:{line}: {problem.message}"
+def _add_problems(
+    testcase: ElementTree.Element, problems: Sequence[Problem], report: CheckReport
+) -> None:
+    """One failure element for the findings that fail (CI tools count one per case), its
+    message the first's and its text every one; the findings that inform as output."""
+
+    def located(problem: Problem) -> str:
+        file, line = report.problem_path(problem), problem_line(problem)
+        where = "" if file is None else f"{file}:{line}: " if line else f"{file}: "
+        return f"{where}{problem.message}"
+
+    failing = [p for p in problems if p.fails]
+    if failing:
+        failure = ElementTree.SubElement(testcase, "failure")
+        failure.set("type", f"xenabi.{failing[0].subtype}")
+        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
+        failure.set("message", failing[0].message + more)
+        failure.text = "\n".join(located(p) for p in failing)
+    informing = [p for p in problems if not p.fails]
+    if informing:
+        output = ElementTree.SubElement(testcase, "system-out")
+        output.text = "\n".join(located(p) for p in informing)
 
 
 def _requirement_suite(root: ElementTree.Element, report: CheckReport) -> tuple[int, int, int]:
@@ -288,14 +322,14 @@ def _requirement_suite(root: ElementTree.Element, report: CheckReport) -> tuple[
         attributes = {
             "classname": f"xenabi.requirement.{case.artifact_type}",
             "name": case.id,
-            "file": case.location.file,
+            "file": report.shown(case.location.file),
             "line": str(case.location.line),
         }
         testcase = ElementTree.SubElement(element, "testcase", attributes)
         if not case.failed and case.status is Status.UNVERIFIED:
             reasons = "; ".join(case.reasons) or f"{case.id} is unverified"
             ElementTree.SubElement(testcase, "skipped", message=reasons)
-        _add_problems(testcase, case.problems, report.root)
+        _add_problems(testcase, case.problems, report)
     return len(cases), failed, skipped
 
 
@@ -305,6 +339,8 @@ def to_junit(report: CheckReport) -> str:
     for suite in suites(report):
         failed = sum(1 for c in suite.cases if c.failed)
         element = _suite_element(root, suite.name, len(suite.cases), failed, 0)
+        if suite.file:
+            element.set("file", suite.file)
         total += len(suite.cases)
         failures += failed
         for case in suite.cases:
@@ -314,7 +350,7 @@ def to_junit(report: CheckReport) -> str:
             if case.line is not None:
                 attributes["line"] = str(case.line)
             testcase = ElementTree.SubElement(element, "testcase", attributes)
-            _add_problems(testcase, case.problems, report.root)
+            _add_problems(testcase, case.problems, report)
     if report.requirements:
         cases, failed, skipped = _requirement_suite(root, report)
         total, failures = total + cases, failures + failed
@@ -335,9 +371,9 @@ def to_junit(report: CheckReport) -> str:
 _GITLAB_SEVERITY = {"error": "major", "warning": "minor"}
 
 
-def _gitlab_issue(problem: Problem, root: Path) -> dict[str, Any]:
-    file, line = problem_file(problem, root), problem_line(problem)
-    path = _shown_path(file) if file is not None else _shown_path(str(root))
+def _gitlab_issue(problem: Problem, report: CheckReport) -> dict[str, Any]:
+    line = problem_line(problem)
+    path = report.problem_path(problem) or shown_path(report.root, report.working_dir)
     severity = _GITLAB_SEVERITY[problem.level] if problem.fails else "info"
     identity = f"{problem.subtype}\0{path}\0{line}\0{problem.message}"
     return {
@@ -351,7 +387,7 @@ def _gitlab_issue(problem: Problem, root: Path) -> dict[str, Any]:
 
 def to_gitlab(report: CheckReport) -> str:
     """Every problem as a Code Quality issue (paths relative to the working directory)."""
-    issues = [_gitlab_issue(p, report.root) for p in report.problems]
+    issues = [_gitlab_issue(p, report) for p in report.problems]
     return json.dumps(issues, indent=2) + "\n"
 
 

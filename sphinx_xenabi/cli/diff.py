@@ -81,12 +81,8 @@ class Checkout:
         return self.export / path.resolve().relative_to(self.top)
 
 
-def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
-    """The whole tree of ``revision`` of the repository holding ``path``, in ``scratch``.
-
-    ``git archive`` streams the commit's files; nothing in the repository
-    (working tree, index, refs) is written.
-    """
+def resolve_revision(path: Path, revision: str) -> tuple[Path, str]:
+    """The repository holding ``path`` (its working tree) and ``revision``'s commit there."""
     directory = path if path.is_dir() else path.parent
     if not directory.is_dir():
         raise CliError(f"{path}: no such directory to find a git repository in")
@@ -97,6 +93,16 @@ def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
         )
     except CliError:
         raise CliError(f"{revision}: no such revision in the git repository {top}") from None
+    return top, commit
+
+
+def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
+    """The whole tree of ``revision`` of the repository holding ``path``, in ``scratch``.
+
+    ``git archive`` streams the commit's files; nothing in the repository
+    (working tree, index, refs) is written.
+    """
+    top, commit = resolve_revision(path, revision)
     if not hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
         raise CliError("reading a git revision needs Python 3.11.4 or later (tarfile filters)")
     process = subprocess.Popen(
@@ -164,8 +170,7 @@ def read_side(
             raise CliError(str(exc).replace(str(path), spec.text, 1)) from None
         name = f"{spec.text} (registry, Xen {registry.release})"
         return ReadSide(DiffSide.of_registry(registry, name), None)
-    if not path.is_dir():
-        raise CliError(f"{spec.text}: no such file or directory")
+    _check_kind(spec, path, conf_dir)
     if (path / XEN_H).is_file():
         from sphinx_xenabi.model.xen_source import (
             ConfigurationError,
@@ -178,17 +183,34 @@ def read_side(
         except (SourceError, ConfigurationError) as exc:
             raise CliError(str(exc)) from None
         return ReadSide(DiffSide(f"{spec.text} ({source.origin})", source.spec()), shown)
-    if conf_dir is None and not (path / "conf.py").is_file():
-        raise CliError(
-            f"{spec.text}: neither a docs tree (no conf.py; use --conf-dir DIR to name its "
-            f"directory), a Xen source tree (no {XEN_H}) nor a registry JSON file"
-        )
     # Only the tables are wanted: no Xen source to check against, no emulated CPU.
     reading = read_tree(
         path, conf_dir, {"xenabi_xen_source": False, "xenabi_execute_tables": False}
     )
     name = f"{spec.text} (docs, Xen {reading.registry.release})"
     return ReadSide(DiffSide.of_registry(reading.registry, name), shown)
+
+
+def _check_kind(spec: SideSpec, path: Path, conf_dir: Path | None) -> None:
+    """A registry file, a Xen source tree or a docs tree (with a conf.py), or an error."""
+    if path.is_file():
+        return
+    if not path.is_dir():
+        raise CliError(f"{spec.text}: no such file or directory")
+    if not (path / XEN_H).is_file() and conf_dir is None and not (path / "conf.py").is_file():
+        raise CliError(
+            f"{spec.text}: neither a docs tree (no conf.py; use --conf-dir DIR to name its "
+            f"directory), a Xen source tree (no {XEN_H}) nor a registry JSON file"
+        )
+
+
+def check_side(spec: SideSpec, conf_dir: Path | None) -> None:
+    """What can be known of a side without reading it: that it is there (in the working
+    tree, or its revision in git), so neither side is read (Sphinx) before both are known."""
+    if spec.revision is None:
+        _check_kind(spec, spec.path, conf_dir)
+    else:
+        resolve_revision(spec.path, spec.revision)
 
 
 def sides_of(args: argparse.Namespace) -> tuple[SideSpec, SideSpec]:
@@ -207,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
     from sphinx_xenabi.model.diff_report import OutputFormat, render
 
     old_spec, new_spec = sides_of(args)
+    for spec in (old_spec, new_spec):
+        check_side(spec, args.conf_dir)
     with ExitStack() as scratch:
         old = read_side(old_spec, args, scratch)
         new = read_side(new_spec, args, scratch)

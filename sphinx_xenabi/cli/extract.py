@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, add_tree_arguments, write_output
@@ -16,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     reading = read_tree(args.docs_dir, args.conf_dir)
     result = reading.result
     for problem in reading.problems:
-        print(line_text(problem, reading.srcdir), file=sys.stderr)
+        print(line_text(problem, reading.srcdir, Path.cwd()), file=sys.stderr)
     if result.drift or result.execution_failures:
         print(
             f"{result.drift} disagreement(s) with the reference model, "

@@ -9,11 +9,12 @@ is parsed out of Sphinx's log.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,30 +37,56 @@ class TreeReading:
     srcdir: Path  # the docs directory as read: the problems' locations are relative to it
     sphinx_output: str
     checked_against: str  # the reference, and for the model the release and where it came from
+    # Why a Xen tree is the reference, as the user chose it ("--xen-source"); None for the model
+    source_reason: str | None = None
 
     @property
     def registry(self) -> Registry:
         return self.result.registry
 
+    @property
+    def source_note(self) -> str | None:
+        """``checking the tables against ... at DIR (--xen-source)``, or None for the model."""
+        source = self.result.reference.source
+        if source is None:
+            return None
+        return f"checking the tables against {self.checked_against} at {source.root} ({self.source_reason})"
+
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
     """The absolute conf.py directory (Sphinx changes into it before reading)."""
+    from sphinx_xenabi.model.xen_source import XEN_H
+
     if not docs_dir.is_dir():
         raise CliError(f"{docs_dir}: not a directory")
     directory = conf_dir if conf_dir is not None else docs_dir
     if not (directory / "conf.py").is_file():
+        if conf_dir is None and (docs_dir / XEN_H).is_file():
+            # The root of a Xen tree: its guides are in docs/, read with their own conf.py.
+            docs = docs_dir / "docs"
+            hint = f"check {docs}" if (docs / "conf.py").is_file() else "name its docs directory"
+            raise CliError(f"{docs_dir}: a Xen source tree, not its docs: {hint}")
         raise CliError(f"{directory}: no conf.py here (use --conf-dir DIR to name its directory)")
     return directory.resolve()
 
 
-def configured_extensions(confdir: Path) -> list[str]:
+@contextlib.contextmanager
+def _held_output(held: io.StringIO) -> Iterator[None]:
+    """What the tree's own conf.py and extensions print (deprecations, a missing theme),
+    kept for ``-v`` instead of mixed into check's findings or its JSON on stdout."""
+    with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
+        yield
+
+
+def configured_extensions(confdir: Path, held: io.StringIO | None = None) -> list[str]:
     """The tree's own extension list, with ours added (not substituted)."""
     from sphinx.config import Config
     from sphinx.errors import SphinxError
     from sphinx.util.tags import Tags
 
     try:
-        configured = Config.read(confdir, overrides={}, tags=Tags()).extensions
+        with _held_output(held if held is not None else io.StringIO()):
+            configured = Config.read(confdir, overrides={}, tags=Tags()).extensions
     except SphinxError as exc:
         # Sphinx's message embeds conf.py's traceback; its last line says what failed.
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
@@ -88,9 +115,10 @@ def read_tree(
 
     confdir = _conf_dir(docs_dir, conf_dir)
     docs_dir = docs_dir.resolve()
+    held = io.StringIO()
     # xenabi_drift stays the tree's: findings carry the words its html build prints.
     settings: dict[str, Any] = {
-        "extensions": configured_extensions(confdir),
+        "extensions": configured_extensions(confdir, held),
         "xenabi_write_registry": False,
         "xenabi_write_requirements": False,
         "xenabi_write_needs": False,
@@ -98,16 +126,17 @@ def read_tree(
     }
     if not sys.stdout.isatty():
         nocolor()  # findings are parsed by tools and CI logs
-    status, warnings = io.StringIO(), io.StringIO()
+    status, logged = io.StringIO(), io.StringIO()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="xenabi-") as scratch:
         try:
-            app = _build(docs_dir, confdir, Path(scratch), settings, (status, warnings), progress)
+            app = _build(
+                docs_dir, confdir, Path(scratch), settings, (status, logged, held), progress
+            )
         except (SphinxError, OSError, SyntaxError) as exc:
             raise CliError(f"the Sphinx build of {docs_dir} failed: {exc}") from None
-    return _reading(
-        app, overrides or {}, status.getvalue() + warnings.getvalue(), started, progress
-    )
+    output = held.getvalue() + status.getvalue() + logged.getvalue()
+    return _reading(app, overrides or {}, output, started, progress)
 
 
 def _build(
@@ -115,28 +144,35 @@ def _build(
     confdir: Path,
     scratch: Path,
     settings: dict[str, Any],
-    streams: tuple[io.StringIO, io.StringIO],
+    streams: tuple[io.StringIO, io.StringIO, io.StringIO],
     progress: Callable[[str], None] | None,
 ) -> Any:
-    """One dummy-builder run of the tree; the finished application."""
+    """One dummy-builder run of the tree; the finished application.
+
+    Sphinx logs to the first two streams; what the tree's own code prints
+    goes to the third (progress lines still reach the terminal).
+    """
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+    status, logged, held = streams
     with patch_docutils(confdir), docutils_namespace():
-        app = Sphinx(
-            srcdir=docs_dir,
-            confdir=confdir,
-            outdir=scratch / "out",
-            doctreedir=scratch / "doctrees",
-            buildername="dummy",
-            confoverrides=settings,
-            status=streams[0],
-            warning=streams[1],
-            freshenv=True,
-        )
+        with _held_output(held):
+            app = Sphinx(
+                srcdir=docs_dir,
+                confdir=confdir,
+                outdir=scratch / "out",
+                doctreedir=scratch / "doctrees",
+                buildername="dummy",
+                confoverrides=settings,
+                status=status,
+                warning=logged,
+                freshenv=True,
+            )
         if progress is not None:  # only once conf.py has been accepted
             progress(f"reading {docs_dir} with Sphinx (conf.py in {confdir})")
-        app.build(force_all=True)
+        with _held_output(held):
+            app.build(force_all=True)
     return app
 
 
@@ -178,15 +214,49 @@ def _reading(
         )
         problems = (*problems, none)
     checked_against = _checked_against(app.config, result, overrides)
-    return TreeReading(result, problems, Path(app.srcdir), output, checked_against)
+    return TreeReading(
+        result,
+        problems,
+        Path(app.srcdir),
+        output,
+        checked_against,
+        _source_reason(app.config, overrides),
+    )
+
+
+# What each named configuration assumes (model/xen_source/configuration.py).
+_CONFIGURATION_MEANS = {
+    "all": "every CONFIG_ option that gates a hypercall on",
+    "defconfig": "Xen's default options, from its Kconfig",
+}
+
+
+def source_words(source: Any) -> str:
+    """``the Xen 4.21.0 source (configuration all: every CONFIG_ option that gates a
+    hypercall on)``: the tree's version and what its build configuration assumes."""
+    name = source.configuration.name
+    means = _CONFIGURATION_MEANS.get(name, "the options that .config file sets")
+    return f"the Xen {source.version} source (configuration {name}: {means})"
+
+
+def _source_reason(config: Any, overrides: dict[str, Any]) -> str:
+    """Why a Xen tree is the reference, said as the command line says it (``--xen-source``,
+    not the configuration value it sets)."""
+    if overrides.get("xenabi_xen_source"):
+        return "--xen-source"
+    if config.xenabi_xen_source:
+        return "xenabi_xen_source in conf.py"
+    return "the docs sit in this Xen tree"
 
 
 def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str:
     """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
     from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
+    if result.reference.source is not None:
+        return source_words(result.reference.source)  # a Xen source names its own version
     if result.reference.name != MODEL_NAME:
-        return str(result.reference.name)  # a Xen source names its own version
+        return str(result.reference.name)
     release = result.release
     if "xenabi_xen_release" in overrides:
         origin = "--release"

@@ -3,7 +3,9 @@
 ``text`` for a terminal, ``markdown`` for a pull-request comment (a table),
 ``github`` for workflow annotations at the changed cells, and ``json``, whose
 schema ships as ``abi_diff.schema.json`` and which :func:`load` reads back.
-Every format says "no ABI change" when nothing changed for guests.
+Every format says "no ABI change" when nothing changed for guests, and
+"not compared: NEW has no numbers table" for each kind of table only one
+side has.
 
 No Sphinx or docutils import.
 """
@@ -19,7 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sphinx_xenabi.model.abi_diff import AbiDiff, Change, Rule, Severity
+from sphinx_xenabi.model.abi_diff import AbiDiff, Change, NotCompared, Rule, Severity
+from sphinx_xenabi.model.records import TableKind
 from sphinx_xenabi.model.spec import Evidence, Release
 
 FORMAT = "sphinx-xenabi abi-diff 1"
@@ -65,6 +68,7 @@ def to_text(diff: AbiDiff) -> str:
         for side, evidence in (("old", change.old), ("new", change.new)):
             if evidence is not None:
                 lines.append(f"    {side}: {evidence}")
+    lines += [f"xenabi diff: {n.text}" for n in diff.not_compared]
     hidden = _hidden_note(diff, "--all")
     lines.append(f"xenabi diff: {diff.summary}" + (f"; {hidden}" if hidden else ""))
     return "\n".join(lines) + "\n"
@@ -102,6 +106,8 @@ def to_markdown(diff: AbiDiff) -> str:
                 cells += [_code(_cell(_where(change.old))), _code(_cell(_where(change.new)))]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    for note in diff.not_compared:
+        lines += [f"{note.text[0].upper()}{note.text[1:]}.", ""]
     hidden = _hidden_note(diff, "`--all`")
     if hidden:
         lines += [f"{hidden[0].upper()}{hidden[1:]}.", ""]
@@ -142,6 +148,8 @@ def to_github(diff: AbiDiff) -> str:
             f"::{_ANNOTATION[change.severity]} {','.join(properties)}::"
             f"{_escape_data(change.message)}"
         )
+    # A check that did not happen is a warning: the summary's verdict does not cover it.
+    lines += [f"::warning title=xenabi diff::{_escape_data(n.text)}" for n in diff.not_compared]
     hidden = _hidden_note(diff, "--all")
     summary = f"{diff.old} -> {diff.new}: {diff.summary}" + (f"; {hidden}" if hidden else "")
     lines.append(f"::notice title=xenabi diff::{_escape_data(summary)}")
@@ -178,6 +186,10 @@ def to_data(diff: AbiDiff) -> dict[str, Any]:
         "counts": {severity.value: diff.count(severity) for severity in Severity},
         "hidden": diff.hidden,
         "changes": [_change_data(c) for c in diff.changes],
+        "not_compared": [
+            {"kind": n.kind.value, "missing_on": n.missing_on, "message": n.text}
+            for n in diff.not_compared
+        ],
     }
 
 
@@ -230,7 +242,10 @@ def from_data(data: Any, source: str = "<diff>") -> AbiDiff:
                 None if item["release"] is None else Release.parse(item["release"]),
             )
         )
-    return AbiDiff(data["old"], data["new"], tuple(changes), data["hidden"])
+    not_compared = tuple(
+        NotCompared(TableKind(n["kind"]), n["missing_on"]) for n in data.get("not_compared", ())
+    )
+    return AbiDiff(data["old"], data["new"], tuple(changes), data["hidden"], not_compared)
 
 
 def load(path: str | os.PathLike[str]) -> AbiDiff:

@@ -77,7 +77,9 @@ def test_junit_has_one_test_case_per_table_row(
         assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "0"
         for case in cases:
             assert case.get("classname").startswith("xenabi.") and case.get("name")
-            assert case.get("file", "").startswith("guest/") and int(case.get("line")) > 0
+            # relative to the working directory, as in every format
+            assert case.get("file", "").startswith("docs/guest/") and int(case.get("line")) > 0
+            assert Path(case.get("file")).is_file() and suite.get("file") == case.get("file")
             assert list(case) == []  # passed: no failure element
     assert root.get("tests") == str(sum(n for _, n in ROWS)) and root.get("failures") == "0"
 
@@ -120,7 +122,8 @@ def test_json_loads_back_against_its_schema(tree: Path, capsys: pytest.CaptureFi
     assert {r["status"] for r in by_kind["transfer"]["rows"]} == {"pass"}
     (first, *_) = data["messages"]
     assert first["level"] == "error" and first["subtype"] == "drift"
-    assert first["file"] == str(tree.resolve() / "guest" / "abi.rst")
+    assert first["file"] == "docs/guest/abi.rst"  # relative to working_dir, as in every format
+    assert data["working_dir"] == str(tree.parent.resolve())
     # and a clean tree validates too
     code, out, _ = check(capsys, "--format", "json")
     clean = json.loads(out)

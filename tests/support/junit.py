@@ -19,7 +19,8 @@ def validate_junit(text: str) -> None:
     """Raise xmlschema's error, saying where, when ``text`` is not valid JUnit XML.
 
     Beyond the schema, each count must be what the report holds: a suite's
-    ``tests``, ``failures`` and ``skipped`` its cases', the root's the sum.
+    ``tests``, ``failures`` and ``skipped`` its cases', the root's the sum;
+    and a case fails at most once (CI tools count one failure per case).
     """
     from defusedxml import ElementTree
 
@@ -28,6 +29,7 @@ def validate_junit(text: str) -> None:
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for suite in root.findall("testsuite"):
         cases = suite.findall("testcase")
+        assert all(len(c.findall("failure")) <= 1 for c in cases), suite.get("name")
         counts = {
             "tests": len(cases),
             "failures": sum(1 for c in cases if c.find("failure") is not None),
