@@ -5,8 +5,8 @@ written in (:mod:`.forms`): ``pv/hypercall.c`` for PV guests,
 ``hvm/hypercall.c`` for HVM guests, Arm's ``traps.c`` for Arm guests. A tree
 may mix the forms (July 2022: ``hypercall-defs.c`` beside x86's C arrays).
 
-Generated (4.17 and later): ``xen/include/hypercall-defs.c`` after the preprocessor, read
-the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
+Generated (4.17 and later): ``xen/include/hypercall-defs.c`` after the
+preprocessor, read the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
 ``caller:`` lines that switch guest types on, and the final ``table:`` whose
 columns name, per guest type, the prefix of the handler (``-`` for none).
 Arm's one ``arm`` column serves AArch64 and AArch32 guests alike, read in
@@ -355,11 +355,12 @@ def _read_c_tables(
         names = _table_names(hypercall)
         entries: dict[GuestType, Entry] = {}
         for guest in guests:
-            relative, table, _ = tables[_x86_file(guest)]
-            absence = _c_table_absence(tree, configuration, guest, tables[relative], names)
+            found = tables[_x86_file(guest)]
+            absence = _c_table_absence(tree, configuration, guest, found, names)
             if absence is not None:
                 entries[guest] = absence
                 continue
+            relative, table, _ = found
             slot = next(name for name in names if name in table)
             handlers, line = table[slot]
             handler = handlers[0] if guest.width == 64 or len(handlers) == 1 else handlers[-1]

@@ -60,7 +60,7 @@ class XenTree:
         default_factory=dict, repr=False
     )
     # Derived once per file: every table entry asks for its line and its #if.
-    _lines: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _lines: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _conditions: dict[str, Mapping[int, str]] = field(default_factory=dict, repr=False)
     # Every path the reading opened or looked for, with what it found: the
     # reading's manifest, by which a cache knows when to read again.
@@ -137,10 +137,10 @@ class XenTree:
             self._texts[relative] = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._texts[relative]
 
-    def lines(self, relative: str) -> list[str]:
-        """The file's lines (line N at index N - 1); do not modify."""
+    def lines(self, relative: str) -> tuple[str, ...]:
+        """The file's lines (line N at index N - 1)."""
         if relative not in self._lines:
-            self._lines[relative] = self.text(relative).split("\n")
+            self._lines[relative] = tuple(self.text(relative).split("\n"))
         return self._lines[relative]
 
     def source_line(self, relative: str, line: int, note: str = "") -> Evidence:
