@@ -8,13 +8,14 @@ is inferred from another file's presence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from sphinx_xenabi.model.abi import IRET_INDEX, TransferGuest
 from sphinx_xenabi.model.spec import Architecture, GuestType
-from sphinx_xenabi.model.xen_source import SourceError, read_xen_source
+from sphinx_xenabi.model.xen_source import SourceError, XenSource, read_xen_source
 from support.xen_trees import (
     c_tables_tree,
     edit,
@@ -33,8 +34,8 @@ HVM = (GuestType.HVM32, GuestType.HVM64)
 FIVE = {"64bit": ("RDI", "RSI", "RDX", "R10", "R8"), "32bit": ("EBX", "ECX", "EDX", "ESI", "EDI")}
 
 
-def _available(source: object) -> dict[str, frozenset[GuestType]]:
-    spec = source.spec()  # type: ignore[attr-defined]
+def _available(source: XenSource) -> dict[str, frozenset[GuestType]]:
+    spec = source.spec()
     return {h.name: h.available for h in spec.hypercalls.values()}
 
 
@@ -219,9 +220,9 @@ def test_a_stub_writer_without_its_loop_is_a_located_error(tmp_path: Path) -> No
 @pytest.mark.parametrize(("relative", "kind"), [(PV_C, "pv"), (HVM_C, "hvm")], ids=["pv", "hvm"])
 @pytest.mark.parametrize("build", [hypercall_defs_tree, c_tables_tree], ids=["defs", "tables"])
 def test_a_dispatch_in_no_known_form_names_the_file_and_both_forms(
-    tmp_path: Path, relative: str, kind: str, build: object
+    tmp_path: Path, relative: str, kind: str, build: Callable[[Path], Path]
 ) -> None:
-    tree = build(tmp_path / "t")  # type: ignore[operator]
+    tree = build(tmp_path / "t")
     text = (tree / relative).read_text(encoding="utf-8")
     text = text.replace(f"call_handlers_{kind}", f"{kind}_dispatch")
     text = text.replace(f"{kind}_hypercall_table[eax].", f"{kind}_lookup(eax)->")
