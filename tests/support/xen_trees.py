@@ -4,8 +4,13 @@ Two layouts, as Xen has had them: ``hypercall_defs_tree`` (4.17 and later:
 ``xen/include/hypercall-defs.c``, ``arch/x86/include/asm/``) and
 ``c_tables_tree`` (up to 4.16: dispatch arrays in C, ``include/asm-x86/``).
 Each holds a handful of hypercalls, so a test can mutate one line and know
-what must change. The real trees are in ``../shared/xen-src`` (see
-``REAL_TREES``); tests that use them skip where that folder is absent.
+what must change. Xen changed its forms one file at a time, and the mixes
+are here too: ``july_2022_tree`` (``hypercall-defs.c`` beside x86's C
+arrays), ``mixed_dispatch_tree`` (PV generated, HVM through its array) and
+``spring_2019_tree`` (the stub writers' earlier form). The real trees are in
+``../shared/xen-src`` (see ``REAL_TREES``) and the history in
+``../shared/xen-history.bundle`` (``history_clone``); tests that use them
+skip where they are absent.
 """
 
 from __future__ import annotations
