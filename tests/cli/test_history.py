@@ -198,11 +198,6 @@ def test_every_format_tells_the_one_window(
         assert len(lines) == 2
 
 
-@pytest.mark.xfail(
-    reason="the source reader does not read a commit with hypercall-defs.c beside the C "
-    "dispatch tables yet (another change teaches it); until then that commit is unchecked",
-    strict=False,
-)
 def test_the_halfway_commit_is_read_and_agrees(
     story: Story, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,7 +16,14 @@ from sphinx_xenabi.model.xen_source import (
     read_xen_source,
 )
 from sphinx_xenabi.model.xen_source.conditions import line_conditions
-from support.xen_trees import c_tables_tree, edit, hypercall_defs_tree
+from support.xen_trees import (
+    c_tables_tree,
+    edit,
+    hypercall_defs_tree,
+    july_2022_tree,
+    mixed_dispatch_tree,
+    spring_2019_tree,
+)
 
 PV = {GuestType.PV32, GuestType.PV64}
 # The fixtures are x86-only trees (no xen/arch/arm/): their facts are x86's.
@@ -31,7 +38,9 @@ def tree(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 def test_release_and_layout_come_from_the_tree(tree: Path) -> None:
     source = read_xen_source(tree)
-    assert source.release == (Release(4, 19) if source.era == "hypercall-defs" else Release(4, 13))
+    assert source.release == (
+        Release(4, 19) if source.layout == "hypercall-defs" else Release(4, 13)
+    )
     assert source.version in ("4.19.0", "4.13.0")
     assert source.release_evidence.file == "xen/Makefile"
     assert source.warnings == ()
@@ -78,7 +87,7 @@ def test_a_tree_without_arm_states_no_arm_facts(tree: Path) -> None:
 
 def test_registers_from_the_dispatch_calls(tree: Path) -> None:
     source = read_xen_source(tree)
-    six = source.era == "c-tables"
+    six = source.layout == "c-tables"
     conventions = source.spec().conventions
     assert (
         conventions["64bit"].parameters
@@ -294,15 +303,17 @@ def test_a_ranged_table_uses_the_source_only_for_the_source_release(tmp_path: Pa
     assert not any("Xen 4.17+" in m for m in messages)  # the source stood in for that revision
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(50))
 def test_a_damaged_tree_reads_or_fails_in_one_line_never_a_traceback(
     seed: int, tmp_path: Path
 ) -> None:
-    """Random line deletions, truncations and stray directives in one read file."""
+    """Random line deletions, truncations and stray directives in one read file,
+    of each form and of each mix of forms."""
     import random
 
     rng = random.Random(seed)
-    tree = (hypercall_defs_tree if seed % 2 else c_tables_tree)(tmp_path / "t")
+    builders = (hypercall_defs_tree, c_tables_tree, july_2022_tree, mixed_dispatch_tree)
+    tree = (*builders, spring_2019_tree)[seed % 5](tmp_path / "t")
     files = sorted(p for p in (tree / "xen").rglob("*") if p.suffix in (".c", ".h", ""))
     target = rng.choice([p for p in files if p.is_file() and p.read_text().strip()])
     lines = target.read_text().split("\n")

@@ -433,7 +433,7 @@ def test_arm_conventions_come_from_the_trap_handler(tree: Path) -> None:
     assert "passed to do_trap_hypercall as &nr" in index32.note
     # The registers are named where the macros are defined (the arm64 build's branch).
     parameters = spec.evidence["convention/arm64/parameters"]
-    macro = "HYPERCALL_ARGS(r)" if source.era == "c-tables" else "HYPERCALL_ARG1(r)"
+    macro = "HYPERCALL_ARGS(r)" if source.layout == "c-tables" else "HYPERCALL_ARG1(r)"
     assert parameters.file == TRAPS and parameters.text.startswith(f"#define {macro} (r)->x0")
     result = spec.evidence["convention/arm32/result"]
     assert result.text == "#define HYPERCALL_RESULT_REG(r) (r)->x0"
@@ -455,7 +455,7 @@ def test_the_arm_transfer_is_hvc_with_the_tag(tree: Path) -> None:
 
 def test_arm_poisoning_and_when_it_is_skipped(tree: Path) -> None:
     source = read_xen_source(tree)
-    old = source.era == "c-tables"
+    old = source.layout == "c-tables"
     for guest, registers in ((GuestType.ARM64, "X1 X2 X3 X4"), (GuestType.ARM32, "R1 R2 R3 R4")):
         poisoning = source.traps[guest].poisoning
         assert poisoning is not None
@@ -486,7 +486,7 @@ def test_arm_availability_per_hypercall(tree: Path) -> None:
         assert entries[GuestType.ARM64].evidence == entries[GuestType.ARM32].evidence
     xen_version = source.entries[17][GuestType.ARM64]
     assert xen_version.arguments == 2 and xen_version.evidence is not None
-    expected = "HYPERCALL(xen_version, 2)," if source.era == "c-tables" else "xen_version"
+    expected = "HYPERCALL(xen_version, 2)," if source.layout == "c-tables" else "xen_version"
     assert xen_version.evidence.text.startswith(expected)
 
 
@@ -495,7 +495,7 @@ def test_a_deprecated_arm_hypercall_returns_enosys(tree: Path) -> None:
     entry = source.entries[6][GuestType.ARM64]  # sched_op_compat
     assert not entry.available and entry.evidence is not None
     enosys = _line(tree, TRAPS, "return -ENOSYS;")
-    if source.era == "c-tables":
+    if source.layout == "c-tables":
         assert entry.evidence.text == "HYPERCALL_DEPRECATED(sched_op_compat, 2),"
         assert entry.evidence.note == (
             f"deprecated: do_deprecated_hypercall returns -ENOSYS ({TRAPS}:{enosys})"
@@ -511,7 +511,7 @@ def test_a_deprecated_arm_hypercall_returns_enosys(tree: Path) -> None:
 def test_arm_handler_prefixes(tree: Path) -> None:
     source = read_xen_source(tree)
     vcpu_op, physdev_op = source.entries[24], source.entries[33]
-    if source.era == "c-tables":
+    if source.layout == "c-tables":
         assert vcpu_op[GuestType.ARM32].handler == "do_arm"  # HYPERCALL_ARM(vcpu_op, 3)
         assert physdev_op[GuestType.ARM32].handler == "do"
     else:
@@ -599,7 +599,7 @@ def test_the_comment_and_the_code_disagreeing_is_a_warning(tree: Path) -> None:
 def test_poisoning_other_registers_than_passed_is_a_warning(tree: Path) -> None:
     edit(tree / TRAPS, "#define HYPERCALL_ARG3(r) (r)->x2", "#define HYPERCALL_ARG3(r) (r)->x7")
     source = read_xen_source(tree)
-    if source.era == "c-tables":  # the call goes through HYPERCALL_ARGS, still x2
+    if source.layout == "c-tables":  # the call goes through HYPERCALL_ARGS, still x2
         assert source.conventions["arm64"].convention.parameters[2] == "X2"
         assert any("the debug build poisons X1 X7 X3 X4 (arm64)" in w for w in source.warnings)
     else:
@@ -666,9 +666,13 @@ def test_an_argument_the_reader_cannot_name_is_one_located_error(tree: Path) -> 
 
 def test_an_unknown_dispatch_is_one_located_error(tree: Path) -> None:
     if tree.joinpath(DEFS).is_file():
+        # Without its call of the generated macro, traps.c is in neither form.
         edit(tree / TRAPS, "call_handlers_arm(", "dispatch_arm(")
-    else:
-        edit(tree / TRAPS, "= call(HYPERCALL_ARGS(regs))", "= invoke(HYPERCALL_ARGS(regs))")
+        message = _error(tree)
+        assert f"{TRAPS}: dispatches hypercalls in no form the reader knows" in message
+        assert "call_handlers_arm(*nr, ...)" in message and "arm_hypercall_table[]" in message
+        return
+    edit(tree / TRAPS, "= call(HYPERCALL_ARGS(regs))", "= invoke(HYPERCALL_ARGS(regs))")
     message = _error(tree)
     assert re.search(r"traps\.c:\d+: do_trap_hypercall calls no handler the reader knows", message)
 

@@ -4,13 +4,19 @@ Two layouts, as Xen has had them: ``hypercall_defs_tree`` (4.17 and later:
 ``xen/include/hypercall-defs.c``, ``arch/x86/include/asm/``) and
 ``c_tables_tree`` (up to 4.16: dispatch arrays in C, ``include/asm-x86/``).
 Each holds a handful of hypercalls, so a test can mutate one line and know
-what must change. The real trees are in ``../shared/xen-src`` (see
-``REAL_TREES``); tests that use them skip where that folder is absent.
+what must change. Xen changed its forms one file at a time, and the mixes
+are here too: ``july_2022_tree`` (``hypercall-defs.c`` beside x86's C
+arrays), ``mixed_dispatch_tree`` (PV generated, HVM through its array) and
+``spring_2019_tree`` (the stub writers' earlier form). The real trees are in
+``../shared/xen-src`` (see ``REAL_TREES``) and the history in
+``../shared/xen-history.bundle`` (``history_clone``); tests that use them
+skip where they are absent.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +25,9 @@ from support.paths import REPO
 
 XEN_SRC = REPO.parent / "shared" / "xen-src"
 REAL_TREES = ("4.13.0", "4.16.0", "4.17.0", "4.18.0", "head")
+# Xen's history since March 2019, one commit per Xen commit that touched a file
+# the check reads, each with a "Xen-Commit: <upstream sha>" trailer.
+XEN_HISTORY = REPO.parent / "shared" / "xen-history.bundle"
 
 
 def real_tree(name: str) -> Path:
@@ -39,6 +48,40 @@ def real_docs(name: str) -> Path:
             f"the real Xen docs {path} are absent (../shared/xen-src is not beside the clone)"
         )
     return path
+
+
+def history_clone(target: Path) -> Path:
+    """A clone of ../shared/xen-history.bundle at ``target``, or skip saying why."""
+    if not XEN_HISTORY.is_file():
+        pytest.skip(f"the Xen history {XEN_HISTORY} is absent (../shared is not beside the clone)")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed (needed to read the Xen history bundle)")
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-checkout", str(XEN_HISTORY), str(target)], check=True
+    )
+    return target
+
+
+def history_commit(clone: Path, upstream: str) -> str:
+    """The clone's commit of the Xen commit whose sha starts with ``upstream``."""
+    found = git_in(clone, "log", "--format=%H", f"--grep=^Xen-Commit: {upstream}").split()
+    assert len(found) == 1, f"Xen-Commit: {upstream}* names {len(found)} commits of {clone}"
+    return found[0]
+
+
+def history_checkout(clone: Path, commit: str, target: Path) -> Path:
+    """The files of ``commit`` written to ``target`` (a fresh directory)."""
+    target.mkdir(parents=True)
+    git_in(clone, f"--work-tree={target}", "checkout", commit, "--", ".")
+    return target
+
+
+def git_in(clone: Path, *arguments: str) -> str:
+    """The output of ``git ARGUMENTS`` run in ``clone``."""
+    done = subprocess.run(
+        ["git", "-C", str(clone), *arguments], check=True, capture_output=True, text=True
+    )
+    return done.stdout
 
 
 def copy_real_tree(name: str, target: Path) -> Path:
@@ -545,3 +588,156 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+# --- halfway and earlier forms -------------------------------------------------
+#
+# Xen changed its forms one file at a time; the reader reads each file in its
+# own. These trees hold the mixes real history had (and one it might have).
+
+# The stub writers before spring 2019: other PV names, and iret's stub written
+# after a loop that skips it.
+PV_STUBS_2019 = """\
+void hypercall_page_initialise_ring3_kernel(void *hypercall_page)
+{
+    void *p = hypercall_page;
+    unsigned int i;
+
+    /* Every transfer point but iret's. */
+    for ( i = 0; i < (PAGE_SIZE / 32); i++, p += 32 )
+    {
+        if ( i == __HYPERVISOR_iret )
+            continue;
+
+        *(u8  *)(p+ 0) = 0x51;    /* push %rcx */
+        *(u16 *)(p+ 1) = 0x5341;  /* push %r11 */
+        *(u8  *)(p+ 3) = 0xb8;    /* mov  $<i>,%eax */
+        *(u32 *)(p+ 4) = i;
+        *(u16 *)(p+ 8) = 0x050f;  /* syscall */
+        *(u16 *)(p+10) = 0x5b41;  /* pop  %r11 */
+        *(u8  *)(p+12) = 0x59;    /* pop  %rcx */
+        *(u8  *)(p+13) = 0xc3;    /* ret */
+    }
+
+    /* iret does not return: guests jump to it. */
+    p = hypercall_page + (__HYPERVISOR_iret * 32);
+    *(u8  *)(p+ 0) = 0x51;    /* push %rcx */
+    *(u16 *)(p+ 1) = 0x5341;  /* push %r11 */
+    *(u8  *)(p+ 3) = 0x50;    /* push %rax */
+    *(u8  *)(p+ 4) = 0xb8;    /* mov  $__HYPERVISOR_iret,%eax */
+    *(u32 *)(p+ 5) = __HYPERVISOR_iret;
+    *(u16 *)(p+ 9) = 0x050f;  /* syscall */
+}
+
+void hypercall_page_initialise_ring1_kernel(void *hypercall_page)
+{
+    void *p = hypercall_page;
+    unsigned int i;
+
+    for ( i = 0; i < (PAGE_SIZE / 32); i++, p += 32 )
+    {
+        if ( i == __HYPERVISOR_iret )
+            continue;
+
+        *(u8  *)(p+ 0) = 0xb8;    /* mov  $<i>,%eax */
+        *(u32 *)(p+ 1) = i;
+        *(u16 *)(p+ 5) = (HYPERCALL_VECTOR << 8) | 0xcd; /* int  $xx */
+        *(u8  *)(p+ 7) = 0xc3;    /* ret */
+    }
+
+    p = hypercall_page + (__HYPERVISOR_iret * 32);
+    *(u8  *)(p+ 0) = 0x50;    /* push %eax */
+    *(u8  *)(p+ 1) = 0xb8;    /* mov  $__HYPERVISOR_iret,%eax */
+    *(u32 *)(p+ 2) = __HYPERVISOR_iret;
+    *(u16 *)(p+ 6) = (HYPERCALL_VECTOR << 8) | 0xcd; /* int  $xx */
+}
+"""
+
+HVM_STUB_2019 = """\
+static void {vendor}_init_hypercall_page(struct domain *d, void *hypercall_page)
+{{
+    char *p;
+    int i;
+
+    for ( i = 0; i < (PAGE_SIZE / 32); i++ )
+    {{
+        if ( i == __HYPERVISOR_iret )
+            continue;
+
+        p = (char *)(hypercall_page + (i * 32));
+        *(u8  *)(p + 0) = 0xb8; /* mov imm32, %eax */
+        *(u32 *)(p + 1) = i;
+        *(u8  *)(p + 5) = 0x0f; /* {mnemonic} */
+        *(u8  *)(p + 6) = 0x01;
+        *(u8  *)(p + 7) = {modrm};
+        *(u8  *)(p + 8) = 0xc3; /* ret */
+    }}
+
+    /* No iret for HVM guests. */
+    *(u16 *)(hypercall_page + (__HYPERVISOR_iret * 32)) = 0x0b0f; /* ud2 */
+}}
+"""
+
+
+def spring_2019_tree(root: Path) -> Path:
+    """A c_tables_tree whose stub writers are in their form before spring 2019."""
+    c_tables_tree(root)
+    pv = root / "xen/arch/x86/pv/hypercall.c"
+    pv.write_text(C_TABLES_PV.replace(PV_STUBS, PV_STUBS_2019), encoding="utf-8")
+    for vendor, mnemonic, modrm in (("vmx", "vmcall", "0xc1"), ("svm", "vmmcall", "0xd9")):
+        (root / f"xen/arch/x86/hvm/{vendor}/{vendor}.c").write_text(
+            HVM_STUB_2019.format(vendor=vendor, mnemonic=mnemonic, modrm=modrm), encoding="utf-8"
+        )
+    return root
+
+
+def five_parameters(c_tables_source: str) -> str:
+    """A C-table dispatch file as it was from December 2021: five parameters, not six."""
+    text = c_tables_source
+    for old, new in (
+        ("        unsigned long r9 = regs->r9;\n", ""),
+        ("        unsigned int ebp = regs->ebp;\n", ""),
+        ("r10, r8, r9);", "r10, r8);"),
+        ("r10, r8,\n                                                    r9);", "r10, r8);"),
+        ("esi, edi, ebp);", "esi, edi);"),
+        ("esi, edi,\n                                                    ebp);", "esi, edi);"),
+        ("        case 6: regs->r9  = 0xdeadbeefdeadf00dUL;\n", ""),
+        ("        case 6: regs->ebp = 0xdeadf00d;\n", ""),
+    ):
+        text = text.replace(old, new)
+    assert "r9" not in text and "ebp" not in text
+    return text
+
+
+def july_2022_tree(root: Path) -> Path:
+    """Xen in July 2022, between "generate hypercall interface related code" and
+    "call hypercall handlers via generated macro": ``hypercall-defs.c`` and its
+    generator are there, the asm headers have moved under ``arch/x86/include``,
+    but x86 still dispatches (five parameters) through its C arrays."""
+    return _write(
+        root,
+        {
+            **_common(17),
+            "xen/include/hypercall-defs.c": HYPERCALL_DEFS,
+            "xen/scripts/gen_hypercall.awk": GEN_HYPERCALL_AWK,
+            "xen/arch/x86/include/asm/hypercall.h": (
+                "#ifndef __ASM_X86_HYPERCALL_H__\n"
+                "#define __HYPERVISOR_paging_domctl_cont __HYPERVISOR_arch_1\n#endif\n"
+            ),
+            "xen/arch/x86/hypercall.c": C_TABLES_ARGS,
+            "xen/arch/x86/pv/hypercall.c": five_parameters(C_TABLES_PV),
+            "xen/arch/x86/hvm/hypercall.c": five_parameters(C_TABLES_HVM),
+        },
+    )
+
+
+def mixed_dispatch_tree(root: Path) -> Path:
+    """A hypercall_defs_tree whose HVM dispatch still uses its C array (PV generated)."""
+    hypercall_defs_tree(root)
+    return _write(
+        root,
+        {
+            "xen/arch/x86/hypercall.c": C_TABLES_ARGS,
+            "xen/arch/x86/hvm/hypercall.c": five_parameters(C_TABLES_HVM),
+        },
+    )

@@ -1,14 +1,19 @@
 """Which guest types may call each hypercall, and with how many parameters.
 
-4.17 and later: ``xen/include/hypercall-defs.c`` after the preprocessor, read
-the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
+Each dispatch file decides for the guest types it serves, in the form it is
+written in (:mod:`.forms`): ``pv/hypercall.c`` for PV guests,
+``hvm/hypercall.c`` for HVM guests, Arm's ``traps.c`` for Arm guests. A tree
+may mix the forms (July 2022: ``hypercall-defs.c`` beside x86's C arrays).
+
+Generated (4.17 and later): ``xen/include/hypercall-defs.c`` after the
+preprocessor, read the way ``gen_hypercall.awk`` reads it: ``prefix:`` blocks of prototypes,
 ``caller:`` lines that switch guest types on, and the final ``table:`` whose
 columns name, per guest type, the prefix of the handler (``-`` for none).
 Arm's one ``arm`` column serves AArch64 and AArch32 guests alike, read in
 the Arm build's configuration; its ``dep`` handlers (``dep_sched_op_compat``
 ...) exist only to return -ENOSYS, so they make nothing available.
 
-Up to 4.16: the C arrays ``pv_hypercall_table`` and ``hvm_hypercall_table``
+C arrays (up to 4.16): ``pv_hypercall_table`` and ``hvm_hypercall_table``
 (one entry per hypercall, native and compat handler) and the argument counts
 of ``hypercall_args_table`` (``ARGS(name, n)``, ``COMP(name, n, compat)``).
 The pv/ and hvm/ directories are built only with CONFIG_PV and CONFIG_HVM
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from sphinx_xenabi.model.spec import Architecture, Evidence, GuestType
 from sphinx_xenabi.model.xen_source.conditions import config_options
 from sphinx_xenabi.model.xen_source.configuration import Configuration
+from sphinx_xenabi.model.xen_source.forms import Form, dispatch_form
 from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
 from sphinx_xenabi.model.xen_source.tree import (
@@ -37,7 +43,6 @@ from sphinx_xenabi.model.xen_source.tree import (
     HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
-    Era,
     SourceError,
     XenTree,
 )
@@ -83,7 +88,7 @@ def _inactive_line(
     tree: XenTree, relative: str, pattern: re.Pattern[str], after: int, active: set[int]
 ) -> int | None:
     """The first source line after ``after`` matching ``pattern`` that did not survive."""
-    for number, line in enumerate(tree.text(relative).split("\n"), start=1):
+    for number, line in enumerate(tree.lines(relative), start=1):
         if number > after and number not in active and pattern.search(line):
             return number
     return None
@@ -134,7 +139,10 @@ class _Defs:
 
 
 def _parse_hypercall_defs(
-    tree: XenTree, configuration: Configuration, architecture: Architecture
+    tree: XenTree,
+    configuration: Configuration,
+    architecture: Architecture,
+    guests: tuple[GuestType, ...],
 ) -> _Defs:
     lines = tree.preprocessed(HYPERCALL_DEFS, configuration.enabled, architecture).lines
     where = tree.root / HYPERCALL_DEFS
@@ -169,7 +177,7 @@ def _parse_hypercall_defs(
             )
     if not defs.table_line:
         raise SourceError(f"{where}: no 'table:' line (expected the hypercall table)")
-    for column in dict.fromkeys(_COLUMNS[g] for g in guests_of(architecture)):
+    for column in dict.fromkeys(_COLUMNS[g] for g in guests):
         if column not in defs.columns:
             raise SourceError(
                 f"{where}:{defs.table_line}: the table has no {column} column "
@@ -234,12 +242,12 @@ def _read_hypercall_defs(
     configuration: Configuration,
     numbers: dict[int, NumberedHypercall],
     architecture: Architecture,
+    guests: tuple[GuestType, ...],
 ) -> dict[int, dict[GuestType, Entry]]:
-    defs = _parse_hypercall_defs(tree, configuration, architecture)
+    defs = _parse_hypercall_defs(tree, configuration, architecture, guests)
     return {
         number: {
-            guest: _defs_entry(tree, defs, hypercall.name, guest, configuration)
-            for guest in guests_of(architecture)
+            guest: _defs_entry(tree, defs, hypercall.name, guest, configuration) for guest in guests
         }
         for number, hypercall in numbers.items()
     }
@@ -301,49 +309,59 @@ def _table_names(hypercall: NumberedHypercall) -> tuple[str, ...]:
     return (hypercall.name, slot.group(0)) if slot else (hypercall.name,)
 
 
+def _c_table_absence(
+    tree: XenTree,
+    configuration: Configuration,
+    guest: GuestType,
+    table: tuple[str, dict[str, tuple[list[str], int]], bool],
+    names: tuple[str, ...],
+) -> Entry | None:
+    """Why ``guest`` cannot call the hypercall ``names`` name, or None when it can."""
+    relative, entries, compat_dispatched = table
+    directory_option = "CONFIG_HVM" if guest.is_hvm else "CONFIG_PV"
+    if directory_option not in configuration:
+        note = (
+            f"{relative.rsplit('/', 1)[0]}/ is built only with {directory_option}: "
+            f"{configuration.state(directory_option)}"
+        )
+        return Entry(guest, False, Evidence(relative, 0, "", note), f"defined({directory_option})")
+    if guest.width == 32 and not compat_dispatched:
+        pattern = _COMPAT_DISPATCH
+        return _absent(tree, relative, guest, pattern, 0, set(), configuration, "compat dispatch")
+    if any(name in entries for name in names):
+        return None
+    alternatives = "|".join(names)
+    pattern = re.compile(rf"\b(?:HYPERCALL|COMPAT_CALL|HVM_CALL)\(\s*(?:{alternatives})\s*\)")
+    active = {line.line for line in tree.preprocessed(relative, configuration.enabled).lines}
+    what = f"{names[0]} table"
+    return _absent(tree, relative, guest, pattern, 0, active, configuration, what)
+
+
 def _read_c_tables(
-    tree: XenTree, configuration: Configuration, numbers: dict[int, NumberedHypercall]
+    tree: XenTree,
+    configuration: Configuration,
+    numbers: dict[int, NumberedHypercall],
+    guests: tuple[GuestType, ...],
 ) -> dict[int, dict[GuestType, Entry]]:
     enabled = configuration.enabled
     tables = {
-        "pv": (PV_HYPERCALL_C, *_table(tree, PV_HYPERCALL_C, "pv_hypercall_table", enabled)),
-        "hvm": (HVM_HYPERCALL_C, *_table(tree, HVM_HYPERCALL_C, "hvm_hypercall_table", enabled)),
+        relative: (relative, *_table(tree, relative, f"{kind}_hypercall_table", enabled))
+        for kind, relative in (("pv", PV_HYPERCALL_C), ("hvm", HVM_HYPERCALL_C))
+        if any(_x86_file(guest) == relative for guest in guests)
     }
     counts, counts_line = _argument_counts(tree, enabled)
     result: dict[int, dict[GuestType, Entry]] = {}
     for number, hypercall in numbers.items():
         names = _table_names(hypercall)
         entries: dict[GuestType, Entry] = {}
-        for guest in guests_of(Architecture.X86):
-            kind = "hvm" if guest.is_hvm else "pv"
-            relative, table, compat_dispatched = tables[kind]
-            directory_option = "CONFIG_HVM" if guest.is_hvm else "CONFIG_PV"
-            if directory_option not in configuration:
-                note = (
-                    f"{relative.rsplit('/', 1)[0]}/ is built only with {directory_option}: "
-                    f"{configuration.state(directory_option)}"
-                )
-                entries[guest] = Entry(
-                    guest, False, Evidence(relative, 0, "", note), f"defined({directory_option})"
-                )
+        for guest in guests:
+            found = tables[_x86_file(guest)]
+            absence = _c_table_absence(tree, configuration, guest, found, names)
+            if absence is not None:
+                entries[guest] = absence
                 continue
-            if guest.width == 32 and not compat_dispatched:
-                pattern = _COMPAT_DISPATCH
-                entries[guest] = _absent(
-                    tree, relative, guest, pattern, 0, set(), configuration, "compat dispatch"
-                )
-                continue
-            slot = next((name for name in names if name in table), None)
-            if slot is None:
-                alternatives = "|".join(names)
-                pattern = re.compile(
-                    rf"\b(?:HYPERCALL|COMPAT_CALL|HVM_CALL)\(\s*(?:{alternatives})\s*\)"
-                )
-                active = {line.line for line in tree.preprocessed(relative, enabled).lines}
-                entries[guest] = _absent(
-                    tree, relative, guest, pattern, 0, active, configuration, f"{names[0]} table"
-                )
-                continue
+            relative, table, _ = found
+            slot = next(name for name in names if name in table)
             handlers, line = table[slot]
             handler = handlers[0] if guest.width == 64 or len(handlers) == 1 else handlers[-1]
             # No entry means 0: C zero-initialises the rest of the array (iret).
@@ -369,25 +387,16 @@ _TRAP_COUNT = re.compile(r"\.nr_args\s*=\s*(\d+)")
 _DEPRECATED_HANDLER = "do_deprecated_hypercall"
 
 
-def _has_trap_table(tree: XenTree, configuration: Configuration) -> bool:
-    preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
-    return _TRAP_TABLE.search(joined(preprocessed.lines)[0]) is not None
-
-
 def _trap_table(tree: XenTree, configuration: Configuration) -> dict[str, tuple[str, int, int]]:
     """name -> (handler, argument count, line) of ``arm_hypercall_table``."""
     preprocessed = tree.preprocessed(ARM_TRAPS_C, configuration.enabled, Architecture.ARM)
     text, numbers = joined(preprocessed.lines)
     where = tree.root / ARM_TRAPS_C
     start = _TRAP_TABLE.search(text)
-    if start is None:
-        generated = "call_handlers_arm" in text
+    if start is None:  # the array is there, but this configuration compiles it out
         raise SourceError(
-            f"{tree.root / HYPERCALL_DEFS}: missing ({ARM_TRAPS_C} dispatches through "
-            "call_handlers_arm, which Xen generates from it)"
-            if generated
-            else f"{where}: no 'arm_hypercall_table[] = {{ ... }}' array "
-            "(expected Arm's dispatch table)"
+            f"{where}: no 'arm_hypercall_table[] = {{ ... }}' array in the {configuration.name} "
+            "build (expected Arm's dispatch table)"
         )
     entries: dict[str, tuple[str, int, int]] = {}
     for match in _ENTRY.finditer(text, start.end(), text.find("};", start.end())):
@@ -439,6 +448,11 @@ def _read_trap_table(
     return result
 
 
+def _x86_file(guest: GuestType) -> str:
+    """The dispatch file that serves an x86 guest type."""
+    return HVM_HYPERCALL_C if guest.is_hvm else PV_HYPERCALL_C
+
+
 def read_availability(
     tree: XenTree,
     configuration: Configuration,
@@ -447,14 +461,25 @@ def read_availability(
 ) -> dict[int, dict[GuestType, Entry]]:
     """Per hypercall number, per guest type of ``architecture``: available or not, and why.
 
-    ``configuration`` is that architecture's build.
+    ``configuration`` is that architecture's build. Each guest type is read
+    in the form of the file that dispatches its hypercalls.
     """
-    if architecture is Architecture.ARM and _has_trap_table(tree, configuration):
-        # Up to 4.16, and in the days of July 2022 when x86 had moved to
-        # hypercall-defs.c but Arm's trap handler still used its table.
-        return _read_trap_table(tree, configuration, numbers)
-    if tree.era is Era.HYPERCALL_DEFS:
-        return _read_hypercall_defs(tree, configuration, numbers, architecture)
     if architecture is Architecture.ARM:
-        return _read_trap_table(tree, configuration, numbers)  # fails, saying why
-    return _read_c_tables(tree, configuration, numbers)
+        if dispatch_form(tree, ARM_TRAPS_C) is Form.C_TABLES:
+            return _read_trap_table(tree, configuration, numbers)
+        guests = guests_of(Architecture.ARM)
+        return _read_hypercall_defs(tree, configuration, numbers, architecture, guests)
+    guests = guests_of(Architecture.X86)
+    forms = {guest: dispatch_form(tree, _x86_file(guest)) for guest in guests}
+    generated = tuple(g for g in guests if forms[g] is Form.HYPERCALL_DEFS)
+    tabled = tuple(g for g in guests if forms[g] is Form.C_TABLES)
+    read: dict[int, dict[GuestType, Entry]] = {number: {} for number in numbers}
+    parts = []
+    if generated:
+        parts.append(_read_hypercall_defs(tree, configuration, numbers, architecture, generated))
+    if tabled:
+        parts.append(_read_c_tables(tree, configuration, numbers, tabled))
+    for part in parts:
+        for number, entries in part.items():
+            read[number].update(entries)
+    return {number: {guest: read[number][guest] for guest in guests} for number in numbers}

@@ -1,10 +1,12 @@
 """Parameter and result registers from the dispatch calls, cross-checked.
 
-4.17 and later dispatch through the generated macros::
+Each file is read in its own form (:mod:`.forms`): 4.17 and later
+dispatch through the generated macros::
 
     call_handlers_pv64(eax, regs->rax, rdi, rsi, rdx, r10, r8);
 
-(number, result, then the parameters); up to 4.16 through the tables::
+(number, result, then the parameters); up to 4.16, and in July 2022 beside
+an early ``hypercall-defs.c``, through the tables::
 
     regs->rax = pv_hypercall_table[eax].native(rdi, rsi, rdx, r10, r8, r9);
 
@@ -13,7 +15,9 @@ A parameter written as a local (``rdi``) is resolved through its assignment
 loud: the debug build's poisoning of the used parameter registers
 (``case 5: regs->r8 = 0xdeadbeefdeadf00dUL;``) must name the same registers
 in the same order, and from 4.17 ``gen_hypercall.awk``'s limit on prototype
-parameters must equal the count the dispatch passes.
+parameters (wherever that script exists) must equal the count the dispatch
+passes. The poisoning is read from ``asm/hypercall.h`` (``clobber_regs64``,
+4.17 on) or the dispatch files, whichever holds it.
 """
 
 from __future__ import annotations
@@ -24,12 +28,11 @@ from dataclasses import dataclass
 from sphinx_xenabi.model.abi import REGISTERS
 from sphinx_xenabi.model.spec import Evidence, GuestType
 from sphinx_xenabi.model.xen_source.configuration import Configuration
+from sphinx_xenabi.model.xen_source.forms import X86_DISPATCH_FILES, Form, dispatch_form
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
 from sphinx_xenabi.model.xen_source.tree import (
     GEN_HYPERCALL_AWK,
-    HVM_HYPERCALL_C,
     PV_HYPERCALL_C,
-    Era,
     SourceError,
     XenTree,
 )
@@ -92,9 +95,9 @@ def _split(arguments: str) -> list[str]:
     return [part.strip() for part in arguments.split(",")]
 
 
-def _dispatch_sites(tree: XenTree, text: str) -> list[tuple[int, GuestType, str, list[str]]]:
+def _dispatch_sites(form: Form, text: str) -> list[tuple[int, GuestType, str, list[str]]]:
     """(offset, guest type, result, parameters) of each dispatch call in ``text``."""
-    if tree.era is Era.HYPERCALL_DEFS:
+    if form is Form.HYPERCALL_DEFS:
         # call_handlers_X(number, result, parameters...)
         return [
             (m.start(), GuestType(m.group(1)), args[1], args[2:])
@@ -115,9 +118,10 @@ def _dispatch_sites(tree: XenTree, text: str) -> list[tuple[int, GuestType, str,
 def read_dispatch(tree: XenTree, configuration: Configuration) -> dict[GuestType, Dispatch]:
     """The dispatch of every guest type the configuration builds."""
     found: dict[GuestType, Dispatch] = {}
-    for relative in (PV_HYPERCALL_C, HVM_HYPERCALL_C):
+    for relative in X86_DISPATCH_FILES:
+        form = dispatch_form(tree, relative)
         text, numbers = joined(tree.preprocessed(relative, configuration.enabled).lines)
-        for offset, guest, result, parameters in _dispatch_sites(tree, text):
+        for offset, guest, result, parameters in _dispatch_sites(form, text):
             if not result.replace(" ", "").startswith("regs->") or guest in found:
                 continue  # multicall dispatch (call->result): not the register ABI
             line = line_at(offset, text, numbers)
@@ -138,9 +142,9 @@ def read_dispatch(tree: XenTree, configuration: Configuration) -> dict[GuestType
 
 def read_poisoning(tree: XenTree, configuration: Configuration) -> dict[int, Poisoning]:
     """The debug-build poisoning of used parameter registers, by width."""
-    files = [PV_HYPERCALL_C, HVM_HYPERCALL_C]
-    if tree.era is Era.HYPERCALL_DEFS:
-        files.insert(0, tree.asm_header("hypercall.h"))
+    # clobber_regs64() and clobber_regs32() in the header from 4.17; the
+    # dispatch's own switch before; a file without poisoning adds nothing.
+    files = [tree.asm_header("hypercall.h"), *X86_DISPATCH_FILES]
     found: dict[int, Poisoning] = {}
     for relative in files:
         text, numbers = joined(tree.preprocessed(relative, configuration.enabled).lines)
@@ -169,8 +173,8 @@ def read_poisoning(tree: XenTree, configuration: Configuration) -> dict[int, Poi
 
 
 def read_generator_limit(tree: XenTree) -> tuple[int, Evidence] | None:
-    """``gen_hypercall.awk``'s most parameters a prototype may have (4.17 on)."""
-    if tree.era is not Era.HYPERCALL_DEFS or not tree.exists(GEN_HYPERCALL_AWK):
+    """``gen_hypercall.awk``'s most parameters a prototype may have (where it exists)."""
+    if not tree.exists(GEN_HYPERCALL_AWK):
         return None
     text = tree.text(GEN_HYPERCALL_AWK)
     match = _AWK_LIMIT.search(text)

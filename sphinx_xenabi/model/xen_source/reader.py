@@ -37,6 +37,7 @@ from sphinx_xenabi.model.xen_source.dispatch import (
     read_generator_limit,
     read_poisoning,
 )
+from sphinx_xenabi.model.xen_source.forms import Form, dispatch_form, x86_forms
 from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall, read_numbers
 from sphinx_xenabi.model.xen_source.public_header import documented_convention
 from sphinx_xenabi.model.xen_source.stubs import (
@@ -51,11 +52,9 @@ from sphinx_xenabi.model.xen_source.tree import (
     ARCH_ARM_H,
     ARGS_TABLE_C,
     ARM_TRAPS_C,
-    HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
     XEN_H,
-    Era,
     SourceError,
     XenTree,
 )
@@ -93,7 +92,7 @@ class XenSource:
     version: str  # "4.17.0"
     release: Release
     release_evidence: Evidence
-    era: Era
+    layout: Form  # the form of x86's PV dispatch: its table's (see .forms)
     configuration: Configuration
     hypercalls: Mapping[int, NumberedHypercall]
     entries: Mapping[int, Mapping[GuestType, Entry]]
@@ -243,7 +242,7 @@ class XenSource:
             "version": self.version,
             "release": str(self.release),
             "evidence": _evidence(self.release_evidence),
-            "layout": self.era.value,
+            "layout": self.layout.value,
             "configuration": self.configuration.name,
             "configurations": {
                 architecture.value: c.name for architecture, c in self.configurations.items()
@@ -364,9 +363,13 @@ def _cross_check(
     return problems
 
 
-def _files_read(tree: XenTree) -> list[str]:
-    files = [XEN_H, PV_HYPERCALL_C, HVM_HYPERCALL_C]
-    files.append(HYPERCALL_DEFS if tree.era is Era.HYPERCALL_DEFS else ARGS_TABLE_C)
+def _files_read(tree: XenTree, forms: Mapping[str, Form]) -> list[str]:
+    """The x86 files the reading needs: the dispatch files and what their forms name."""
+    files = [XEN_H, *forms]
+    if Form.HYPERCALL_DEFS in forms.values():
+        files.append(HYPERCALL_DEFS)
+    if Form.C_TABLES in forms.values():
+        files.append(ARGS_TABLE_C)
     files.append(tree.asm_header("hypercall.h"))
     return files
 
@@ -402,7 +405,7 @@ def _read_arm_build(
     if not tree.has_architecture(Architecture.ARM):
         return _ArmBuild({}, {}, {}, [])  # a sparse tree of x86 alone states no Arm fact
     files = [ARCH_ARM_H, ARM_TRAPS_C]
-    if tree.era is Era.HYPERCALL_DEFS:
+    if dispatch_form(tree, ARM_TRAPS_C) is Form.HYPERCALL_DEFS:
         files.append(HYPERCALL_DEFS)
     for relative in files:
         tree.text(relative)  # a missing file fails here, before any partial answer
@@ -422,7 +425,8 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
     """
     tree = XenTree.open(root)
     release, version, release_evidence = tree.release()
-    files = _files_read(tree)
+    forms = x86_forms(tree)
+    files = _files_read(tree, forms)
     for relative in files:
         tree.text(relative)  # a missing file fails here, before any partial answer
     config = resolve(tree.root / "xen", configuration, tree.mentioned_options(files))
@@ -454,7 +458,7 @@ def read_xen_source(root: Path, configuration: str = ALL) -> XenSource:
         version=version,
         release=release,
         release_evidence=release_evidence,
-        era=tree.era,
+        layout=forms[PV_HYPERCALL_C],
         configuration=config,
         hypercalls=hypercalls,
         entries=entries,

@@ -8,10 +8,18 @@ Xen writes each guest's page in C, one store per field::
 
 in ``pv_ring3_init_hypercall_page`` (64-bit PV), ``pv_ring1_init_hypercall_page``
 (32-bit PV), ``vmx_init_hypercall_page`` (Intel) and ``svm_init_hypercall_page``
-(AMD). Running the stores for an index gives that stub's bytes, which
-capstone then decodes: the ``mov`` of the index names the index register,
-the instruction after it is the transfer instruction. The stores before the
-``continue`` of ``if ( unlikely(i == __HYPERVISOR_iret) )`` are iret's stub.
+(AMD); until spring 2019 the PV ones were ``hypercall_page_initialise_ring3_kernel``
+and ``hypercall_page_initialise_ring1_kernel``. Running the stores of the
+loop over the page for an index gives that stub's bytes, which capstone
+then decodes: the ``mov`` of the index names the index register, the
+instruction after it is the transfer instruction.
+
+iret's stub is written in one of two forms, and each function is read in its
+own: the stores before the ``continue`` of ``if ( unlikely(i ==
+__HYPERVISOR_iret) ) { ... }`` inside the loop (from spring 2019), or, where
+the loop skips iret (``if ( i == __HYPERVISOR_iret ) continue;``), the stores
+after the loop into iret's slot (``p = hypercall_page + (__HYPERVISOR_iret *
+32);`` or ``*(u16 *)(hypercall_page + (__HYPERVISOR_iret * 32)) = 0x0b0f;``).
 
 The values are C constant expressions over ``i``, ``__HYPERVISOR_iret`` and
 ``HYPERCALL_VECTOR``; they are evaluated with Python's own parser restricted
@@ -35,6 +43,7 @@ from sphinx_xenabi.model.abi import (
     normalise_instruction,
 )
 from sphinx_xenabi.model.spec import Evidence
+from sphinx_xenabi.model.xen_source.c_syntax import closing
 from sphinx_xenabi.model.xen_source.tree import (
     PV_HYPERCALL_C,
     SVM_C,
@@ -43,17 +52,31 @@ from sphinx_xenabi.model.xen_source.tree import (
     XenTree,
 )
 
-STUB_FUNCTIONS: Mapping[TransferGuest, tuple[str, str]] = {
-    TransferGuest.PV64: (PV_HYPERCALL_C, "pv_ring3_init_hypercall_page"),
-    TransferGuest.PV32: (PV_HYPERCALL_C, "pv_ring1_init_hypercall_page"),
-    TransferGuest.INTEL_HVM: (VMX_C, "vmx_init_hypercall_page"),
-    TransferGuest.AMD_HVM: (SVM_C, "svm_init_hypercall_page"),
+# Each guest's stub writer: its file and the function's names, newest first.
+STUB_FUNCTIONS: Mapping[TransferGuest, tuple[str, tuple[str, ...]]] = {
+    TransferGuest.PV64: (
+        PV_HYPERCALL_C,
+        ("pv_ring3_init_hypercall_page", "hypercall_page_initialise_ring3_kernel"),
+    ),
+    TransferGuest.PV32: (
+        PV_HYPERCALL_C,
+        ("pv_ring1_init_hypercall_page", "hypercall_page_initialise_ring1_kernel"),
+    ),
+    TransferGuest.INTEL_HVM: (VMX_C, ("vmx_init_hypercall_page",)),
+    TransferGuest.AMD_HVM: (SVM_C, ("svm_init_hypercall_page",)),
 }
 _VECTOR_HEADERS = ("irq-vectors.h", "mach-default/irq_vectors.h")
 
+# iret's slot of the page, as the writers before spring 2019 address it.
+_IRET_SLOT = r"hypercall_page\s*\+\s*\(\s*__HYPERVISOR_iret\s*\*\s*32\s*\)"
+# "*(u8 *)(p + 3) = 0xb8;", or a store into iret's slot by its address.
 _STORE = re.compile(
-    r"\*\s*\(\s*u(8|16|32)\s*\*\s*\)\s*\(?\s*p\s*(?:\+\s*(\d+)\s*)?\)?\s*=\s*([^;]+);"
+    rf"\*\s*\(\s*u(8|16|32)\s*\*\s*\)\s*\(?\s*(?:p|{_IRET_SLOT})"
+    r"\s*(?:\+\s*(\d+)\s*)?\)?\s*=\s*([^;]+);"
 )
+_LOOP = re.compile(r"\bfor\s*\(")
+_BLOCK = re.compile(r"\s*\{")
+_IRET_IN_LOOP = re.compile(r"i\s*==\s*__HYPERVISOR_iret[^{;]*\{(.*?)\bcontinue\s*;", re.S)
 _OPERATORS: Mapping[type[ast.AST], Callable[[int, int], int]] = {
     ast.BitOr: operator.or_,
     ast.BitAnd: operator.and_,
@@ -120,11 +143,7 @@ def _function_body(text: str, name: str) -> tuple[int, int] | None:
     match = re.search(rf"\b{name}\s*\([^)]*\)\s*\{{", text)
     if match is None:
         return None
-    depth, position = 1, match.end()
-    while depth and position < len(text):
-        depth += {"{": 1, "}": -1}.get(text[position], 0)
-        position += 1
-    return match.start(), position
+    return match.start(), _closing_brace(text, match.end())
 
 
 def hypercall_vector(tree: XenTree) -> tuple[int, Evidence]:
@@ -154,45 +173,87 @@ def hypercall_vector(tree: XenTree) -> tuple[int, Evidence]:
     return int(comment.group(1), 16), tree.source_line(PV_HYPERCALL_C, line, note)
 
 
+def _find_writer(tree: XenTree, guest: TransferGuest) -> tuple[str, str, str, tuple[int, int]]:
+    """(file, function, text, body span) of the guest's stub writer, by any of its names."""
+    relative, names = STUB_FUNCTIONS[guest]
+    text = tree.text(relative)
+    for function in names:
+        span = _function_body(text, function)
+        if span is not None:
+            return relative, function, text, span
+    raise SourceError(
+        f"{tree.root / relative}: no function {' or '.join(names)} (expected the "
+        f"{guest.value} hypercall page writer)"
+    )
+
+
+def _split_stores(
+    tree: XenTree, relative: str, function: str, text: str, span: tuple[int, int]
+) -> tuple[list[Store], list[Store]]:
+    """(ordinary, iret) stores of a writer, in whichever form it writes iret's stub."""
+    start, end = span
+    line = text.count("\n", 0, start) + 1
+    where = f"{tree.root / relative}:{line}"
+    loop = _LOOP.search(text, start, end)
+    header_end = closing(text, loop.end() - 1) if loop is not None else -1
+    body = _BLOCK.match(text, header_end) if header_end > 0 else None
+    if body is None:
+        raise SourceError(
+            f"{where}: {function} has no 'for ( ... ) {{' loop over the page's stubs "
+            "(expected one stub written per index i)"
+        )
+    loop_end = _closing_brace(text, body.end())
+    iret_block = _IRET_IN_LOOP.search(text, body.end(), loop_end)
+    split = iret_block.end() if iret_block else body.end()
+    ordinary: list[Store] = []
+    iret: list[Store] = []
+    for match in _STORE.finditer(text, start, end):
+        store = Store(
+            int(match.group(2) or 0),
+            int(match.group(1)) // 8,
+            match.group(3),
+            text.count("\n", 0, match.start()) + 1,
+            " ".join(match.group(0).split()),
+        )
+        after_loop = match.start() >= loop_end
+        (iret if match.start() < split or after_loop else ordinary).append(store)
+    after = text[loop_end:end]
+    if iret_block is None and _STORE.search(after) and not re.search(_IRET_SLOT, after):
+        raise SourceError(
+            f"{where}: {function} stores after its loop, but not into iret's slot "
+            "(expected p = hypercall_page + (__HYPERVISOR_iret * 32) before iret's stub)"
+        )
+    return ordinary, iret
+
+
+def _closing_brace(text: str, position: int) -> int:
+    """The offset just past the brace closing the block opened before ``position``."""
+    depth = 1
+    while depth and position < len(text):
+        depth += {"{": 1, "}": -1}.get(text[position], 0)
+        position += 1
+    return position
+
+
 def read_stub_sources(
     tree: XenTree, iret_number: int, vector: int
 ) -> dict[TransferGuest, StubSource]:
     """Every guest's stub writer."""
     symbols = {"__HYPERVISOR_iret": iret_number, "HYPERCALL_VECTOR": vector}
     sources: dict[TransferGuest, StubSource] = {}
-    for guest, (relative, function) in STUB_FUNCTIONS.items():
-        text = tree.text(relative)
-        span = _function_body(text, function)
-        if span is None:
-            raise SourceError(
-                f"{tree.root / relative}: no function {function} (expected the {guest.value} "
-                "hypercall page writer)"
-            )
-        start, end = span
-        iret_block = re.search(
-            r"i\s*==\s*__HYPERVISOR_iret[^{]*\{(.*?)\bcontinue\s*;", text[start:end], re.S
-        )
-        split = start + iret_block.end() if iret_block else start
-        stores: dict[bool, list[Store]] = {True: [], False: []}
-        for match in _STORE.finditer(text, start, end):
-            store = Store(
-                int(match.group(2) or 0),
-                int(match.group(1)) // 8,
-                match.group(3),
-                text.count("\n", 0, match.start()) + 1,
-                " ".join(match.group(0).split()),
-            )
-            stores[match.start() < split].append(store)
-        if not stores[False]:
+    for guest in STUB_FUNCTIONS:
+        relative, function, text, span = _find_writer(tree, guest)
+        ordinary, iret = _split_stores(tree, relative, function, text, span)
+        if not ordinary:
             raise SourceError(
                 f"{tree.root / relative}: {function} has no '*(u8 *)(p + N) = ...;' stores "
                 "(expected the stub's bytes)"
             )
         source = StubSource(
             guest,
-            tuple(stores[False]),
-            tuple(stores[True]),
-            tree.source_line(relative, text.count("\n", 0, start) + 1),
+            tuple(ordinary),
+            tuple(iret),
+            tree.source_line(relative, text.count("\n", 0, span[0]) + 1),
             symbols,
         )
         try:

@@ -1,19 +1,21 @@
 """A Xen source tree on disk: where each file lives in each layout, read once.
 
 Layouts differ by release: ``xen/include/asm-x86/`` moved to
-``xen/arch/x86/include/asm/`` in 4.17, and 4.17 replaced the C dispatch
-tables by ``xen/include/hypercall-defs.c``. A file the reader needs and
-cannot find or decode is a :class:`SourceError` naming it and what was
-expected there, never a partial answer.
+``xen/arch/x86/include/asm/`` in 4.17 (:meth:`XenTree.asm_header` finds
+either), and 4.17 replaced the C dispatch tables by
+``xen/include/hypercall-defs.c`` one file at a time (:mod:`.forms` asks each
+file). A file the reader needs and cannot find or decode is a
+:class:`SourceError` naming it and what was expected there, never a partial
+answer.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 
 from sphinx_xenabi.model.content_key import FileState, Manifest, blob_id, state_on_disk
 from sphinx_xenabi.model.spec import Architecture, Evidence, Release
@@ -48,13 +50,6 @@ class SourceError(ValueError):
     """A Xen tree the reader cannot read: names the file and what was expected."""
 
 
-class Era(StrEnum):
-    """How the tree describes its hypercalls."""
-
-    C_TABLES = "c-tables"  # up to 4.16: C arrays in pv/ and hvm/hypercall.c
-    HYPERCALL_DEFS = "hypercall-defs"  # 4.17 and later: xen/include/hypercall-defs.c
-
-
 @dataclass
 class XenTree:
     """The root of a Xen source tree (the directory holding ``xen/``)."""
@@ -64,6 +59,9 @@ class XenTree:
     _preprocessed: dict[tuple[str, frozenset[str], Architecture], Preprocessed] = field(
         default_factory=dict, repr=False
     )
+    # Derived once per file: every table entry asks for its line and its #if.
+    _lines: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _conditions: dict[str, Mapping[int, str]] = field(default_factory=dict, repr=False)
     # Every path the reading opened or looked for, with what it found: the
     # reading's manifest, by which a cache knows when to read again.
     _states: dict[str, FileState] = field(default_factory=dict, repr=False)
@@ -81,19 +79,6 @@ class XenTree:
                 f"{path / XEN_H}: missing (expected a Xen source tree with its public headers)"
             )
         return tree
-
-    @property
-    def era(self) -> Era:
-        """The layout: hypercall-defs.c, or (up to 4.16) C dispatch tables."""
-        if self.exists(HYPERCALL_DEFS):
-            return Era.HYPERCALL_DEFS
-        if "call_handlers_" in self.text(PV_HYPERCALL_C):
-            # The dispatch uses the macros generated from hypercall-defs.c.
-            raise SourceError(
-                f"{self.root / HYPERCALL_DEFS}: missing ({PV_HYPERCALL_C} dispatches through "
-                "call_handlers_*, which Xen generates from it)"
-            )
-        return Era.C_TABLES
 
     def exists(self, relative: str) -> bool:
         found = (self.root / relative).is_file()
@@ -152,9 +137,15 @@ class XenTree:
             self._texts[relative] = text.replace("\r\n", "\n").replace("\r", "\n")
         return self._texts[relative]
 
+    def lines(self, relative: str) -> tuple[str, ...]:
+        """The file's lines (line N at index N - 1)."""
+        if relative not in self._lines:
+            self._lines[relative] = tuple(self.text(relative).split("\n"))
+        return self._lines[relative]
+
     def source_line(self, relative: str, line: int, note: str = "") -> Evidence:
         """Evidence for ``line`` of a file: its place and its text as written."""
-        lines = self.text(relative).split("\n")
+        lines = self.lines(relative)
         # Runs of blanks collapse, so re-aligning a table changes no evidence.
         text = " ".join(lines[line - 1].split()) if 0 < line <= len(lines) else ""
         return Evidence(relative, line, text, note)
@@ -176,8 +167,13 @@ class XenTree:
                 raise SourceError(f"{self.root / relative}: {exc}") from None
         return self._preprocessed[key]
 
-    def conditions(self, relative: str) -> dict[int, str]:
-        return dict(line_conditions(self.text(relative)))
+    def conditions(self, relative: str) -> Mapping[int, str]:
+        """Line -> the ``#if`` condition guarding it, worked out once per file."""
+        if relative not in self._conditions:
+            self._conditions[relative] = MappingProxyType(
+                dict(line_conditions(self.text(relative)))
+            )
+        return self._conditions[relative]
 
     def mentioned_options(self, files: Iterable[str]) -> set[str]:
         """Every ``CONFIG_*`` a conditional directive of ``files`` tests."""
