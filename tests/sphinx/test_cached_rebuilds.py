@@ -159,7 +159,8 @@ def test_a_file_that_appears_where_the_reader_looked_is_seen(
     rebuilt = _seen(_build(docs, tmp_path / "out", False))
     assert counted["read"] == 2
     # Now read as a tree with Arm, which lacks Arm's files: an error, as fresh.
-    assert rebuilt[0] == 1 and "xen/include/public/arch-arm.h: missing" in rebuilt[1]
+    assert rebuilt[0] == 1 and "cannot read the Xen source" in rebuilt[1]
+    assert "/xen/arch/arm/" in rebuilt[1] or "arch-arm.h" in rebuilt[1], rebuilt[1]
     assert rebuilt == _fresh(docs, tmp_path)
 
 
