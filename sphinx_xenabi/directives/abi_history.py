@@ -164,11 +164,11 @@ def timeline(
     prefix = f"xenabi-timeline-{directive.env.new_serialno('xenabi-timeline')}"
     svg = abi_timeline_svg(marks, report, prefix=prefix, title=caption)
     # The picture alone scrolls on a narrow screen, under a caption that wraps.
-    figure = picture(f'<div class="xenabi-timeline-scroll">{svg}</div>', caption, prefix)
-    figure[0]["classes"].append("xenabi-timeline")
+    only_html = picture(f'<div class="xenabi-timeline-scroll">{svg}</div>', caption, prefix)
+    only_html[0]["classes"].append("xenabi-timeline")  # the figure in it
     # The words are for every reader and every builder: a text builder has no picture.
     words = nodes.paragraph("", describe(marks, report), classes=["xenabi-timeline-text"])
-    return [figure, words]
+    return [only_html, words]
 
 
 class AbiHistoryDirective(SphinxDirective):
