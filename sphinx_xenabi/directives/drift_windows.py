@@ -3,7 +3,8 @@
 FILE is what ``sphinx-xenabi history --format json`` wrote (relative to the
 page, or to the docs with a leading ``/``), kept with the docs: the build
 reads that file and needs no git. The directive shows the range and the
-verdict, a time line (an inline SVG picture, with the same in words under
+verdict, the ABI history's time line with the windows on it (the picture
+``xenabi-abi-history`` draws with ``:windows:``; the same in words under
 it), a table of the windows (first disagreeing commit, first agreeing one,
 days, commits) and, per window, its cells with the source lines they
 contradicted. ``:trailer: KEY`` shows a commit trailer beside each commit
@@ -12,7 +13,6 @@ contradicted. ``:trailer: KEY`` shows a commit trailer beside each commit
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
@@ -21,8 +21,6 @@ from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.directives import table_nodes
 from sphinx_xenabi.directives.table_nodes import entry
-from sphinx_xenabi.domain.xenabi import directive_error
-from sphinx_xenabi.model.problems import WarningSubtype
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.history import Commit, HistoryReport, Window
@@ -87,16 +85,12 @@ class DriftWindowsDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         # The history model loads when a page shows windows, not at setup().
-        from sphinx_xenabi.model.history import HistoryFormatError, load
+        from sphinx_xenabi.directives.abi_history import load_windows, site_history, timeline
         from sphinx_xenabi.model.history_report import summary
-        from sphinx_xenabi.model.history_timeline import timeline_svg, timeline_text
 
-        relative, absolute = self.env.relfn2path(self.arguments[0])
-        self.env.note_dependency(relative)
-        try:
-            report = load(Path(absolute))
-        except HistoryFormatError as exc:
-            directive_error(self, WarningSubtype.DIRECTIVE, f"{self.name}: {exc}")
+        report = load_windows(self, self.arguments[0])
+        site = site_history(self) if report is not None else None
+        if report is None or site is None:
             return []
         trailer = self.options.get("trailer")
         verdict = nodes.paragraph(
@@ -105,13 +99,9 @@ class DriftWindowsDirective(SphinxDirective):
             f"{report.commits} commits of {report.range} ({report.first.day} to "
             f"{report.last.day}): {summary(report)}.",
         )
-        identifier = f"xenabi-drift-{self.env.new_serialno('xenabi-drift-windows')}"
-        picture = nodes.container(classes=["xenabi-drift-timeline"])
-        picture += nodes.raw("", timeline_svg(report, identifier), format="html")
-        picture += nodes.paragraph(
-            "", timeline_text(report), classes=["xenabi-drift-timeline-text"]
-        )
-        result: list[nodes.Node] = [verdict, picture]
+        # The same time line as the ABI history's: the releases and their changes
+        # with the windows, so a window is seen against the releases it spanned.
+        result: list[nodes.Node] = [verdict, *timeline(self, site, report)]
         if report.windows:
             result.append(windows_table(report, trailer))
             result += [cells_table(w) for w in report.windows if w.disagreements]

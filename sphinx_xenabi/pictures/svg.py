@@ -54,6 +54,42 @@ class Drawing:
             shape = f"<g><title>{escape(tooltip)}</title>{shape}</g>"
         self.parts.append(shape)
 
+    def line(
+        self,
+        x1: float,
+        y1: float,
+        x2: float,
+        y2: float,
+        *,
+        stroke: str = MUTED,
+        width: float = 1,
+        dashed: bool = False,
+    ) -> None:
+        dash = ' stroke-dasharray="4 3"' if dashed else ""
+        self.parts.append(
+            f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" '
+            f'y2="{_number(y2)}" stroke="{stroke}" stroke-width="{_number(width)}"{dash}/>'
+        )
+
+    def mark(
+        self, x: float, y: float, size: float, fill: str, *, diamond: bool = False,
+        stroke: str = INK, tooltip: str = "",
+    ) -> None:  # fmt: skip
+        """A circle (or a diamond) of width ``size`` centred on (x, y)."""
+        half = size / 2
+        if diamond:
+            points = f"{_number(x)},{_number(y - half)} {_number(x + half)},{_number(y)} "
+            points += f"{_number(x)},{_number(y + half)} {_number(x - half)},{_number(y)}"
+            shape = f'<polygon points="{points}" fill="{fill}" stroke="{stroke}"/>'
+        else:
+            shape = (
+                f'<circle cx="{_number(x)}" cy="{_number(y)}" r="{_number(half)}" '
+                f'fill="{fill}" stroke="{stroke}"/>'
+            )
+        if tooltip:
+            shape = f"<g><title>{escape(tooltip)}</title>{shape}</g>"
+        self.parts.append(shape)
+
     def text(
         self,
         x: float,

@@ -24,6 +24,9 @@ from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 from support.paths import ABI_DIR, DOCS, REPO, ROOTS
 
+# The history JSON file the ABI page's time line (``:windows:``) reads.
+HISTORY_FILE = "tooling/xen-drift-history.json"
+
 
 @dataclass
 class Build:
@@ -105,11 +108,13 @@ def copy_abi_pages(target: Path) -> Path:
 
     Most gate scenarios need the real ABI pages, not the whole site: the
     root is an index (and a stand-in for the one page outside guest-guide
-    they link to) to which the real guest-guide pages are copied. Built
+    they link to) to which the real guest-guide pages are copied, with the
+    history file the ABI page's time line draws its windows from. Built
     with the repository's conf.py, as the site is.
     """
     copy_root("abi-pages", target)
     shutil.copytree(DOCS / ABI_DIR, target / ABI_DIR)
+    shutil.copy2(DOCS / HISTORY_FILE, target / HISTORY_FILE)
     return target
 
 
