@@ -107,11 +107,17 @@ _wrapped: list[tuple[type, str, Any]] = []  # (class, method name, original) whi
 _builds_stamping = 0
 
 
-def _row_builders() -> list[tuple[type, str, _Wrapper]]:
-    """Each row builder to wrap: its class, its name and the wrapper."""
+def _row_builders(with_myst: bool) -> list[tuple[type, str, _Wrapper]]:
+    """Each row builder to wrap: its class, its name and the wrapper.
+
+    MyST's only when the project uses myst-parser: importing its renderer
+    costs a project without Markdown tens of milliseconds a build.
+    """
     found: list[tuple[type, str, _Wrapper]] = [
         (states.Body, "build_table_row", _stamping_build_table_row)
     ]
+    if not with_myst:
+        return found
     try:
         from myst_parser.mdit_to_docutils.base import DocutilsRenderer
     except ImportError:  # myst-parser is optional
@@ -123,7 +129,7 @@ def start_stamping_entries(app: Sphinx) -> None:
     """``builder-inited``: table cells get their lines from here on."""
     global _builds_stamping
     if _builds_stamping == 0:
-        for owner, name, wrapper in _row_builders():
+        for owner, name, wrapper in _row_builders("myst_parser" in app.extensions):
             original = getattr(owner, name, None)
             if original is None:  # another myst-parser: its pipe tables keep their lines
                 continue

@@ -34,7 +34,7 @@ from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.content_key import Manifest, digest
 
 # Bump when an entry's shape changes without a change to the code key's files.
-FORMAT = 1
+FORMAT = 2  # 2: each value pickled on its own
 # The packages whose code computes the cached facts.
 _FACT_PACKAGES = ("model", "emulator")
 
@@ -77,10 +77,21 @@ def _dumps(value: object) -> bytes:
 _NO_FILES = Manifest(())
 
 
+_UNLOADED = object()
+
+
 @dataclass
 class _Entry:
+    """A value and the manifest it holds under.
+
+    A saved value is kept as its own pickle and loaded on first lookup, so a
+    build loads only the facts it uses (a no-op rebuild that needs no Xen
+    source reading never loads the reader's modules to unpickle one).
+    """
+
     manifest: Manifest
-    value: object
+    data: bytes | None = None  # the value pickled, as saved
+    value: object = _UNLOADED
 
 
 @dataclass
@@ -104,18 +115,36 @@ class FactCache:
         if not isinstance(stored, Mapping) or stored.get("code") != code_key():
             return cls(_dirty=True)
         entries = stored.get("entries")
-        return cls(dict(entries)) if isinstance(entries, dict) else cls(_dirty=True)
+        if not isinstance(entries, dict):
+            return cls(_dirty=True)
+        try:
+            loaded = {key: _Entry(manifest, data) for key, (manifest, data) in entries.items()}
+        except (AttributeError, TypeError, ValueError):  # not this format's entries
+            return cls(_dirty=True)
+        return cls(loaded)
 
     def lookup(self, key: str, holds: Callable[[Manifest], bool] | None = None) -> Any | None:
         """The value stored under ``key`` if its manifest holds (``holds`` checks it)."""
         entry = self.entries.get(key)
         if entry is None or (holds is not None and not holds(entry.manifest)):
             return None
+        if entry.value is _UNLOADED:
+            try:
+                entry.value = pickle.loads(entry.data or b"")
+            except Exception:  # a value another version wrote: only a miss
+                del self.entries[key]
+                self._dirty = True
+                return None
         self._used.add(key)
         return entry.value
 
+    def keep(self, key: str) -> None:
+        """Keep ``key``'s entry at the next save without loading it (a build may need it later)."""
+        if key in self.entries:
+            self._used.add(key)
+
     def store(self, key: str, value: object, manifest: Manifest = _NO_FILES) -> None:
-        self.entries[key] = _Entry(manifest, value)
+        self.entries[key] = _Entry(manifest, value=value)
         self._used.add(key)
         self._dirty = True
 
@@ -129,7 +158,11 @@ class FactCache:
             return
         kept = {key: self.entries[key] for key in self._used if key in self.entries}
         try:
-            data = _dumps({"code": code_key(), "entries": kept})
+            for entry in kept.values():
+                if entry.data is None:
+                    entry.data = _dumps(entry.value)
+            stored = {key: (entry.manifest, entry.data) for key, entry in kept.items()}
+            data = _dumps({"code": code_key(), "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             try:

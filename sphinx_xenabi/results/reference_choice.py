@@ -10,7 +10,9 @@ model instead would hide that the requested check did not happen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,18 +29,50 @@ MODEL_NAME = "the reference model"
 
 
 @dataclass(frozen=True)
+class SourceSummary:
+    """What every build needs of a Xen source reading; the reading itself loads on demand."""
+
+    origin: str  # "the Xen 4.17.0 source (all)"
+    root: Path
+    configuration: str  # the reading's configuration name
+    manifest_key: str  # the content of every file the reading depended on
+    warnings: tuple[str, ...]  # where the tree contradicts itself
+
+    @classmethod
+    def of(cls, source: XenSource) -> SourceSummary:
+        return cls(
+            source.origin,
+            source.root,
+            source.configuration.name,
+            source.manifest.key,
+            tuple(source.warnings),
+        )
+
+
+@dataclass(frozen=True)
 class Reference:
-    """What the gate compares the docs with."""
+    """What the gate compares the docs with.
+
+    A Xen source reference carries its :class:`SourceSummary`; the reading
+    (:attr:`source`) is loaded from the fact cache, or read again, only when
+    something must be computed from it: a no-op rebuild never loads it.
+    """
 
     name: str  # "the reference model", "the Xen 4.17.0 source (all)"
-    source: XenSource | None = None
+    summary: SourceSummary | None = None
     error: str | None = None  # the tree could not be read
     note: str | None = None  # the log line that says which tree and why
+    load: Callable[[], XenSource] | None = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def source(self) -> XenSource | None:
+        """The Xen source reading (None for the model or a tree that could not be read)."""
+        return None if self.load is None else self.load()
 
     @property
     def contradictions(self) -> tuple[str, ...]:
         """Where the tree disagrees with itself (PV against HVM dispatch, say)."""
-        return () if self.source is None else self.source.warnings
+        return () if self.summary is None else self.summary.warnings
 
     @property
     def spec(self) -> AbiSpec | None:
@@ -47,9 +81,9 @@ class Reference:
     @property
     def key(self) -> str:
         """What the facts depend on: the model's code, or the tree's files and configuration."""
-        if self.source is None:
+        if self.summary is None:
             return digest("model", code_key())
-        return digest("source", self.source.configuration.name, self.source.manifest.key)
+        return digest("source", self.summary.configuration, self.summary.manifest_key)
 
 
 def _tree_beside_docs(srcdir: Path) -> Path | None:
@@ -90,17 +124,30 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
     if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
         configuration = str((Path(app.confdir) / configuration).resolve())
     key = digest("xen-source", code_key(), str(path), configuration)
-    source = None if cache is None else cache.lookup(key, lambda m: m.holds_in(path))
-    if source is None:
+    summary_key = digest("xen-source-summary", key)
+
+    def read() -> XenSource:
         # The reader (and pcpp, kconfiglib, capstone) load only to read a tree afresh.
         from sphinx_xenabi.model.xen_source.reader import read_xen_source
 
+        return read_xen_source(path, configuration)
+
+    summary = None if cache is None else cache.lookup(summary_key, lambda m: m.holds_in(path))
+    if isinstance(summary, SourceSummary):
+        assert cache is not None
+        cache.keep(key)  # the reading itself, for a build that needs it
+        found = cache
+        load: Callable[[], XenSource] = lambda: found.lookup(key) or read()  # noqa: E731
+    else:
         try:
-            source = read_xen_source(path, configuration)
+            source = read()
         except (SourceError, ConfigurationError) as exc:
             message = f"cannot read the Xen source ({how}): {exc}"
             return Reference(f"the Xen source at {path}", error=message)
+        summary = SourceSummary.of(source)
         if cache is not None:
             cache.store(key, source, source.manifest)
-    note = f"xenabi: checking the tables against {source.origin} at {source.root} ({how})"
-    return Reference(source.origin, source, note=note)
+            cache.store(summary_key, summary, source.manifest)
+        load = lambda: source  # noqa: E731
+    note = f"xenabi: checking the tables against {summary.origin} at {summary.root} ({how})"
+    return Reference(summary.origin, summary, note=note, load=load)

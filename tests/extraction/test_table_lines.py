@@ -76,12 +76,8 @@ def test_pipe_tables_inside_directives_are_located_on_their_rows(build: Build) -
             (in_note, "drift", missing.format("32bit PV")),
             (in_note, "drift", missing.format("Intel HVM")),
             (in_note, "drift", missing.format("AMD HVM")),
+            # One report for the one mistake: the run's failure rides on the drift finding.
             (line("| 64bit PV | SYSCAL |"), "drift", "64bit PV transfer instruction is SYSCAL"),
-            (
-                line("| 64bit PV | SYSCAL |"),
-                "execution",
-                "transfer: the docs name SYSCAL for 64bit PV",
-            ),
             (line("| Intel HVM |  |"), "empty-cell", "empty 'Transfer instruction' cell"),
             (in_cell, "drift", missing.format("32bit PV")),
             (in_cell, "drift", missing.format("Intel HVM")),
