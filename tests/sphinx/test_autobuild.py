@@ -72,8 +72,14 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
     out, log = tmp_path / "out", tmp_path / "autobuild.log"
     command = [executable, "--port", "0", "--watch", str(tree / "xen"), str(docs), str(out)]
     with log.open("w") as handle:
+        # Unbuffered: the server's own lines ("Waiting to detect changes") are read
+        # from the log while it runs.
         server = subprocess.Popen(
-            command, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
         yield tree, out, log
