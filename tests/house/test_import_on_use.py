@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from support.paths import REPO
+from support.xen_docs import docs_in
 from support.xen_trees import hypercall_defs_tree
 
 HEAVY = ("unicorn", "capstone", "pcpp", "kconfiglib", "jsonschema")
@@ -28,28 +29,6 @@ BUILD = (
     "status = build_main(['-q', '-b', 'html', sys.argv[1], sys.argv[2]])\n"
     "assert status == 0, status\n"
 )
-
-CONF = 'project = "xen-docs"\nextensions = ["sphinx_xenabi"]\nrelease = version = "4.19"\n'
-INDEX = """\
-ABI
-===
-
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - 5)
-     - Result
-   * - 64bit
-     - RAX
-     - RDI RSI RDX R10 R8
-     - RAX
-   * - 32bit
-     - EAX
-     - EBX ECX EDX ESI EDI
-     - EAX
-"""
 
 
 def _loaded(code: str, *args: str) -> str:
@@ -70,10 +49,7 @@ def test_importing_the_package_and_its_setup_loads_none_of_them() -> None:
 
 def test_a_rebuild_that_reuses_the_facts_loads_none_of_them(tmp_path: Path) -> None:
     tree = hypercall_defs_tree(tmp_path / "xen")
-    docs = tree / "docs"
-    docs.mkdir()
-    (docs / "conf.py").write_text(CONF, encoding="utf-8")
-    (docs / "index.rst").write_text(INDEX, encoding="utf-8")
+    docs = docs_in(tree)
     out = str(tmp_path / "out")
     first = _loaded(BUILD, str(docs), out)
     assert "pcpp" in first and "unicorn" in first  # the source was read, the rows ran

@@ -19,35 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
 pytestmark = pytest.mark.site  # a server process and several builds
-
-CONF = 'project = "xen-docs"\nextensions = ["sphinx_xenabi"]\nrelease = version = "4.19"\n'
-INDEX = """\
-ABI
-===
-
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - 5)
-     - Result
-   * - 64bit
-     - RAX
-     - RDI RSI RDX R10 R8
-     - RAX
-   * - 32bit
-     - EAX
-     - EBX ECX EDX ESI EDI
-     - EAX
-
-.. toctree::
-
-   other
-"""
 
 
 def _wait(condition: Callable[[], bool], what: str, log: Path, timeout: float = 90) -> None:
@@ -64,11 +39,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
     executable = shutil.which("sphinx-autobuild", path=str(Path(sys.executable).parent))
     assert executable is not None, "sphinx-autobuild is a test dependency (pyproject.toml)"
     tree = hypercall_defs_tree(tmp_path / "xen")
-    docs = tree / "docs"
-    docs.mkdir()
-    (docs / "conf.py").write_text(CONF, encoding="utf-8")
-    (docs / "index.rst").write_text(INDEX, encoding="utf-8")
-    (docs / "other.rst").write_text("Other\n=====\n\nFirst words.\n", encoding="utf-8")
+    docs = docs_in(tree, pages={"other": "Other\n=====\n\nFirst words.\n"})
     out, log = tmp_path / "out", tmp_path / "autobuild.log"
     command = [executable, "--port", "0", "--watch", str(tree / "xen"), str(docs), str(out)]
     with log.open("w") as handle:

@@ -23,38 +23,8 @@ from sphinx_xenabi.model.xen_source import reader
 from sphinx_xenabi.results import verification
 from sphinx_xenabi.results.cached_facts import CACHE_FILE
 from support.building import Build, copy_root, run_sphinx
+from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
-
-CONF = """\
-project = "xen-docs"
-extensions = ["sphinx_xenabi"]
-release = version = "4.19"
-"""
-
-INDEX = """\
-Hypercall ABI
-=============
-
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - 5)
-     - Result
-   * - 64bit
-     - RAX
-     - RDI RSI RDX R10 R8
-     - RAX
-   * - 32bit
-     - EAX
-     - EBX ECX EDX ESI EDI
-     - EAX
-
-.. toctree::
-
-   other
-"""
 
 OTHER = "Other\n=====\n\nA page without tables.\n"
 
@@ -80,12 +50,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 def _tree(tmp_path: Path) -> tuple[Path, Path]:
     tree = hypercall_defs_tree(tmp_path / "xen")
-    docs = tree / "docs"
-    docs.mkdir()
-    (docs / "conf.py").write_text(CONF, encoding="utf-8")
-    (docs / "index.rst").write_text(INDEX, encoding="utf-8")
-    (docs / "other.rst").write_text(OTHER, encoding="utf-8")
-    return tree, docs
+    return tree, docs_in(tree, pages={"other": OTHER})
 
 
 def _build(docs: Path, out: Path, fresh: bool, **overrides: object) -> Build:

@@ -6,53 +6,13 @@ import re
 from pathlib import Path
 
 from support.building import run_sphinx
+from support.xen_docs import FIVE, SIX, docs_in
 from support.xen_trees import hypercall_defs_tree
-
-CONF = """\
-project = "xen-docs"
-extensions = ["sphinx_xenabi"]
-release = version = "{release}"
-"""
-
-INDEX = """\
-Hypercall ABI
-=============
-
-.. list-table::
-   :header-rows: 1
-
-   * - ABI
-     - Hypercall Index
-     - Parameters (1 - {count})
-     - Result
-   * - 64bit
-     - RAX
-     - {params64}
-     - RAX
-   * - 32bit
-     - EAX
-     - {params32}
-     - EAX
-"""
-
-SIX = ("RDI RSI RDX R10 R8 R9", "EBX ECX EDX ESI EDI EBP")
-FIVE = ("RDI RSI RDX R10 R8", "EBX ECX EDX ESI EDI")
-
-
-def _docs_in(directory: Path, params: tuple[str, str], release: str = "4.19") -> Path:
-    docs = directory / "docs"
-    docs.mkdir(parents=True)
-    (docs / "conf.py").write_text(CONF.format(release=release), encoding="utf-8")
-    count = len(params[0].split())
-    (docs / "index.rst").write_text(
-        INDEX.format(count=count, params64=params[0], params32=params[1]), encoding="utf-8"
-    )
-    return docs
 
 
 def test_docs_inside_a_xen_tree_are_checked_against_it_and_say_so(tmp_path: Path) -> None:
     tree = hypercall_defs_tree(tmp_path / "xen")
-    docs = _docs_in(tree, FIVE)
+    docs = docs_in(tree, FIVE)
     build = run_sphinx(docs, tmp_path / "out", confdir=docs)
     assert build.statuscode == 0, build.warnings
     lines = [line for line in build.status.splitlines() if "checking the tables against" in line]
@@ -65,7 +25,7 @@ def test_docs_inside_a_xen_tree_are_checked_against_it_and_say_so(tmp_path: Path
 
 def test_a_cell_that_disagrees_with_the_source_fails_citing_both_sides(tmp_path: Path) -> None:
     tree = hypercall_defs_tree(tmp_path / "xen")
-    docs = _docs_in(tree, SIX, release="4.16")  # the docs even claim the six-parameter era
+    docs = docs_in(tree, SIX, release="4.16")  # the docs even claim the six-parameter era
     build = run_sphinx(docs, tmp_path / "out", confdir=docs)
     assert build.statuscode == 1
     warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
@@ -84,7 +44,7 @@ def test_a_cell_that_disagrees_with_the_source_fails_citing_both_sides(tmp_path:
 
 def test_a_configured_tree_relative_to_the_conf_dir(tmp_path: Path) -> None:
     hypercall_defs_tree(tmp_path / "elsewhere" / "xen")
-    docs = _docs_in(tmp_path / "project", SIX, release="4.16")
+    docs = docs_in(tmp_path / "project", SIX, release="4.16")
     build = run_sphinx(
         docs,
         tmp_path / "out",
@@ -99,7 +59,7 @@ def test_a_configured_tree_relative_to_the_conf_dir(tmp_path: Path) -> None:
 def test_an_unreadable_tree_is_one_error_and_a_failed_build(tmp_path: Path) -> None:
     tree = hypercall_defs_tree(tmp_path / "xen")
     (tree / "xen/arch/x86/pv/hypercall.c").unlink()
-    docs = _docs_in(tree, FIVE)
+    docs = docs_in(tree, FIVE)
     build = run_sphinx(docs, tmp_path / "out", confdir=docs)
     assert build.statuscode == 1
     errors = [line for line in build.warnings.splitlines() if "ERROR" in line]
