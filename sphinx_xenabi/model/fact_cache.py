@@ -138,6 +138,14 @@ class FactCache:
         self._used.add(key)
         return entry.value
 
+    def computed(self, key: str, compute: Callable[[], Any], manifest: Manifest = _NO_FILES) -> Any:
+        """The value under ``key``, or ``compute()``'s, stored under it for next time."""
+        known = self.lookup(key)
+        if known is None:
+            known = compute()
+            self.store(key, known, manifest)
+        return known
+
     def keep(self, key: str) -> None:
         """Keep ``key``'s entry at the next save without loading it (a build may need it later)."""
         if key in self.entries:

@@ -30,7 +30,7 @@ from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
-from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TransferRow, row_key
+from sphinx_xenabi.model.records import Cell, Location, row_key
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
@@ -150,6 +150,15 @@ def executes(app: Sphinx) -> bool:
     )
 
 
+def _executed_rows(registry: Registry) -> Iterator[tuple[Location, tuple[Location, ...]]]:
+    """Each executed row's key (its first cell's place) and the places of all its cells."""
+    for table in registry.tables:
+        if table.kind in EXECUTED_KINDS:
+            for row in table.rows:
+                cells = (getattr(row, f.name) for f in fields(row))
+                yield row_key(row), tuple(c.location for c in cells if isinstance(c, Cell))
+
+
 def reject_drifted(
     outcomes: Mapping[Location, RowOutcome], registry: Registry, findings: Iterable[Problem]
 ) -> dict[Location, RowOutcome]:
@@ -167,26 +176,18 @@ def reject_drifted(
     result = dict(outcomes)
     if not rejected:
         return result
-    for table in registry.tables:
-        if table.kind not in EXECUTED_KINDS:
+    for key, cells in _executed_rows(registry):
+        outcome = result.get(key)
+        messages = [m for cell in cells for m in rejected.get(cell, ())]
+        if outcome is None or not messages:
             continue
-        for row in table.rows:
-            assert isinstance(row, (RegisterRow, TransferRow))
-            key = row_key(row)
-            outcome = result.get(key)
-            cells = [getattr(row, f.name) for f in fields(row)]
-            messages = [
-                m for c in cells if isinstance(c, Cell) for m in rejected.get(c.location, ())
-            ]
-            if outcome is None or not messages:
-                continue
-            verdict = f"rejected by the drift gate: {'; '.join(dict.fromkeys(messages))}"
-            ran = (
-                ". It ran clean only because the dispatcher is built from this table: "
-                if outcome.ok
-                else "; "
-            )
-            result[key] = replace(outcome, ok=False, summary=verdict + ran + outcome.summary)
+        verdict = f"rejected by the drift gate: {'; '.join(dict.fromkeys(messages))}"
+        ran = (
+            ". It ran clean only because the dispatcher is built from this table: "
+            if outcome.ok
+            else "; "
+        )
+        result[key] = replace(outcome, ok=False, summary=verdict + ran + outcome.summary)
     return result
 
 
@@ -201,14 +202,9 @@ def one_report_per_fault(
     docs agree with the reference, yet the row does not run) reports alone.
     """
     row_of_cell: dict[Location, Location] = {}
-    for table in registry.tables:
-        if table.kind in EXECUTED_KINDS:
-            for table_row in table.rows:
-                key = row_key(table_row)
-                for name in (f.name for f in fields(table_row)):
-                    cell = getattr(table_row, name)
-                    if isinstance(cell, Cell):
-                        row_of_cell.setdefault(cell.location, key)
+    for key, cells in _executed_rows(registry):
+        for cell in cells:
+            row_of_cell.setdefault(cell, key)
     drift = [f for f in findings if f.subtype is WarningSubtype.DRIFT]
     first_finding: dict[Location, int] = {}
     for index, finding in enumerate(drift):

@@ -56,14 +56,14 @@ def drift_findings(
     """The drift check's findings, computed again only when the tables or the reference changed."""
     if reference.error is not None:
         return ()
-    key = digest("findings", code_key(), registry_key, str(release), reference.key)
-    known = cache.lookup(key)
-    if isinstance(known, tuple):
-        return known
-    from sphinx_xenabi.model.drift import check_registry  # not needed while the cache holds
 
-    findings = tuple(check_registry(registry, release, reference.spec))
-    cache.store(key, findings)
+    def check() -> tuple[Problem, ...]:
+        from sphinx_xenabi.model.drift import check_registry  # not needed while the cache holds
+
+        return tuple(check_registry(registry, release, reference.spec))
+
+    key = digest("findings", code_key(), registry_key, str(release), reference.key)
+    findings: tuple[Problem, ...] = cache.computed(key, check)
     return findings
 
 
@@ -71,15 +71,16 @@ def executed_rows(
     cache: FactCache, registry: Registry, registry_key: str, release: Release
 ) -> tuple[RowOutcome, ...]:
     """Every executed row's outcome, run on the emulated CPU unless the registry is unchanged."""
-    key = digest("rows", code_key(), str(release), registry_key)
-    known = cache.lookup(key)
-    if isinstance(known, tuple):
-        return known
-    # Deferred: the emulator (Unicorn) is loaded only by builds that run rows.
-    from sphinx_xenabi.emulator.row_execution import execute_registry
 
-    executed = tuple(execute_registry(registry, release))
-    cache.store(key, executed)
+    def run() -> tuple[RowOutcome, ...]:
+        # Deferred: the emulator (Unicorn) is loaded only by builds that run rows.
+        from sphinx_xenabi.emulator.row_execution import execute_registry
+
+        return tuple(execute_registry(registry, release))
+
+    executed: tuple[RowOutcome, ...] = cache.computed(
+        digest("rows", code_key(), str(release), registry_key), run
+    )
     return executed
 
 
