@@ -3,17 +3,24 @@
 :func:`setup` reads as the build's phases, top to bottom. Each handler lives
 in the module of its concept; this module only wires them. Within one event,
 Sphinx calls handlers by priority, then in the order connected here.
+
+A handler's module loads when its event first fires (:func:`_on`), so
+``setup()`` imports only the domain, the directives' classes and the
+configuration, and a build imports only the phases it runs: a rebuild that
+reads no document never loads the reading code.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.config import add_config_values
 from sphinx_xenabi.directives import pictures
 from sphinx_xenabi.directives.abi_diff import AbiDiffDirective
-from sphinx_xenabi.directives.abi_history import AbiHistoryDirective, resolve_history_sources
+from sphinx_xenabi.directives.abi_history import AbiHistoryDirective
 from sphinx_xenabi.directives.config_values import ConfigValuesDirective
 from sphinx_xenabi.directives.details import add_details_node
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
@@ -21,30 +28,12 @@ from sphinx_xenabi.directives.drift_windows import DriftWindowsDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
 from sphinx_xenabi.directives.verification import VerifiesDirective
 from sphinx_xenabi.directives.warnings_table import WarningsDirective
-from sphinx_xenabi.domain import anchors
-from sphinx_xenabi.domain.index import add_html_assets, on_html_page_context
-from sphinx_xenabi.domain.requirement_sections import read_requirements
-from sphinx_xenabi.domain.requirements import warn_unknown_requirement
-from sphinx_xenabi.domain.role import warn_unknown_hypercall
-from sphinx_xenabi.domain.xenabi import XenAbiDomain, read_tables, warn_hypercall_conflicts
-from sphinx_xenabi.extraction.located_entries import (
-    LocatedCSVTable,
-    LocatedListTable,
-    start_stamping_entries,
-    stop_stamping_entries,
-)
-from sphinx_xenabi.results import relinking
-from sphinx_xenabi.results.build_result import settle_result
-from sphinx_xenabi.results.doctest_namespace import prepend_doctest_preamble
-from sphinx_xenabi.results.evidence_column import on_doctree_resolved, pages_with_new_evidence
-from sphinx_xenabi.results.publishing import publish_results, watch_warnings, withdraw_published
-from sphinx_xenabi.results.release import check_release_setting
-from sphinx_xenabi.results.requirement_status import pages_with_new_verdicts, render_requirements
+from sphinx_xenabi.domain.xenabi import XenAbiDomain
+from sphinx_xenabi.extraction.located_entries import LocatedCSVTable, LocatedListTable
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.util.typing import ExtensionMetadata
-
 
 # Bump when the stored records or doctree stamps change shape: Sphinx then
 # re-reads everything. 2: doctrees carry the row stamps the evidence column reads.
@@ -53,7 +42,8 @@ if TYPE_CHECKING:
 # 5: requirement items, their sections anchored; the xenabi-verifies blocks.
 # 6: the xenabi-verifies blocks carry their document and anchor.
 # 7: numbers cells marked yes or no; pictures and collapsed listings.
-ENV_VERSION = 7
+# 8: each document's content key, for reusing the build's result.
+ENV_VERSION = 8
 
 
 def add_markup(app: Sphinx) -> None:
@@ -74,6 +64,23 @@ def add_markup(app: Sphinx) -> None:
     app.add_directive("list-table", LocatedListTable, override=True)
 
 
+def _on(module: str, handler: str) -> Callable[..., Any]:
+    """``handler`` of ``sphinx_xenabi.<module>``, loaded when the event first calls it."""
+
+    def call(*args: Any) -> Any:
+        return getattr(import_module(f"sphinx_xenabi.{module}"), handler)(*args)
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
+# Priorities within an event (Sphinx's default is 500).
+AFTER_TABLES = 600  # hypercall anchors: after read_tables has kept the page's tables
+AFTER_ANCHORS = 650  # register pictures: after the page's tables and anchors
+LAST = 900  # a document's content key: after everything that writes to the domain
+AFTER_RESULT = 600  # relinking: after the result and the evidence it adds
+
+
 def setup(app: Sphinx) -> ExtensionMetadata:
     # Registration: configuration, the domain (objects, role, index) and the markup.
     add_config_values(app)
@@ -81,43 +88,52 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     add_markup(app)
 
     # 1. Configuration read (config-inited).
-    app.connect("config-inited", check_release_setting)
-    app.connect("config-inited", add_html_assets)
-    app.connect("config-inited", resolve_history_sources)
-    app.connect("config-inited", prepend_doctest_preamble)
+    app.connect("config-inited", _on("results.release", "check_release_setting"))
+    app.connect("config-inited", _on("domain.index", "add_html_assets"))
+    app.connect("config-inited", _on("directives.abi_history", "resolve_history_sources"))
+    app.connect("config-inited", _on("results.doctest_namespace", "prepend_doctest_preamble"))
 
     # 2. Builder ready (builder-inited).
-    app.connect("builder-inited", watch_warnings)
-    app.connect("builder-inited", start_stamping_entries)
+    app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
+    app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
 
     # 3. Reading, per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
-    #    requirement items become objects too; register pictures are drawn.
-    app.connect("doctree-read", read_tables)
-    app.connect("doctree-read", read_requirements)
-    app.connect("doctree-read", relinking.note_references)
-    app.connect("doctree-read", anchors.declare_hypercalls, priority=anchors.PRIORITY)
-    app.connect("doctree-read", pictures.draw_register_pictures, priority=pictures.PRIORITY)
+    #    requirement items become objects too; register pictures are drawn; last,
+    #    what the document put into the domain is digested, for reusing the result.
+    app.connect("doctree-read", _on("domain.xenabi", "read_tables"))
+    app.connect("doctree-read", _on("domain.requirement_sections", "read_requirements"))
+    app.connect("doctree-read", _on("results.relinking", "note_references"))
+    app.connect("doctree-read", _on("domain.anchors", "declare_hypercalls"), priority=AFTER_TABLES)
+    app.connect(
+        "doctree-read", _on("directives.pictures", "draw_register_pictures"), priority=AFTER_ANCHORS
+    )
+    app.connect("doctree-read", _on("results.result_key", "note_content_key"), priority=LAST)
 
     # 4. After reading (env-updated): pages are written next, so the old published
-    #    files go first; then the build's one result; then the pages to write again.
-    app.connect("env-updated", withdraw_published)
-    app.connect("env-updated", settle_result)
-    app.connect("env-updated", pages_with_new_evidence)
-    app.connect("env-updated", pages_with_new_verdicts)
-    app.connect("env-updated", warn_hypercall_conflicts)
-    app.connect("env-updated", relinking.relinked_documents, priority=relinking.PRIORITY)
+    #    files go first; then the build's one result (reused when its inputs are
+    #    unchanged); then the pages to write again.
+    app.connect("env-updated", _on("results.publishing", "withdraw_published"))
+    app.connect("env-updated", _on("results.settling", "settle_result"))
+    app.connect("env-updated", _on("results.evidence_column", "pages_with_new_evidence"))
+    app.connect("env-updated", _on("results.requirement_status", "pages_with_new_verdicts"))
+    app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
+    app.connect(
+        "env-updated", _on("results.relinking", "relinked_documents"), priority=AFTER_RESULT
+    )
 
     # 5. Resolving and writing, per page.
-    app.connect("warn-missing-reference", warn_unknown_hypercall)
-    app.connect("warn-missing-reference", warn_unknown_requirement)
-    app.connect("doctree-resolved", on_doctree_resolved)
-    app.connect("doctree-resolved", render_requirements)
-    app.connect("html-page-context", on_html_page_context)
+    app.connect("warn-missing-reference", _on("domain.role", "warn_unknown_hypercall"))
+    app.connect("warn-missing-reference", _on("domain.requirements", "warn_unknown_requirement"))
+    app.connect("doctree-resolved", _on("results.evidence_column", "on_doctree_resolved"))
+    app.connect("doctree-resolved", _on("results.requirement_status", "render_requirements"))
+    app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
 
-    # 6. Finished (build-finished): publish the JSON files if the build succeeded.
-    app.connect("build-finished", publish_results)
-    app.connect("build-finished", stop_stamping_entries)
+    # 6. Finished (build-finished): publish the JSON files if the build succeeded;
+    #    keep the facts computed since env-updated.
+    app.connect("build-finished", _on("results.publishing", "publish_results"))
+    app.connect("build-finished", _on("results.settling", "save_facts"))
+    app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))
     return {
         "version": __version__,
         "env_version": ENV_VERSION,

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from sphinx.util import logging
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
-from sphinx_xenabi.model.records import Location
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+
+    from sphinx_xenabi.model.records import Location
 
 logger = logging.getLogger("sphinx_xenabi")
 

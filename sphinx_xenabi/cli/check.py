@@ -6,7 +6,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
 from sphinx_xenabi.cli.check_formats import FORMATS, line_text
@@ -19,8 +19,10 @@ from sphinx_xenabi.cli.check_requirements import (
 )
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
-from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.verification import Status
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.problems import Problem
 
 
 def _checked_release(text: str) -> str:

@@ -18,15 +18,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.cli.check_requirements import RequirementCase
-from sphinx_xenabi.model.problems import Problem
 from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
-from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.verification import Status
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.cli.check_requirements import RequirementCase
+    from sphinx_xenabi.model.problems import Problem
+    from sphinx_xenabi.model.registry import Registry
 
 FORMATS = ("text", "json", "github", "junit", "gitlab")
 REPORT_SCHEMA_VERSION = 1

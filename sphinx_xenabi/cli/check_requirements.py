@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location
-from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 from sphinx_xenabi.model.requirements_json import item_findings
 from sphinx_xenabi.model.verification import RequirementVerification, Status
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 
 # The findings that break what is written, an item or a link: check exits 1 on
 # them. An item not yet covered (uncovered) or verified (unverified) is work

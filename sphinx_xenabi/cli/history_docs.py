@@ -23,10 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.errors import CliError
-from sphinx_xenabi.model.registry import Registry
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.registry import Registry
 
 # The literal settings the built-in configuration takes from the docs' conf.py.
 _STATIC_SETTINGS = ("root_doc", "master_doc", "source_suffix", "exclude_patterns")
@@ -139,7 +141,7 @@ class DocsReader:
         """Build the docs as they are in the mirror now (only what changed is read again)."""
         from sphinx.errors import SphinxError
 
-        from sphinx_xenabi.results.build_result import build_state
+        from sphinx_xenabi.results.state import build_state
 
         confdir, settings = self._confdir_and_settings()
         status, warnings = io.StringIO(), io.StringIO()

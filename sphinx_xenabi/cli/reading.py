@@ -184,7 +184,7 @@ def _reading(
     progress: Callable[[str], None] | None,
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
-    from sphinx_xenabi.results.build_result import build_state
+    from sphinx_xenabi.results.state import build_state
 
     result = build_state(app)
     if result is None:

@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 
     from sphinx_xenabi.pictures.register_layout import RegisterLayout
 
-# After read_tables (500) has kept the page's tables in the domain.
-PRIORITY = 650
 REGISTER_CAPTION = "The registers of each ABI, by parameter position"
 
 

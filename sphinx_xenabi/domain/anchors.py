@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 ROW_CLASS = "xenabi-hypercall"
 ANCHOR_PREFIX = "hypercall"
-# Runs after the extension's own doctree-read (priority 500), which extracts the tables.
-PRIORITY = 600
 
 
 def declare_hypercalls(app: Sphinx, doctree: nodes.document) -> None:

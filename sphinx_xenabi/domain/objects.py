@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
-from sphinx_xenabi.model.records import Location
-from sphinx_xenabi.model.spec import GuestType
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.spec import GuestType
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,6 @@ from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.model.requirements import RequirementItem
-from sphinx_xenabi.model.verification import ExampleBlock
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -52,6 +50,9 @@ if TYPE_CHECKING:
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
     from sphinx.util.docutils import SphinxDirective
+
+    from sphinx_xenabi.model.requirements import RequirementItem
+    from sphinx_xenabi.model.verification import ExampleBlock
 
 HYPERCALL = "hypercall"
 
@@ -80,10 +81,11 @@ class XenAbiDomain(Domain):
         "requirements": {},
         "requirement_problems": {},
         "verifications": {},
+        "content_keys": {},
     }
     # 2: hypercall objects and the references to them. 3: requirement items and
-    # the xenabi-verifies blocks.
-    data_version = 3
+    # the xenabi-verifies blocks. 4: each document's content key.
+    data_version = 4
     # The per-document stores: clear_doc and merge_domaindata keep each exact.
     STORES = (
         "tables",
@@ -94,6 +96,8 @@ class XenAbiDomain(Domain):
         "requirements",
         "requirement_problems",
         "verifications",
+        # What the document put in the stores above, as one digest (results/result_key.py).
+        "content_keys",
     )
 
     _lookup: HypercallLookup | None = None

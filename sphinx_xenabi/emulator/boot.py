@@ -9,12 +9,15 @@ Xen makes them; the harness's hooks apply them.
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 from ..model.abi import CPUID_HYPERCALL_LEAF, CPUID_HYPERCALL_PAGES, HYPERCALL_MSR, PAGE_SIZE
-from ..model.spec import Release
-from .configurations import GuestConfig
 from .layout import CPUID_BASE, CPUID_VERSION_LEAF, RAM_BASE, RAM_END, XEN_SIGNATURE
 from .results import BootEvidence
+
+if TYPE_CHECKING:
+    from ..model.spec import Release
+    from .configurations import GuestConfig
 
 BOOT_OUT_SIZE = 24  # the six 32-bit words the boot program stores
 

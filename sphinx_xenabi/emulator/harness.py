@@ -25,7 +25,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INSN_INVALID, UC_HOOK_INTR, UcError
 from unicorn import x86_const as x86
@@ -38,7 +38,6 @@ from ..model.abi import (
     TransferGuest,
     normalise_instruction,
 )
-from ..model.dispatcher import Dispatcher, DispatchResult
 from ..model.page import hypercall_page
 from ..model.spec import Architecture
 from .boot import BOOT_OUT_SIZE, boot_evidence, cpuid_answers, refusal
@@ -65,6 +64,9 @@ from .layout import (
 )
 from .registers import CPUID_REGISTERS, FLAGS, INSTRUCTION_POINTER, STACK_POINTER, DataBlock
 from .results import BootEvidence, RoundTrip, StubRun
+
+if TYPE_CHECKING:
+    from ..model.dispatcher import Dispatcher, DispatchResult
 
 _new = object.__new__
 

@@ -8,10 +8,14 @@ xen_version(XENVER_version) and a number the docs do not define.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model.abi import IRET_INDEX, STUB_COUNT
 from ..model.dispatcher import DEFAULT_HANDLERS, Dispatcher, Handler, HandlerContext
-from ..model.spec import AbiSpec, GuestType
 from .errors import EmulatorError
+
+if TYPE_CHECKING:
+    from ..model.spec import AbiSpec, GuestType
 
 
 def probe_dispatcher(

@@ -12,9 +12,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from ..model.abi import REGISTERS
-from ..model.spec import Convention
+
+if TYPE_CHECKING:
+    from ..model.spec import Convention
 
 # x86 register numbers (ModRM/REX encoding), by width.
 REGISTER_CODES: dict[int, dict[str, int]] = {

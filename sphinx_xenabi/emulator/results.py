@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.abi import CPUID_HYPERCALL_LEAF, to_signed
-from ..model.dispatcher import DispatchResult
-from .configurations import GuestConfig
 from .layout import CPUID_BASE, XEN_SIGNATURE
+
+if TYPE_CHECKING:
+    from ..model.dispatcher import DispatchResult
+    from .configurations import GuestConfig
 
 
 @dataclass(frozen=True)

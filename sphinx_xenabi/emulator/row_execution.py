@@ -17,6 +17,7 @@ and ``results/evidence_column.py`` renders them.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.emulator import (
     EmulatorError,
@@ -34,9 +35,11 @@ from sphinx_xenabi.model.records import (
     TransferRow,
     row_key,
 )
-from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import AbiSpec, Architecture, Convention, Release
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.registry import Registry
 
 Evidence = RowEvidence | HvcRowEvidence
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..model.abi import IRET_INDEX, Errno, XENVER_version, normalise_instruction
 from ..model.dispatcher import Dispatcher
@@ -18,7 +19,9 @@ from .errors import EmulatorError
 from .harness import GuestHarness
 from .probes import probe_dispatcher, probe_target, unknown_index, xen_version_number
 from .registers import default_arguments
-from .results import RoundTrip, StubRun
+
+if TYPE_CHECKING:
+    from .results import RoundTrip, StubRun
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from docutils import nodes
 
@@ -22,8 +23,10 @@ from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import (
     read_table,
 )
-from sphinx_xenabi.model.problems import Problem
-from sphinx_xenabi.model.records import TableRecord
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.problems import Problem
+    from sphinx_xenabi.model.records import TableRecord
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,8 @@ kept. Every problem is a located, typed :class:`Problem`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx_xenabi.extraction.cells import RawCell
-from sphinx_xenabi.extraction.kinds import Schema
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import (
@@ -25,6 +23,10 @@ from sphinx_xenabi.model.records import (
     TransferRow,
 )
 from sphinx_xenabi.model.spec import Architecture, GuestType, abi_architecture
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.extraction.cells import RawCell
+    from sphinx_xenabi.extraction.kinds import Schema
 
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})

@@ -23,12 +23,15 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.abi_compare import Change, diff_specs, locate
 from sphinx_xenabi.model.abi_rules import Rule, Severity, rules_by_severity
 from sphinx_xenabi.model.records import TableKind
-from sphinx_xenabi.model.registry import Registry
-from sphinx_xenabi.model.spec import AbiSpec, Evidence, Release
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.spec import AbiSpec, Evidence, Release
 
 __all__ = [
     "AbiDiff",

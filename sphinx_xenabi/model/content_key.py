@@ -11,11 +11,16 @@ design. A manifest holds when every path still has the content it recorded.
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
+import io
 import json
+import pickle
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 # The recorded state of a path that was looked for and is not there.
 ABSENT = "absent"
@@ -49,6 +54,49 @@ def digest(*parts: object) -> str:
     """A stable key for JSON-able parts (configuration names, versions, manifests)."""
     text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def mapping_proxy(content: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """A read-only mapping again, as unpickled (pickle cannot save one as it is)."""
+    return MappingProxyType(content)
+
+
+def reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
+    return mapping_proxy, (dict(proxy),)
+
+
+class _ContentPickler(pickle._Pickler):
+    """Pickles a value by its content alone, the same in every process.
+
+    Fast mode (no memo) writes a shared object out each time it occurs, so
+    the bytes do not depend on which equal objects happen to be the same
+    object. Set elements are written sorted: their order follows string
+    hashes, which differ between processes. Python's own pickler, not the
+    C one: only it lets a subclass choose how a set is written.
+    """
+
+    dispatch: ClassVar[dict[type, Callable[[Any, Any], None]]] = dict(pickle._Pickler.dispatch)
+    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
+
+    def _save_sorted(self, obj: Any) -> None:
+        self.save_reduce(type(obj), (sorted(obj, key=repr),), obj=obj)  # type: ignore[attr-defined]
+
+    dispatch[frozenset] = _save_sorted
+    dispatch[set] = _save_sorted
+
+
+def value_digest(value: object) -> str:
+    """A key for a value of the model's records (tuples, frozen dataclasses, sets).
+
+    Equal keys mean equal content: the bytes digested are the value's whole
+    pickle. Two equal values could in principle pickle differently (a key
+    that misses), never the other way round (a key that hits wrongly).
+    """
+    buffer = io.BytesIO()
+    pickler = _ContentPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # the memo-free mode
+    pickler.dump(value)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.abi import (
     FIRST_MODELLED_RELEASE,
@@ -34,7 +35,6 @@ from sphinx_xenabi.model.abi_rules import Rule
 from sphinx_xenabi.model.docs_spec import spec_of_tables
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location, RegisterRow, TableRecord, TransferRow
-from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import (
     AbiSpec,
     Architecture,
@@ -46,6 +46,9 @@ from sphinx_xenabi.model.spec import (
     evidence_key,
     transfer_architecture,
 )
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.registry import Registry
 
 
 def revision_range(release: Release) -> ReleaseRange:

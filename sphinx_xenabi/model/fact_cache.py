@@ -31,41 +31,34 @@ from types import MappingProxyType
 from typing import Any
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.model.content_key import Manifest, digest
+from sphinx_xenabi.model.content_key import Manifest, digest, reduce_mapping_proxy
 
 # Bump when an entry's shape changes without a change to the code key's files.
 FORMAT = 2  # 2: each value pickled on its own
 # The packages whose code computes the cached facts.
-_FACT_PACKAGES = ("model", "emulator")
+FACT_PACKAGES = ("model", "emulator")
 
 
 @cache
-def code_key() -> str:
-    """Which code computed a fact: the version and the model and emulator modules' stamps.
+def code_key(packages: tuple[str, ...] = FACT_PACKAGES) -> str:
+    """Which code computed a fact: the version and the stamps of ``packages``' modules.
 
     Size and modification time, not content: it is read once per process,
     and an edited module (a developer's checkout) must not reuse old facts.
+    ``("",)`` stamps the whole package (a build's result depends on all of it).
     """
     package = Path(__file__).resolve().parent.parent
     stamps = []
-    for name in _FACT_PACKAGES:
+    for name in packages:
         for path in sorted((package / name).rglob("*.py")):
             stat = path.stat()
             stamps.append((path.relative_to(package).as_posix(), stat.st_size, stat.st_mtime_ns))
     return digest(FORMAT, __version__, stamps)
 
 
-def _mapping_proxy(content: dict[Any, Any]) -> MappingProxyType[Any, Any]:
-    return MappingProxyType(content)
-
-
-def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
-    return _mapping_proxy, (dict(proxy),)
-
-
 class _Pickler(pickle.Pickler):
     # The model's records hold read-only mappings, which pickle cannot save as they are.
-    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mapping_proxy}
+    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
 
 
 def _dumps(value: object) -> bytes:
@@ -150,6 +143,10 @@ class FactCache:
         """Keep ``key``'s entry at the next save without loading it (a build may need it later)."""
         if key in self.entries:
             self._used.add(key)
+
+    def keep_all(self) -> None:
+        """Keep every entry at the next save (a build that reused its result computed nothing)."""
+        self._used.update(self.entries)
 
     def store(self, key: str, value: object, manifest: Manifest = _NO_FILES) -> None:
         self.entries[key] = _Entry(manifest, value=value)

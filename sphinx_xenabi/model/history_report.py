@@ -11,8 +11,10 @@ No Sphinx or docutils import.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from sphinx_xenabi.model.history import Commit, Disagreement, HistoryReport, Window
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.history import Commit, Disagreement, HistoryReport, Window
 
 
 class OutputFormat(StrEnum):

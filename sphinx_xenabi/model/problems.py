@@ -18,9 +18,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sphinx_xenabi.model.records import Location
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.records import Location
 
 Level = Literal["warning", "error"]
 

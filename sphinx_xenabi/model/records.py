@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
 
 T = TypeVar("T")
 

@@ -28,11 +28,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model.dispatcher import Dispatcher, DispatchResult, GuestMemory, Handler
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Evidence, GuestType, evidence_key
-from sphinx_xenabi.model.version import XenBuild
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.version import XenBuild
 
 XENVER = "xenver"  # the key prefix of the version hypercall's command numbers
 

@@ -29,9 +29,12 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.records import Location
 
 # OpenFastTrace's id grammar: letters; a letter then word characters and
 # dashes, in dot-separated parts; digits.

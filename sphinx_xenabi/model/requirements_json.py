@@ -22,19 +22,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.claims import Mentions, claims
-from sphinx_xenabi.model.problems import Problem
-from sphinx_xenabi.model.records import Location
-from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 from sphinx_xenabi.model.verification import (
     CLAIMING_FIELDS,
     BlockOutcome,
     RequirementVerification,
     Status,
 )
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.problems import Problem
+    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 
 REQUIREMENTS_FILENAME = "xenabi-requirements.json"
 SCHEMA_VERSION = 1

@@ -18,12 +18,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.claims import Mentions, claims
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location
-from sphinx_xenabi.model.reference_facts import Fact
-from sphinx_xenabi.model.requirements import RequirementItem
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.reference_facts import Fact
+    from sphinx_xenabi.model.requirements import RequirementItem
 
 # OpenFastTrace's specification item id: type~name~revision.
 REQUIREMENT_ID = re.compile(r"[A-Za-z][\w-]*~[\w.-]+~\d+")

@@ -25,13 +25,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from sphinx_xenabi.model.abi_history import HistoryEntry
 from sphinx_xenabi.model.abi_rules import Severity
-from sphinx_xenabi.model.history import Commit, HistoryReport, Window
 from sphinx_xenabi.model.release_dates import release_day
-from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.pictures.svg import INK, MUTED, Drawing
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.abi_history import HistoryEntry
+    from sphinx_xenabi.model.history import Commit, HistoryReport, Window
+    from sphinx_xenabi.model.spec import Release
 
 BREAKING = "#c62828"
 COMPATIBLE = "#1565c0"

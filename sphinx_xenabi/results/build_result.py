@@ -9,7 +9,7 @@ namespace, the registry publisher and the command line. Nothing else
 recomputes a part of it, and nothing reads it back out of the log.
 
 The messages are the result's own account of every problem it holds, in
-the order the build logs them; :func:`report_result` logs the ones found
+the order the build logs them; ``results/settling.py`` logs the ones found
 after reading (the reading phase logs its table problems as it goes).
 """
 
@@ -20,21 +20,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
 
 from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, Location, row_key
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
-from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.model.verification import (
     BlockOutcome,
     ExampleBlock,
@@ -43,18 +39,21 @@ from sphinx_xenabi.model.verification import (
 )
 from sphinx_xenabi.results.cached_facts import (
     block_outcomes,
-    cache_path,
     drift_findings,
     executed_rows,
     registry_key,
 )
 from sphinx_xenabi.results.guides import build_guide_map
-from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.release import described_release, gate_release
+from sphinx_xenabi.results.state import executes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
+
+    from sphinx_xenabi.model.fact_cache import FactCache
+    from sphinx_xenabi.model.spec import Release
+    from sphinx_xenabi.results.reference_choice import Reference
 
 
 @dataclass(frozen=True)
@@ -108,46 +107,7 @@ class BuildResult:
         return sum(1 for o in self.verifications if not o.passed)
 
 
-# -- where each application's result is kept ----------------------------------
-#
-# env-updated stores a build's result here; the write phase (evidence, links),
-# build-finished (the registry), the doctest namespace and the command line
-# read it. Forked parallel writers inherit it.
-
-_RESULTS: WeakKeyDictionary[Sphinx, BuildResult] = WeakKeyDictionary()
-# The result of the build in progress in this process: sphinx.ext.doctest runs
-# the pages' doctests here with no handle on the application.
-_current: BuildResult | None = None
-
-
-def build_state(app: Sphinx) -> BuildResult | None:
-    """The result of ``app``'s current build, once it has read its documents."""
-    return _RESULTS.get(app)
-
-
-def set_build_state(app: Sphinx, result: BuildResult) -> None:
-    global _current
-    _RESULTS[app] = result
-    _current = result
-
-
-def current_result() -> BuildResult | None:
-    """The result of the build that ran last in this process (for doctests)."""
-    return _current
-
-
 # -- production ---------------------------------------------------------------
-
-
-def executes(app: Sphinx) -> bool:
-    """Whether this build runs the rows: html builds and ``check``'s, when configured to.
-
-    The dummy builder is how ``sphinx-xenabi check`` reads a tree: it must
-    report the same failing rows the html build would.
-    """
-    return bool(app.config.xenabi_execute_tables) and (
-        app.builder.format == "html" or app.builder.name == "dummy"
-    )
 
 
 def _executed_rows(registry: Registry) -> Iterator[tuple[Location, tuple[Location, ...]]]:
@@ -227,12 +187,15 @@ def one_report_per_fault(
     return drift, execution
 
 
-def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
-    """Turn the environment into the build's result (run once, at env-updated)."""
+def produce_result(
+    app: Sphinx, env: BuildEnvironment, cache: FactCache, reference: Reference
+) -> BuildResult:
+    """Turn the environment into the build's result (run at env-updated, unless reused).
+
+    What did not change since the last build is reused from ``cache`` (see
+    cached_facts); the caller saves it.
+    """
     registry, orphans = _assemble(app, env)
-    # What did not change since the last build is reused (see cached_facts).
-    cache = FactCache.load(cache_path(app))
-    reference = load_reference(app, cache)
     release, release_note = gate_release(registry)
     tables_key = registry_key(registry)
     findings = drift_findings(cache, registry, tables_key, release, reference)
@@ -241,7 +204,6 @@ def produce_result(app: Sphinx, env: BuildEnvironment) -> BuildResult:
         executed = executed_rows(cache, registry, tables_key, release)
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     verifications = run_verifications(app, env, reference, release, cache)
-    cache.save(cache_path(app))
     reports = _Reports(app)
     reports.extend(_read_problems(env))
     logged_while_reading = len(reports.shown)
@@ -405,47 +367,3 @@ class _Reports:
                     level="error",
                 )
             )
-
-
-# -- reporting ----------------------------------------------------------------
-
-
-def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
-    """``env-updated``: the build's one result, kept for the later phases and reported.
-
-    Runs on every build, so a no-op rebuild of drifted docs still fails.
-    """
-    result = produce_result(app, env)
-    set_build_state(app, result)
-    # The requirement index is generated from the domain when pages are written.
-    xenabi_domain(env).note_requirement_statuses(
-        {name: verdict.status.value for name, verdict in result.verdicts.items()}
-    )
-    report_result(app, result)
-
-
-def report_result(app: Sphinx, result: BuildResult) -> None:
-    """Log what the build found after reading, at its cells; fail the build if it must."""
-    if result.reference.note is not None:
-        logger.info(result.reference.note)
-    elif result.release_note is not None and result.reference.error is None:
-        logger.info(result.release_note)
-    for report in result.reports[result.logged_while_reading :]:
-        log_problem(report, app)
-    if result.executed:
-        ran = sum(1 for o in result.executed if o.ok)
-        logger.info(
-            "xenabi: executed %d of %d table rows on the emulated CPU", ran, len(result.executed)
-        )
-    if result.verifications:
-        passed = sum(1 for o in result.verifications if o.passed)
-        logger.info(
-            "xenabi: %d of %d xenabi-verifies example blocks passed against %s",
-            passed,
-            len(result.verifications),
-            result.reference.name,
-        )
-    for summary in result.summaries:
-        log_problem(summary, app)
-    if result.failed:
-        app.statuscode = 1

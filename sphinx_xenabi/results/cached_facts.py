@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
-from sphinx_xenabi.model.problems import Problem
-from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.row_outcome import RowOutcome
     from sphinx_xenabi.model.spec import Release
     from sphinx_xenabi.results.reference_choice import Reference
 

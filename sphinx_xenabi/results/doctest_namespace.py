@@ -26,7 +26,7 @@ def doctest_globals() -> dict[str, Any]:
     from sphinx_xenabi.model import abi, page
     from sphinx_xenabi.model.dispatcher import Dispatcher, Handler
     from sphinx_xenabi.model.spec import GuestType, Release
-    from sphinx_xenabi.results.build_result import current_result
+    from sphinx_xenabi.results.state import current_result
 
     result = current_result()
     if result is None:

@@ -26,40 +26,46 @@ from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
 from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.log import error, logger
-from sphinx_xenabi.model import needs_json, requirements_json
 from sphinx_xenabi.model.atomic import write_atomic
+from sphinx_xenabi.model.needs_json import NEEDS_FILENAME
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.results.build_result import BuildResult, build_state, executes
+from sphinx_xenabi.model.requirements_json import REQUIREMENTS_FILENAME
 from sphinx_xenabi.results.reference_choice import MODEL_NAME
+from sphinx_xenabi.results.settling import published_text, settled_account
+from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
+    from sphinx_xenabi.model.requirements_json import RequirementsReport
+    from sphinx_xenabi.results.build_result import BuildResult
+
 
 @dataclass(frozen=True)
 class Publication:
-    """One published file: its name, what it is, its switch and how it is written."""
+    """One published file: its name, what it is, its switch and its text."""
 
     filename: str
     what: str  # "the registry", as the messages name it
     setting: str  # the configuration value that turns it on
-    # Writes the file at the path, atomically; False when the build has nothing to publish.
-    write: Callable[[Sphinx, BuildResult, Path], bool]
+    # The file's text; None when the build has nothing to publish.
+    compose: Callable[[Sphinx, BuildResult], str | None]
 
 
-def _write_registry(app: Sphinx, result: BuildResult, target: Path) -> bool:
-    result.registry.dump(target)
-    return True
+def _registry_text(app: Sphinx, result: BuildResult) -> str | None:
+    return result.registry.to_json()
 
 
-def requirements_report(app: Sphinx, result: BuildResult) -> requirements_json.RequirementsReport:
+def requirements_report(app: Sphinx, result: BuildResult) -> RequirementsReport:
     """The build's requirements as ``xenabi-requirements.json`` writes them."""
+    from sphinx_xenabi.model.requirements_json import RequirementsReport
+
     against = result.reference.name
     if against == MODEL_NAME:
         against = f"{MODEL_NAME} for Xen {result.release}"
-    return requirements_json.RequirementsReport(
+    return RequirementsReport(
         trace=result.requirements,
         verdicts=result.verdicts,
         findings=result.reports,
@@ -69,36 +75,34 @@ def requirements_report(app: Sphinx, result: BuildResult) -> requirements_json.R
     )
 
 
-def _write_requirements(app: Sphinx, result: BuildResult, target: Path) -> bool:
+def _requirements_text(app: Sphinx, result: BuildResult) -> str | None:
+    from sphinx_xenabi.model import requirements_json
+
     if not result.requirements.items:
-        return False
-    write_atomic(target, requirements_json.to_json(requirements_report(app, result)))
-    return True
+        return None
+    return requirements_json.to_json(requirements_report(app, result))
 
 
-def _write_needs(app: Sphinx, result: BuildResult, target: Path) -> bool:
+def _needs_text(app: Sphinx, result: BuildResult) -> str | None:
+    from sphinx_xenabi.model import needs_json
+
     if not result.requirements.items:
-        return False
-    text = needs_json.to_json(
+        return None
+    return needs_json.to_json(
         result.requirements,
         result.verdicts,
         project=str(app.config.project),
         version=str(app.config.version),
         need_types=app.config.xenabi_needs_types,
     )
-    write_atomic(target, text)
-    return True
 
 
 PUBLICATIONS = (
-    Publication(REGISTRY_FILENAME, "the registry", "xenabi_write_registry", _write_registry),
+    Publication(REGISTRY_FILENAME, "the registry", "xenabi_write_registry", _registry_text),
     Publication(
-        requirements_json.REQUIREMENTS_FILENAME,
-        "the requirements",
-        "xenabi_write_requirements",
-        _write_requirements,
+        REQUIREMENTS_FILENAME, "the requirements", "xenabi_write_requirements", _requirements_text
     ),
-    Publication(needs_json.NEEDS_FILENAME, "the needs", "xenabi_write_needs", _write_needs),
+    Publication(NEEDS_FILENAME, "the needs", "xenabi_write_needs", _needs_text),
 )
 
 
@@ -166,20 +170,28 @@ def _build_failing(app: Sphinx) -> bool:
 
 def publish_results(app: Sphinx, exception: BaseException | None) -> None:
     """At build-finished: write the files of a successful build, each atomically."""
-    result = build_state(app)
+    account = settled_account(app)
     failing = _build_failing(app)  # first: it also stops the warning watch
-    if exception is not None or result is None or result.failed or failing:
+    if exception is not None or account is None or account.failed or failing:
         withdraw_published(app)  # reading failed before env-updated withdrew them
         return
     for publication in PUBLICATIONS:
         if app.config[publication.setting]:
-            _publish(app, result, publication)
+            _publish(app, publication)
 
 
-def _publish(app: Sphinx, result: BuildResult, publication: Publication) -> None:
+def _publish(app: Sphinx, publication: Publication) -> None:
     target = Path(app.outdir) / publication.filename
+
+    def compose() -> str | None:
+        result = build_state(app)
+        return None if result is None else publication.compose(app, result)
+
     try:
-        written = publication.write(app, result, target)
+        text = published_text(app, publication.filename, compose)
+        if text is None:
+            return
+        write_atomic(target, text)
     except OSError as exc:
         error(
             WarningSubtype.REGISTRY,
@@ -188,5 +200,4 @@ def _publish(app: Sphinx, result: BuildResult, publication: Publication) -> None
         )
         app.statuscode = 1
         return
-    if written:
-        logger.info("xenabi: %s written to %s", publication.what.removeprefix("the "), target)
+    logger.info("xenabi: %s written to %s", publication.what.removeprefix("the "), target)

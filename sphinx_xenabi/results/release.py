@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from sphinx.errors import ConfigError
 
 from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE, NEWEST_RELEASE_RANGE
-from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
+
+    from sphinx_xenabi.model.registry import Registry
 
 
 def _release_setting(config: Config) -> tuple[str, object]:

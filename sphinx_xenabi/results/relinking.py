@@ -19,15 +19,14 @@ from sphinx import addnodes
 
 from sphinx_xenabi.domain.requirements import REQUIREMENT
 from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
-from sphinx_xenabi.results.build_result import build_state, executes
 from sphinx_xenabi.results.evidence_column import outcomes_by_document
+from sphinx_xenabi.results.settling import result_unchanged
+from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-# Runs after the extension's env-updated (priority 500), which runs the tables.
-PRIORITY = 600
 _LINKS = "links"
 _TYPES = frozenset({HYPERCALL, REQUIREMENT})
 
@@ -70,6 +69,8 @@ def referenced_hypercalls(app: Sphinx, env: BuildEnvironment) -> dict[str, set[s
 
 def relinked_documents(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """``env-updated``: the documents to write again for their links' sake."""
+    if result_unchanged(app):
+        return []  # every document's links and evidence are what they were
     domain = xenabi_domain(env)
     current = {
         docname: domain.link_signature(targets)

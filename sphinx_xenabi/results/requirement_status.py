@@ -25,8 +25,6 @@ from docutils import nodes
 from sphinx.util.nodes import make_refnode
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.model.reference_facts import Fact
-from sphinx_xenabi.model.requirements import RequirementItem
 from sphinx_xenabi.model.verification import (
     NOT_CHECKED,
     STATUS_MARKS,
@@ -35,7 +33,8 @@ from sphinx_xenabi.model.verification import (
     Status,
     marked,
 )
-from sphinx_xenabi.results.build_result import BuildResult, build_state, executes
+from sphinx_xenabi.results.settling import result_unchanged
+from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -43,6 +42,9 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
     from sphinx_xenabi.domain.requirements import RequirementLookup, RequirementObject
+    from sphinx_xenabi.model.reference_facts import Fact
+    from sphinx_xenabi.model.requirements import RequirementItem
+    from sphinx_xenabi.results.build_result import BuildResult
 
 _STORE = "requirement_pages"  # each page's verdicts as last written, in the domain's data
 
@@ -344,13 +346,13 @@ def pages_with_new_verdicts(app: Sphinx, env: BuildEnvironment) -> list[str]:
     In a build that runs no examples, the requirement index says "not
     checked" of every item, as the pages do.
     """
+    if result_unchanged(app):
+        return []
     result = build_state(app)
     if result is None:
         return []
     domain = xenabi_domain(env)
     checked = executes(app)
-    if not checked:  # the index says so too, rather than "unverified"
-        domain.note_requirement_statuses(dict.fromkeys(result.verdicts, NOT_CHECKED))
     current = {
         docname: _signature(result, objects, checked)
         for docname, objects in domain.requirements.items()

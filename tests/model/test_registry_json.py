@@ -24,7 +24,7 @@ from sphinx_xenabi.model.records import Cell, Location
 from sphinx_xenabi.model.registry import Registry, load
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME, SCHEMA_VERSION, content_digest
 from sphinx_xenabi.model.registry_schema import RegistryError
-from sphinx_xenabi.results.build_result import build_state
+from sphinx_xenabi.results.state import build_state
 from support.building import Build, run_sphinx
 from support.paths import REPO
 

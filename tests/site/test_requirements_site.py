@@ -14,7 +14,8 @@ from collections import Counter
 from sphinx_xenabi.model.claims import claims
 from sphinx_xenabi.model.requirements import RequirementItem
 from sphinx_xenabi.model.verification import Status, verify_requirement
-from sphinx_xenabi.results.build_result import BuildResult, build_state
+from sphinx_xenabi.results.build_result import BuildResult
+from sphinx_xenabi.results.state import build_state
 from support.building import Build
 from support.requirement_pages import read_items
 

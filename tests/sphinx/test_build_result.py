@@ -18,7 +18,8 @@ from sphinx_xenabi.cli.check_formats import line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.results.build_result import BuildResult, build_state
+from sphinx_xenabi.results.build_result import BuildResult
+from sphinx_xenabi.results.state import build_state
 from support.building import Build
 from support.paths import DOCS, REPO
 

@@ -32,6 +32,7 @@ from sphinx_xenabi.model.registry import Registry, load
 from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from sphinx_xenabi.model.registry_schema import RegistryError
 from sphinx_xenabi.model.spec import Release
+from sphinx_xenabi.results import publishing
 from support.building import Build, build_root, build_test_root, copy_root
 from support.cli import run_cli
 from support.lines import line_in as line_of
@@ -276,7 +277,7 @@ def test_a_failed_registry_write_is_one_located_error(
     def failing(path: Path, text: str) -> None:
         raise OSError(code, os.strerror(code), str(path))
 
-    monkeypatch.setattr(registry_module, "write_atomic", failing)
+    monkeypatch.setattr(publishing, "write_atomic", failing)
     result = build(tmp_path, "interrupt")
     target = published(result)
     no_crash(result)

@@ -19,7 +19,8 @@ import pytest
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.verification import Example, read_block
-from sphinx_xenabi.results.build_result import BuildResult, build_state
+from sphinx_xenabi.results.build_result import BuildResult
+from sphinx_xenabi.results.state import build_state
 from sphinx_xenabi.results.verification import namespace, run_block
 from support.building import Build, build_root, copy_root
 from support.lines import line_of, replace_once

@@ -9,17 +9,20 @@ reading what Xen reads, and reports them as :class:`HvcRowEvidence`, which
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ...model.abi import TRANSFER_INSTRUCTIONS, Errno, XENVER_version
 from ...model.abi import revision_for as model_revision
 from ...model.dispatcher import Dispatcher
 from ...model.spec import AbiSpec, Convention, Release
-from ..configurations import GuestConfig
 from ..errors import EmulatorError, GuestFault
 from ..probes import probe_dispatcher, probe_target, unknown_index, xen_version_number
 from ..registers import default_arguments
-from ..results import RoundTrip
 from .harness import HvcHarness
+
+if TYPE_CHECKING:
+    from ..configurations import GuestConfig
+    from ..results import RoundTrip
 
 
 @dataclass(frozen=True)

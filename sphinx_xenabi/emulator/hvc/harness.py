@@ -25,15 +25,12 @@ from __future__ import annotations
 import struct
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unicorn import UC_HOOK_INTR, UcError
 
 from ...model.abi import TRANSFER_INSTRUCTIONS, XEN_HYPERCALL_TAG, normalise_instruction
-from ...model.dispatcher import Dispatcher, DispatchResult
 from ...model.spec import Architecture, Convention
-from ..configurations import GuestConfig
-from ..cpu import Cpu
 from ..cpu_choice import cpu_class
 from ..errors import EmulatorError, GuestFault
 from ..results import RoundTrip
@@ -64,6 +61,11 @@ from .programs import (
     stub_code,
     vectors,
 )
+
+if TYPE_CHECKING:
+    from ...model.dispatcher import Dispatcher, DispatchResult
+    from ..configurations import GuestConfig
+    from ..cpu import Cpu
 
 SMCCC_IMMEDIATE = 0
 """HVC #0: an SMCCC call (PSCI, Xen's feature queries), which Xen's

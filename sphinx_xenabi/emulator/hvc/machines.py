@@ -28,14 +28,17 @@ What Unicorn 2.1.4 does, as observed (and why the HVC harness looks as it does):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from unicorn import UC_ARCH_ARM, UC_ARCH_ARM64, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 from unicorn import arm_const as a32
 
 from ...model.spec import GuestType
-from ..configurations import GuestConfig
 from ..cpu import Cpu, Machine
+
+if TYPE_CHECKING:
+    from ..configurations import GuestConfig
 
 HVC_INTERRUPT = 11  # QEMU's EXCP_HVC, what UC_HOOK_INTR reports for a taken HVC
 UNDEFINED_INTERRUPT = 1  # EXCP_UDEF: an AArch64 instruction the CPU does not accept

@@ -27,10 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...model.spec import Convention, GuestType
-from ..configurations import GuestConfig
 from ..errors import EmulatorError
 from ..layout import EXIT_ADDRESS
 from ..registers import DataBlock
@@ -59,6 +58,9 @@ from .encoder import (
     t32_mov,
     words,
 )
+
+if TYPE_CHECKING:
+    from ..configurations import GuestConfig
 
 CALL_PROGRAM = 0x10000
 FRAME = 0x11000  # SP: the load block, and on AArch64 the store block above it

@@ -30,12 +30,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.spec import Architecture, Evidence, GuestType
 from sphinx_xenabi.model.xen_source.conditions import config_options
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.forms import Form, dispatch_form
-from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
 from sphinx_xenabi.model.xen_source.tree import (
     ARGS_TABLE_C,
@@ -46,6 +45,10 @@ from sphinx_xenabi.model.xen_source.tree import (
     SourceError,
     XenTree,
 )
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
+    from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall
 
 # Which column of hypercall-defs.c's table states a guest type: x86's name
 # their guest type, Arm's one column serves both execution states.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model.spec import Architecture, Evidence
 from sphinx_xenabi.model.xen_source.c_syntax import (
@@ -36,8 +36,10 @@ from sphinx_xenabi.model.xen_source.c_syntax import (
     split_arguments,
     string_literal,
 )
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.tree import ARM_SETUP_C, SourceError, XenTree
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _IF = re.compile(r"if\s*\(")
 _CALL = re.compile(r"\b(snprintf|safe_strcat|safe_strcpy|strl?cat|strl?cpy|sprintf)\s*\(")

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.abi import REGISTERS
 from sphinx_xenabi.model.spec import Evidence, GuestType
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.forms import X86_DISPATCH_FILES, Form, dispatch_form
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
 from sphinx_xenabi.model.xen_source.tree import (
@@ -36,6 +36,9 @@ from sphinx_xenabi.model.xen_source.tree import (
     SourceError,
     XenTree,
 )
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _GENERATED_CALL = re.compile(r"\bcall_handlers_(pv64|pv32|hvm64|hvm32)\s*\(([^;]*)\)\s*;")
 _TABLE_CALL = re.compile(

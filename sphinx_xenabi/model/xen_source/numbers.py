@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.spec import Evidence
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.tree import (
     HVM_HYPERCALL_C,
     PV_HYPERCALL_C,
@@ -23,6 +23,9 @@ from sphinx_xenabi.model.xen_source.tree import (
     SourceError,
     XenTree,
 )
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _PREFIX = "__HYPERVISOR_"
 _ARCH_SLOT = re.compile(r"^arch_\d+$")

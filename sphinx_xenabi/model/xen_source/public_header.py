@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.spec import Architecture, Evidence
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.tree import ARCH_ARM_H, SourceError, XenTree
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _UNION = re.compile(r"__DECL_REG\(\s*(x\d+)\s*,\s*(\w+?)\s*\)")
 # The usr bank's names of an AArch32 guest's general registers (sp and lr are r13 and r14).

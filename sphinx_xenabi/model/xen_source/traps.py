@@ -28,11 +28,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model.abi import REGISTERS
 from sphinx_xenabi.model.spec import Architecture, Convention, Evidence, GuestType
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.dispatch import Dispatch
 from sphinx_xenabi.model.xen_source.preprocessor import Macro, joined, line_at
 from sphinx_xenabi.model.xen_source.public_header import (
@@ -41,6 +40,9 @@ from sphinx_xenabi.model.xen_source.public_header import (
     hypercall_tag,
 )
 from sphinx_xenabi.model.xen_source.tree import ARCH_ARM_H, ARM_TRAPS_C, SourceError, XenTree
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _TRAP_CALL = re.compile(r"\bdo_trap_hypercall\s*\(\s*regs\s*,\s*&\s*([^,()]+?)\s*,[^;]*\)\s*;")
 _CASE_LABEL = re.compile(r"\bcase\s+(HSR_EC_\w+)\s*:")

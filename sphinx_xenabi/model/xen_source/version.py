@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model.spec import Architecture, Evidence
 from sphinx_xenabi.model.xen_source.c_syntax import (
@@ -42,8 +42,10 @@ from sphinx_xenabi.model.xen_source.capabilities import (
     CapabilitiesFill,
     read_capabilities,
 )
-from sphinx_xenabi.model.xen_source.configuration import Configuration
 from sphinx_xenabi.model.xen_source.tree import KERNEL_C, VERSION_H, XEN_H, SourceError, XenTree
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration
 
 _HANDLER = r"\bDO\s*\(\s*xen_version\s*\)|\bdo_xen_version"
 _SWITCH = re.compile(r"\bswitch\s*\(\s*cmd\s*\)\s*\{")

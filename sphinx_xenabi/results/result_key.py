@@ -1,0 +1,79 @@
+"""What a build's result is computed from, named as one key.
+
+The build's result (``results/build_result.py``) is a function of:
+
+* what each document put into the domain (tables, problems, hypercall
+  objects, references, requirement items, example blocks);
+* what the guide map reads of the documents: which exist, where, their
+  titles and toctrees;
+* the configuration and the builder;
+* the reference's facts (the Xen source's files, or the model's code);
+* this package's code.
+
+Each document's part is digested when the document is read and kept with it
+in the domain (so a rebuild digests only the documents it read); the rest is
+small and digested at ``env-updated``. Two builds with the same key have the
+same result: ``results/settling.py`` then reuses the last one instead of
+checking, running and publishing everything again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sphinx_xenabi.domain.xenabi import XenAbiDomain, xenabi_domain
+from sphinx_xenabi.model.content_key import digest, value_digest
+from sphinx_xenabi.model.fact_cache import code_key
+
+if TYPE_CHECKING:
+    from docutils import nodes
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+_KEYS = "content_keys"
+# Sphinx's own settings the result reads (the xenabi_* ones are all taken).
+_SPHINX_SETTINGS = ("root_doc", "suppress_warnings", "project", "version", "release")
+
+
+def document_key(domain: XenAbiDomain, docname: str) -> str | None:
+    """What ``docname`` put into the domain, as a digest; None when it put nothing."""
+    parts = tuple(
+        (store, domain.data[store][docname])
+        for store in domain.STORES
+        if store != _KEYS and docname in domain.data.get(store, {})
+    )
+    return value_digest(parts) if parts else None
+
+
+def note_content_key(app: Sphinx, doctree: nodes.document) -> None:
+    """``doctree-read``: keep the document's key with its records."""
+    domain, docname = xenabi_domain(app.env), app.env.docname
+    keys: dict[str, str] = domain.data.setdefault(_KEYS, {})
+    key = document_key(domain, docname)
+    if key is None:
+        keys.pop(docname, None)
+    else:
+        keys[docname] = key
+
+
+def _settings(app: Sphinx) -> dict[str, Any]:
+    settings = {v.name: v.value for v in app.config if v.name.startswith("xenabi_")}
+    settings.update((name, app.config[name]) for name in _SPHINX_SETTINGS)
+    return settings
+
+
+def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
+    """The key of everything the build's result depends on (``reference``: its identity)."""
+    domain = xenabi_domain(env)
+    return digest(
+        "build-result",
+        code_key(("",)),
+        sorted(domain.data.get(_KEYS, {}).items()),
+        sorted(env.found_docs),
+        sorted((docname, title.astext()) for docname, title in env.titles.items()),
+        sorted((docname, list(included)) for docname, included in env.toctree_includes.items()),
+        [env.doc2path(docname, False).as_posix() for docname in sorted(domain.tables)],
+        _settings(app),
+        [app.builder.name, app.builder.format, str(app.srcdir), str(app.confdir)],
+        reference,
+    )
