@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
-from sphinx_xenabi.cli.check_formats import FORMATS, line_text
+from sphinx_xenabi.cli.check_formats import FORMATS, CheckReport, line_text, render
+from sphinx_xenabi.cli.check_junit import JUNIT_FAMILIES, XUNIT2, to_junit
 from sphinx_xenabi.cli.check_requirements import (
     RequirementCase,
     check_only,
@@ -172,7 +173,24 @@ def _progress(text: str) -> None:
     print(f"xenabi check: {text} ...", file=sys.stderr, flush=True)
 
 
+def _rendered(args: argparse.Namespace, report: CheckReport) -> str:
+    if args.format == "junit":
+        return to_junit(report, args.junit_family or XUNIT2)
+    return render(args.format, report)
+
+
+def _refuse_family_without_junit(args: argparse.Namespace) -> None:
+    """``--junit-family`` shapes the JUnit report only: with another format it would be
+    silently ignored."""
+    if args.junit_family is not None and args.format != "junit":
+        raise CliError(
+            f"--junit-family {args.junit_family}: only --format junit has a JUnit family "
+            f"(the format is {args.format})"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    _refuse_family_without_junit(args)
     overrides = (
         {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}
     )
@@ -185,8 +203,6 @@ def run(args: argparse.Namespace) -> int:
     findings = Findings.of(reading)
     code, summary = verdict(reading, args.docs_dir, findings)
     if args.format != "text":
-        from sphinx_xenabi.cli.check_formats import CheckReport, render
-
         report = CheckReport(
             args.docs_dir,
             reading.checked_against,
@@ -196,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
             findings.problems,
             findings.requirements,
         )
-        sys.stdout.write(render(args.format, report))
+        sys.stdout.write(_rendered(args, report))
         return code
     if reading.source_note is not None and not args.quiet:
         print(f"xenabi check: {reading.source_note}")
@@ -241,6 +257,13 @@ def add_parser(commands: Any) -> None:
         help="text (default): findings and a summary line; json (check_report.schema.json); "
         "github: workflow annotations (::error file=...,line=...::...); junit: one test case "
         "per table row and per requirement item; gitlab: a GitLab Code Quality report (one issue per finding)",
+    )
+    check.add_argument(
+        "--junit-family",
+        choices=JUNIT_FAMILIES,
+        help="with --format junit: xunit2 (default) writes only what the junit-10.xsd schema "
+        "CI tools use allows, each finding located in its failure's text; xunit1 also puts "
+        "file and line on each test case, as GitLab reads them",
     )
     check.add_argument(
         "-q",

@@ -1,4 +1,5 @@
-"""``check``'s results for CI: JSON, GitHub workflow commands, JUnit XML, GitLab Code Quality.
+"""``check``'s results for CI: JSON, GitHub workflow commands, GitLab Code Quality (and the
+cases JUnit XML is made of, written by :mod:`.check_junit`).
 
 Every format names a file the same way (:func:`shown_path`): relative to the
 directory ``check`` ran in when the file is under it (a CI job's checkout),
@@ -14,16 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
-from sphinx_xenabi.model.verification import Status
 
 if TYPE_CHECKING:
     from sphinx_xenabi.cli.check_requirements import RequirementCase
@@ -273,97 +272,6 @@ def to_github(report: CheckReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-# -- JUnit XML --------------------------------------------------------------------
-
-
-def _suite_element(
-    root: ElementTree.Element, name: str, cases: int, failed: int, skipped: int
-) -> ElementTree.Element:
-    return ElementTree.SubElement(
-        root,
-        "testsuite",
-        name=name,
-        tests=str(cases),
-        failures=str(failed),
-        errors="0",
-        skipped=str(skipped),
-    )
-
-
-def _add_problems(
-    testcase: ElementTree.Element, problems: Sequence[Problem], report: CheckReport
-) -> None:
-    """One failure element for the findings that fail (CI tools count one per case), its
-    message the first's and its text every one; the findings that inform as output."""
-
-    def located(problem: Problem) -> str:
-        file, line = report.problem_path(problem), problem_line(problem)
-        where = "" if file is None else f"{file}:{line}: " if line else f"{file}: "
-        return f"{where}{problem.message}"
-
-    failing = [p for p in problems if p.fails]
-    if failing:
-        failure = ElementTree.SubElement(testcase, "failure")
-        failure.set("type", f"xenabi.{failing[0].subtype}")
-        more = f" (and {len(failing) - 1} more)" if len(failing) > 1 else ""
-        failure.set("message", failing[0].message + more)
-        failure.text = "\n".join(located(p) for p in failing)
-    informing = [p for p in problems if not p.fails]
-    if informing:
-        output = ElementTree.SubElement(testcase, "system-out")
-        output.text = "\n".join(located(p) for p in informing)
-
-
-def _requirement_suite(root: ElementTree.Element, report: CheckReport) -> tuple[int, int, int]:
-    """One case per requirement item: failed, skipped when unverified, else passed."""
-    cases = report.requirements
-    failed = sum(1 for c in cases if c.failed)
-    skipped = sum(1 for c in cases if not c.failed and c.status is Status.UNVERIFIED)
-    element = _suite_element(root, "requirements", len(cases), failed, skipped)
-    for case in cases:
-        attributes = {
-            "classname": f"xenabi.requirement.{case.artifact_type}",
-            "name": case.id,
-            "file": report.shown(case.location.file),
-            "line": str(case.location.line),
-        }
-        testcase = ElementTree.SubElement(element, "testcase", attributes)
-        if not case.failed and case.status is Status.UNVERIFIED:
-            reasons = "; ".join(case.reasons) or f"{case.id} is unverified"
-            ElementTree.SubElement(testcase, "skipped", message=reasons)
-        _add_problems(testcase, case.problems, report)
-    return len(cases), failed, skipped
-
-
-def to_junit(report: CheckReport) -> str:
-    root = ElementTree.Element("testsuites", name="sphinx-xenabi check")
-    total = failures = skipped = 0
-    for suite in suites(report):
-        failed = sum(1 for c in suite.cases if c.failed)
-        element = _suite_element(root, suite.name, len(suite.cases), failed, 0)
-        if suite.file:
-            element.set("file", suite.file)
-        total += len(suite.cases)
-        failures += failed
-        for case in suite.cases:
-            attributes = {"classname": f"xenabi.{suite.kind}.{suite.file}", "name": case.name}
-            if case.file:
-                attributes["file"] = case.file
-            if case.line is not None:
-                attributes["line"] = str(case.line)
-            testcase = ElementTree.SubElement(element, "testcase", attributes)
-            _add_problems(testcase, case.problems, report)
-    if report.requirements:
-        cases, failed, skipped = _requirement_suite(root, report)
-        total, failures = total + cases, failures + failed
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    root.set("errors", "0")
-    root.set("skipped", str(skipped))
-    ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
 # -- GitLab Code Quality ----------------------------------------------------------
 #
 # The report GitLab CI reads from ``artifacts: reports: codequality``: a JSON
@@ -394,12 +302,11 @@ def to_gitlab(report: CheckReport) -> str:
 
 
 def render(output_format: str, report: CheckReport) -> str:
+    """The report in ``json``, ``github`` or ``gitlab`` (``junit``: :mod:`.check_junit`)."""
     if output_format == "json":
         return to_json(report)
     if output_format == "github":
         return to_github(report)
-    if output_format == "junit":
-        return to_junit(report)
     if output_format == "gitlab":
         return to_gitlab(report)
     raise ValueError(f"unknown format {output_format!r}")

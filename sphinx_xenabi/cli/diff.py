@@ -182,7 +182,9 @@ def read_side(
             source = read_xen_source(path, args.xen_config)
         except (SourceError, ConfigurationError) as exc:
             raise CliError(str(exc)) from None
-        return ReadSide(DiffSide(f"{spec.text} ({source.origin})", source.spec()), shown)
+        # "xen (source, Xen 4.19.0, built with every hypercall enabled)", as docs and registries
+        name = f"{spec.text} (source, Xen {source.version}, {source.configuration.description})"
+        return ReadSide(DiffSide(name, source.spec()), shown)
     # Only the tables are wanted: no Xen source to check against, no emulated CPU.
     reading = read_tree(
         path, conf_dir, {"xenabi_xen_source": False, "xenabi_execute_tables": False}

@@ -224,21 +224,6 @@ def _reading(
     )
 
 
-# What each named configuration assumes (model/xen_source/configuration.py).
-_CONFIGURATION_MEANS = {
-    "all": "every CONFIG_ option that gates a hypercall on",
-    "defconfig": "Xen's default options, from its Kconfig",
-}
-
-
-def source_words(source: Any) -> str:
-    """``the Xen 4.21.0 source (configuration all: every CONFIG_ option that gates a
-    hypercall on)``: the tree's version and what its build configuration assumes."""
-    name = source.configuration.name
-    means = _CONFIGURATION_MEANS.get(name, "the options that .config file sets")
-    return f"the Xen {source.version} source (configuration {name}: {means})"
-
-
 def _source_reason(config: Any, overrides: dict[str, Any]) -> str:
     """Why a Xen tree is the reference, said as the command line says it (``--xen-source``,
     not the configuration value it sets)."""
@@ -254,7 +239,8 @@ def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str
     from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
     if result.reference.source is not None:
-        return source_words(result.reference.source)  # a Xen source names its own version
+        # "the Xen 4.21.0 source (built with every hypercall enabled)": its own version
+        return str(result.reference.source.origin)
     if result.reference.name != MODEL_NAME:
         return str(result.reference.name)
     release = result.release

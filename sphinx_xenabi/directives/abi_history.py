@@ -102,6 +102,7 @@ def site_history(directive: SphinxDirective) -> SiteHistory | None:
         return SiteHistory(revision_for(releases[0]), releases, model_history(), title, False)
     specs: list[AbiSpec] = []
     configuration = str(config.xenabi_xen_config)
+    described = configuration  # in words once a tree is read: "built with its x86_64 defconfig"
     for configured in sources:
         path = Path(str(configured))  # absolute: see resolve_history_sources
         try:
@@ -111,6 +112,7 @@ def site_history(directive: SphinxDirective) -> SiteHistory | None:
             directive_error(directive, WarningSubtype.SOURCE, message)
             return None
         specs.append(source.spec())
+        described = source.configuration.description
     if len(specs) < 2:
         directive_error(
             directive,
@@ -121,7 +123,7 @@ def site_history(directive: SphinxDirective) -> SiteHistory | None:
     ordered = sorted(specs, key=lambda spec: spec.release)
     title = (
         f"ABI changes, Xen {ordered[0].release} to {ordered[-1].release} "
-        f"(the Xen source, {configuration})"
+        f"(the Xen source, {described})"
     )
     releases = tuple(spec.release for spec in ordered)
     return SiteHistory(ordered[0], releases, history(ordered), title, True)

@@ -239,7 +239,7 @@ class AbiSpec:
     instruction as written ("INT 0x82"), ``hypercalls`` by number.
 
     A spec read from a Xen source tree also names itself in ``origin`` ("the
-    Xen 4.17 source (all options)") and states its hypercall ``stubs`` by
+    Xen 4.17.0 source (built with every hypercall enabled)") and states its hypercall ``stubs`` by
     transfer-table guest label. The docs' spec states the release ``ranges``
     its tables' titles give, by table kind ("registers", "transfer",
     "numbers"), and the ``footnotes`` its tables' cells cite, by table kind.

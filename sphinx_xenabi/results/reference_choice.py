@@ -32,7 +32,7 @@ MODEL_NAME = "the reference model"
 class SourceSummary:
     """What every build needs of a Xen source reading; the reading itself loads on demand."""
 
-    origin: str  # "the Xen 4.17.0 source (all)"
+    origin: str  # "the Xen 4.17.0 source (built with every hypercall enabled)"
     root: Path
     configuration: str  # the reading's configuration name
     manifest_key: str  # the content of every file the reading depended on
@@ -58,7 +58,7 @@ class Reference:
     something must be computed from it: a no-op rebuild never loads it.
     """
 
-    name: str  # "the reference model", "the Xen 4.17.0 source (all)"
+    name: str  # "the reference model", "the Xen 4.17.0 source (built with its x86_64 defconfig)"
     summary: SourceSummary | None = None
     error: str | None = None  # the tree could not be read
     note: str | None = None  # the log line that says which tree and why

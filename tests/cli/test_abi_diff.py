@@ -156,7 +156,10 @@ def test_xen_4_16_source_against_4_17_source_cites_the_dispatch_lines(
     old, new = real_tree("4.16.0"), real_tree("4.17.0")
     code, out, _ = diff(capsys, old, new, "--format", "json")
     assert code == 1
-    changes = json.loads(out)["changes"]
+    data = json.loads(out)
+    # each side named by what it is: its version and its configuration in words
+    assert data["new"] == f"{new} (source, Xen 4.17.0, built with every hypercall enabled)"
+    changes = data["changes"]
     assert [c["rule"] for c in changes] == [r for r, _, _ in EXPECTED_4_16_TO_4_18]
     assert changes[0]["new"]["file"] == str(new / "xen/arch/x86/pv/hypercall.c")
     assert changes[0]["new"]["line"] == 58

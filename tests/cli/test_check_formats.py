@@ -8,14 +8,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import xmlschema
 from defusedxml import ElementTree
 
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.cli.check_formats import line_text, report_schema
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.records import Location
-from support.junit import validate_junit
-from support.lines import line_starting
+from support.junit import junit_schema, located, validate_junit
+from support.lines import line_of, line_starting, nth_line_of
 from support.paths import ROOTS
 
 # The test-rst root's tables: today's registers, transfer, 4.13-4.16 registers, numbers.
@@ -67,21 +68,66 @@ def test_junit_has_one_test_case_per_table_row(
 ) -> None:
     code, out, _ = check(capsys, "--format", "junit")
     assert code == 0
-    validate_junit(out)
+    validate_junit(out)  # xunit2, the default: junit-10.xsd's rules
     root = ElementTree.fromstring(out)
-    assert root.tag == "testsuites"
+    assert root.tag == "testsuites" and root.get("skipped") is None
     suites = root.findall("testsuite")
     assert [(s.get("name").rsplit(" ", 1)[1], len(s.findall("testcase"))) for s in suites] == ROWS
     for suite in suites:
         cases = suite.findall("testcase")
         assert suite.get("tests") == str(len(cases)) and suite.get("failures") == "0"
+        # the table's file, relative to the working directory, as in every format
+        assert suite.get("file", "").startswith("docs/guest/") and Path(suite.get("file")).is_file()
         for case in cases:
-            assert case.get("classname").startswith("xenabi.") and case.get("name")
+            assert case.get("classname") == f"xenabi.{suite.get('name').rsplit(' ', 1)[1]}." + (
+                suite.get("file")
+            )
+            assert case.get("name") and set(case.keys()) == {"classname", "name"}
+            assert list(case) == []  # passed: no failure element
+    assert root.get("tests") == str(sum(n for _, n in ROWS)) and root.get("failures") == "0"
+
+
+def test_junit_xunit1_names_each_case_s_file_and_line(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = check(capsys, "--format", "junit", "--junit-family", "xunit1")
+    assert code == 0
+    validate_junit(out, "xunit1")
+    root = ElementTree.fromstring(out)
+    assert root.get("skipped") == "0"
+    suites = root.findall("testsuite")
+    assert [(s.get("name").rsplit(" ", 1)[1], len(s.findall("testcase"))) for s in suites] == ROWS
+    abi = tree / "guest" / "abi.rst"
+    for suite in suites:
+        for case in suite.findall("testcase"):
             # relative to the working directory, as in every format
             assert case.get("file", "").startswith("docs/guest/") and int(case.get("line")) > 0
             assert Path(case.get("file")).is_file() and suite.get("file") == case.get("file")
-            assert list(case) == []  # passed: no failure element
-    assert root.get("tests") == str(sum(n for _, n in ROWS)) and root.get("failures") == "0"
+    first = suites[0].find("testcase")
+    assert (first.get("file"), first.get("line")) == (
+        "docs/guest/abi.rst",
+        str(nth_line_of(abi, "* - 64bit")),
+    )
+
+
+def test_each_junit_family_holds_to_its_own_schema(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, xunit2, _ = check(capsys, "--release", "4.16", "--format", "junit")
+    _, xunit1, _ = check(
+        capsys, "--release", "4.16", "--format", "junit", "--junit-family", "xunit1"
+    )
+    validate_junit(xunit2, "xunit2")
+    validate_junit(xunit1, "xunit1")
+    # junit-10.xsd refuses what only xunit1 writes: a case's file and line, the root's skipped
+    with pytest.raises(xmlschema.XMLSchemaValidationError, match="file|line|skipped"):
+        junit_schema("xunit2").validate(xunit1)
+    # the families differ by those attributes alone
+    root = ElementTree.fromstring(xunit1)
+    del root.attrib["skipped"]
+    for case in root.iter("testcase"):
+        del case.attrib["file"], case.attrib["line"]
+    assert ElementTree.tostring(root) == ElementTree.tostring(ElementTree.fromstring(xunit2))
 
 
 def test_junit_fails_the_rows_whose_cells_disagree(
@@ -98,11 +144,41 @@ def test_junit_fails_the_rows_whose_cells_disagree(
     assert (
         failure.get("message") == "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9"
     )
+    # the failure's text says where: the path relative to the working directory, the line
+    abi = tree / "guest" / "abi.rst"
+    assert failure.text == (
+        f"docs/guest/abi.rst:{line_of(abi, '- RDI RSI RDX R10 R8')}: "
+        "64bit parameter 6 is missing; Xen 4.13 to 4.16 passes it in R9"
+    )
     # the header's finding belongs to the table, not to a row
     whole = cases["(whole table)"].find("failure")
     assert whole is not None and "header announces 5 parameters" in whole.get("message")
     assert registers.get("failures") == "3"
     assert int(root.get("failures")) >= 3
+    for failed in root.iter("failure"):
+        assert all(Path(path).is_file() and line > 0 for path, line in located(failed.text))
+
+
+def test_junit_family_is_one_of_two_and_only_for_junit(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        check(capsys, "--format", "junit", "--junit-family", "xunit3")
+    assert exit_.value.code == 2
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith(
+            "error: argument --junit-family: invalid choice: 'xunit3' "
+            "(choose from 'xunit2', 'xunit1')"
+        )
+    )
+    assert check(capsys, "--format", "json", "--junit-family", "xunit1") == (
+        2,
+        "",
+        "error: --junit-family xunit1: only --format junit has a JUnit family "
+        "(the format is json)\n",
+    )
 
 
 def test_json_loads_back_against_its_schema(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ from defusedxml import ElementTree
 
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.cli.check_formats import report_schema
-from support.junit import validate_junit
+from support.junit import located, validate_junit
 from support.lines import line_of, nth_line_of, replace_once
 from support.paths import ROOTS
 
@@ -175,7 +175,7 @@ def test_junit_has_one_case_per_requirement(tree: Path, capsys: pytest.CaptureFi
     assert list(cases[NUM]) == []  # passed
     assert cases[RET].get("classname") == "xenabi.requirement.XenSwdgn"
     at = lines(tree)
-    assert (cases[RET].get("file"), cases[RET].get("line")) == ("docs/design.md", str(at["ret"]))
+    assert cases[RET].get("file") is None  # xunit2: junit-10 has no file on a case
     (failure,) = cases[RET]
     assert (failure.tag, failure.get("type"), failure.get("message")) == (
         "failure",
@@ -185,7 +185,31 @@ def test_junit_has_one_case_per_requirement(tree: Path, capsys: pytest.CaptureFi
     assert failure.text == f"docs/design.md:{at['failing']}: {FAILED}"
     for name in (PARAM, PRODUCT):
         assert [child.tag for child in cases[name]] == ["skipped", "system-out"]
-    assert cases[PRODUCT].find("skipped").get("message") == f"no example verifies {PRODUCT}"
+    skipped = cases[PRODUCT].find("skipped")
+    assert skipped.get("message") == f"no example verifies {PRODUCT}"
+    # where the unverified item is, relative to the working directory: its text says it
+    assert skipped.text == f"docs/index.rst:{at['product']}: no example verifies {PRODUCT}"
+    texts = [e.text for e in suite.iter() if e.tag in ("failure", "skipped", "system-out")]
+    assert all(Path(path).is_file() for text in texts for path, _ in located(text))
+
+
+def test_junit_xunit1_names_each_item_s_file_and_line(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = check(capsys, "--format", "junit", "--junit-family", "xunit1")
+    validate_junit(out, "xunit1")
+    assert code == 1
+    root = ElementTree.fromstring(out)
+    assert root.get("skipped") == "2"
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    at = lines(tree)
+    assert (cases[RET].get("file"), cases[RET].get("line")) == ("docs/design.md", str(at["ret"]))
+    assert (cases[PRODUCT].get("file"), cases[PRODUCT].get("line")) == (
+        "docs/index.rst",
+        str(at["product"]),
+    )
+    assert all(Path(case.get("file")).is_file() for case in cases.values())
+    assert cases[PRODUCT].find("skipped").text is None  # the attributes say where
 
 
 def test_broken_links_fail_check_and_are_failed_cases(capsys: pytest.CaptureFixture[str]) -> None:

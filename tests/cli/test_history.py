@@ -159,7 +159,9 @@ def test_one_window_opened_by_the_five_parameter_commit_closed_by_the_docs_fix(
     }
     by_subject = {d.subject: d for d in window.disagreements}
     r9 = by_subject["convention/64bit/parameters"]
-    assert r9.message.startswith("64bit parameter 6 is R9; the Xen 4.19.0 source (all) passes")
+    assert r9.message.startswith(
+        "64bit parameter 6 is R9; the Xen 4.19.0 source (built with every hypercall enabled) passes"
+    )
     assert r9.source is not None and r9.source.file == "xen/arch/x86/pv/hypercall.c"
     assert "call_handlers_pv64(" in r9.source.text
     ebp = by_subject["convention/32bit/parameters"]

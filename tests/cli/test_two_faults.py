@@ -18,7 +18,7 @@ from defusedxml import ElementTree
 
 from support.building import copy_abi_pages
 from support.cli import run_cli
-from support.junit import validate_junit
+from support.junit import located, validate_junit
 from support.lines import line_of
 from support.paths import REPO
 
@@ -51,9 +51,9 @@ def faults(checkout: Path) -> set[tuple[str, int]]:
     return {(PAGE, line_of(page, "- RDI RSI RDX RCX R8")), (PAGE, intel)}
 
 
-def check(checkout: Path, output_format: str) -> subprocess.CompletedProcess[str]:
+def check(checkout: Path, output_format: str, *options: str) -> subprocess.CompletedProcess[str]:
     result = run_cli(
-        "check", "docs", "--conf-dir", REPO, "-q", "--format", output_format, cwd=checkout
+        "check", "docs", "--conf-dir", REPO, "-q", "--format", output_format, *options, cwd=checkout
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr == ""  # -q: no progress, and the build's own output held back
@@ -97,20 +97,33 @@ def test_junit_validates_with_one_failure_per_case_at_existing_paths(
     checkout: Path, faults: set[tuple[str, int]]
 ) -> None:
     out = check(checkout, "junit").stdout
-    validate_junit(out)
+    validate_junit(out)  # xunit2, the default: junit-10.xsd's rules
     root = ElementTree.fromstring(out)
     cases = root.findall("testsuite/testcase")
     assert all(len(case.findall("failure")) <= 1 for case in cases)
     failed = [case for case in cases if case.find("failure") is not None]
     assert root.get("failures") == "2" and len(failed) == 2
-    # a case is its row (file and first line); its failure names the faulty cell
+    # a case is its row; its failure's text names the faulty cell's file and line
     assert [case.get("name") for case in failed] == ["64bit", "Intel HVM"]
-    assert all(case.get("file") == PAGE for case in failed)
-    at = {(text.split(":")[0], int(text.split(":")[1])) for c in failed for text in [_failure(c)]}
+    at = {place for case in failed for place in located(_failure(case))}
     assert at == faults  # the same path and line as github's, json's and the text's
-    # every case and suite names a file that exists from where check ran
-    assert all((checkout / case.get("file")).is_file() for case in cases)
+    # every file the report names exists from where check ran
+    assert all((checkout / file).is_file() for file, _ in at)
     assert all((checkout / s.get("file")).is_file() for s in root.findall("testsuite"))
+
+
+def test_junit_xunit1_names_each_case_s_file(checkout: Path, faults: set[tuple[str, int]]) -> None:
+    out = check(checkout, "junit", "--junit-family", "xunit1").stdout
+    validate_junit(out, "xunit1")
+    root = ElementTree.fromstring(out)
+    cases = root.findall("testsuite/testcase")
+    failed = [case for case in cases if case.find("failure") is not None]
+    assert [(case.get("name"), case.get("file")) for case in failed] == [
+        ("64bit", PAGE),
+        ("Intel HVM", PAGE),
+    ]
+    assert {place for case in failed for place in located(_failure(case))} == faults
+    assert all((checkout / case.get("file")).is_file() for case in cases)
 
 
 def _failure(case: ElementTree.Element) -> str:

@@ -140,6 +140,7 @@ def test_a_compiled_out_entry_says_which_option(tree: Path) -> None:
     assert entry.evidence is not None
     assert f"CONFIG_XENOPROF is off in {config}" in entry.evidence.note
     assert source.spec().hypercalls[31].available == frozenset()
+    assert source.origin == f"the Xen {source.version} source (built with {config})"
 
 
 def test_defconfig_is_evaluated_by_kconfig(tmp_path: Path) -> None:
@@ -149,6 +150,26 @@ def test_defconfig_is_evaluated_by_kconfig(tmp_path: Path) -> None:
     entry = source.entries[17][GuestType.PV32]
     assert entry.evidence is not None and "CONFIG_PV32 is off in defconfig" in entry.evidence.note
     assert "32bit" in source.conventions  # still stated by the 32-bit HVM dispatch
+    assert source.origin == "the Xen 4.19.0 source (built with its x86_64 defconfig)"
+
+
+def test_a_configuration_says_in_words_what_it_is() -> None:
+    from sphinx_xenabi.model.xen_source.configuration import Configuration, all_options
+
+    described = {
+        all_options(()).description,
+        all_options((), Architecture.ARM).description,
+        Configuration("defconfig", frozenset()).description,
+        Configuration("defconfig (arm64)", frozenset()).description,
+        Configuration("/src/xen/.config", frozenset()).description,
+    }
+    assert described == {
+        "built with every hypercall enabled",
+        "built for arm64 with every hypercall enabled",
+        "built with its x86_64 defconfig",
+        "built with its arm64 defconfig",
+        "built with /src/xen/.config",
+    }
 
 
 def test_a_mutated_dispatch_register_is_read_and_found(tmp_path: Path) -> None:
@@ -299,7 +320,10 @@ def test_a_ranged_table_uses_the_source_only_for_the_source_release(tmp_path: Pa
 
     assert findings(old) == []  # 4.13 to 4.16 excludes the source: the model judges, six is right
     messages = findings(spanning)  # 4.13+: the model for 4.13 to 4.16, the source for the rest
-    assert any("the Xen 4.19.0 source (all) passes only 5 parameters" in m for m in messages)
+    assert any(
+        "the Xen 4.19.0 source (built with every hypercall enabled) passes only 5 parameters" in m
+        for m in messages
+    )
     assert not any("Xen 4.17+" in m for m in messages)  # the source stood in for that revision
 
 

@@ -915,7 +915,7 @@ def test_a_real_tree_with_x17_as_the_number_register(
     assert [(f.location.line, f.message) for f in findings] == [
         (
             3,
-            f"arm64 hypercall index is X16; the Xen {source.version} source (all) uses X17 "
+            f"arm64 hypercall index is X16; the Xen {source.version} source (built with every hypercall enabled) uses X17 "
             f"({TRAPS}:{line})",
         )
     ]
@@ -962,6 +962,6 @@ def test_a_real_tree_with_an_arm_cell_changed_to_a_dash(
     findings = [f for f in check_table(numbers, spec) if f.location.line in (10, 11)]
     assert sorted(f.message for f in findings) == sorted(
         f"{guest.label} availability of console_io is yes; in the Xen {source.version} source "
-        f"(all) it is no (the call returns -ENOSYS) ({DEFS}:{line})"
+        f"(built with every hypercall enabled) it is no (the call returns -ENOSYS) ({DEFS}:{line})"
         for guest in ARM
     )

@@ -82,7 +82,9 @@ def test_the_history_from_source_trees_has_a_where_column(tmp_path: Path) -> Non
     )
     assert build.statuscode == 0, build.warnings
     (table,) = read_tables(build.outdir / "index.html")
-    assert "Xen 4.13 to 4.19 (the Xen source, all)" in str(table["caption"])
+    assert "Xen 4.13 to 4.19 (the Xen source, built with every hypercall enabled)" in str(
+        table["caption"]
+    )
     assert table["rows"][0] == ["Release", "For guests", "Change", "Where"]  # type: ignore[index]
     assert table["rows"][2][:3] == [  # type: ignore[index]
         "4.19",

@@ -134,6 +134,22 @@ class Configuration:
         """``CONFIG_PV32 is off in defconfig``: for messages."""
         return f"{option} is {'on' if option in self.enabled else 'off'} in {self.name}"
 
+    @property
+    def description(self) -> str:
+        """What the configuration is, for a reader who never chose it: ``built with every
+        hypercall enabled`` (all), ``built with its x86_64 defconfig``, ``built with PATH``."""
+        choice, architecture = self.name, Architecture.X86
+        for other, build in BUILDS.items():
+            if other is not Architecture.X86 and choice.endswith(f" ({build.target})"):
+                choice, architecture = choice[: -len(f" ({build.target})")], other
+        target = BUILDS[architecture].target
+        if choice == ALL:
+            build_for = "" if architecture is Architecture.X86 else f" for {target}"
+            return f"built{build_for} with every hypercall enabled"
+        if choice == DEFCONFIG:
+            return f"built with its {target} defconfig"
+        return f"built with {choice}"
+
 
 def _name(choice: str, architecture: Architecture) -> str:
     # x86's names stay as given ("all"); another build's say which it is.

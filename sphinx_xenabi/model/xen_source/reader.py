@@ -116,8 +116,9 @@ class XenSource:
 
     @property
     def origin(self) -> str:
-        """How findings name this reference: "the Xen 4.17.0 source (all)"."""
-        return f"the Xen {self.version} source ({self.configuration.name})"
+        """How findings name this reference, its configuration said in words:
+        "the Xen 4.17.0 source (built with every hypercall enabled)"."""
+        return f"the Xen {self.version} source ({self.configuration.description})"
 
     @property
     def max_parameters(self) -> int:
