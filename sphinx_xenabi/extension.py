@@ -74,6 +74,22 @@ def _on(module: str, handler: str) -> Callable[..., Any]:
     return call
 
 
+def _pages_for_new_result(module: str, handler: str) -> Callable[[Sphinx, Any], list[str]]:
+    """An ``env-updated`` handler that finds the pages a new result changes.
+
+    None when the pages were written with this very result (a rebuild after
+    editing prose): then ``handler``'s module is not even loaded.
+    """
+    found = _on(module, handler)
+
+    def call(app: Sphinx, env: Any) -> list[str]:
+        settling = import_module("sphinx_xenabi.results.settling")
+        return [] if settling.result_unchanged(app) else found(app, env)
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
 # Priorities within an event (Sphinx's default is 500).
 AFTER_TABLES = 600  # hypercall anchors: after read_tables has kept the page's tables
 AFTER_ANCHORS = 650  # register pictures: after the page's tables and anchors
@@ -86,17 +102,31 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     add_config_values(app)
     app.add_domain(XenAbiDomain)
     add_markup(app)
+    # The handlers, phase by phase, in the order the build runs them.
+    connect_before_reading(app)
+    connect_reading(app)
+    connect_after_reading(app)
+    connect_writing(app)
+    return {
+        "version": __version__,
+        "env_version": ENV_VERSION,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
 
+
+def connect_before_reading(app: Sphinx) -> None:
     # 1. Configuration read (config-inited).
     app.connect("config-inited", _on("results.release", "check_release_setting"))
     app.connect("config-inited", _on("domain.index", "add_html_assets"))
     app.connect("config-inited", _on("directives.abi_history", "resolve_history_sources"))
     app.connect("config-inited", _on("results.doctest_namespace", "prepend_doctest_preamble"))
-
     # 2. Builder ready (builder-inited).
     app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
     app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
 
+
+def connect_reading(app: Sphinx) -> None:
     # 3. Reading, per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
     #    requirement items become objects too; register pictures are drawn; last,
@@ -110,33 +140,37 @@ def setup(app: Sphinx) -> ExtensionMetadata:
     )
     app.connect("doctree-read", _on("results.result_key", "note_content_key"), priority=LAST)
 
+
+def connect_after_reading(app: Sphinx) -> None:
     # 4. After reading (env-updated): pages are written next, so the old published
     #    files go first; then the build's one result (reused when its inputs are
     #    unchanged); then the pages to write again.
     app.connect("env-updated", _on("results.publishing", "withdraw_published"))
     app.connect("env-updated", _on("results.settling", "settle_result"))
-    app.connect("env-updated", _on("results.evidence_column", "pages_with_new_evidence"))
-    app.connect("env-updated", _on("results.requirement_status", "pages_with_new_verdicts"))
+    app.connect(
+        "env-updated", _pages_for_new_result("results.evidence_column", "pages_with_new_evidence")
+    )
+    app.connect(
+        "env-updated",
+        _pages_for_new_result("results.requirement_status", "pages_with_new_verdicts"),
+    )
     app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
     app.connect(
-        "env-updated", _on("results.relinking", "relinked_documents"), priority=AFTER_RESULT
+        "env-updated",
+        _pages_for_new_result("results.relinking", "relinked_documents"),
+        priority=AFTER_RESULT,
     )
 
+
+def connect_writing(app: Sphinx) -> None:
     # 5. Resolving and writing, per page.
     app.connect("warn-missing-reference", _on("domain.role", "warn_unknown_hypercall"))
     app.connect("warn-missing-reference", _on("domain.requirements", "warn_unknown_requirement"))
     app.connect("doctree-resolved", _on("results.evidence_column", "on_doctree_resolved"))
     app.connect("doctree-resolved", _on("results.requirement_status", "render_requirements"))
     app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
-
     # 6. Finished (build-finished): publish the JSON files if the build succeeded;
     #    keep the facts computed since env-updated.
     app.connect("build-finished", _on("results.publishing", "publish_results"))
     app.connect("build-finished", _on("results.settling", "save_facts"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))
-    return {
-        "version": __version__,
-        "env_version": ENV_VERSION,
-        "parallel_read_safe": True,
-        "parallel_write_safe": True,
-    }

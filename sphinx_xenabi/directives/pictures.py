@@ -22,16 +22,13 @@ from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 from sphinx_xenabi.domain.xenabi import directive_error, xenabi_domain
-from sphinx_xenabi.extraction.cells import relativiser
 from sphinx_xenabi.log import error
-from sphinx_xenabi.model.abi import HYPERCALLS, IRET_INDEX, STUB_COUNT, STUB_SIZE
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location, RegisterRow, TableKind, TableRecord
-from sphinx_xenabi.model.spec import Release
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.model.records import TableRecord
     from sphinx_xenabi.pictures.register_layout import RegisterLayout
 
 REGISTER_CAPTION = "The registers of each ABI, by parameter position"
@@ -60,6 +57,8 @@ class RegisterPictureDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
+        from sphinx_xenabi.model.spec import Release  # loads with the first picture
+
         release = self.options.get("release")
         if release is not None:
             try:
@@ -77,6 +76,8 @@ class RegisterPictureDirective(SphinxDirective):
 
 
 def _layouts(tables: tuple[TableRecord, ...], release: str | None) -> list[RegisterLayout]:
+    from sphinx_xenabi.model.records import RegisterRow, TableKind
+    from sphinx_xenabi.model.spec import Release
     from sphinx_xenabi.pictures.register_layout import RegisterLayout  # drawn on use
 
     wanted = None if release is None else Release.parse(release)
@@ -119,6 +120,9 @@ def _no_table(app: Sphinx, node: register_picture) -> None:
     )
     message = f"xenabi-register-picture: this page has no registers table {which} to draw"
     source, line = node.source or "", node.line or 0
+    from sphinx_xenabi.extraction.cells import relativiser
+    from sphinx_xenabi.model.records import Location
+
     error(WarningSubtype.DIRECTIVE, message, f"{source}:{line}")
     location = Location(relativiser(app.srcdir)(source), line)
     xenabi_domain(app.env).note_directive_error(
@@ -132,6 +136,8 @@ class HypercallPageMapDirective(SphinxDirective):
     option_spec: ClassVar[dict[str, object]] = {"caption": directives.unchanged_required}
 
     def run(self) -> list[nodes.Node]:
+        from sphinx_xenabi.model.abi import HYPERCALLS, IRET_INDEX, STUB_COUNT, STUB_SIZE
+
         prefix = f"xenabi-picture-{self.env.new_serialno('xenabi-picture')}"
         caption = self.options.get(
             "caption",

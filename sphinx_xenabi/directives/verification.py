@@ -18,14 +18,14 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.xenabi import directive_error, xenabi_domain
-from sphinx_xenabi.extraction.cells import relativiser
 from sphinx_xenabi.extraction.markdown import in_markdown
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
-from sphinx_xenabi.model.verification import ExampleBlock, read_block
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.verification import ExampleBlock
 
 
 class VerifiesDirective(SphinxDirective):
@@ -36,6 +36,11 @@ class VerifiesDirective(SphinxDirective):
     has_content = True
 
     def run(self) -> list[nodes.Node]:
+        # The block's model loads with the first block read, not with the extension.
+        from sphinx_xenabi.extraction.cells import relativiser
+        from sphinx_xenabi.model.records import Location
+        from sphinx_xenabi.model.verification import read_block
+
         relativise = relativiser(self.env.srcdir)
         source, line = self.get_source_info()
         location = Location(relativise(source), line or 0)
@@ -53,6 +58,8 @@ class VerifiesDirective(SphinxDirective):
         return [self._render(block)]
 
     def _locations(self, relativise: Callable[[str], str]) -> list[Location]:
+        from sphinx_xenabi.model.records import Location
+
         """Each content line's file and line (through includes, in reST)."""
         if in_markdown(self):
             # myst-parser numbers content lines from 0; the first is content_offset lines

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, cast
 from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
 
-from sphinx_xenabi.domain.objects import HasHypercalls, HypercallObject
-
 if TYPE_CHECKING:
     from docutils import nodes
     from sphinx.application import Sphinx
     from sphinx.config import Config
+
+    from sphinx_xenabi.domain.objects import HasHypercalls, HypercallObject
 
 
 TEMPLATE = "xenabi/hypercallindex.html"
@@ -48,10 +48,12 @@ class HypercallIndex(Index):
         return f"xenabi-{cls.name}"
 
     def objects(self, docnames: Iterable[str] | None = None) -> list[HypercallObject]:
+        if not self.domain.data.get("hypercalls"):
+            return []  # no numbers table: nothing to list, nothing to load
         wanted = None if docnames is None else frozenset(docnames)
         return [
             obj
-            for obj in cast(HasHypercalls, self.domain).lookup.objects()
+            for obj in cast("HasHypercalls", self.domain).lookup.objects()
             if wanted is None or obj.docname in wanted
         ]
 

@@ -11,13 +11,13 @@ and its title. A build without requirement items has no index page.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
 
-from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
-from sphinx_xenabi.model.verification import marked
+if TYPE_CHECKING:
+    from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
 
 
 class RequirementIndex(Index):
@@ -30,18 +30,22 @@ class RequirementIndex(Index):
         return f"xenabi-{cls.name}"
 
     def objects(self, docnames: Iterable[str] | None = None) -> list[RequirementObject]:
+        if not self.domain.data.get("requirements"):
+            return []  # most projects: nothing to list, nothing to load
         wanted = None if docnames is None else frozenset(docnames)
         return [
             obj
-            for obj in cast(HasRequirements, self.domain).requirement_lookup.objects()
+            for obj in cast("HasRequirements", self.domain).requirement_lookup.objects()
             if wanted is None or obj.docname in wanted
         ]
 
     def generate(
         self, docnames: Iterable[str] | None = None
     ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
+        from sphinx_xenabi.model.verdicts import marked
+
         groups: dict[str, list[IndexEntry]] = {}
-        domain = cast(HasRequirements, self.domain)
+        domain = cast("HasRequirements", self.domain)
         for obj in self.objects(docnames):
             item = obj.item
             status = domain.requirement_status(str(item.id))  # the build's verdict

@@ -22,6 +22,7 @@ from docutils import nodes
 from sphinx.util.logging import get_node_location
 from sphinx.util.nodes import make_refnode
 
+from sphinx_xenabi.domain.object_types import REQUIREMENT
 from sphinx_xenabi.log import warn
 from sphinx_xenabi.model.problems import WarningSubtype
 from sphinx_xenabi.model.requirements import (
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from sphinx.builders import Builder
     from sphinx.domains import Domain
 
-REQUIREMENT = "requirement"
 ANCHOR_PREFIX = "requirement"
 
 

@@ -22,8 +22,6 @@ from sphinx import addnodes
 from sphinx.roles import XRefRole
 from sphinx.util.logging import get_node_location
 
-from sphinx_xenabi.domain.objects import HasHypercalls
-from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.log import warn
 from sphinx_xenabi.model.problems import WarningSubtype
 
@@ -32,6 +30,8 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.domains import Domain
     from sphinx.environment import BuildEnvironment
+
+    from sphinx_xenabi.domain.objects import HasHypercalls
 
 
 # The explicit title as written, when it holds placeholders to fill on resolving.
@@ -60,6 +60,8 @@ class HypercallRole(XRefRole):
             refnode[TITLE_ATTRIBUTE] = title
             # Shown if the target stays unresolved or another project's
             # inventory resolves it: fill in what the target itself says.
+            from sphinx_xenabi.extraction.rows import parse_number  # only for such titles
+
             numeric = parse_number(target) is not None
             title = title.replace("{name}", "?" if numeric else target)
             title = title.replace("{number}", target if numeric else "?")
@@ -120,7 +122,9 @@ def warn_unknown_hypercall(
     if node.get(OPTIONAL_ATTRIBUTE):
         return True
     target = node["reftarget"]
-    lookup = cast(HasHypercalls, domain).lookup
+    from sphinx_xenabi.extraction.rows import parse_number
+
+    lookup = cast("HasHypercalls", domain).lookup
     number = parse_number(target)
     if not target:
         found = "an empty target"

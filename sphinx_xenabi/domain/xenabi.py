@@ -29,20 +29,12 @@ from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from sphinx_xenabi.domain.index import HypercallIndex
-from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
+from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
 from sphinx_xenabi.domain.requirement_index import RequirementIndex
-from sphinx_xenabi.domain.requirements import (
-    REQUIREMENT,
-    RequirementLookup,
-    RequirementObject,
-    requirement_reference,
-)
-from sphinx_xenabi.domain.role import HypercallRole, link_text
-from sphinx_xenabi.extraction.cells import relativiser
+from sphinx_xenabi.domain.role import HypercallRole
 from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
-from sphinx_xenabi.model.records import Location, TableRecord, sort_tables
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 
 if TYPE_CHECKING:
     from sphinx.addnodes import pending_xref
@@ -51,10 +43,11 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
     from sphinx.util.docutils import SphinxDirective
 
+    from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
+    from sphinx_xenabi.domain.requirements import RequirementLookup, RequirementObject
+    from sphinx_xenabi.model.records import TableRecord
     from sphinx_xenabi.model.requirements import RequirementItem
     from sphinx_xenabi.model.verification import ExampleBlock
-
-HYPERCALL = "hypercall"
 
 
 def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
@@ -173,6 +166,8 @@ class XenAbiDomain(Domain):
     @property
     def requirement_lookup(self) -> RequirementLookup:
         if self._requirement_lookup is None:
+            from sphinx_xenabi.domain.requirements import RequirementLookup
+
             self._requirement_lookup = RequirementLookup.build(
                 o for objects in self.requirements.values() for o in objects
             )
@@ -194,11 +189,16 @@ class XenAbiDomain(Domain):
         _store(self.references, docname, frozenset(targets))
 
     def all_tables(self) -> list[TableRecord]:
+        from sphinx_xenabi.model.records import sort_tables
+
         return sort_tables(t for records in self.tables.values() for t in records)
 
     @property
     def lookup(self) -> HypercallLookup:
         if self._lookup is None:
+            # The objects' code loads with the first lookup: builds without hypercalls skip it.
+            from sphinx_xenabi.domain.objects import HypercallLookup
+
             self._lookup = HypercallLookup.build(
                 obj for docname in sorted(self.hypercalls) for obj in self.hypercalls[docname]
             )
@@ -221,6 +221,8 @@ class XenAbiDomain(Domain):
 
     def warn_conflicts(self) -> None:
         """Two tables that pair a name and a number differently: warn at the later one."""
+        if not self.hypercalls:
+            return
         for later, first in self.lookup.conflicts:
             if later.name == first.name:
                 message = (
@@ -242,13 +244,18 @@ class XenAbiDomain(Domain):
 
     def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
         """Names for objects.inv and the search index; numbers as unsearched aliases."""
-        lookup = self.lookup
-        for name, obj in sorted(lookup.by_name.items()):
-            yield name, name, HYPERCALL, obj.docname, obj.anchor, 1
-        for number, obj in sorted(lookup.by_number.items()):
-            # Priority -1 keeps "17" out of the search index, but another
-            # project's intersphinx still resolves :xenabi:hypercall:`17`.
-            yield str(number), obj.name, HYPERCALL, obj.docname, obj.anchor, -1
+        # Written on every html build: a project without hypercalls or
+        # requirements never loads their lookups' code for it.
+        if self.hypercalls:
+            lookup = self.lookup
+            for name, obj in sorted(lookup.by_name.items()):
+                yield name, name, HYPERCALL, obj.docname, obj.anchor, 1
+            for number, obj in sorted(lookup.by_number.items()):
+                # Priority -1 keeps "17" out of the search index, but another
+                # project's intersphinx still resolves :xenabi:hypercall:`17`.
+                yield str(number), obj.name, HYPERCALL, obj.docname, obj.anchor, -1
+        if not self.requirements:
+            return
         requirements = self.requirement_lookup
         for item in requirements.objects():
             yield item.name, item.name, REQUIREMENT, item.docname, item.anchor, 1
@@ -275,6 +282,8 @@ class XenAbiDomain(Domain):
         if typ == HYPERCALL:
             return self._hypercall_reference(builder, fromdocname, target, node, contnode)
         if typ == REQUIREMENT:
+            from sphinx_xenabi.domain.requirements import requirement_reference
+
             return requirement_reference(
                 self.requirement_lookup, builder, fromdocname, target, node, contnode
             )
@@ -293,6 +302,8 @@ class XenAbiDomain(Domain):
         reference = self._hypercall_reference(builder, fromdocname, target, node, contnode)
         if reference is not None:
             found.append((f"{self.name}:{HYPERCALL}", reference))
+        from sphinx_xenabi.domain.requirements import requirement_reference
+
         lookup = self.requirement_lookup
         reference = requirement_reference(lookup, builder, fromdocname, target, node, contnode)
         if reference is not None:
@@ -310,6 +321,8 @@ class XenAbiDomain(Domain):
         obj = self.lookup.find(target)
         if obj is None:
             return None
+        from sphinx_xenabi.domain.role import link_text
+
         text = link_text(node, contnode, obj.name, obj.number)
         return make_refnode(builder, fromdocname, obj.docname, obj.anchor, text, obj.title)
 
@@ -349,6 +362,7 @@ def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None
 def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
     # Extraction loads when a document is read: a no-op rebuild reads none.
+    from sphinx_xenabi.extraction.cells import relativiser
     from sphinx_xenabi.extraction.document import extract_tables
 
     env = app.env
@@ -373,6 +387,9 @@ def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
 
 def directive_error(directive: SphinxDirective, subtype: WarningSubtype, message: str) -> None:
     """Log an error at a directive's line and keep it, so ``check`` reports it too."""
+    from sphinx_xenabi.extraction.cells import relativiser
+    from sphinx_xenabi.model.records import Location
+
     error(subtype, message, directive.get_location())
     source, line = directive.get_source_info()
     env = directive.env

@@ -41,7 +41,6 @@ from docutils.parsers.rst.directives.tables import ListTable
 from docutils.statemachine import StringList
 from sphinx.directives.patches import CSVTable
 
-from sphinx_xenabi.extraction.cells import table_rows
 from sphinx_xenabi.extraction.markdown import in_markdown
 
 if TYPE_CHECKING:
@@ -60,6 +59,8 @@ def stamp(element: nodes.Element, source: str | None, line: int) -> None:
 
 def _own_rows(table: nodes.table) -> list[nodes.row]:
     """The table's header and body rows, not those of a table nested in a cell."""
+    from sphinx_xenabi.extraction.cells import table_rows  # with the first table
+
     head, body = table_rows(table)
     return [*head, *body]
 

@@ -8,7 +8,7 @@ read. A lookup returns the value only if the caller's view of those files
 (a work tree now, or a commit's listing) still matches the manifest.
 
 Every key includes :func:`code_key`: facts computed by another version of
-this package's model or emulator are never reused.
+this package's code are never reused.
 
 The store is one pickle file (written atomically; a missing, foreign or
 damaged file is an empty cache, never an error). Pickle, not JSON: the
@@ -35,24 +35,25 @@ from sphinx_xenabi.model.content_key import Manifest, digest, reduce_mapping_pro
 
 # Bump when an entry's shape changes without a change to the code key's files.
 FORMAT = 2  # 2: each value pickled on its own
-# The packages whose code computes the cached facts.
-FACT_PACKAGES = ("model", "emulator")
 
 
 @cache
-def code_key(packages: tuple[str, ...] = FACT_PACKAGES) -> str:
-    """Which code computed a fact: the version and the stamps of ``packages``' modules.
+def code_key() -> str:
+    """Which code computed a fact: the version and every module's stamp.
 
     Size and modification time, not content: it is read once per process,
     and an edited module (a developer's checkout) must not reuse old facts.
-    ``("",)`` stamps the whole package (a build's result depends on all of it).
+    The whole package, not only the model and emulator: a build's result
+    depends on the extraction and the Sphinx glue as well.
     """
-    package = Path(__file__).resolve().parent.parent
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stamps = []
-    for name in packages:
-        for path in sorted((package / name).rglob("*.py")):
-            stat = path.stat()
-            stamps.append((path.relative_to(package).as_posix(), stat.st_size, stat.st_mtime_ns))
+    for directory, subdirectories, files in os.walk(package):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            stat = os.stat(os.path.join(directory, name))
+            relative = os.path.relpath(os.path.join(directory, name), package)
+            stamps.append((relative, stat.st_size, stat.st_mtime_ns))
     return digest(FORMAT, __version__, stamps)
 
 

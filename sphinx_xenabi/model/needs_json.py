@@ -43,7 +43,6 @@ from sphinx_xenabi.model.requirements import (
 )
 from sphinx_xenabi.model.verification import RequirementVerification, Status
 
-NEEDS_FILENAME = "xenabi-needs.json"
 DEFAULT_NEED_TYPE = "req"  # one of sphinx-needs' default need types
 
 # Characters that start or end inline markup in reST or MyST; a backslash

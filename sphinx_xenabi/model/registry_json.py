@@ -52,7 +52,6 @@ SCHEMA_VERSION = 2
 """2: Arm, the ABIs arm64 and arm32 and their availability columns; a version 1
 file (x86 only) is a version 2 file in every other respect, and is read."""
 READABLE_VERSIONS = frozenset({1, SCHEMA_VERSION})
-REGISTRY_FILENAME = "xenabi-registry.json"
 GENERATOR = f"sphinx-xenabi {__version__}"
 # The site's registry is tens of kilobytes and a 2,000-page tree's a few
 # megabytes; a file beyond this is refused before it is read.

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from sphinx_xenabi.model.records import Location
     from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 
-REQUIREMENTS_FILENAME = "xenabi-requirements.json"
 SCHEMA_VERSION = 1
 GENERATOR = f"sphinx-xenabi {__version__}"
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.claims import Mentions, claims
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.verdicts import Status
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.records import Location
@@ -160,28 +160,6 @@ class BlockOutcome:
     def location(self) -> Location:
         """Where to report it: the failing example's line, else the directive's."""
         return self.block.location if self.failure is None else self.failure.example.location
-
-
-class Status(StrEnum):
-    VERIFIED = "verified"
-    FAILED = "failed"
-    UNVERIFIED = "unverified"
-
-
-# What a build that runs no examples says of every requirement, instead of a verdict.
-NOT_CHECKED = "not checked"
-# The mark shown before each status, as the executed tables mark their rows.
-STATUS_MARKS = {
-    Status.VERIFIED.value: "\u2714",
-    Status.FAILED.value: "\u2718",
-    Status.UNVERIFIED.value: "?",
-    NOT_CHECKED: "\u2013",
-}
-
-
-def marked(status: str) -> str:
-    """``✔ verified``: the status after its mark."""
-    return f"{STATUS_MARKS.get(status, '')} {status}".strip()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
-from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
     from sphinx_xenabi.model.registry import Registry
     from sphinx_xenabi.model.row_outcome import RowOutcome
     from sphinx_xenabi.model.spec import Release
+    from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
     from sphinx_xenabi.results.reference_choice import Reference
 
 CACHE_FILE = "xenabi-facts.pickle"
@@ -95,6 +95,8 @@ def block_outcomes(
     ``facts_key`` names the reference's facts and the release; ``run``
     runs the blocks not found, in one namespace set-up.
     """
+    from sphinx_xenabi.model.verification import BlockOutcome
+
     keys = [digest("examples", code_key(), facts_key, repr(block)) for block in blocks]
     found: dict[int, BlockOutcome] = {}
     for index, key in enumerate(keys):

@@ -23,7 +23,6 @@ from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.records import Location, row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
-from sphinx_xenabi.results.settling import result_unchanged
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -182,8 +181,6 @@ def _ran_as(
 
 def pages_with_new_evidence(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """``env-updated``: the pages to write again because their rows ran differently."""
-    if result_unchanged(app):
-        return []
     result = build_state(app)
     if result is None or not executes(app):
         return []

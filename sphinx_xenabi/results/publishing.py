@@ -27,10 +27,12 @@ from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.log import error, logger
 from sphinx_xenabi.model.atomic import write_atomic
-from sphinx_xenabi.model.needs_json import NEEDS_FILENAME
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.model.requirements_json import REQUIREMENTS_FILENAME
+from sphinx_xenabi.model.published_files import (
+    NEEDS_FILENAME,
+    REGISTRY_FILENAME,
+    REQUIREMENTS_FILENAME,
+)
 from sphinx_xenabi.results.reference_choice import MODEL_NAME
 from sphinx_xenabi.results.settling import published_text, settled_account
 from sphinx_xenabi.results.state import build_state, executes

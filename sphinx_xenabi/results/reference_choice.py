@@ -114,11 +114,7 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
     if located is None:
         return Reference(MODEL_NAME)
     path, how = located
-    from sphinx_xenabi.model.xen_source.configuration import (
-        NAMED_CONFIGURATIONS,
-        ConfigurationError,
-    )
-    from sphinx_xenabi.model.xen_source.tree import SourceError
+    from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS
 
     configuration = str(app.config.xenabi_xen_config)
     if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
@@ -139,6 +135,9 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
         found = cache
         load: Callable[[], XenSource] = lambda: found.lookup(key) or read()  # noqa: E731
     else:
+        from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
+        from sphinx_xenabi.model.xen_source.tree import SourceError
+
         try:
             source = read()
         except (SourceError, ConfigurationError) as exc:

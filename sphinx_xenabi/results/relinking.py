@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx import addnodes
 
-from sphinx_xenabi.domain.requirements import REQUIREMENT
-from sphinx_xenabi.domain.xenabi import HYPERCALL, xenabi_domain
+from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
+from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.results.evidence_column import outcomes_by_document
-from sphinx_xenabi.results.settling import result_unchanged
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -69,8 +68,6 @@ def referenced_hypercalls(app: Sphinx, env: BuildEnvironment) -> dict[str, set[s
 
 def relinked_documents(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """``env-updated``: the documents to write again for their links' sake."""
-    if result_unchanged(app):
-        return []  # every document's links and evidence are what they were
     domain = xenabi_domain(env)
     current = {
         docname: domain.link_signature(targets)

@@ -25,15 +25,7 @@ from docutils import nodes
 from sphinx.util.nodes import make_refnode
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.model.verification import (
-    NOT_CHECKED,
-    STATUS_MARKS,
-    BlockOutcome,
-    RequirementVerification,
-    Status,
-    marked,
-)
-from sphinx_xenabi.results.settling import result_unchanged
+from sphinx_xenabi.model.verdicts import NOT_CHECKED, STATUS_MARKS, Status, marked
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -44,6 +36,7 @@ if TYPE_CHECKING:
     from sphinx_xenabi.domain.requirements import RequirementLookup, RequirementObject
     from sphinx_xenabi.model.reference_facts import Fact
     from sphinx_xenabi.model.requirements import RequirementItem
+    from sphinx_xenabi.model.verification import BlockOutcome, RequirementVerification
     from sphinx_xenabi.results.build_result import BuildResult
 
 _STORE = "requirement_pages"  # each page's verdicts as last written, in the domain's data
@@ -346,8 +339,6 @@ def pages_with_new_verdicts(app: Sphinx, env: BuildEnvironment) -> list[str]:
     In a build that runs no examples, the requirement index says "not
     checked" of every item, as the pages do.
     """
-    if result_unchanged(app):
-        return []
     result = build_state(app)
     if result is None:
         return []

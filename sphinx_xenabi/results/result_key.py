@@ -67,7 +67,7 @@ def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
     domain = xenabi_domain(env)
     return digest(
         "build-result",
-        code_key(("",)),
+        code_key(),
         sorted(domain.data.get(_KEYS, {}).items()),
         sorted(env.found_docs),
         sorted((docname, title.astext()) for docname, title in env.titles.items()),

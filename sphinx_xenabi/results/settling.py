@@ -50,7 +50,7 @@ class ResultAccount:
 
     @classmethod
     def of(cls, result: BuildResult, checked: bool) -> ResultAccount:
-        from sphinx_xenabi.model.verification import NOT_CHECKED
+        from sphinx_xenabi.model.verdicts import NOT_CHECKED
 
         notes: list[str] = []
         if result.reference.note is not None:

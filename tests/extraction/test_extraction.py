@@ -24,9 +24,9 @@ from sphinx_xenabi.extraction.kinds import match_header, releases_from_title
 from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.abi import HYPERCALLS
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.records import TableKind
 from sphinx_xenabi.model.registry import load
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from support.building import Build, build_test_root
 from support.lines import line_in as line_of
 from support.messages import warnings_of, xenabi_warnings

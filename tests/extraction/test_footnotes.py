@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.registry import load
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from support.building import build_test_root
 from support.lines import line_starting
 

@@ -20,9 +20,10 @@ import pytest
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.records import Cell, Location
 from sphinx_xenabi.model.registry import Registry, load
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME, SCHEMA_VERSION, content_digest
+from sphinx_xenabi.model.registry_json import SCHEMA_VERSION, content_digest
 from sphinx_xenabi.model.registry_schema import RegistryError
 from sphinx_xenabi.results.state import build_state
 from support.building import Build, run_sphinx

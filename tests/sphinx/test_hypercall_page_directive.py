@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sphinx_xenabi.directives.hypercall_page import hex_operands, parse_indices
+from sphinx_xenabi.directives.page_listing import hex_operands, parse_indices
 from support.building import run_sphinx
 
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.registry import load
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from support.building import Build, run_sphinx
 from support.paths import ROOTS
 

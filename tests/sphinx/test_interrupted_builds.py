@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.registry import load
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
 from support.paths import REPO
 
 # Two real sphinx-build processes per scenario, eight scenarios: the slow tier.

@@ -18,9 +18,13 @@ import jsonschema
 import pytest
 from sphinx.errors import ConfigError
 
-from sphinx_xenabi.model.needs_json import NEEDS_FILENAME, escaped
-from sphinx_xenabi.model.registry_json import REGISTRY_FILENAME
-from sphinx_xenabi.model.requirements_json import REQUIREMENTS_FILENAME, requirements_schema
+from sphinx_xenabi.model.needs_json import escaped
+from sphinx_xenabi.model.published_files import (
+    NEEDS_FILENAME,
+    REGISTRY_FILENAME,
+    REQUIREMENTS_FILENAME,
+)
+from sphinx_xenabi.model.requirements_json import requirements_schema
 from support.building import Build, build_root, build_test_root, copy_root
 from support.lines import line_of, nth_line_of
 from support.paths import ROOTS

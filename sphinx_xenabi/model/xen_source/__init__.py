@@ -15,28 +15,39 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sphinx_xenabi.model.xen_source.configuration import (
-    ALL,
-    DEFCONFIG,
-    NAMED_CONFIGURATIONS,
-    ConfigurationError,
-)
-from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
-
 if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.configuration import (
+        ALL,
+        DEFCONFIG,
+        NAMED_CONFIGURATIONS,
+        ConfigurationError,
+    )
     from sphinx_xenabi.model.xen_source.reader import FORMAT, XenSource, read_xen_source
+    from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
 
-# The reader and what it needs load on first use (PEP 562): a build that
-# reuses a cached reading, or checks against the model, never loads them.
-_READER_NAMES = frozenset({"FORMAT", "XenSource", "read_xen_source"})
+# Each name loads its module on first use (PEP 562): a build that reuses a
+# cached reading, or checks against the model, never loads the reader, and
+# importing one module of this package does not load the others.
+_MODULE_OF = {
+    "ALL": "configuration",
+    "DEFCONFIG": "configuration",
+    "NAMED_CONFIGURATIONS": "configuration",
+    "ConfigurationError": "configuration",
+    "FORMAT": "reader",
+    "XenSource": "reader",
+    "read_xen_source": "reader",
+    "XEN_H": "tree",
+    "SourceError": "tree",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _READER_NAMES:
-        from sphinx_xenabi.model.xen_source import reader
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(reader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [

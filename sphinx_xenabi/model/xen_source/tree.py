@@ -16,15 +16,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.content_key import FileState, Manifest, blob_id, state_on_disk
 from sphinx_xenabi.model.spec import Architecture, Evidence, Release
-from sphinx_xenabi.model.xen_source.conditions import config_options, line_conditions
-from sphinx_xenabi.model.xen_source.preprocessor import (
-    Preprocessed,
-    PreprocessorError,
-    preprocess,
-)
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.xen_source.preprocessor import Preprocessed
 
 XEN_H = "xen/include/public/xen.h"
 XEN_MCA_H = "xen/include/public/arch-x86/xen-mca.h"
@@ -157,6 +155,10 @@ class XenTree:
         architecture: Architecture = Architecture.X86,
     ) -> Preprocessed:
         """The file through the C preprocessor with ``enabled`` options defined."""
+        # The preprocessor loads for the first file read: a build that reuses a
+        # reading only looks where the tree is (XEN_H) and never loads it.
+        from sphinx_xenabi.model.xen_source.preprocessor import PreprocessorError, preprocess
+
         key = (relative, frozenset(enabled), architecture)
         if key not in self._preprocessed:
             try:
@@ -169,6 +171,8 @@ class XenTree:
 
     def conditions(self, relative: str) -> Mapping[int, str]:
         """Line -> the ``#if`` condition guarding it, worked out once per file."""
+        from sphinx_xenabi.model.xen_source.conditions import line_conditions
+
         if relative not in self._conditions:
             self._conditions[relative] = MappingProxyType(
                 dict(line_conditions(self.text(relative)))
@@ -177,6 +181,8 @@ class XenTree:
 
     def mentioned_options(self, files: Iterable[str]) -> set[str]:
         """Every ``CONFIG_*`` a conditional directive of ``files`` tests."""
+        from sphinx_xenabi.model.xen_source.conditions import config_options
+
         options: set[str] = set()
         for relative in files:
             for condition in set(self.conditions(relative).values()):
