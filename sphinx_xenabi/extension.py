@@ -90,6 +90,23 @@ def _pages_for_new_result(module: str, handler: str) -> Callable[[Sphinx, Any], 
     return call
 
 
+def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
+    """A ``doctree-read`` or ``doctree-resolved`` handler for the pages whose records
+    in ``store`` it works on.
+
+    Other pages (most) neither load its module nor the build's result.
+    """
+    found = _on(module, handler)
+
+    def call(app: Sphinx, doctree: Any, docname: str | None = None) -> None:
+        name = app.env.docname if docname is None else docname
+        if app.env.domains["xenabi"].data.get(store, {}).get(name):
+            found(app, doctree, *(() if docname is None else (docname,)))
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
 # Priorities within an event (Sphinx's default is 500).
 AFTER_TABLES = 600  # hypercall anchors: after read_tables has kept the page's tables
 AFTER_ANCHORS = 650  # register pictures: after the page's tables and anchors
@@ -134,7 +151,11 @@ def connect_reading(app: Sphinx) -> None:
     app.connect("doctree-read", _on("domain.xenabi", "read_tables"))
     app.connect("doctree-read", _on("domain.requirement_sections", "read_requirements"))
     app.connect("doctree-read", _on("results.relinking", "note_references"))
-    app.connect("doctree-read", _on("domain.anchors", "declare_hypercalls"), priority=AFTER_TABLES)
+    app.connect(
+        "doctree-read",
+        _on_pages_with("tables", "domain.anchors", "declare_hypercalls"),
+        priority=AFTER_TABLES,
+    )
     app.connect(
         "doctree-read", _on("directives.pictures", "draw_register_pictures"), priority=AFTER_ANCHORS
     )
@@ -166,8 +187,14 @@ def connect_writing(app: Sphinx) -> None:
     # 5. Resolving and writing, per page.
     app.connect("warn-missing-reference", _on("domain.role", "warn_unknown_hypercall"))
     app.connect("warn-missing-reference", _on("domain.requirements", "warn_unknown_requirement"))
-    app.connect("doctree-resolved", _on("results.evidence_column", "on_doctree_resolved"))
-    app.connect("doctree-resolved", _on("results.requirement_status", "render_requirements"))
+    app.connect(
+        "doctree-resolved",
+        _on_pages_with("tables", "results.evidence_column", "on_doctree_resolved"),
+    )
+    app.connect(
+        "doctree-resolved",
+        _on_pages_with("requirements", "results.requirement_status", "render_requirements"),
+    )
     app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
     # 6. Finished (build-finished): publish the JSON files if the build succeeded;
     #    keep the facts computed since env-updated.

@@ -13,20 +13,34 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from docutils import nodes
 from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.requirements import ANCHOR_PREFIX, RequirementObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.extraction.cells import relativiser
 from sphinx_xenabi.log import log_problem
 
 if TYPE_CHECKING:
-    from docutils import nodes
     from sphinx.application import Sphinx
+
+
+def may_hold_items(doctree: nodes.document) -> bool:
+    """Whether ``doctree`` has a backticked text with a ``~``, as every item's id is.
+
+    A cheap look first: a page without one has no item and no item fault,
+    and its reading loads none of the requirement code.
+    """
+    backticked = (nodes.title_reference, nodes.literal)  # reST's default role, MyST's code
+    return any(
+        "~" in node.astext() for node in doctree.findall(lambda node: isinstance(node, backticked))
+    )
 
 
 def read_requirements(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's requirement items anchored and kept in the domain."""
+    if not may_hold_items(doctree):
+        return
+    from sphinx_xenabi.extraction.cells import relativiser
     from sphinx_xenabi.extraction.requirements import extract_requirements  # when reading
 
     env = app.env

@@ -361,7 +361,9 @@ def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None
 
 def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
-    # Extraction loads when a document is read: a no-op rebuild reads none.
+    if doctree.next_node(nodes.table) is None:
+        return  # most pages: no table, and no extraction code to load for them
+    # Extraction loads when a document with a table is read: a no-op rebuild reads none.
     from sphinx_xenabi.extraction.cells import relativiser
     from sphinx_xenabi.extraction.document import extract_tables
 

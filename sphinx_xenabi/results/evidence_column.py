@@ -145,13 +145,13 @@ def add_evidence_column(
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    state = build_state(app)
-    if state is None or not state.outcomes or not executes(app):
-        return
     domain = xenabi_domain(app.env)
     tables = domain.tables.get(docname, ())
     if not any(t.kind in EXECUTED_KINDS for t in tables):
-        return  # most pages: nothing to render, skip the tree walk
+        return  # most pages: nothing to render, the result is not even loaded
+    state = build_state(app)
+    if state is None or not state.outcomes or not executes(app):
+        return
 
     def link(name: str, shown: nodes.Node) -> nodes.Node | None:
         return domain.hypercall_link(app.builder, docname, name, shown)

@@ -19,7 +19,6 @@ from sphinx import addnodes
 
 from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.results.evidence_column import outcomes_by_document
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -60,6 +59,8 @@ def referenced_hypercalls(app: Sphinx, env: BuildEnvironment) -> dict[str, set[s
     targets = {docname: set(found) for docname, found in xenabi_domain(env).references.items()}
     state = build_state(app)
     if state is not None and executes(app):
+        from sphinx_xenabi.results.evidence_column import outcomes_by_document
+
         for docname, outcomes in outcomes_by_document(env, state.outcomes).items():
             for outcome in outcomes:
                 targets.setdefault(docname, set()).update(outcome.hypercalls)

@@ -303,9 +303,11 @@ def _ID_NODES(node: nodes.Node) -> bool:
 
 def render_requirements(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """``doctree-resolved``: each requirement item of the page with its verdict."""
-    result = build_state(app)
     objects = xenabi_domain(app.env).requirements.get(docname, ())
-    if result is None or not objects:
+    if not objects:
+        return  # most pages: no item, the result is not even loaded
+    result = build_state(app)
+    if result is None:
         return
     page = _Page(app, docname, result)
     for obj in objects:
