@@ -87,7 +87,7 @@ class Reference:
 
 
 def _tree_beside_docs(srcdir: Path) -> Path | None:
-    from sphinx_xenabi.model.xen_source.tree import XEN_H  # the reader loads when there is a tree
+    from sphinx_xenabi.model.xen_source.paths import XEN_H  # nothing else loads to look
 
     parent = srcdir.resolve().parent
     return parent if (parent / XEN_H).is_file() else None
@@ -114,18 +114,20 @@ def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
     if located is None:
         return Reference(MODEL_NAME)
     path, how = located
-    from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS
-
-    configuration = str(app.config.xenabi_xen_config)
-    if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
-        configuration = str((Path(app.confdir) / configuration).resolve())
-    key = digest("xen-source", code_key(), str(path), configuration)
+    setting = str(app.config.xenabi_xen_config)
+    # Keyed by the setting as written and where it is read from: a .config it
+    # names is in the reading's manifest, so an edit of it is seen there.
+    key = digest("xen-source", code_key(), str(path), setting, str(app.confdir))
     summary_key = digest("xen-source-summary", key)
 
     def read() -> XenSource:
         # The reader (and pcpp, kconfiglib, capstone) load only to read a tree afresh.
+        from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS
         from sphinx_xenabi.model.xen_source.reader import read_xen_source
 
+        configuration = setting
+        if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
+            configuration = str((Path(app.confdir) / configuration).resolve())
         return read_xen_source(path, configuration)
 
     summary = None if cache is None else cache.lookup(summary_key, lambda m: m.holds_in(path))

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from sphinx.errors import ConfigError
 
-from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE, NEWEST_RELEASE_RANGE
 from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
 
 if TYPE_CHECKING:
@@ -66,6 +65,8 @@ def gate_release(registry: Registry) -> tuple[Release, str | None]:
     release = registry.described_release
     if release is not None:
         return release, None
+    from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE, NEWEST_RELEASE_RANGE
+
     newest = NEWEST_MODELLED_RELEASE
     stated = (
         f"the documented release {registry.release!r} is not MAJOR.MINOR"

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
         NAMED_CONFIGURATIONS,
         ConfigurationError,
     )
+    from sphinx_xenabi.model.xen_source.paths import XEN_H
     from sphinx_xenabi.model.xen_source.reader import FORMAT, XenSource, read_xen_source
-    from sphinx_xenabi.model.xen_source.tree import XEN_H, SourceError
+    from sphinx_xenabi.model.xen_source.tree import SourceError
 
 # Each name loads its module on first use (PEP 562): a build that reuses a
 # cached reading, or checks against the model, never loads the reader, and
@@ -36,7 +37,7 @@ _MODULE_OF = {
     "FORMAT": "reader",
     "XenSource": "reader",
     "read_xen_source": "reader",
-    "XEN_H": "tree",
+    "XEN_H": "paths",
     "SourceError": "tree",
 }
 

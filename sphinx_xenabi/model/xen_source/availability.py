@@ -35,16 +35,15 @@ from typing import TYPE_CHECKING
 from sphinx_xenabi.model.spec import Architecture, Evidence, GuestType
 from sphinx_xenabi.model.xen_source.conditions import config_options
 from sphinx_xenabi.model.xen_source.forms import Form, dispatch_form
-from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
-from sphinx_xenabi.model.xen_source.tree import (
+from sphinx_xenabi.model.xen_source.paths import (
     ARGS_TABLE_C,
     ARM_TRAPS_C,
     HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
-    SourceError,
-    XenTree,
 )
+from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

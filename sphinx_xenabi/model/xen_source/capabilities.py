@@ -36,7 +36,8 @@ from sphinx_xenabi.model.xen_source.c_syntax import (
     split_arguments,
     string_literal,
 )
-from sphinx_xenabi.model.xen_source.tree import ARM_SETUP_C, SourceError, XenTree
+from sphinx_xenabi.model.xen_source.paths import ARM_SETUP_C
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

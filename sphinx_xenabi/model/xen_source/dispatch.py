@@ -29,13 +29,9 @@ from typing import TYPE_CHECKING
 from sphinx_xenabi.model.abi import REGISTERS
 from sphinx_xenabi.model.spec import Evidence, GuestType
 from sphinx_xenabi.model.xen_source.forms import X86_DISPATCH_FILES, Form, dispatch_form
+from sphinx_xenabi.model.xen_source.paths import GEN_HYPERCALL_AWK, PV_HYPERCALL_C
 from sphinx_xenabi.model.xen_source.preprocessor import joined, line_at
-from sphinx_xenabi.model.xen_source.tree import (
-    GEN_HYPERCALL_AWK,
-    PV_HYPERCALL_C,
-    SourceError,
-    XenTree,
-)
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

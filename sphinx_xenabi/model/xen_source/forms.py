@@ -26,14 +26,13 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from sphinx_xenabi.model.xen_source.c_syntax import code_only
-from sphinx_xenabi.model.xen_source.tree import (
+from sphinx_xenabi.model.xen_source.paths import (
     ARM_TRAPS_C,
     HVM_HYPERCALL_C,
     HYPERCALL_DEFS,
     PV_HYPERCALL_C,
-    SourceError,
-    XenTree,
 )
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 
 class Form(StrEnum):

@@ -15,14 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.spec import Evidence
-from sphinx_xenabi.model.xen_source.tree import (
-    HVM_HYPERCALL_C,
-    PV_HYPERCALL_C,
-    XEN_H,
-    XEN_MCA_H,
-    SourceError,
-    XenTree,
-)
+from sphinx_xenabi.model.xen_source.paths import HVM_HYPERCALL_C, PV_HYPERCALL_C, XEN_H, XEN_MCA_H
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.spec import Architecture, Evidence
-from sphinx_xenabi.model.xen_source.tree import ARCH_ARM_H, SourceError, XenTree
+from sphinx_xenabi.model.xen_source.paths import ARCH_ARM_H
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

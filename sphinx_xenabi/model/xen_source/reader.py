@@ -39,6 +39,14 @@ from sphinx_xenabi.model.xen_source.dispatch import (
 )
 from sphinx_xenabi.model.xen_source.forms import Form, dispatch_form, x86_forms
 from sphinx_xenabi.model.xen_source.numbers import NumberedHypercall, read_numbers
+from sphinx_xenabi.model.xen_source.paths import (
+    ARCH_ARM_H,
+    ARGS_TABLE_C,
+    ARM_TRAPS_C,
+    HYPERCALL_DEFS,
+    PV_HYPERCALL_C,
+    XEN_H,
+)
 from sphinx_xenabi.model.xen_source.public_header import documented_convention
 from sphinx_xenabi.model.xen_source.stubs import (
     DecodedStub,
@@ -48,16 +56,7 @@ from sphinx_xenabi.model.xen_source.stubs import (
     read_stub_sources,
 )
 from sphinx_xenabi.model.xen_source.traps import Trap, contradictions, read_traps
-from sphinx_xenabi.model.xen_source.tree import (
-    ARCH_ARM_H,
-    ARGS_TABLE_C,
-    ARM_TRAPS_C,
-    HYPERCALL_DEFS,
-    PV_HYPERCALL_C,
-    XEN_H,
-    SourceError,
-    XenTree,
-)
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 from sphinx_xenabi.model.xen_source.version import VersionHypercall, read_version_hypercall
 
 FORMAT = "sphinx-xenabi xen-source 1"

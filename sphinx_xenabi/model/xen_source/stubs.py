@@ -44,13 +44,8 @@ from sphinx_xenabi.model.abi import (
 )
 from sphinx_xenabi.model.spec import Evidence
 from sphinx_xenabi.model.xen_source.c_syntax import closing
-from sphinx_xenabi.model.xen_source.tree import (
-    PV_HYPERCALL_C,
-    SVM_C,
-    VMX_C,
-    SourceError,
-    XenTree,
-)
+from sphinx_xenabi.model.xen_source.paths import PV_HYPERCALL_C, SVM_C, VMX_C
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 # Each guest's stub writer: its file and the function's names, newest first.
 STUB_FUNCTIONS: Mapping[TransferGuest, tuple[str, tuple[str, ...]]] = {

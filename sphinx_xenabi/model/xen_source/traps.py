@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Any
 from sphinx_xenabi.model.abi import REGISTERS
 from sphinx_xenabi.model.spec import Architecture, Convention, Evidence, GuestType
 from sphinx_xenabi.model.xen_source.dispatch import Dispatch
+from sphinx_xenabi.model.xen_source.paths import ARCH_ARM_H, ARM_TRAPS_C
 from sphinx_xenabi.model.xen_source.preprocessor import Macro, joined, line_at
 from sphinx_xenabi.model.xen_source.public_header import (
     Documented,
     aarch32_names,
     hypercall_tag,
 )
-from sphinx_xenabi.model.xen_source.tree import ARCH_ARM_H, ARM_TRAPS_C, SourceError, XenTree
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration

@@ -42,7 +42,8 @@ from sphinx_xenabi.model.xen_source.capabilities import (
     CapabilitiesFill,
     read_capabilities,
 )
-from sphinx_xenabi.model.xen_source.tree import KERNEL_C, VERSION_H, XEN_H, SourceError, XenTree
+from sphinx_xenabi.model.xen_source.paths import KERNEL_C, VERSION_H, XEN_H
+from sphinx_xenabi.model.xen_source.tree import SourceError, XenTree
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.xen_source.configuration import Configuration
