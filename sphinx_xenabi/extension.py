@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 # 6: the xenabi-verifies blocks carry their document and anchor.
 # 7: numbers cells marked yes or no; pictures and collapsed listings.
 # 8: each document's content key, for reusing the build's result.
-ENV_VERSION = 8
+# 9: references kept as sorted tuples (a stable content key).
+ENV_VERSION = 9
 
 
 def add_markup(app: Sphinx) -> None:

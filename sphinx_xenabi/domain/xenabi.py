@@ -77,8 +77,8 @@ class XenAbiDomain(Domain):
         "content_keys": {},
     }
     # 2: hypercall objects and the references to them. 3: requirement items and
-    # the xenabi-verifies blocks. 4: each document's content key.
-    data_version = 4
+    # the xenabi-verifies blocks. 4: each document's content key. 5: sorted references.
+    data_version = 5
     # The per-document stores: clear_doc and merge_domaindata keep each exact.
     STORES = (
         "tables",
@@ -131,8 +131,13 @@ class XenAbiDomain(Domain):
         return self.data.setdefault("hypercalls", {})
 
     @property
-    def references(self) -> dict[str, frozenset[str]]:
-        """The targets of each document's hypercall (and ``any``) references."""
+    def references(self) -> dict[str, tuple[str, ...]]:
+        """The targets of each document's hypercall (and ``any``) references, sorted.
+
+        A sorted tuple, not a set: a set pickles in the order of its strings'
+        hashes, which differs between processes, and the document's content
+        key (``results/result_key.py``) is digested from its pickle.
+        """
         return self.data.setdefault("references", {})
 
     @property
@@ -186,7 +191,7 @@ class XenAbiDomain(Domain):
         self._lookup = None
 
     def note_references(self, docname: str, targets: Iterable[str]) -> None:
-        _store(self.references, docname, frozenset(targets))
+        _store(self.references, docname, tuple(sorted(set(targets))))
 
     def all_tables(self) -> list[TableRecord]:
         from sphinx_xenabi.model.records import sort_tables

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 # The recorded state of a path that was looked for and is not there.
 ABSENT = "absent"
@@ -65,32 +65,20 @@ def reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
     return mapping_proxy, (dict(proxy),)
 
 
-class _ContentPickler(pickle._Pickler):
-    """Pickles a value by its content alone, the same in every process.
-
-    Fast mode (no memo) writes a shared object out each time it occurs, so
-    the bytes do not depend on which equal objects happen to be the same
-    object. Set elements are written sorted: their order follows string
-    hashes, which differ between processes. Python's own pickler, not the
-    C one: only it lets a subclass choose how a set is written.
-    """
-
-    dispatch: ClassVar[dict[type, Callable[[Any, Any], None]]] = dict(pickle._Pickler.dispatch)
+class _ContentPickler(pickle.Pickler):
+    # The model's records hold read-only mappings, which pickle cannot save as they are.
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
-
-    def _save_sorted(self, obj: Any) -> None:
-        self.save_reduce(type(obj), (sorted(obj, key=repr),), obj=obj)  # type: ignore[attr-defined]
-
-    dispatch[frozenset] = _save_sorted
-    dispatch[set] = _save_sorted
 
 
 def value_digest(value: object) -> str:
-    """A key for a value of the model's records (tuples, frozen dataclasses, sets).
+    """A key for a value of the model's records (tuples, frozen dataclasses, mappings).
 
     Equal keys mean equal content: the bytes digested are the value's whole
-    pickle. Two equal values could in principle pickle differently (a key
-    that misses), never the other way round (a key that hits wrongly).
+    pickle. Fast mode (no memo) writes a shared object out each time it
+    occurs, so the bytes do not depend on which equal objects happen to be
+    the same object. A set pickles in its strings' hash order, which
+    differs between processes: a value holding one may miss (be computed
+    again), never hit wrongly. The records keep sorted tuples instead.
     """
     buffer = io.BytesIO()
     pickler = _ContentPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
