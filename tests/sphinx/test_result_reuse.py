@@ -1,0 +1,169 @@
+"""The build's result reused while its inputs are unchanged, and only then.
+
+Docs inside a small Xen tree, built, then rebuilt incrementally (the same
+output and doctree directories). A rebuild whose inputs are the last
+build's (nothing changed, or only prose) logs and decides what that build
+did without producing the result again; any change the result depends on
+(a table cell, a setting, the Xen source) produces it again, exactly as a
+fresh build of the same tree does.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
+from sphinx_xenabi.results import build_result
+from sphinx_xenabi.results.state import build_state
+from support.building import Build, run_sphinx
+from support.xen_docs import SIX, docs_in
+from support.xen_trees import edit, hypercall_defs_tree
+
+PROSE = "Prose\n=====\n\nA page without tables.\n"
+
+
+@pytest.fixture
+def produced(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often a build produced its result rather than reusing one."""
+    calls: Counter[str] = Counter()
+    produce = build_result.produce_result
+
+    def producing(*args: object) -> object:
+        calls["produce"] += 1
+        return produce(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_result, "produce_result", producing)
+    return calls
+
+
+def _docs(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, Path]:
+    tree = hypercall_defs_tree(tmp_path / "xen")
+    pages = {"prose": PROSE}
+    docs = docs_in(tree, pages=pages) if params is None else docs_in(tree, params, pages=pages)
+    return tree, docs
+
+
+def _build(docs: Path, out: Path, fresh: bool = False, **settings: object) -> Build:
+    return run_sphinx(
+        docs,
+        out,
+        confdir=docs,
+        freshenv=fresh,
+        doctreedir=out / ".doctrees",
+        confoverrides=settings or None,
+    )
+
+
+def _seen(build: Build) -> tuple[int, str, bytes | None]:
+    """A build as a user sees it: its status, its warnings, its registry's bytes."""
+    registry = build.outdir / REGISTRY_FILENAME
+    warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
+    return build.statuscode, warnings, registry.read_bytes() if registry.exists() else None
+
+
+def _fresh(docs: Path, tmp_path: Path, **settings: object) -> tuple[int, str, bytes | None]:
+    out = tmp_path / "fresh"
+    shutil.rmtree(out, ignore_errors=True)
+    return _seen(_build(docs, out, True, **settings))
+
+
+def test_a_failing_build_rebuilt_unchanged_fails_again_without_checking_again(
+    tmp_path: Path, produced: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path, SIX)  # the docs say six parameters; the source passes five
+    first = _build(docs, tmp_path / "out", fresh=True)
+    assert first.statuscode == 1 and "[xenabi.drift]" in first.warnings, first.warnings
+    assert produced["produce"] == 1
+    again = _build(docs, tmp_path / "out")
+    assert produced["produce"] == 1  # reused
+    assert _seen(again) == _seen(first)
+    # Prose edited: the page is written again; the result is still the last one.
+    (docs / "prose.rst").write_text(PROSE + "\nMore prose.\n", encoding="utf-8")
+    edited = _build(docs, tmp_path / "out")
+    assert produced["produce"] == 1
+    assert "More prose." in (edited.outdir / "prose.html").read_text(encoding="utf-8")
+    assert _seen(edited) == _seen(first) == _fresh(docs, tmp_path)
+
+
+def test_a_reused_result_loads_as_the_result_the_build_produced(
+    tmp_path: Path, produced: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path)
+    first = build_state(_build(docs, tmp_path / "out", fresh=True).app)
+    again = build_state(_build(docs, tmp_path / "out").app)
+    assert produced["produce"] == 1
+    assert first is not None and again is not None and again is not first
+    assert again.registry.to_json() == first.registry.to_json()
+    assert (again.findings, again.executed, again.reports) == (
+        first.findings,
+        first.executed,
+        first.reports,
+    )
+    assert again.reference.name == first.reference.name
+    assert again.reference.source is not None  # the reading loads on demand
+
+
+def test_an_edited_table_cell_produces_the_result_again_as_a_fresh_build_does(
+    tmp_path: Path, produced: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path)
+    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")
+    edited = _seen(_build(docs, tmp_path / "out"))
+    assert produced["produce"] == 2
+    assert edited[0] == 1 and "R10" in edited[1], edited[1]
+    assert edited == _fresh(docs, tmp_path)
+
+
+def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
+    _, docs = _docs(tmp_path, SIX)
+    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 1
+    relaxed = _seen(_build(docs, tmp_path / "out", xenabi_drift="warning"))
+    assert produced["produce"] == 2
+    assert relaxed[0] == 0 and "[xenabi.drift]" in relaxed[1], relaxed[1]
+    assert relaxed == _fresh(docs, tmp_path, xenabi_drift="warning")
+    # And back: the first setting's result, as a fresh build gives it.
+    strict = _seen(_build(docs, tmp_path / "out"))
+    assert strict[0] == 1
+    assert strict == _fresh(docs, tmp_path)
+
+
+def test_an_edited_source_file_produces_the_result_again(
+    tmp_path: Path, produced: Counter[str]
+) -> None:
+    tree, docs = _docs(tmp_path)
+    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")
+    rebuilt = _seen(_build(docs, tmp_path / "out"))
+    assert produced["produce"] == 2
+    assert rebuilt[0] == 1, rebuilt[1]
+    assert rebuilt == _fresh(docs, tmp_path)
+
+
+def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
+    tmp_path: Path, produced: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path, SIX)
+    out = tmp_path / "out"
+
+    def build(fresh: bool) -> Build:
+        return run_sphinx(
+            docs,
+            out,
+            confdir=docs,
+            freshenv=fresh,
+            doctreedir=out / ".doctrees",
+            confoverrides={"xenabi_drift": "warning"},
+            warningiserror=True,
+        )
+
+    first, again = build(True), build(False)
+    assert produced["produce"] == 1
+    for seen in (first, again):
+        assert seen.statuscode == 1 and "[xenabi.drift]" in seen.warnings, seen.warnings
+        assert not (seen.outdir / REGISTRY_FILENAME).exists()
