@@ -109,6 +109,19 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "for x86_64) or the path of a ``.config``, relative to the conf dir.",
     ),
     ConfigValue(
+        "xenabi_fact_cache",
+        None,
+        "",
+        frozenset({str, NoneType}),
+        "Where the fact cache is kept (the Xen source reading, the executed rows, the "
+        "examples' outcomes and the build's result, each keyed by the content it was computed "
+        "from; see :doc:`/tooling/edit-loop`). ``None``: in the doctree directory, so removing "
+        "the build directory removes it. A directory (relative to the conf dir; ``~`` is "
+        "expanded) shared by build directories, such as a CI cache or "
+        "``~/.cache/sphinx-xenabi``, lets a fresh build reuse what an earlier build of the "
+        "same docs computed; each docs directory has its own file there.",
+    ),
+    ConfigValue(
         "xenabi_history_sources",
         [],
         "env",

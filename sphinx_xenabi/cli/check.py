@@ -44,7 +44,7 @@ def _checked_release(text: str) -> str:
 
 
 def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """``--xen-source``, ``--xen-config`` and ``--model`` as config overrides."""
+    """``--xen-source``, ``--xen-config``, ``--model`` and ``--cache-dir`` as config overrides."""
     overrides: dict[str, Any] = {}
     if args.model and args.xen_source is not None:
         raise CliError("--model and --xen-source exclude each other")
@@ -69,6 +69,10 @@ def _reference_overrides(args: argparse.Namespace) -> dict[str, Any]:
                 raise CliError(f"--xen-config: {config}: no such .config file")
             config = str(Path(config).resolve())
         overrides["xenabi_xen_config"] = config
+    if args.cache_dir is not None:
+        if args.cache_dir.exists() and not args.cache_dir.is_dir():
+            raise CliError(f"--cache-dir: {args.cache_dir}: not a directory")
+        overrides["xenabi_fact_cache"] = str(args.cache_dir.expanduser().resolve())
     return overrides
 
 
@@ -246,6 +250,14 @@ def add_parser(commands: Any) -> None:
         "--model",
         action="store_true",
         help="check against the built-in model even when the docs sit in a Xen tree",
+    )
+    check.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the fact cache (source reading, executed rows, the result) in DIR, created "
+        "if missing, so the next check of unchanged docs and source reuses it (a CI cache); "
+        "default: none, each check computes afresh",
     )
     check.add_argument(
         "-v", "--verbose", action="store_true", help="also print Sphinx's own output"

@@ -3,7 +3,9 @@
 The cache (:mod:`sphinx_xenabi.model.fact_cache`) lives in the build
 environment's directory (the doctree directory, beside Sphinx's own
 ``environment.pickle``), so ``sphinx-build`` again and sphinx-autobuild
-reuse it, and removing the build directory removes it. A rebuild reuses:
+reuse it, and removing the build directory removes it; or, with
+``xenabi_fact_cache``, in a directory build directories share, one file per
+docs directory, so a fresh build reuses it too. A build reuses:
 
 * the Xen source reading, while every file it opened or looked for has the
   content it had (the key: the tree, the configuration and the code);
@@ -13,7 +15,9 @@ reuse it, and removing the build directory removes it. A rebuild reuses:
   the release are the same: the rows run on a dispatcher built from the
   docs' own tables, so nothing else decides them;
 * each ``xenabi-verifies`` block's outcome, while the block, the
-  reference's facts and the release are the same.
+  reference's facts and the release are the same;
+* the build's whole result, while its inputs are the same
+  (``results/result_key.py`` and ``results/settling.py``).
 
 Anything else (a new table, an edited ``traps.c``, another ``.config``)
 computes afresh, exactly as a fresh build would.
@@ -42,7 +46,13 @@ CACHE_FILE = "xenabi-facts.pickle"
 
 
 def cache_path(app: Sphinx) -> Path:
-    return Path(app.doctreedir) / CACHE_FILE
+    """The doctree directory's cache, or this docs directory's file in ``xenabi_fact_cache``."""
+    shared = app.config.xenabi_fact_cache
+    if not shared:
+        return Path(app.doctreedir) / CACHE_FILE
+    directory = Path(app.confdir) / Path(str(shared)).expanduser()
+    docs = digest(str(Path(app.srcdir).resolve()))[:16]
+    return directory / f"{Path(CACHE_FILE).stem}-{docs}{Path(CACHE_FILE).suffix}"
 
 
 def registry_key(registry: Registry) -> str:

@@ -122,7 +122,8 @@ class _Page:
     @property
     def reference(self) -> str:
         """What the examples ran against: the Xen tree read, or the model of the release."""
-        if self.result.reference.source is None:
+        # The summary says it was a Xen source: its reading stays unloaded.
+        if self.result.reference.summary is None:
             return f"the built-in model of Xen {self.result.release}"
         return self.result.reference.name
 
