@@ -167,3 +167,27 @@ def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
     for seen in (first, again):
         assert seen.statuscode == 1 and "[xenabi.drift]" in seen.warnings, seen.warnings
         assert not (seen.outdir / REGISTRY_FILENAME).exists()
+
+
+def test_a_fresh_build_with_a_shared_cache_reuses_what_another_build_computed(
+    tmp_path: Path, produced: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.model.xen_source import reader
+
+    reads: Counter[str] = Counter()
+    read = reader.read_xen_source
+
+    def reading(*args: object) -> object:
+        reads["read"] += 1
+        return read(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reader, "read_xen_source", reading)
+    _, docs = _docs(tmp_path, SIX)
+    shared = tmp_path / "shared-cache"
+    first = _build(docs, tmp_path / "one", fresh=True, xenabi_fact_cache=str(shared))
+    second = _build(docs, tmp_path / "two", fresh=True, xenabi_fact_cache=str(shared))
+    assert (reads["read"], produced["produce"]) == (1, 1)  # the second build reused both
+    (kept,) = shared.iterdir()  # one file for this docs directory, none in the build's
+    assert kept.name.startswith("xenabi-facts-")
+    assert not (tmp_path / "two" / ".doctrees" / "xenabi-facts.pickle").exists()
+    assert _seen(second) == _seen(first) == _fresh(docs, tmp_path)
