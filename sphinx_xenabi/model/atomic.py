@@ -8,14 +8,18 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory, then rename over."""
+    """Write via a temporary file in the same directory, then rename over.
+
+    The rename alone keeps readers from ever seeing a partial file, even
+    when the process is killed. No fsync: as for Sphinx's own pages, what a
+    build writes can be built again, and a sync per file would cost every
+    rebuild a disk flush.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
     except BaseException:

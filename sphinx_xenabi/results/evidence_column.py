@@ -21,6 +21,7 @@ from docutils import nodes
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.model.records import Location, row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
 from sphinx_xenabi.results.state import build_state, executes
@@ -195,11 +196,12 @@ def evidence_changed(env: BuildEnvironment, outcomes: Mapping[Location, RowOutco
     returned from ``env-updated``, they are rewritten without being re-read.
     """
     domain = xenabi_domain(env)
+    # Digests, not the texts: the environment keeps them, and is loaded by every build.
     current = {
-        docname: tuple(o.text for o in shown)
+        docname: value_digest(tuple(o.text for o in shown))
         for docname, shown in outcomes_by_document(env, outcomes).items()
     }
-    previous: dict[str, tuple[str, ...]] = domain.data.get("evidence", {})
+    previous: dict[str, str] = domain.data.get("evidence", {})
     domain.data["evidence"] = current
     return sorted(d for d in current if previous.get(d) != current[d])
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sphinx.errors import ConfigError
 
-from sphinx_xenabi.model.spec import RELEASE_PART_MAX, Release, ReleaseOverflowError
+from sphinx_xenabi.model.releases import RELEASE_PART_MAX, Release, ReleaseOverflowError
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

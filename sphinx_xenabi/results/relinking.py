@@ -19,6 +19,7 @@ from sphinx import addnodes
 
 from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
 from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ def referenced_hypercalls(app: Sphinx, env: BuildEnvironment) -> dict[str, set[s
 def relinked_documents(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """``env-updated``: the documents to write again for their links' sake."""
     domain = xenabi_domain(env)
+    # Digests, not the signatures: the environment keeps them, and every build loads it.
     current = {
-        docname: domain.link_signature(targets)
+        docname: value_digest(domain.link_signature(targets))
         for docname, targets in referenced_hypercalls(app, env).items()
     }
     previous = domain.data.get(_LINKS, {})

@@ -25,6 +25,7 @@ from docutils import nodes
 from sphinx.util.nodes import make_refnode
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.model.verdicts import NOT_CHECKED, STATUS_MARKS, Status, marked
 from sphinx_xenabi.results.state import build_state, executes
 
@@ -347,10 +348,11 @@ def pages_with_new_verdicts(app: Sphinx, env: BuildEnvironment) -> list[str]:
         return []
     domain = xenabi_domain(env)
     checked = executes(app)
+    # Digests, not the signatures: the environment keeps them, and every build loads it.
     current = {
-        docname: _signature(result, objects, checked)
+        docname: value_digest(_signature(result, objects, checked))
         for docname, objects in domain.requirements.items()
     }
-    previous: dict[str, tuple] = domain.data.get(_STORE, {})
+    previous: dict[str, str] = domain.data.get(_STORE, {})
     domain.data[_STORE] = current
     return sorted(d for d in current if previous.get(d) != current[d])
