@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 
 from sphinx_xenabi._version import __version__
@@ -47,6 +45,9 @@ def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
 
 def _internal_error(exc: Exception) -> str:
     """One line for a bug; the traceback goes to a file, as Sphinx does with its own."""
+    import tempfile  # only on this path: a command that succeeds does not need them
+    import traceback
+
     with tempfile.NamedTemporaryFile(
         "w", prefix="sphinx-xenabi-err-", suffix=".log", delete=False, encoding="utf-8"
     ) as log:

@@ -9,20 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
-from sphinx_xenabi.cli.check_formats import FORMATS, CheckReport, line_text, render
-from sphinx_xenabi.cli.check_junit import JUNIT_FAMILIES, XUNIT2, to_junit
-from sphinx_xenabi.cli.check_requirements import (
-    RequirementCase,
-    check_only,
-    link_findings,
-    requirement_cases,
-    uncovered,
-)
+from sphinx_xenabi.cli.choices import FORMATS, JUNIT_FAMILIES, XUNIT2
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
-from sphinx_xenabi.model.verification import Status
 
+# The report formats and the requirement cases load the model's records,
+# problems and verdicts: they are imported where check runs, so that building
+# the parser (every other command, --help) loads none of them.
 if TYPE_CHECKING:
+    from sphinx_xenabi.cli.check_formats import CheckReport
+    from sphinx_xenabi.cli.check_requirements import RequirementCase
     from sphinx_xenabi.model.problems import Problem
 
 
@@ -85,6 +81,8 @@ class Findings:
 
     @classmethod
     def of(cls, reading: TreeReading) -> Findings:
+        from sphinx_xenabi.cli.check_requirements import check_only, requirement_cases
+
         result = reading.result
         cases = requirement_cases(result.requirements, result.verdicts, reading.problems)
         return cls((*reading.problems, *check_only(cases)), tuple(cases))
@@ -92,10 +90,15 @@ class Findings:
     @property
     def broken(self) -> int:
         """How many findings break requirement items or their links (check exits 1)."""
+        from sphinx_xenabi.cli.check_requirements import link_findings
+
         return link_findings(self.problems)
 
     def statuses(self) -> str:
         """``2 verified, 1 failed, 2 unverified, 1 uncovered need(s)``: the items by status."""
+        from sphinx_xenabi.cli.check_requirements import uncovered
+        from sphinx_xenabi.model.verification import Status
+
         counts = {s: sum(1 for c in self.requirements if c.status is s) for s in Status}
         text = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
         missing = uncovered(self.problems)
@@ -178,6 +181,9 @@ def _progress(text: str) -> None:
 
 
 def _rendered(args: argparse.Namespace, report: CheckReport) -> str:
+    from sphinx_xenabi.cli.check_formats import render
+    from sphinx_xenabi.cli.check_junit import to_junit
+
     if args.format == "junit":
         return to_junit(report, args.junit_family or XUNIT2)
     return render(args.format, report)
@@ -194,6 +200,8 @@ def _refuse_family_without_junit(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.cli.check_formats import CheckReport, line_text
+
     _refuse_family_without_junit(args)
     overrides = (
         {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}

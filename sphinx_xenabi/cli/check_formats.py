@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.model.registry import Registry
 
-FORMATS = ("text", "json", "github", "junit", "gitlab")
 REPORT_SCHEMA_VERSION = 1
 
 

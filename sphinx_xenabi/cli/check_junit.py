@@ -24,14 +24,11 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from sphinx_xenabi.cli.check_formats import CheckReport, problem_line, suites
+from sphinx_xenabi.cli.choices import JUNIT_FAMILIES, XUNIT1, XUNIT2
 from sphinx_xenabi.model.verification import Status
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.problems import Problem
-
-XUNIT2 = "xunit2"
-XUNIT1 = "xunit1"
-JUNIT_FAMILIES = (XUNIT2, XUNIT1)
 
 
 def _suite_element(

@@ -17,17 +17,20 @@ import argparse
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sphinx_xenabi.cli.choices import DIFF_FORMATS, DIFF_SEVERITIES
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import read_tree
-from sphinx_xenabi.model.abi_diff import DiffSide
-from sphinx_xenabi.model.xen_source import XEN_H
+
+# The ABI diff's model is imported where diff runs: building the parser
+# (every other command, --help) loads none of it.
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.abi_diff import DiffSide
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def export_revision(path: Path, revision: str, scratch: Path) -> Checkout:
     ``git archive`` streams the commit's files; nothing in the repository
     (working tree, index, refs) is written.
     """
+    import tarfile  # only a revision needs it
+
     top, commit = resolve_revision(path, revision)
     if not hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
         raise CliError("reading a git revision needs Python 3.11.4 or later (tarfile filters)")
@@ -149,6 +154,9 @@ def read_side(
     scratch: ExitStack,
 ) -> ReadSide:
     """Read one side into a DiffSide, from the working tree or an exported revision."""
+    from sphinx_xenabi.model.abi_diff import DiffSide
+    from sphinx_xenabi.model.xen_source import XEN_H
+
     path, conf_dir, checkout = spec.path, args.conf_dir, None
     if spec.revision is not None:
         directory = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="xenabi-")))
@@ -195,6 +203,8 @@ def read_side(
 
 def _check_kind(spec: SideSpec, path: Path, conf_dir: Path | None) -> None:
     """A registry file, a Xen source tree or a docs tree (with a conf.py), or an error."""
+    from sphinx_xenabi.model.xen_source import XEN_H
+
     if path.is_file():
         return
     if not path.is_dir():
@@ -245,9 +255,6 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(commands: Any) -> None:
     """The ``diff`` subcommand."""
-    from sphinx_xenabi.model.abi_diff import Severity
-    from sphinx_xenabi.model.diff_report import OutputFormat
-
     diff = commands.add_parser(
         "diff",
         help="what changed for guests between two revisions (docs, registry JSON, Xen source)",
@@ -275,14 +282,14 @@ def add_parser(commands: Any) -> None:
     )
     diff.add_argument(
         "--format",
-        choices=[f.value for f in OutputFormat],
-        default=OutputFormat.TEXT.value,
+        choices=DIFF_FORMATS,
+        default="text",
         help="text (default), markdown (a pull-request comment), json, github (annotations)",
     )
     diff.add_argument(
         "--fail-on",
-        choices=[s.value for s in Severity],
-        default=Severity.BREAKING.value,
+        choices=DIFF_SEVERITIES,
+        default="breaking",
         help="exit 1 on changes this severe or worse (default: breaking)",
     )
     diff.add_argument("--all", action="store_true", help="also show documentation-only changes")

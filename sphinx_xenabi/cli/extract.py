@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, add_tree_arguments, write_output
-from sphinx_xenabi.cli.check_formats import line_text
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import read_tree
 
 
 def run(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.cli.check_formats import line_text  # loads the model's records
+
     reading = read_tree(args.docs_dir, args.conf_dir)
     result = reading.result
     for problem in reading.problems:

@@ -23,13 +23,16 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, write_output
+from sphinx_xenabi.cli.choices import HISTORY_FORMATS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
-from sphinx_xenabi.cli.git_commits import git, range_end, repository_top
-from sphinx_xenabi.cli.history_docs import ConfChoice, ConfMode, static_settings_of
-from sphinx_xenabi.model.history_report import OutputFormat
+
+# The walk, git's plumbing and the model of history are imported where history
+# runs: building the parser (every other command, --help) loads none of them.
+if TYPE_CHECKING:
+    from sphinx_xenabi.cli.history_docs import ConfChoice
 
 WHAT_RUNS = (
     "A docs reading is a Sphinx build, and a build executes a conf.py. By default history "
@@ -51,6 +54,9 @@ def _docs_path(text: str) -> str:
 
 def conf_choice(args: argparse.Namespace, top: Path, docs: str, last: str) -> ConfChoice:
     """The configuration the docs are built with, refusing to guess where it matters."""
+    from sphinx_xenabi.cli.git_commits import git
+    from sphinx_xenabi.cli.history_docs import ConfChoice, ConfMode, static_settings_of
+
     if args.conf_dir is not None:
         if not (args.conf_dir / "conf.py").is_file():
             raise CliError(f"--conf-dir {args.conf_dir}: no conf.py here")
@@ -88,8 +94,9 @@ def _progress(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from sphinx_xenabi.cli.git_commits import range_end, repository_top
     from sphinx_xenabi.cli.history_walk import WalkOptions, walk
-    from sphinx_xenabi.model.history_report import render, summary
+    from sphinx_xenabi.model.history_report import OutputFormat, render, summary
 
     top = repository_top(args.repo)
     docs = _docs_path(args.docs)
@@ -168,8 +175,8 @@ def add_parser(commands: Any) -> None:
     )
     history.add_argument(
         "--format",
-        choices=[f.value for f in OutputFormat],
-        default=OutputFormat.TEXT.value,
+        choices=HISTORY_FORMATS,
+        default="text",
         help="text (default); markdown (an issue or pull-request comment); json "
         "(history.schema.json, what the xenabi-drift-windows directive renders); github "
         "(annotations: an open window's cells as errors, a closed window as a notice)",

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.errors import CliError
-from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
-from sphinx_xenabi.model.records import Location
 
-if TYPE_CHECKING:  # Sphinx is imported only when a command reads a tree
+# Sphinx and the model are imported only when a command reads a tree: the
+# commands import this module to build the parser.
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.model.registry import Registry
     from sphinx_xenabi.results.build_result import BuildResult
 
@@ -184,6 +185,8 @@ def _reading(
     progress: Callable[[str], None] | None,
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
+    from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
+    from sphinx_xenabi.model.records import Location
     from sphinx_xenabi.results.state import build_state
 
     result = build_state(app)

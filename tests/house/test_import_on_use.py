@@ -3,14 +3,22 @@
 Unicorn, capstone, pcpp, kconfiglib and jsonschema cost tens of
 milliseconds to import: ``import sphinx_xenabi`` and ``setup()`` load none
 of them, and a rebuild that reuses the cached facts loads none either.
+
+The command line builds its parser (every command's options, ``--help``)
+without the model, Sphinx or any command's own machinery: a command loads
+what it runs when it runs.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+from sphinx_xenabi.cli import choices
+from sphinx_xenabi.model import diff_report, history_report
+from sphinx_xenabi.model.abi_rules import Severity
 from support.paths import REPO
 from support.xen_docs import docs_in
 from support.xen_trees import hypercall_defs_tree
@@ -54,3 +62,75 @@ def test_a_rebuild_that_reuses_the_facts_loads_none_of_them(tmp_path: Path) -> N
     first = _loaded(BUILD, str(docs), out)
     assert "pcpp" in first and "unicorn" in first  # the source was read, the rows ran
     assert _loaded(BUILD, str(docs), out) == "loaded: none"
+
+
+# What building the command line's parser must not load: the model (many frozen
+# dataclasses), the emulator, the build's result, Sphinx and docutils, and the
+# modules that only check, diff and history run.
+NOT_FOR_THE_PARSER = (
+    *HEAVY,
+    "sphinx",
+    "docutils",
+    "sphinx_xenabi.model",
+    "sphinx_xenabi.emulator",
+    "sphinx_xenabi.results",
+    "sphinx_xenabi.extension",
+    "sphinx_xenabi.cli.check_formats",
+    "sphinx_xenabi.cli.check_junit",
+    "sphinx_xenabi.cli.check_requirements",
+    "sphinx_xenabi.cli.git_commits",
+    "sphinx_xenabi.cli.history_docs",
+    "sphinx_xenabi.cli.history_walk",
+    "sphinx_xenabi.cli.indentation",
+)
+
+COMMANDS = ("extract", "check", "source", "indent", "diff", "history")
+
+# Runs main() on each argument list (JSON), as ``sphinx-xenabi ARGS`` would, and says
+# which modules of NOT_FOR_THE_PARSER it loaded.
+RUN_MAIN = (
+    "import contextlib, io, json, sys\n"
+    "from sphinx_xenabi.cli import main\n"
+    "for argv in json.loads(sys.argv[1]):\n"
+    "    with contextlib.redirect_stdout(io.StringIO()) as shown:\n"
+    "        try:\n"
+    "            code = main(argv)\n"
+    "        except SystemExit as exc:  # --help\n"
+    "            code = exc.code\n"
+    "    assert code == 0, (argv, code, shown.getvalue())\n"
+    f"unwanted = {NOT_FOR_THE_PARSER!r}\n"
+    "loaded = sorted(m for m in sys.modules if any(m == u or m.startswith(u + '.') for u in unwanted))\n"
+    "print('loaded:', ' '.join(loaded) or 'none')\n"
+)
+
+
+def _loaded_by_main(runs: list[list[str]]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_MAIN, json.dumps(runs)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_command_line_help_loads_no_command_machinery() -> None:
+    """``--help`` and every ``COMMAND --help`` build the whole parser and load none of it."""
+    runs = [["--help"], *([command, "--help"] for command in COMMANDS)]
+    assert _loaded_by_main(runs) == "loaded: none"
+
+
+def test_a_command_loads_what_it_runs_and_no_other_commands_machinery(tmp_path: Path) -> None:
+    """``indent`` loads its checker and nothing of the model, Sphinx or the other commands."""
+    page = tmp_path / "page.rst"
+    page.write_text(".. note::\n\n   Three spaces.\n", encoding="utf-8")
+    runs = [["indent", str(page)]]
+    assert _loaded_by_main(runs) == "loaded: sphinx_xenabi.cli.indentation"
+
+
+def test_the_parser_offers_the_values_the_commands_convert() -> None:
+    """The plain option values the parser offers are those of the model's enums."""
+    assert choices.DIFF_FORMATS == tuple(f.value for f in diff_report.OutputFormat)
+    assert choices.DIFF_SEVERITIES == tuple(s.value for s in Severity)
+    assert choices.HISTORY_FORMATS == tuple(f.value for f in history_report.OutputFormat)
