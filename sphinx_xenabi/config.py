@@ -109,6 +109,16 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "for x86_64) or the path of a ``.config``, relative to the conf dir.",
     ),
     ConfigValue(
+        "xenabi_parallel_reading",
+        True,
+        "",
+        frozenset({bool}),
+        "``True`` reads the Xen source in a worker process while Sphinx reads the documents, "
+        "when the fact cache holds no reading of the tree as it is (on a machine with more "
+        "than one core, where processes can be forked); the reading is the same either way. "
+        "``False`` reads it in the build's own process, after the documents.",
+    ),
+    ConfigValue(
         "xenabi_fact_cache",
         None,
         "",

@@ -141,6 +141,7 @@ def connect_before_reading(app: Sphinx) -> None:
     app.connect("config-inited", _on("results.doctest_namespace", "prepend_doctest_preamble"))
     # 2. Builder ready (builder-inited).
     app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
+    app.connect("builder-inited", _on("results.early_reading", "start_early_reading"))
     app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
 
 
@@ -201,4 +202,5 @@ def connect_writing(app: Sphinx) -> None:
     #    keep the facts computed since env-updated.
     app.connect("build-finished", _on("results.publishing", "publish_results"))
     app.connect("build-finished", _on("results.settling", "save_facts"))
+    app.connect("build-finished", _on("results.early_reading", "stop_early_reading"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))

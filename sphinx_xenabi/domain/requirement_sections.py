@@ -25,15 +25,12 @@ if TYPE_CHECKING:
 
 
 def may_hold_items(doctree: nodes.document) -> bool:
-    """Whether ``doctree`` has a backticked text with a ``~``, as every item's id is.
+    """Whether ``doctree``'s text has a ``~``, as every item's id does.
 
     A cheap look first: a page without one has no item and no item fault,
     and its reading loads none of the requirement code.
     """
-    backticked = (nodes.title_reference, nodes.literal)  # reST's default role, MyST's code
-    return any(
-        "~" in node.astext() for node in doctree.findall(lambda node: isinstance(node, backticked))
-    )
+    return "~" in doctree.astext()
 
 
 def read_requirements(app: Sphinx, doctree: nodes.document) -> None:

@@ -62,7 +62,8 @@ class _Pickler(pickle.Pickler):
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
 
 
-def _dumps(value: object) -> bytes:
+def dumps(value: object) -> bytes:
+    """``value`` pickled as the cache keeps it (the model's read-only mappings included)."""
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
@@ -166,9 +167,9 @@ class FactCache:
         try:
             for entry in kept.values():
                 if entry.data is None:
-                    entry.data = _dumps(entry.value)
+                    entry.data = dumps(entry.value)
             stored = {key: (entry.manifest, entry.data) for key, entry in kept.items()}
-            data = _dumps({"code": code_key(), "entries": stored})
+            data = dumps({"code": code_key(), "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             try:

@@ -104,51 +104,85 @@ def locate_source(app: Sphinx) -> tuple[Path, str] | None:
     return (beside, "the docs sit in this Xen tree") if beside is not None else None
 
 
-def load_reference(app: Sphinx, cache: FactCache | None = None) -> Reference:
+@dataclass(frozen=True)
+class SourceRequest:
+    """The Xen tree a build reads, in which configuration, and the keys of its reading."""
+
+    path: Path
+    how: str  # why this tree: "xenabi_xen_source", "the docs sit in this Xen tree"
+    setting: str  # xenabi_xen_config as written
+    confdir: Path
+
+    @property
+    def key(self) -> str:
+        # Keyed by the setting as written and where it is read from: a .config it
+        # names is in the reading's manifest, so an edit of it is seen there.
+        return digest("xen-source", code_key(), str(self.path), self.setting, str(self.confdir))
+
+    @property
+    def summary_key(self) -> str:
+        return digest("xen-source-summary", self.key)
+
+    def held_summary(self, cache: FactCache) -> SourceSummary | None:
+        """The cached reading's summary, if every file it read has the content it had."""
+        found = cache.lookup(self.summary_key, lambda m: m.holds_in(self.path))
+        return found if isinstance(found, SourceSummary) else None
+
+    def read(self) -> XenSource:
+        """Read the tree now (the reader, pcpp and kconfiglib load only for this)."""
+        from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS
+        from sphinx_xenabi.model.xen_source.reader import read_xen_source
+
+        configuration = self.setting
+        if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
+            configuration = str((self.confdir / configuration).resolve())
+        return read_xen_source(self.path, configuration)
+
+
+def source_request(app: Sphinx) -> SourceRequest | None:
+    """What the build reads as its reference; None for the model."""
+    located = locate_source(app)
+    if located is None:
+        return None
+    path, how = located
+    return SourceRequest(path, how, str(app.config.xenabi_xen_config), Path(app.confdir))
+
+
+def load_reference(
+    app: Sphinx,
+    cache: FactCache | None = None,
+    early: Callable[[SourceRequest], XenSource | None] | None = None,
+) -> Reference:
     """Read the chosen tree, or pick the model (the build result reports it).
 
     With a ``cache``, a reading whose files all have the content they had
     is reused (a tree that cannot be read is read again every time).
+    ``early`` gives a reading made while the documents were read
+    (``results/early_reading.py``), if there is one.
     """
-    located = locate_source(app)
-    if located is None:
+    request = source_request(app)
+    if request is None:
         return Reference(MODEL_NAME)
-    path, how = located
-    setting = str(app.config.xenabi_xen_config)
-    # Keyed by the setting as written and where it is read from: a .config it
-    # names is in the reading's manifest, so an edit of it is seen there.
-    key = digest("xen-source", code_key(), str(path), setting, str(app.confdir))
-    summary_key = digest("xen-source-summary", key)
-
-    def read() -> XenSource:
-        # The reader (and pcpp, kconfiglib, capstone) load only to read a tree afresh.
-        from sphinx_xenabi.model.xen_source.configuration import NAMED_CONFIGURATIONS
-        from sphinx_xenabi.model.xen_source.reader import read_xen_source
-
-        configuration = setting
-        if configuration not in NAMED_CONFIGURATIONS:  # a .config path, relative to the conf dir
-            configuration = str((Path(app.confdir) / configuration).resolve())
-        return read_xen_source(path, configuration)
-
-    summary = None if cache is None else cache.lookup(summary_key, lambda m: m.holds_in(path))
-    if isinstance(summary, SourceSummary):
+    key = request.key
+    summary = None if cache is None else request.held_summary(cache)
+    if summary is not None:
         assert cache is not None
         cache.keep(key)  # the reading itself, for a build that needs it
         found = cache
-        load: Callable[[], XenSource] = lambda: found.lookup(key) or read()  # noqa: E731
+        load: Callable[[], XenSource] = lambda: found.lookup(key) or request.read()  # noqa: E731
     else:
         from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
         from sphinx_xenabi.model.xen_source.tree import SourceError
 
         try:
-            source = read()
+            source = (early(request) if early is not None else None) or request.read()
         except (SourceError, ConfigurationError) as exc:
-            message = f"cannot read the Xen source ({how}): {exc}"
-            return Reference(f"the Xen source at {path}", error=message)
+            message = f"cannot read the Xen source ({request.how}): {exc}"
+            return Reference(f"the Xen source at {request.path}", error=message)
         summary = SourceSummary.of(source)
         if cache is not None:
             cache.store(key, source, source.manifest)
-            cache.store(summary_key, summary, source.manifest)
+            cache.store(request.summary_key, summary, source.manifest)
         load = lambda: source  # noqa: E731
-    note = f"xenabi: checking the tables against {summary.origin} at {summary.root} ({how})"
+    note = f"xenabi: checking the tables against {summary.origin} at {summary.root} ({request.how})"
     return Reference(summary.origin, summary, note=note, load=load)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -22,6 +23,7 @@ from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.results.cached_facts import cache_path
+from sphinx_xenabi.results.early_reading import early_reading
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.result_key import result_key
 from sphinx_xenabi.results.state import executes, keep_result, set_build_state
@@ -102,7 +104,7 @@ def _identity(reference: Reference) -> tuple[str, str, str | None, str | None]:
 def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     """``env-updated``: the build's one result, kept for the later phases and reported."""
     cache = FactCache.load(cache_path(app))
-    reference = load_reference(app, cache)
+    reference = load_reference(app, cache, partial(early_reading, app))
     key = result_key(app, env, _identity(reference))
     stored_key = digest("result", key)
     account = cache.lookup(digest("account", key))

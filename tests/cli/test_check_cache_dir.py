@@ -16,6 +16,7 @@ import pytest
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.emulator import row_execution
 from sphinx_xenabi.model.xen_source import reader
+from sphinx_xenabi.results import early_reading
 from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
@@ -35,6 +36,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         return execute(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reader, "read_xen_source", reading)
+    # Counted in this process: the source is read here, not by a worker.
+    monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
     monkeypatch.setattr(row_execution, "execute_registry", executing)
     return calls
 

@@ -173,6 +173,7 @@ def test_a_fresh_build_with_a_shared_cache_reuses_what_another_build_computed(
     tmp_path: Path, produced: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sphinx_xenabi.model.xen_source import reader
+    from sphinx_xenabi.results import early_reading
 
     reads: Counter[str] = Counter()
     read = reader.read_xen_source
@@ -182,6 +183,8 @@ def test_a_fresh_build_with_a_shared_cache_reuses_what_another_build_computed(
         return read(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(reader, "read_xen_source", reading)
+    # Counted in this process: the source is read here, not by a worker.
+    monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
     _, docs = _docs(tmp_path, SIX)
     shared = tmp_path / "shared-cache"
     first = _build(docs, tmp_path / "one", fresh=True, xenabi_fact_cache=str(shared))

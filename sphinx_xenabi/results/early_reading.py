@@ -1,0 +1,122 @@
+"""Reading the Xen source in a worker process while Sphinx reads the documents.
+
+Reading a Xen tree (the C preprocessor over its dispatch and trap files,
+its Kconfig) takes a fifth of a fresh build of Xen's docs, and needs
+nothing Sphinx reads. So at ``builder-inited``, when the fact cache holds
+no reading of the tree as it is now, a forked worker process reads it, and
+the build takes the worker's reading at ``env-updated``
+(:func:`~sphinx_xenabi.results.reference_choice.load_reference`): on two
+cores the reading costs no wall time. The reading is a function of the
+tree's files alone, so it is the same reading either way; a tree the reader
+refuses is refused with the same message.
+
+It is read in place instead with ``xenabi_parallel_reading = False``, on one
+core, where fork is not available, or if the worker fails in any other way
+(a bug then shows as itself, in the build's own process).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from sphinx_xenabi.log import logger
+from sphinx_xenabi.model.fact_cache import FactCache, dumps
+from sphinx_xenabi.results.cached_facts import cache_path
+from sphinx_xenabi.results.reference_choice import SourceRequest, source_request
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from sphinx.application import Sphinx
+
+    from sphinx_xenabi.model.xen_source.reader import XenSource
+
+
+@dataclass
+class _Worker:
+    request: SourceRequest
+    process: BaseProcess
+    receiver: Connection
+
+
+_WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def start_early_reading(app: Sphinx) -> None:
+    """``builder-inited``: start reading the Xen source in a worker, if it must be read."""
+    if not app.config.xenabi_parallel_reading or not _can_fork():
+        return
+    request = source_request(app)
+    if request is None or request.held_summary(FactCache.load(cache_path(app))) is not None:
+        return  # the model, or a reading the cache holds: nothing to read
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_read_and_send, args=(request, sender), daemon=True)
+    process.start()
+    sender.close()  # the worker holds the only sending end: a dead worker is an EOF
+    _WORKERS[app] = _Worker(request, process, receiver)
+
+
+def _read_and_send(request: SourceRequest, sender: Connection) -> None:
+    """In the worker: read the tree and send the reading, or why the reader refused it."""
+    from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
+    from sphinx_xenabi.model.xen_source.tree import SourceError
+
+    outcome: tuple[str, object]
+    try:
+        outcome = ("read", request.read())
+    except (SourceError, ConfigurationError) as exc:
+        outcome = ("refused", exc)
+    except Exception as exc:  # noqa: BLE001 - any other failure: the build reads it itself
+        outcome = ("failed", repr(exc))
+    sender.send_bytes(dumps(outcome))
+    sender.close()
+
+
+def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
+    """The worker's reading of ``request``; None when there is none to take.
+
+    Raises the reader's own error for a tree it refused.
+    """
+    worker = _WORKERS.pop(app, None)
+    if worker is None:
+        return None
+    try:
+        if worker.request != request:
+            return None
+        data = worker.receiver.recv_bytes()
+    except (EOFError, OSError):
+        return None  # the worker died: read the tree here
+    finally:
+        _stop(worker)
+    kind, value = pickle.loads(data)
+    if kind == "refused":
+        raise value
+    if kind != "read":
+        return None
+    logger.verbose("xenabi: the Xen source at %s was read while the documents were", request.path)
+    return value
+
+
+def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> None:
+    """``build-finished``: end a worker whose reading the build never took."""
+    worker = _WORKERS.pop(app, None)
+    if worker is not None:
+        _stop(worker)
+
+
+def _stop(worker: _Worker) -> None:
+    worker.receiver.close()
+    if worker.process.is_alive():
+        worker.process.terminate()
+    worker.process.join()

@@ -1,0 +1,98 @@
+"""The Xen source read by a worker process while Sphinx reads the documents.
+
+Docs inside a small Xen tree, built fresh with the worker
+(``xenabi_parallel_reading``, the default) and without it: the same status,
+warnings and registry, whether the tree is read, refused, or the worker
+dies; and the build really takes the worker's reading.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
+from sphinx_xenabi.results import early_reading, settling
+from support.building import Build, run_sphinx
+from support.xen_docs import SIX, docs_in
+from support.xen_trees import hypercall_defs_tree
+
+pytestmark = pytest.mark.skipif(
+    not early_reading._can_fork(), reason="no fork, or one core: the source is read in place"
+)
+
+
+def _build(docs: Path, out: Path, parallel: bool) -> Build:
+    return run_sphinx(
+        docs,
+        out,
+        confdir=docs,
+        doctreedir=out / ".doctrees",
+        confoverrides={"xenabi_parallel_reading": parallel},
+    )
+
+
+def _seen(build: Build) -> tuple[int, str, bytes | None]:
+    registry = build.outdir / REGISTRY_FILENAME
+    warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
+    return build.statuscode, warnings, registry.read_bytes() if registry.exists() else None
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the build took from a worker: "reading" or "none" (read in place)."""
+    found: list[str] = []
+    take = settling.early_reading
+
+    def taking(*args: object) -> object:
+        reading = take(*args)  # type: ignore[arg-type]
+        found.append("none" if reading is None else "reading")
+        return reading
+
+    monkeypatch.setattr(settling, "early_reading", taking)
+    return found
+
+
+def test_the_worker_s_reading_is_the_reading_the_build_would_make(
+    tmp_path: Path, taken: list[str]
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"), SIX)  # six where Xen passes five
+    worker = _seen(_build(docs, tmp_path / "worker", True))
+    assert taken == ["reading"]
+    in_place = _seen(_build(docs, tmp_path / "in-place", False))
+    assert taken == ["reading", "none"]
+    assert worker[0] == 1 and "[xenabi.drift]" in worker[1], worker[1]
+    assert worker == in_place
+    # A rebuild finds the reading in the fact cache: no worker is started.
+    assert _seen(_build(docs, tmp_path / "worker", True)) == worker
+    assert taken == ["reading", "none"]
+
+
+def test_a_tree_the_reader_refuses_is_refused_with_the_same_words(
+    tmp_path: Path, taken: list[str]
+) -> None:
+    tree = hypercall_defs_tree(tmp_path / "xen")
+    (tree / "xen/arch/x86/pv/hypercall.c").unlink()
+    docs = docs_in(tree)
+    worker = _seen(_build(docs, tmp_path / "worker", True))
+    in_place = _seen(_build(docs, tmp_path / "in-place", False))
+    assert worker[0] == 1 and "cannot read the Xen source" in worker[1], worker[1]
+    assert "hypercall.c" in worker[1]
+    assert worker == in_place
+
+
+def test_a_worker_that_dies_leaves_the_reading_to_the_build(
+    tmp_path: Path, taken: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dying(*args: object) -> None:
+        os._exit(3)  # in the forked worker: no reading, no message
+
+    monkeypatch.setattr(early_reading, "_read_and_send", dying)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    worker = _seen(_build(docs, tmp_path / "worker", True))
+    assert taken == ["none"]  # read in place after all
+    assert worker[0] == 0, worker[1]
+    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
