@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 # 7: numbers cells marked yes or no; pictures and collapsed listings.
 # 8: each document's content key, for reusing the build's result.
 # 9: references kept as sorted tuples (a stable content key).
-ENV_VERSION = 9
+# 10: the record stores kept pickled per document.
+ENV_VERSION = 10
 
 
 def add_markup(app: Sphinx) -> None:
@@ -101,7 +102,7 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
 
     def call(app: Sphinx, doctree: Any, docname: str | None = None) -> None:
         name = app.env.docname if docname is None else docname
-        if app.env.domains["xenabi"].data.get(store, {}).get(name):
+        if name in app.env.domains["xenabi"].data.get(store, {}):  # held only when not empty
             found(app, doctree, *(() if docname is None else (docname,)))
 
     call.__name__ = call.__qualname__ = handler

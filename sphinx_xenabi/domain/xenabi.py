@@ -18,7 +18,7 @@ requirement index.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, Set
+from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Set
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from docutils import nodes
@@ -30,6 +30,7 @@ from sphinx.util.osutil import relative_uri
 
 from sphinx_xenabi.domain.index import HypercallIndex
 from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
+from sphinx_xenabi.domain.packed_store import PackedByDocument
 from sphinx_xenabi.domain.requirement_index import RequirementIndex
 from sphinx_xenabi.domain.role import HypercallRole
 from sphinx_xenabi.log import error, location_string, log_problem, warn
@@ -65,22 +66,8 @@ class XenAbiDomain(Domain):
     }
     roles = {"registry": XRefRole(), HYPERCALL: HypercallRole(), REQUIREMENT: XRefRole()}
     indices = [HypercallIndex, RequirementIndex]
-    initial_data: ClassVar[dict[str, Any]] = {
-        "tables": {},
-        "problems": {},
-        "hypercalls": {},
-        "references": {},
-        "directive_errors": {},
-        "requirements": {},
-        "requirement_problems": {},
-        "verifications": {},
-        "content_keys": {},
-    }
-    # 2: hypercall objects and the references to them. 3: requirement items and
-    # the xenabi-verifies blocks. 4: each document's content key. 5: sorted references.
-    data_version = 5
-    # The per-document stores: clear_doc and merge_domaindata keep each exact.
-    STORES = (
+    # The per-document stores of records, each value kept pickled (domain/packed_store.py).
+    RECORD_STORES = (
         "tables",
         "problems",
         "hypercalls",
@@ -89,34 +76,44 @@ class XenAbiDomain(Domain):
         "requirements",
         "requirement_problems",
         "verifications",
-        # What the document put in the stores above, as one digest (results/result_key.py).
-        "content_keys",
     )
+    # The per-document stores: clear_doc and merge_domaindata keep each exact.
+    # "content_keys": what a document put in the record stores, as one digest
+    # (results/result_key.py).
+    STORES = (*RECORD_STORES, "content_keys")
+    initial_data: ClassVar[dict[str, Any]] = {
+        **{store: PackedByDocument() for store in RECORD_STORES},
+        "content_keys": {},
+    }
+    # 2: hypercall objects and the references to them. 3: requirement items and
+    # the xenabi-verifies blocks. 4: each document's content key. 5: sorted references.
+    # 6: the record stores kept pickled.
+    data_version = 6
 
     _lookup: HypercallLookup | None = None
     _requirement_lookup: RequirementLookup | None = None
 
     @property
-    def tables(self) -> dict[str, tuple[TableRecord, ...]]:
-        return self.data.setdefault("tables", {})
+    def tables(self) -> PackedByDocument[tuple[TableRecord, ...]]:
+        return self._records("tables")
 
     @property
-    def problems(self) -> dict[str, tuple[Problem, ...]]:
+    def problems(self) -> PackedByDocument[tuple[Problem, ...]]:
         """Faults found in recognised tables, kept so tools can count them."""
-        return self.data.setdefault("problems", {})
+        return self._records("problems")
 
     @property
-    def directive_errors(self) -> dict[str, tuple[Problem, ...]]:
+    def directive_errors(self) -> PackedByDocument[tuple[Problem, ...]]:
         """The extension's directives that could not render, kept for the build result."""
-        return self.data.setdefault("directive_errors", {})
+        return self._records("directive_errors")
 
     def note_directive_error(self, docname: str, problem: Problem) -> None:
         self.directive_errors[docname] = (*self.directive_errors.get(docname, ()), problem)
 
     @property
-    def verifications(self) -> dict[str, tuple[ExampleBlock, ...]]:
+    def verifications(self) -> PackedByDocument[tuple[ExampleBlock, ...]]:
         """Each document's ``xenabi-verifies`` blocks, in document order."""
-        return self.data.setdefault("verifications", {})
+        return self._records("verifications")
 
     def note_verification(self, docname: str, block: ExampleBlock) -> None:
         self.verifications[docname] = (*self.verifications.get(docname, ()), block)
@@ -126,29 +123,29 @@ class XenAbiDomain(Domain):
         return [b for docname in sorted(self.verifications) for b in self.verifications[docname]]
 
     @property
-    def hypercalls(self) -> dict[str, tuple[HypercallObject, ...]]:
+    def hypercalls(self) -> PackedByDocument[tuple[HypercallObject, ...]]:
         """Each document's hypercall definitions, in document order."""
-        return self.data.setdefault("hypercalls", {})
+        return self._records("hypercalls")
 
     @property
-    def references(self) -> dict[str, tuple[str, ...]]:
+    def references(self) -> PackedByDocument[tuple[str, ...]]:
         """The targets of each document's hypercall (and ``any``) references, sorted.
 
         A sorted tuple, not a set: a set pickles in the order of its strings'
         hashes, which differs between processes, and the document's content
         key (``results/result_key.py``) is digested from its pickle.
         """
-        return self.data.setdefault("references", {})
+        return self._records("references")
 
     @property
-    def requirements(self) -> dict[str, tuple[RequirementObject, ...]]:
+    def requirements(self) -> PackedByDocument[tuple[RequirementObject, ...]]:
         """Each document's requirement items, in document order."""
-        return self.data.setdefault("requirements", {})
+        return self._records("requirements")
 
     @property
-    def requirement_problems(self) -> dict[str, tuple[Problem, ...]]:
+    def requirement_problems(self) -> PackedByDocument[tuple[Problem, ...]]:
         """Faults found reading each document's requirement items (logged as read)."""
-        return self.data.setdefault("requirement_problems", {})
+        return self._records("requirement_problems")
 
     def note_requirements(
         self, docname: str, objects: Iterable[RequirementObject], problems: Iterable[Problem]
@@ -209,6 +206,10 @@ class XenAbiDomain(Domain):
             )
         return self._lookup
 
+    def _records(self, store: str) -> PackedByDocument[Any]:
+        records: PackedByDocument[Any] = self.data.setdefault(store, PackedByDocument())
+        return records
+
     def clear_doc(self, docname: str) -> None:
         for key in self.STORES:
             self.data.setdefault(key, {}).pop(docname, None)
@@ -216,11 +217,16 @@ class XenAbiDomain(Domain):
         self._requirement_lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
-        for key in self.STORES:
-            store = self.data.setdefault(key, {})
-            for docname, values in otherdata.get(key, {}).items():
-                if docname in docnames:
-                    store[docname] = values
+        for key in self.RECORD_STORES:
+            store, other = self._records(key), otherdata.get(key, {})
+            for docname in docnames & other.keys():
+                store.adopt(other, docname)  # still packed
+        keys, other_keys = (
+            self.data.setdefault("content_keys", {}),
+            otherdata.get("content_keys", {}),
+        )
+        for docname in docnames & other_keys.keys():
+            keys[docname] = other_keys[docname]
         self._lookup = None
         self._requirement_lookup = None
 
@@ -357,7 +363,7 @@ class XenAbiDomain(Domain):
         return tuple(signature)
 
 
-def _store(store: dict[str, Any], docname: str, values: Collection[Any]) -> None:
+def _store(store: MutableMapping[str, Any], docname: str, values: Collection[Any]) -> None:
     if values:
         store[docname] = values
     else:

@@ -70,21 +70,26 @@ class _ContentPickler(pickle.Pickler):
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
 
 
-def value_digest(value: object) -> str:
-    """A key for a value of the model's records (tuples, frozen dataclasses, mappings).
+def content_pickle(value: object) -> bytes:
+    """A value of the model's records pickled by its content alone.
 
-    Equal keys mean equal content: the bytes digested are the value's whole
-    pickle. Fast mode (no memo) writes a shared object out each time it
-    occurs, so the bytes do not depend on which equal objects happen to be
-    the same object. A set pickles in its strings' hash order, which
-    differs between processes: a value holding one may miss (be computed
-    again), never hit wrongly. The records keep sorted tuples instead.
+    Fast mode (no memo) writes a shared object out each time it occurs, so
+    the bytes do not depend on which equal objects happen to be the same
+    object. A set pickles in its strings' hash order, which differs between
+    processes: a value holding one may pickle differently (a key that
+    misses, computed again), never equal values the other way round. The
+    records keep sorted tuples instead.
     """
     buffer = io.BytesIO()
     pickler = _ContentPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True  # the memo-free mode
     pickler.dump(value)
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    return buffer.getvalue()
+
+
+def value_digest(value: object) -> str:
+    """A key for a value of the model's records: equal keys mean equal content."""
+    return hashlib.sha256(content_pickle(value)).hexdigest()
 
 
 @dataclass(frozen=True)

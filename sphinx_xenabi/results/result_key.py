@@ -19,10 +19,11 @@ checking, running and publishing everything again.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.domain.xenabi import XenAbiDomain, xenabi_domain
-from sphinx_xenabi.model.content_key import digest, value_digest
+from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import code_key
 
 if TYPE_CHECKING:
@@ -31,18 +32,24 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
 _KEYS = "content_keys"
+_NOTHING = hashlib.sha256().digest()
 # Sphinx's own settings the result reads (the xenabi_* ones are all taken).
 _SPHINX_SETTINGS = ("root_doc", "suppress_warnings", "project", "version", "release")
 
 
 def document_key(domain: XenAbiDomain, docname: str) -> str | None:
-    """What ``docname`` put into the domain, as a digest; None when it put nothing."""
-    parts = tuple(
-        (store, domain.data[store][docname])
-        for store in domain.STORES
-        if store != _KEYS and docname in domain.data.get(store, {})
-    )
-    return value_digest(parts) if parts else None
+    """What ``docname`` put into the domain, as a digest; None when it put nothing.
+
+    Digested from the record stores' bytes as kept: a value's content pickle.
+    """
+    found = hashlib.sha256()
+    for store in domain.RECORD_STORES:
+        records = domain.data.get(store)
+        if records is not None and docname in records:
+            packed = records.packed(docname)
+            found.update(f"{store}:{len(packed)}:".encode())
+            found.update(packed)
+    return None if found.digest() == _NOTHING else found.hexdigest()
 
 
 def note_content_key(app: Sphinx, doctree: nodes.document) -> None:
