@@ -1,0 +1,53 @@
+"""The domain's per-document record stores, kept pickled and unpickled on first read."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import subprocess
+import sys
+
+from sphinx_xenabi.domain.packed_store import PackedByDocument
+from sphinx_xenabi.model.content_key import content_pickle
+from sphinx_xenabi.model.records import Location
+from support.paths import REPO
+
+
+def test_a_store_keeps_values_as_their_content_pickle_and_gives_them_back() -> None:
+    store: PackedByDocument[tuple[Location, ...]] = PackedByDocument()
+    store["a"] = (Location("a.rst", 3),)
+    store["b"] = (Location("b.rst", 7), Location("b.rst", 9))
+    assert store.packed("a") == content_pickle((Location("a.rst", 3),))
+    again = pickle.loads(pickle.dumps(store))
+    assert dict(again) == dict(store)
+    assert list(again) == ["a", "b"] and "b" in again and len(again) == 2
+    copied = copy.deepcopy(store)  # Sphinx deep-copies a domain's initial data
+    copied["c"] = ()
+    assert "c" not in store
+    del again["a"]
+    assert list(again) == ["b"] and again.pop("a", None) is None
+
+
+def test_a_parallel_reader_s_value_is_taken_still_packed() -> None:
+    mine: PackedByDocument[tuple[int, ...]] = PackedByDocument()
+    theirs: PackedByDocument[tuple[int, ...]] = PackedByDocument()
+    mine["page"], theirs["page"] = (1,), (2,)
+    assert mine["page"] == (1,)  # read once: the old value is remembered
+    mine.adopt(theirs, "page")
+    assert mine["page"] == (2,) and mine.packed("page") == theirs.packed("page")
+
+
+def test_loading_a_store_loads_none_of_its_values_classes() -> None:
+    store: PackedByDocument[tuple[Location, ...]] = PackedByDocument()
+    store["a"] = (Location("a.rst", 3),)
+    code = (
+        "import pickle, sys\n"
+        f"store = pickle.loads({pickle.dumps(store)!r})\n"
+        "print('records' in ' '.join(sys.modules), list(store))\n"
+        "store['a']\n"
+        "print('sphinx_xenabi.model.records' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split("\n")[:2] == ["False ['a']", "True"]
