@@ -19,13 +19,13 @@ build directory that produced it.
 from __future__ import annotations
 
 import copyreg
+import hashlib
 import io
 import os
 import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -34,27 +34,65 @@ from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.content_key import Manifest, digest, reduce_mapping_proxy
 
 # Bump when an entry's shape changes without a change to the code key's files.
-FORMAT = 2  # 2: each value pickled on its own
+FORMAT = 3  # 2: each value pickled on its own; 3: entries kept a few saves unused
+# A save keeps an entry no build used for this many saves (see FactCache.save).
+KEPT_UNUSED_SAVES = 4
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+Stamps = tuple[tuple[str, int, int], ...]
+# A cache file's (stamps, code key), offered by FactCache.load: when every
+# module still has the size and time it had then, the key is that one and
+# no module is read again (a no-op rebuild hashes nothing).
+_known: tuple[Stamps, str] | None = None
+_code: str | None = None  # this process's code key, worked out once
 
 
-@cache
-def code_key() -> str:
-    """Which code computed a fact: the version and every module's stamp.
-
-    Size and modification time, not content: it is read once per process,
-    and an edited module (a developer's checkout) must not reuse old facts.
-    The whole package, not only the model and emulator: a build's result
-    depends on the extraction and the Sphinx glue as well.
-    """
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    stamps = []
-    for directory, subdirectories, files in os.walk(package):
+def _stamps() -> Stamps:
+    """Every module of the package: its path, size and modification time."""
+    found = []
+    for directory, subdirectories, files in os.walk(_PACKAGE):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
         for name in sorted(f for f in files if f.endswith(".py")):
             stat = os.stat(os.path.join(directory, name))
-            relative = os.path.relpath(os.path.join(directory, name), package)
-            stamps.append((relative, stat.st_size, stat.st_mtime_ns))
-    return digest(FORMAT, __version__, stamps)
+            found.append(
+                (
+                    os.path.relpath(os.path.join(directory, name), _PACKAGE),
+                    stat.st_size,
+                    stat.st_mtime_ns,
+                )
+            )
+    return tuple(found)
+
+
+def code_key() -> str:
+    """Which code computed a fact: the version and every module's content.
+
+    Content, not times: a fresh checkout or install of the same code (a CI
+    job with a kept cache) has new times and must reuse the facts, and an
+    edited module must not. The whole package, not only the model and
+    emulator: a build's result depends on the extraction and the Sphinx glue
+    as well. Hashing is skipped when the stamps are those of a cache file.
+    """
+    global _code
+    if _code is None:
+        stamps = _stamps()
+        if _known is not None and _known[0] == stamps:
+            _code = _known[1]
+        else:
+            contents = hashlib.sha256()
+            for relative, _size, _time in stamps:
+                contents.update(relative.encode())
+                contents.update(Path(_PACKAGE, relative).read_bytes())
+            _code = digest(FORMAT, __version__, contents.hexdigest())
+    return _code
+
+
+def _offer_stamps(stored: Mapping[str, Any]) -> None:
+    """Before the first code key of the process: a cache file's stamps and key."""
+    global _known
+    stamps, key = stored.get("stamps"), stored.get("code")
+    if _code is None and isinstance(stamps, tuple) and isinstance(key, str):
+        _known = (stamps, key)
 
 
 class _Pickler(pickle.Pickler):
@@ -87,11 +125,12 @@ class _Entry:
     manifest: Manifest
     data: bytes | None = None  # the value pickled, as saved
     value: object = _UNLOADED
+    unused: int = 0  # saves since a build last used it, as loaded
 
 
 @dataclass
 class FactCache:
-    """Entries by key; :meth:`save` keeps the ones used since :meth:`load`."""
+    """Entries by key; :meth:`save` keeps the ones used lately (see there)."""
 
     entries: dict[str, _Entry] = field(default_factory=dict)
     _used: set[str] = field(default_factory=set)
@@ -107,13 +146,19 @@ class FactCache:
             return cls()
         except Exception:  # a damaged or foreign file is only a cold cache
             return cls(_dirty=True)
-        if not isinstance(stored, Mapping) or stored.get("code") != code_key():
+        if not isinstance(stored, Mapping):
+            return cls(_dirty=True)
+        _offer_stamps(stored)
+        if stored.get("code") != code_key():
             return cls(_dirty=True)
         entries = stored.get("entries")
         if not isinstance(entries, dict):
             return cls(_dirty=True)
         try:
-            loaded = {key: _Entry(manifest, data) for key, (manifest, data) in entries.items()}
+            loaded = {
+                key: _Entry(manifest, data, unused=unused)
+                for key, (manifest, data, unused) in entries.items()
+            }
         except (AttributeError, TypeError, ValueError):  # not this format's entries
             return cls(_dirty=True)
         return cls(loaded)
@@ -156,20 +201,26 @@ class FactCache:
         self._dirty = True
 
     def save(self, path: Path) -> None:
-        """Write the entries used since loading (others are stale), if anything changed.
+        """Write the entries, if anything changed; never raises.
 
-        Never raises: a cache that cannot be written costs only speed.
+        An entry no build used is kept for :data:`KEPT_UNUSED_SAVES` saves,
+        then dropped: builds of several kinds or settings sharing one file
+        (an html build and ``check``, say) keep each other's entries, and
+        what no build asks for any more (an old reading) goes. A cache that
+        cannot be written costs only speed.
         """
         unused = self.entries.keys() - self._used
         if not self._dirty and not unused:
             return
-        kept = {key: self.entries[key] for key in self._used if key in self.entries}
+        # Saves without use, counting this build once however often it saves.
+        ages = {key: 0 if key in self._used else e.unused + 1 for key, e in self.entries.items()}
+        kept = {key: e for key, e in self.entries.items() if ages[key] <= KEPT_UNUSED_SAVES}
         try:
             for entry in kept.values():
                 if entry.data is None:
                     entry.data = dumps(entry.value)
-            stored = {key: (entry.manifest, entry.data) for key, entry in kept.items()}
-            data = dumps({"code": code_key(), "entries": stored})
+            stored = {key: (e.manifest, e.data, ages[key]) for key, e in kept.items()}
+            data = dumps({"code": code_key(), "stamps": _stamps(), "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             try:

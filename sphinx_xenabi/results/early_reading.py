@@ -48,8 +48,22 @@ class _Worker:
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
 
 
+# How long the build waits for the worker's reading before reading the tree
+# itself: a worker that hangs (a lock held by another thread at the fork)
+# must not hang the build. Reading Xen's largest tree takes about a second.
+PATIENCE_SECONDS = 120.0
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's limit, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+    return "fork" in multiprocessing.get_all_start_methods() and _cores() > 1
 
 
 def start_early_reading(app: Sphinx) -> None:
@@ -60,10 +74,18 @@ def start_early_reading(app: Sphinx) -> None:
     if request is None or request.held_summary(FactCache.load(cache_path(app))) is not None:
         return  # the model, or a reading the cache holds: nothing to read
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
+    try:
+        receiver, sender = context.Pipe(duplex=False)
+    except OSError:
+        return  # no descriptors left: the build reads the tree itself
     process = context.Process(target=_read_and_send, args=(request, sender), daemon=True)
-    process.start()
-    sender.close()  # the worker holds the only sending end: a dead worker is an EOF
+    try:
+        process.start()
+    except OSError:  # no process to be had (EAGAIN, ENOMEM): the build reads the tree itself
+        receiver.close()
+        return
+    finally:
+        sender.close()  # the worker holds the only sending end: a dead worker is an EOF
     _WORKERS[app] = _Worker(request, process, receiver)
 
 
@@ -92,7 +114,7 @@ def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
     if worker is None:
         return None
     try:
-        if worker.request != request:
+        if worker.request != request or not _answered(worker):
             return None
         data = worker.receiver.recv_bytes()
     except (EOFError, OSError):
@@ -106,6 +128,11 @@ def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
         return None
     logger.verbose("xenabi: the Xen source at %s was read while the documents were", request.path)
     return value
+
+
+def _answered(worker: _Worker) -> bool:
+    """Whether the worker sent something (or ended) within :data:`PATIENCE_SECONDS`."""
+    return worker.receiver.poll(PATIENCE_SECONDS)
 
 
 def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> None:

@@ -12,6 +12,7 @@ editing prose thus costs what plain Sphinx's does.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -26,7 +27,7 @@ from sphinx_xenabi.results.cached_facts import cache_path
 from sphinx_xenabi.results.early_reading import early_reading
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.result_key import result_key
-from sphinx_xenabi.results.state import executes, keep_result, set_build_state
+from sphinx_xenabi.results.state import executes, forget_current, keep_result, set_build_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -111,11 +112,18 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     if isinstance(account, ResultAccount) and stored_key in cache.entries:
         cache.keep_all()  # nothing was computed, so nothing cached went stale
 
+        # The loader is kept by the application's weak-keyed store: it must not
+        # hold the application itself, or the entry would never be released.
+        built_by = weakref.ref(app)
+
         def load() -> BuildResult:
             stored = cache.lookup(stored_key)
             if stored is not None:
                 return replace(stored, reference=reference)
-            return _produced(app, env, cache, reference, key)  # unreadable: compute it again
+            again = built_by()  # unreadable: compute it again, while the build is alive
+            if again is None:
+                raise RuntimeError("the build's result is gone with its application")
+            return _produced(again, again.env, cache, reference, key)
 
         keep_result(app, load)
     else:
@@ -189,3 +197,4 @@ def save_facts(app: Sphinx, exception: BaseException | None = None) -> None:
     settled = _SETTLED.pop(app, None)
     if settled is not None:
         settled.cache.save(cache_path(app))
+    forget_current()  # doctests have run: the process keeps no last result of its own

@@ -41,6 +41,12 @@ def build_state(app: Sphinx) -> BuildResult | None:
     return None if load is None else load()
 
 
+def forget_current() -> None:
+    """``build-finished``: the build's doctests have run; keep no result for the process."""
+    global _current
+    _current = None
+
+
 def current_result() -> BuildResult | None:
     """The result of the build that ran last in this process (for doctests)."""
     return None if _current is None else _current()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 from types import MappingProxyType
 
@@ -56,16 +59,37 @@ def test_entries_survive_a_save_and_load_read_only_mappings_included(tmp_path: P
     assert loaded.lookup("other") is None
 
 
-def test_unused_entries_are_dropped_at_the_next_save(tmp_path: Path) -> None:
+def test_an_entry_no_build_uses_is_dropped_after_a_few_saves(tmp_path: Path) -> None:
     path = tmp_path / "facts.pickle"
     cache = FactCache()
     cache.store("old", 1)
     cache.store("kept", 2)
     cache.save(path)
-    second = FactCache.load(path)
-    assert second.lookup("kept") == 2
-    second.save(path)
-    assert set(FactCache.load(path).entries) == {"kept"}
+    for _ in range(fact_cache.KEPT_UNUSED_SAVES):
+        later = FactCache.load(path)
+        assert later.lookup("kept") == 2
+        later.store("new", 3)  # something changed: the build saves
+        later.save(path)
+        later.save(path)  # a second save of the same build ages nothing again
+    assert set(FactCache.load(path).entries) == {"old", "kept", "new"}
+    last = FactCache.load(path)
+    assert last.lookup("kept") == 2
+    last.store("new", 4)
+    last.save(path)
+    assert set(FactCache.load(path).entries) == {"kept", "new"}
+
+
+def test_builds_sharing_a_file_keep_each_other_s_entries(tmp_path: Path) -> None:
+    """An html build and check alternating on one shared file (xenabi_fact_cache)."""
+    path = tmp_path / "facts.pickle"
+    for round_ in range(fact_cache.KEPT_UNUSED_SAVES + 2):
+        for build in ("html", "check"):
+            cache = FactCache.load(path)
+            if cache.lookup(build) is None:
+                assert round_ == 0, f"{build}'s entry was dropped in round {round_}"
+                cache.store(build, round_)
+            cache.store(f"{build}-changed", round_)  # each build computes something
+            cache.save(path)
 
 
 @pytest.mark.parametrize(
@@ -101,3 +125,37 @@ def test_another_code_version_never_reuses_facts(
     cache.save(path)
     monkeypatch.setattr(fact_cache, "code_key", lambda: "another build of the model")
     assert FactCache.load(path).lookup("key") is None
+
+
+def _code_key_of(package_parent: Path) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from sphinx_xenabi.model import fact_cache; print(fact_cache.code_key())",
+        ],
+        env={**os.environ, "PYTHONPATH": str(package_parent)},
+        cwd=package_parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_the_code_key_names_the_modules_content_not_their_times(tmp_path: Path) -> None:
+    """A fresh checkout or install of the same code (a CI job with a kept cache)
+    reuses the facts; an edited module does not."""
+    package = Path(fact_cache.__file__).resolve().parent.parent
+    copies = [tmp_path / "one", tmp_path / "two"]
+    for copy in copies:
+        shutil.copytree(
+            package, copy / "sphinx_xenabi", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for module in (copies[1] / "sphinx_xenabi").rglob("*.py"):
+        os.utime(module, ns=(10**18, 10**18))  # other times, as a new checkout has
+    first, second = (_code_key_of(copy) for copy in copies)
+    assert first == second
+    drift = copies[1] / "sphinx_xenabi" / "model" / "drift.py"
+    drift.write_text(drift.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert _code_key_of(copies[1]) != first

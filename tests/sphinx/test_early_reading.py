@@ -96,3 +96,38 @@ def test_a_worker_that_dies_leaves_the_reading_to_the_build(
     assert taken == ["none"]  # read in place after all
     assert worker[0] == 0, worker[1]
     assert worker == _seen(_build(docs, tmp_path / "in-place", False))
+
+
+def test_no_worker_to_be_had_leaves_the_reading_to_the_build(
+    tmp_path: Path, taken: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import multiprocessing.context
+
+    def refused(self: object) -> None:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refused)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    worker = _seen(_build(docs, tmp_path / "worker", True))
+    assert taken == ["none"]  # no worker was started: read in place
+    assert worker[0] == 0, worker[1]
+    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
+
+
+def test_a_worker_that_never_answers_is_given_up_on(
+    tmp_path: Path, taken: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    def hanging(*args: object) -> None:
+        time.sleep(60)  # in the forked worker
+
+    monkeypatch.setattr(early_reading, "_read_and_send", hanging)
+    monkeypatch.setattr(early_reading, "PATIENCE_SECONDS", 0.5)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    started = time.monotonic()
+    worker = _seen(_build(docs, tmp_path / "worker", True))
+    assert time.monotonic() - started < 30  # the worker was stopped, not waited for
+    assert taken == ["none"]
+    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
