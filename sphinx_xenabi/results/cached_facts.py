@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import FactCache, code_key
@@ -43,6 +44,23 @@ if TYPE_CHECKING:
     from sphinx_xenabi.results.reference_choice import Reference
 
 CACHE_FILE = "xenabi-facts.pickle"
+
+
+# Each build's cache, loaded once: the early reading (builder-inited) and the
+# settling (env-updated) share it, and build-finished lets it go.
+_FACTS: WeakKeyDictionary[Sphinx, FactCache] = WeakKeyDictionary()
+
+
+def facts_of(app: Sphinx) -> FactCache:
+    """``app``'s build's fact cache, loaded from :func:`cache_path` on first use."""
+    facts = _FACTS.get(app)
+    if facts is None:
+        facts = _FACTS[app] = FactCache.load(cache_path(app))
+    return facts
+
+
+def let_go_of_facts(app: Sphinx) -> None:
+    _FACTS.pop(app, None)
 
 
 def cache_path(app: Sphinx) -> Path:

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.log import logger
-from sphinx_xenabi.model.fact_cache import FactCache, dumps
-from sphinx_xenabi.results.cached_facts import cache_path
-from sphinx_xenabi.results.reference_choice import SourceRequest, source_request
+from sphinx_xenabi.model.fact_cache import dumps
+from sphinx_xenabi.results.cached_facts import facts_of
+from sphinx_xenabi.results.reference_choice import SourceRequest, SourceSummary, source_request
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.model.fact_cache import FactCache
     from sphinx_xenabi.model.xen_source.reader import XenSource
 
 
@@ -46,6 +47,11 @@ class _Worker:
 
 
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+# What builder-inited found of the cached reading, so env-updated does not
+# check the tree's files a second time.
+_CHECKED: WeakKeyDictionary[Sphinx, tuple[SourceRequest, SourceSummary | None]] = (
+    WeakKeyDictionary()
+)
 
 
 # How long the build waits for the worker's reading before reading the tree
@@ -71,8 +77,12 @@ def start_early_reading(app: Sphinx) -> None:
     if not app.config.xenabi_parallel_reading or not _can_fork():
         return
     request = source_request(app)
-    if request is None or request.held_summary(FactCache.load(cache_path(app))) is not None:
-        return  # the model, or a reading the cache holds: nothing to read
+    if request is None:
+        return  # the model: nothing to read
+    summary = request.held_summary(facts_of(app))
+    _CHECKED[app] = (request, summary)
+    if summary is not None:
+        return  # a reading the cache holds
     context = multiprocessing.get_context("fork")
     try:
         receiver, sender = context.Pipe(duplex=False)
@@ -103,6 +113,14 @@ def _read_and_send(request: SourceRequest, sender: Connection) -> None:
         outcome = ("failed", repr(exc))
     sender.send_bytes(dumps(outcome))
     sender.close()
+
+
+def checked_summary(app: Sphinx, request: SourceRequest, cache: FactCache) -> SourceSummary | None:
+    """The cached reading's summary as builder-inited found it, else checked now."""
+    checked = _CHECKED.pop(app, None)
+    if checked is not None and checked[0] == request:
+        return checked[1]
+    return request.held_summary(cache)
 
 
 def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
@@ -137,6 +155,7 @@ def _answered(worker: _Worker) -> bool:
 
 def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> None:
     """``build-finished``: end a worker whose reading the build never took."""
+    _CHECKED.pop(app, None)
     worker = _WORKERS.pop(app, None)
     if worker is not None:
         _stop(worker)

@@ -152,19 +152,21 @@ def load_reference(
     app: Sphinx,
     cache: FactCache | None = None,
     early: Callable[[SourceRequest], XenSource | None] | None = None,
+    held: Callable[[SourceRequest, FactCache], SourceSummary | None] = SourceRequest.held_summary,
 ) -> Reference:
     """Read the chosen tree, or pick the model (the build result reports it).
 
     With a ``cache``, a reading whose files all have the content they had
     is reused (a tree that cannot be read is read again every time).
-    ``early`` gives a reading made while the documents were read
-    (``results/early_reading.py``), if there is one.
+    ``early`` gives a reading made while the documents were read, and
+    ``held`` what the build already found of the cached reading
+    (``results/early_reading.py``).
     """
     request = source_request(app)
     if request is None:
         return Reference(MODEL_NAME)
     key = request.key
-    summary = None if cache is None else request.held_summary(cache)
+    summary = None if cache is None else held(request, cache)
     if summary is not None:
         assert cache is not None
         cache.keep(key)  # the reading itself, for a build that needs it

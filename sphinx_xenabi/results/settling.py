@@ -22,9 +22,8 @@ from weakref import WeakKeyDictionary
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.fact_cache import FactCache
-from sphinx_xenabi.results.cached_facts import cache_path
-from sphinx_xenabi.results.early_reading import early_reading
+from sphinx_xenabi.results.cached_facts import cache_path, facts_of, let_go_of_facts
+from sphinx_xenabi.results.early_reading import checked_summary, early_reading
 from sphinx_xenabi.results.reference_choice import Reference, load_reference
 from sphinx_xenabi.results.result_key import result_key
 from sphinx_xenabi.results.state import executes, forget_current, keep_result, set_build_state
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
+    from sphinx_xenabi.model.fact_cache import FactCache
     from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.results.build_result import BuildResult
 
@@ -90,7 +90,6 @@ class ResultAccount:
 @dataclass
 class _Settled:
     key: str
-    cache: FactCache
     account: ResultAccount
     unchanged: bool  # the pages were last written with this very result
 
@@ -104,8 +103,10 @@ def _identity(reference: Reference) -> tuple[str, str, str | None, str | None]:
 
 def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     """``env-updated``: the build's one result, kept for the later phases and reported."""
-    cache = FactCache.load(cache_path(app))
-    reference = load_reference(app, cache, partial(early_reading, app))
+    cache = facts_of(app)
+    reference = load_reference(
+        app, cache, partial(early_reading, app), partial(checked_summary, app)
+    )
     key = result_key(app, env, _identity(reference))
     stored_key = digest("result", key)
     account = cache.lookup(digest("account", key))
@@ -136,7 +137,7 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     unchanged = domain.data.get(_WRITTEN_WITH) == key
     domain.data[_WRITTEN_WITH] = key
     domain.note_requirement_statuses(dict(account.statuses))
-    _SETTLED[app] = _Settled(key, cache, account, unchanged)
+    _SETTLED[app] = _Settled(key, account, unchanged)
     report_account(app, account)
 
 
@@ -186,7 +187,7 @@ def published_text(app: Sphinx, filename: str, compose: Callable[[], str | None]
     settled = _SETTLED.get(app)
     if settled is None:
         return compose()
-    text: str = settled.cache.computed(
+    text: str = facts_of(app).computed(
         digest("published", settled.key, filename), lambda: compose() or ""
     )
     return text or None
@@ -196,5 +197,6 @@ def save_facts(app: Sphinx, exception: BaseException | None = None) -> None:
     """``build-finished``: keep what was computed after ``env-updated`` (published texts)."""
     settled = _SETTLED.pop(app, None)
     if settled is not None:
-        settled.cache.save(cache_path(app))
+        facts_of(app).save(cache_path(app))
+    let_go_of_facts(app)
     forget_current()  # doctests have run: the process keeps no last result of its own
