@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 
 from sphinx_xenabi.cli import main
-from sphinx_xenabi.emulator import row_execution
-from sphinx_xenabi.model.xen_source import reader
-from sphinx_xenabi.results import early_reading
+from support.rebuilds import count_source_work
 from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
@@ -24,22 +22,7 @@ from support.xen_trees import edit, hypercall_defs_tree
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often check read the Xen source and ran the rows."""
-    calls: Counter[str] = Counter()
-    read, execute = reader.read_xen_source, row_execution.execute_registry
-
-    def reading(*args: object) -> object:
-        calls["read"] += 1
-        return read(*args)  # type: ignore[arg-type]
-
-    def executing(*args: object) -> object:
-        calls["execute"] += 1
-        return execute(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(reader, "read_xen_source", reading)
-    # Counted in this process: the source is read here, not by a worker.
-    monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
-    monkeypatch.setattr(row_execution, "execute_registry", executing)
-    return calls
+    return count_source_work(monkeypatch)
 
 
 def _check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -8,8 +8,6 @@ the edited tree: the same exit status, warnings and registry bytes.
 
 from __future__ import annotations
 
-import re
-import shutil
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from sphinx_xenabi.emulator import row_execution
 from sphinx_xenabi.model.verification import BlockOutcome, ExampleBlock
-from sphinx_xenabi.model.xen_source import reader
-from sphinx_xenabi.results import early_reading, verification
+from sphinx_xenabi.results import verification
 from sphinx_xenabi.results.cached_facts import CACHE_FILE
-from support.building import Build, copy_root, run_sphinx
+from support.building import copy_root, run_sphinx
+from support.rebuilds import build, count_source_work, fresh_seen, seen
 from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
@@ -32,22 +29,7 @@ OTHER = "Other\n=====\n\nA page without tables.\n"
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often the build read the Xen source and ran the rows."""
-    calls: Counter[str] = Counter()
-    read, execute = reader.read_xen_source, row_execution.execute_registry
-
-    def reading(*args: object) -> object:
-        calls["read"] += 1
-        return read(*args)  # type: ignore[arg-type]
-
-    def executing(*args: object) -> object:
-        calls["execute"] += 1
-        return execute(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(reader, "read_xen_source", reading)
-    # Counted in this process: the source is read here, not by a worker.
-    monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
-    monkeypatch.setattr(row_execution, "execute_registry", executing)
-    return calls
+    return count_source_work(monkeypatch)
 
 
 def _tree(tmp_path: Path) -> tuple[Path, Path]:
@@ -55,97 +37,72 @@ def _tree(tmp_path: Path) -> tuple[Path, Path]:
     return tree, docs_in(tree, pages={"other": OTHER})
 
 
-def _build(docs: Path, out: Path, fresh: bool, **overrides: object) -> Build:
-    return run_sphinx(
-        docs,
-        out,
-        confdir=docs,
-        freshenv=fresh,
-        doctreedir=out / ".doctrees",
-        confoverrides=overrides or None,
-    )
-
-
-def _seen(build: Build) -> tuple[int, str, bytes | None]:
-    """What a user sees of a build: its status, its warnings, its registry's bytes."""
-    warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
-    registry = build.registry_json.read_bytes() if build.registry_json.exists() else None
-    return build.statuscode, warnings, registry
-
-
-def _fresh(docs: Path, tmp_path: Path, **overrides: object) -> tuple[int, str, bytes | None]:
-    """A fresh build of the same docs, from a copy of the build directory's absence."""
-    out = tmp_path / "fresh"
-    shutil.rmtree(out, ignore_errors=True)
-    return _seen(_build(docs, out, True, **overrides))
-
-
 def test_a_no_op_rebuild_reads_no_source_and_runs_no_row(
     tmp_path: Path, counted: Counter[str]
 ) -> None:
     _, docs = _tree(tmp_path)
-    first = _build(docs, tmp_path / "out", True)
+    first = build(docs, tmp_path / "out", True)
     assert first.statuscode == 0, first.warnings
     assert (tmp_path / "out" / ".doctrees" / CACHE_FILE).is_file()
     assert counted == {"read": 1, "execute": 1}
-    again = _build(docs, tmp_path / "out", False)
+    again = build(docs, tmp_path / "out", False)
     assert counted == {"read": 1, "execute": 1}  # reused, both
-    assert _seen(again) == _seen(first)
+    assert seen(again) == seen(first)
     # A page without tables edited: its page is rewritten, nothing is re-run.
     (docs / "other.rst").write_text(OTHER + "\nMore prose.\n", encoding="utf-8")
-    edited = _build(docs, tmp_path / "out", False)
+    edited = build(docs, tmp_path / "out", False)
     assert counted == {"read": 1, "execute": 1}
     assert "More prose." in (tmp_path / "out" / "other.html").read_text(encoding="utf-8")
-    assert _seen(edited) == _seen(first)
+    assert seen(edited) == seen(first)
 
 
 def test_an_edited_source_file_changes_the_verdict_as_a_fresh_build_does(
     tmp_path: Path, counted: Counter[str]
 ) -> None:
     tree, docs = _tree(tmp_path)
-    assert _build(docs, tmp_path / "out", True).statuscode == 0
+    assert build(docs, tmp_path / "out", True).statuscode == 0
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")
-    rebuilt = _seen(_build(docs, tmp_path / "out", False))
+    rebuilt = seen(build(docs, tmp_path / "out", False))
     assert counted["read"] == 2  # the edit was seen
     assert rebuilt[0] == 1 and "64bit parameter 4 is R10" in rebuilt[1], rebuilt[1]
-    assert rebuilt == _fresh(docs, tmp_path)
+    assert rebuilt == fresh_seen(docs, tmp_path)
     # And back: the cache holds no verdict of the edited file.
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->rcx;", "regs->r10;")
-    restored = _seen(_build(docs, tmp_path / "out", False))
+    restored = seen(build(docs, tmp_path / "out", False))
     assert restored[0] == 0, restored[1]
-    assert restored == _fresh(docs, tmp_path)
+    assert restored == fresh_seen(docs, tmp_path)
 
 
 def test_a_file_that_appears_where_the_reader_looked_is_seen(
     tmp_path: Path, counted: Counter[str]
 ) -> None:
     tree, docs = _tree(tmp_path)
-    assert _build(docs, tmp_path / "out", True).statuscode == 0
+    assert build(docs, tmp_path / "out", True).statuscode == 0
     # The reader looked for xen/arch/arm/ and found nothing: an x86-only tree.
     (tree / "xen/arch/arm").mkdir()
-    rebuilt = _seen(_build(docs, tmp_path / "out", False))
+    rebuilt = seen(build(docs, tmp_path / "out", False))
     assert counted["read"] == 2
     # Now read as a tree with Arm, which lacks Arm's files: an error, as fresh.
     assert rebuilt[0] == 1 and "cannot read the Xen source" in rebuilt[1]
     assert "/xen/arch/arm/" in rebuilt[1] or "arch-arm.h" in rebuilt[1], rebuilt[1]
-    assert rebuilt == _fresh(docs, tmp_path)
+    assert rebuilt == fresh_seen(docs, tmp_path)
 
 
 def test_another_configuration_reads_again_and_agrees_with_a_fresh_build(
     tmp_path: Path, counted: Counter[str]
 ) -> None:
     tree, docs = _tree(tmp_path)
-    assert _build(docs, tmp_path / "out", True).statuscode == 0
+    assert build(docs, tmp_path / "out", True).statuscode == 0
     config = docs / "xen.config"
     config.write_text("CONFIG_PV=y\n# CONFIG_PV32 is not set\n", encoding="utf-8")
-    first = _seen(_build(docs, tmp_path / "out", False, xenabi_xen_config="xen.config"))
+    first = seen(build(docs, tmp_path / "out", False, xenabi_xen_config="xen.config"))
     assert counted["read"] == 2
-    assert first == _fresh(docs, tmp_path, xenabi_xen_config="xen.config")
+    assert first == fresh_seen(docs, tmp_path, xenabi_xen_config="xen.config")
     # Editing the .config the reading evaluated is an edit of what it read.
     config.write_text("CONFIG_PV=y\nCONFIG_PV32=y\n", encoding="utf-8")
-    second = _seen(_build(docs, tmp_path / "out", False, xenabi_xen_config="xen.config"))
+    second = seen(build(docs, tmp_path / "out", False, xenabi_xen_config="xen.config"))
     assert counted["read"] == 4  # and the fresh build's read
-    assert second == _fresh(docs, tmp_path, xenabi_xen_config="xen.config")
+    assert second == fresh_seen(docs, tmp_path, xenabi_xen_config="xen.config")
 
 
 def test_examples_run_again_only_when_their_block_changed(
@@ -166,7 +123,7 @@ def test_examples_run_again_only_when_their_block_changed(
     assert ran == [blocks] and blocks > 1
     again = run_sphinx(root, out, confdir=root, freshenv=False, doctreedir=out / ".doctrees")
     assert ran == [blocks]
-    assert _seen(again) == _seen(first)
+    assert seen(again) == seen(first)
     # One block edited: it runs again, alone, and its new expectation decides.
     index = root / "index.rst"
     text = index.read_text(encoding="utf-8")

@@ -9,36 +9,18 @@ dies; and the build really takes the worker's reading.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
 
-from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.results import early_reading, settling
-from support.building import Build, run_sphinx
+from support.rebuilds import build, seen
 from support.xen_docs import SIX, docs_in
 from support.xen_trees import hypercall_defs_tree
 
 pytestmark = pytest.mark.skipif(
     not early_reading._can_fork(), reason="no fork, or one core: the source is read in place"
 )
-
-
-def _build(docs: Path, out: Path, parallel: bool) -> Build:
-    return run_sphinx(
-        docs,
-        out,
-        confdir=docs,
-        doctreedir=out / ".doctrees",
-        confoverrides={"xenabi_parallel_reading": parallel},
-    )
-
-
-def _seen(build: Build) -> tuple[int, str, bytes | None]:
-    registry = build.outdir / REGISTRY_FILENAME
-    warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
-    return build.statuscode, warnings, registry.read_bytes() if registry.exists() else None
 
 
 @pytest.fixture
@@ -60,14 +42,14 @@ def test_the_worker_s_reading_is_the_reading_the_build_would_make(
     tmp_path: Path, taken: list[str]
 ) -> None:
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"), SIX)  # six where Xen passes five
-    worker = _seen(_build(docs, tmp_path / "worker", True))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
     assert taken == ["reading"]
-    in_place = _seen(_build(docs, tmp_path / "in-place", False))
+    in_place = seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
     assert taken == ["reading", "none"]
     assert worker[0] == 1 and "[xenabi.drift]" in worker[1], worker[1]
     assert worker == in_place
     # A rebuild finds the reading in the fact cache: no worker is started.
-    assert _seen(_build(docs, tmp_path / "worker", True)) == worker
+    assert seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True)) == worker
     assert taken == ["reading", "none"]
 
 
@@ -77,8 +59,8 @@ def test_a_tree_the_reader_refuses_is_refused_with_the_same_words(
     tree = hypercall_defs_tree(tmp_path / "xen")
     (tree / "xen/arch/x86/pv/hypercall.c").unlink()
     docs = docs_in(tree)
-    worker = _seen(_build(docs, tmp_path / "worker", True))
-    in_place = _seen(_build(docs, tmp_path / "in-place", False))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
+    in_place = seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
     assert worker[0] == 1 and "cannot read the Xen source" in worker[1], worker[1]
     assert "hypercall.c" in worker[1]
     assert worker == in_place
@@ -92,10 +74,10 @@ def test_a_worker_that_dies_leaves_the_reading_to_the_build(
 
     monkeypatch.setattr(early_reading, "_read_and_send", dying)
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
-    worker = _seen(_build(docs, tmp_path / "worker", True))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
     assert taken == ["none"]  # read in place after all
     assert worker[0] == 0, worker[1]
-    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
+    assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
 
 
 def test_no_worker_to_be_had_leaves_the_reading_to_the_build(
@@ -109,10 +91,10 @@ def test_no_worker_to_be_had_leaves_the_reading_to_the_build(
 
     monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", refused)
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
-    worker = _seen(_build(docs, tmp_path / "worker", True))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
     assert taken == ["none"]  # no worker was started: read in place
     assert worker[0] == 0, worker[1]
-    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
+    assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
 
 
 def test_a_worker_that_never_answers_is_given_up_on(
@@ -127,7 +109,7 @@ def test_a_worker_that_never_answers_is_given_up_on(
     monkeypatch.setattr(early_reading, "PATIENCE_SECONDS", 0.5)
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
     started = time.monotonic()
-    worker = _seen(_build(docs, tmp_path / "worker", True))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
     assert time.monotonic() - started < 30  # the worker was stopped, not waited for
     assert taken == ["none"]
-    assert worker == _seen(_build(docs, tmp_path / "in-place", False))
+    assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))

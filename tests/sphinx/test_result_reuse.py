@@ -10,8 +10,6 @@ fresh build of the same tree does.
 
 from __future__ import annotations
 
-import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.results import build_result
 from sphinx_xenabi.results.state import build_state
 from support.building import Build, run_sphinx
+from support.rebuilds import build, count_calls, count_source_work, fresh_seen, seen
 from support.xen_docs import SIX, docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
@@ -31,13 +30,7 @@ PROSE = "Prose\n=====\n\nA page without tables.\n"
 def produced(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often a build produced its result rather than reusing one."""
     calls: Counter[str] = Counter()
-    produce = build_result.produce_result
-
-    def producing(*args: object) -> object:
-        calls["produce"] += 1
-        return produce(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(build_result, "produce_result", producing)
+    count_calls(monkeypatch, calls, "produce", build_result, "produce_result")
     return calls
 
 
@@ -48,54 +41,30 @@ def _docs(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, 
     return tree, docs
 
 
-def _build(docs: Path, out: Path, fresh: bool = False, **settings: object) -> Build:
-    return run_sphinx(
-        docs,
-        out,
-        confdir=docs,
-        freshenv=fresh,
-        doctreedir=out / ".doctrees",
-        confoverrides=settings or None,
-    )
-
-
-def _seen(build: Build) -> tuple[int, str, bytes | None]:
-    """A build as a user sees it: its status, its warnings, its registry's bytes."""
-    registry = build.outdir / REGISTRY_FILENAME
-    warnings = re.sub(r"\x1b\[[0-9;]*m", "", build.warnings)
-    return build.statuscode, warnings, registry.read_bytes() if registry.exists() else None
-
-
-def _fresh(docs: Path, tmp_path: Path, **settings: object) -> tuple[int, str, bytes | None]:
-    out = tmp_path / "fresh"
-    shutil.rmtree(out, ignore_errors=True)
-    return _seen(_build(docs, out, True, **settings))
-
-
 def test_a_failing_build_rebuilt_unchanged_fails_again_without_checking_again(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
     _, docs = _docs(tmp_path, SIX)  # the docs say six parameters; the source passes five
-    first = _build(docs, tmp_path / "out", fresh=True)
+    first = build(docs, tmp_path / "out", fresh=True)
     assert first.statuscode == 1 and "[xenabi.drift]" in first.warnings, first.warnings
     assert produced["produce"] == 1
-    again = _build(docs, tmp_path / "out")
+    again = build(docs, tmp_path / "out")
     assert produced["produce"] == 1  # reused
-    assert _seen(again) == _seen(first)
+    assert seen(again) == seen(first)
     # Prose edited: the page is written again; the result is still the last one.
     (docs / "prose.rst").write_text(PROSE + "\nMore prose.\n", encoding="utf-8")
-    edited = _build(docs, tmp_path / "out")
+    edited = build(docs, tmp_path / "out")
     assert produced["produce"] == 1
     assert "More prose." in (edited.outdir / "prose.html").read_text(encoding="utf-8")
-    assert _seen(edited) == _seen(first) == _fresh(docs, tmp_path)
+    assert seen(edited) == seen(first) == fresh_seen(docs, tmp_path)
 
 
 def test_a_reused_result_loads_as_the_result_the_build_produced(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
     _, docs = _docs(tmp_path)
-    first = build_state(_build(docs, tmp_path / "out", fresh=True).app)
-    again = build_state(_build(docs, tmp_path / "out").app)
+    first = build_state(build(docs, tmp_path / "out", fresh=True).app)
+    again = build_state(build(docs, tmp_path / "out").app)
     assert produced["produce"] == 1
     assert first is not None and again is not None and again is not first
     assert again.registry.to_json() == first.registry.to_json()
@@ -112,37 +81,37 @@ def test_an_edited_table_cell_produces_the_result_again_as_a_fresh_build_does(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
     _, docs = _docs(tmp_path)
-    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")
-    edited = _seen(_build(docs, tmp_path / "out"))
+    edited = seen(build(docs, tmp_path / "out"))
     assert produced["produce"] == 2
     assert edited[0] == 1 and "R10" in edited[1], edited[1]
-    assert edited == _fresh(docs, tmp_path)
+    assert edited == fresh_seen(docs, tmp_path)
 
 
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = _docs(tmp_path, SIX)
-    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 1
-    relaxed = _seen(_build(docs, tmp_path / "out", xenabi_drift="warning"))
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
+    relaxed = seen(build(docs, tmp_path / "out", xenabi_drift="warning"))
     assert produced["produce"] == 2
     assert relaxed[0] == 0 and "[xenabi.drift]" in relaxed[1], relaxed[1]
-    assert relaxed == _fresh(docs, tmp_path, xenabi_drift="warning")
+    assert relaxed == fresh_seen(docs, tmp_path, xenabi_drift="warning")
     # And back: the first setting's result, as a fresh build gives it.
-    strict = _seen(_build(docs, tmp_path / "out"))
+    strict = seen(build(docs, tmp_path / "out"))
     assert strict[0] == 1
-    assert strict == _fresh(docs, tmp_path)
+    assert strict == fresh_seen(docs, tmp_path)
 
 
 def test_an_edited_source_file_produces_the_result_again(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
     tree, docs = _docs(tmp_path)
-    assert _build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")
-    rebuilt = _seen(_build(docs, tmp_path / "out"))
+    rebuilt = seen(build(docs, tmp_path / "out"))
     assert produced["produce"] == 2
     assert rebuilt[0] == 1, rebuilt[1]
-    assert rebuilt == _fresh(docs, tmp_path)
+    assert rebuilt == fresh_seen(docs, tmp_path)
 
 
 def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
@@ -151,7 +120,7 @@ def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
     _, docs = _docs(tmp_path, SIX)
     out = tmp_path / "out"
 
-    def build(fresh: bool) -> Build:
+    def build_w(fresh: bool) -> Build:
         return run_sphinx(
             docs,
             out,
@@ -162,35 +131,23 @@ def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
             warningiserror=True,
         )
 
-    first, again = build(True), build(False)
+    first, again = build_w(True), build_w(False)
     assert produced["produce"] == 1
-    for seen in (first, again):
-        assert seen.statuscode == 1 and "[xenabi.drift]" in seen.warnings, seen.warnings
-        assert not (seen.outdir / REGISTRY_FILENAME).exists()
+    for done in (first, again):
+        assert done.statuscode == 1 and "[xenabi.drift]" in done.warnings, done.warnings
+        assert not (done.outdir / REGISTRY_FILENAME).exists()
 
 
 def test_a_fresh_build_with_a_shared_cache_reuses_what_another_build_computed(
     tmp_path: Path, produced: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sphinx_xenabi.model.xen_source import reader
-    from sphinx_xenabi.results import early_reading
-
-    reads: Counter[str] = Counter()
-    read = reader.read_xen_source
-
-    def reading(*args: object) -> object:
-        reads["read"] += 1
-        return read(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(reader, "read_xen_source", reading)
-    # Counted in this process: the source is read here, not by a worker.
-    monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
+    reads = count_source_work(monkeypatch)
     _, docs = _docs(tmp_path, SIX)
     shared = tmp_path / "shared-cache"
-    first = _build(docs, tmp_path / "one", fresh=True, xenabi_fact_cache=str(shared))
-    second = _build(docs, tmp_path / "two", fresh=True, xenabi_fact_cache=str(shared))
+    first = build(docs, tmp_path / "one", fresh=True, xenabi_fact_cache=str(shared))
+    second = build(docs, tmp_path / "two", fresh=True, xenabi_fact_cache=str(shared))
     assert (reads["read"], produced["produce"]) == (1, 1)  # the second build reused both
     (kept,) = shared.iterdir()  # one file for this docs directory, none in the build's
     assert kept.name.startswith("xenabi-facts-")
     assert not (tmp_path / "two" / ".doctrees" / "xenabi-facts.pickle").exists()
-    assert _seen(second) == _seen(first) == _fresh(docs, tmp_path)
+    assert seen(second) == seen(first) == fresh_seen(docs, tmp_path)
