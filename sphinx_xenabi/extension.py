@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 # 8: each document's content key, for reusing the build's result.
 # 9: references kept as sorted tuples (a stable content key).
 # 10: the record stores kept pickled per document.
-ENV_VERSION = 10
+# 11: the domain's views (objects, indices, conflicts) kept with the records.
+ENV_VERSION = 11
 
 
 def add_markup(app: Sphinx) -> None:
@@ -144,6 +145,7 @@ def connect_before_reading(app: Sphinx) -> None:
     app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
     app.connect("builder-inited", _on("results.early_reading", "start_early_reading"))
     app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
+    app.connect("builder-inited", _on("domain.index_templates", "keep_compiled_index_templates"))
 
 
 def connect_reading(app: Sphinx) -> None:
@@ -168,7 +170,8 @@ def connect_reading(app: Sphinx) -> None:
 def connect_after_reading(app: Sphinx) -> None:
     # 4. After reading (env-updated): pages are written next, so the old published
     #    files go first; then the build's one result (reused when its inputs are
-    #    unchanged); then the pages to write again.
+    #    unchanged); then the domain's views (kept in the environment); then the
+    #    pages to write again.
     app.connect("env-updated", _on("results.publishing", "withdraw_published"))
     app.connect("env-updated", _on("results.settling", "settle_result"))
     app.connect(
@@ -178,6 +181,7 @@ def connect_after_reading(app: Sphinx) -> None:
         "env-updated",
         _pages_for_new_result("results.requirement_status", "pages_with_new_verdicts"),
     )
+    app.connect("env-updated", _on("domain.xenabi", "keep_views"))
     app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
     app.connect(
         "env-updated",

@@ -18,7 +18,7 @@ from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
 
 logger = logging.getLogger("sphinx_xenabi")
 

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.model.records import Cell, Location, NumberRow, RegisterRow, Row
+from sphinx_xenabi.model.records import Cell, NumberRow, RegisterRow, Row
 
 if TYPE_CHECKING:
     from sphinx_xenabi.cli.check_requirements import RequirementCase
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.model.registry import Registry
 

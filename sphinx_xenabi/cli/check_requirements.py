@@ -21,7 +21,7 @@ from sphinx_xenabi.model.requirements_json import item_findings
 from sphinx_xenabi.model.verification import RequirementVerification, Status
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 
 # The findings that break what is written, an item or a link: check exits 1 on

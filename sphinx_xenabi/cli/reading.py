@@ -185,8 +185,8 @@ def _reading(
     progress: Callable[[str], None] | None,
 ) -> TreeReading:
     """The build's result as ``check`` reports it."""
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.problems import Problem, WarningSubtype, bounded
-    from sphinx_xenabi.model.records import Location
     from sphinx_xenabi.results.state import build_state
 
     result = build_state(app)

@@ -121,7 +121,7 @@ def _no_table(app: Sphinx, node: register_picture) -> None:
     message = f"xenabi-register-picture: this page has no registers table {which} to draw"
     source, line = node.source or "", node.line or 0
     from sphinx_xenabi.extraction.cells import relativiser
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
 
     error(WarningSubtype.DIRECTIVE, message, f"{source}:{line}")
     location = Location(relativiser(app.srcdir)(source), line)

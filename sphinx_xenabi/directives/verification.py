@@ -24,7 +24,7 @@ from sphinx_xenabi.model.problems import WarningSubtype
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.verification import ExampleBlock
 
 
@@ -38,7 +38,7 @@ class VerifiesDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         # The block's model loads with the first block read, not with the extension.
         from sphinx_xenabi.extraction.cells import relativiser
-        from sphinx_xenabi.model.records import Location
+        from sphinx_xenabi.model.location import Location
         from sphinx_xenabi.model.verification import read_block
 
         relativise = relativiser(self.env.srcdir)
@@ -58,7 +58,7 @@ class VerifiesDirective(SphinxDirective):
         return [self._render(block)]
 
     def _locations(self, relativise: Callable[[str], str]) -> list[Location]:
-        from sphinx_xenabi.model.records import Location
+        from sphinx_xenabi.model.location import Location
 
         """Each content line's file and line (through includes, in reST)."""
         if in_markdown(self):

@@ -20,13 +20,15 @@ from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.rows import availability_value
 from sphinx_xenabi.extraction.table import stamped_rows
-from sphinx_xenabi.model.records import Location, NumberRow, TableKind
+from sphinx_xenabi.model.records import NumberRow, TableKind
 from sphinx_xenabi.model.spec import GuestType
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.domains.index import IndexDomain
     from sphinx.environment import BuildEnvironment
+
+    from sphinx_xenabi.model.location import Location
 
 ROW_CLASS = "xenabi-hypercall"
 ANCHOR_PREFIX = "hypercall"

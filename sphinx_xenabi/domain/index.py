@@ -11,9 +11,8 @@ builders render the generic domain index form.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sphinx.domains import Index, IndexEntry
 from sphinx.locale import _
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from sphinx.config import Config
 
     from sphinx_xenabi.domain.objects import HasHypercalls, HypercallObject
+    from sphinx_xenabi.domain.xenabi import XenAbiDomain
 
 
 TEMPLATE = "xenabi/hypercallindex.html"
@@ -60,6 +60,13 @@ class HypercallIndex(Index):
     def generate(
         self, docnames: Iterable[str] | None = None
     ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
+        if docnames is None:  # the whole index, written on every html build: a view
+            return cast("XenAbiDomain", self.domain).view(self.name, self._generate)
+        return self._generate(docnames)
+
+    def _generate(
+        self, docnames: Iterable[str] | None = None
+    ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
         groups: dict[int, list[IndexEntry]] = {}
         for obj in self.objects(docnames):
             entry = IndexEntry(
@@ -79,9 +86,8 @@ class HypercallIndex(Index):
         return content, False
 
 
-@dataclass(frozen=True)
-class IndexRow:
-    """One row of the html hypercall index table."""
+class IndexRow(NamedTuple):
+    """One row of the html hypercall index table (a tuple: kept in the environment)."""
 
     number: int
     name: str
@@ -101,14 +107,22 @@ def on_html_page_context(
     """Render the index page as a table rather than the generic domain index list."""
     if pagename != HypercallIndex.page_name():
         return None
-    domain = app.env.domains["xenabi"]
-    rows = [
-        IndexRow(o.number, o.name, o.docname, o.anchor, o.callers_text, stub_offset_text(o))
-        for o in HypercallIndex(domain).objects()
-    ]
+    rows = index_rows(cast("XenAbiDomain", app.env.domains["xenabi"]))
     context["xenabi_hypercalls"] = rows
     context["xenabi_hypercalls_by_name"] = sorted(rows, key=lambda row: (row.name, row.number))
     return TEMPLATE
+
+
+def index_rows(domain: XenAbiDomain) -> tuple[IndexRow, ...]:
+    """The html index's rows, by number (a view of the domain)."""
+
+    def rows() -> tuple[IndexRow, ...]:
+        return tuple(
+            IndexRow(o.number, o.name, o.docname, o.anchor, o.callers_text, stub_offset_text(o))
+            for o in HypercallIndex(domain).objects()
+        )
+
+    return domain.view("hypercall-rows", rows)
 
 
 def add_html_assets(app: Sphinx, config: Config) -> None:

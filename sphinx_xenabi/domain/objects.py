@@ -14,7 +14,7 @@ from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.model.abi import STUB_COUNT, STUB_SIZE
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.spec import GuestType
 
 

@@ -18,6 +18,7 @@ from sphinx.locale import _
 
 if TYPE_CHECKING:
     from sphinx_xenabi.domain.requirements import HasRequirements, RequirementObject
+    from sphinx_xenabi.domain.xenabi import XenAbiDomain
 
 
 class RequirementIndex(Index):
@@ -40,6 +41,13 @@ class RequirementIndex(Index):
         ]
 
     def generate(
+        self, docnames: Iterable[str] | None = None
+    ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
+        if docnames is None:  # the whole index, written on every html build: a view
+            return cast("XenAbiDomain", self.domain).view(self.name, self._generate)
+        return self._generate(docnames)
+
+    def _generate(
         self, docnames: Iterable[str] | None = None
     ) -> tuple[list[tuple[str, list[IndexEntry]]], bool]:
         from sphinx_xenabi.model.verdicts import marked

@@ -18,8 +18,8 @@ requirement index.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping, Set
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, MutableMapping, Set
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from docutils import nodes
 from sphinx.domains import Domain, ObjType
@@ -49,6 +49,13 @@ if TYPE_CHECKING:
     from sphinx_xenabi.model.records import TableRecord
     from sphinx_xenabi.model.requirements import RequirementItem
     from sphinx_xenabi.model.verification import ExampleBlock
+
+
+_T = TypeVar("_T")
+# An inventory line of get_objects: name, display name, type, document, anchor, priority.
+InventoryLine = tuple[str, str, str, str, str, int]
+# The stores whose records the views are computed from.
+_VIEWED_STORES = ("hypercalls", "requirements")
 
 
 def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
@@ -150,13 +157,18 @@ class XenAbiDomain(Domain):
     def note_requirements(
         self, docname: str, objects: Iterable[RequirementObject], problems: Iterable[Problem]
     ) -> None:
-        _store(self.requirements, docname, tuple(objects))
+        kept = tuple(objects)
+        if kept or docname in self.requirements:
+            self._forget_views()
+        _store(self.requirements, docname, kept)
         _store(self.requirement_problems, docname, tuple(problems))
         self._requirement_lookup = None
 
     def note_requirement_statuses(self, statuses: Mapping[str, str]) -> None:
         """Each requirement's verdict as the build's result states it, for the index."""
-        self.data["requirement_statuses"] = dict(statuses)
+        if self.data.get("requirement_statuses") != statuses:
+            self.data["requirement_statuses"] = dict(statuses)
+            self._forget_views()
 
     def requirement_status(self, name: str) -> str:
         return str(self.data.get("requirement_statuses", {}).get(name, "unverified"))
@@ -184,7 +196,10 @@ class XenAbiDomain(Domain):
         _store(self.problems, docname, faults)
 
     def note_hypercalls(self, docname: str, objects: Iterable[HypercallObject]) -> None:
-        _store(self.hypercalls, docname, tuple(objects))
+        kept = tuple(objects)
+        if kept or docname in self.hypercalls:
+            self._forget_views()
+        _store(self.hypercalls, docname, kept)
         self._lookup = None
 
     def note_references(self, docname: str, targets: Iterable[str]) -> None:
@@ -210,13 +225,47 @@ class XenAbiDomain(Domain):
         records: PackedByDocument[Any] = self.data.setdefault(store, PackedByDocument())
         return records
 
+    def view(self, name: str, compute: Callable[[], _T]) -> _T:
+        """A view of the records, kept in the environment until they change.
+
+        Sphinx asks for the objects (``objects.inv``), the indices' content
+        and the conflicts on every html build. Computing them decodes every
+        document's hypercalls and requirements; kept as plain tuples, they
+        are computed again only when those records or the requirements'
+        statuses change, so a rebuild that read no such document decodes none.
+        """
+        views: dict[str, Any] = self.data.setdefault("views", {})
+        if name not in views:
+            views[name] = compute()
+        return cast(_T, views[name])
+
+    def keep_views(self) -> None:
+        """Compute every view now: the environment is pickled after ``env-updated``."""
+        self.hypercall_conflicts()
+        self.inventory()
+        for index in self.indices:
+            index(self).generate()
+        from sphinx_xenabi.domain.index import index_rows
+
+        index_rows(self)
+
+    def _forget_views(self) -> None:
+        self.data.pop("views", None)
+
+    def _forget_views_of(self, docnames: Iterable[str], data: Mapping[str, Any]) -> None:
+        stores = [data.get(store, ()) for store in _VIEWED_STORES]
+        if any(docname in store for docname in docnames for store in stores):
+            self._forget_views()
+
     def clear_doc(self, docname: str) -> None:
+        self._forget_views_of((docname,), self.data)
         for key in self.STORES:
             self.data.setdefault(key, {}).pop(docname, None)
         self._lookup = None
         self._requirement_lookup = None
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
+        self._forget_views_of(docnames, otherdata)
         for key in self.RECORD_STORES:
             store, other = self._records(key), otherdata.get(key, {})
             for docname in docnames & other.keys():
@@ -232,8 +281,17 @@ class XenAbiDomain(Domain):
 
     def warn_conflicts(self) -> None:
         """Two tables that pair a name and a number differently: warn at the later one."""
+        for message, location in self.hypercall_conflicts():
+            warn(WarningSubtype.DUPLICATE_HYPERCALL, message, location)
+
+    def hypercall_conflicts(self) -> tuple[tuple[str, str], ...]:
+        """Each conflict's message and location (a view)."""
+        return self.view("conflicts", self._hypercall_conflicts)
+
+    def _hypercall_conflicts(self) -> tuple[tuple[str, str], ...]:
         if not self.hypercalls:
-            return
+            return ()
+        found: list[tuple[str, str]] = []
         for later, first in self.lookup.conflicts:
             if later.name == first.name:
                 message = (
@@ -247,16 +305,19 @@ class XenAbiDomain(Domain):
                     f"names it {first.name}: a number names one hypercall; references to "
                     f"{later.number} go to {first.name}"
                 )
-            warn(
-                WarningSubtype.DUPLICATE_HYPERCALL,
-                message,
-                location_string(self.env.srcdir, later.location),
-            )
+            found.append((message, location_string(self.env.srcdir, later.location)))
+        return tuple(found)
 
-    def get_objects(self) -> Iterator[tuple[str, str, str, str, str, int]]:
+    def get_objects(self) -> Iterator[InventoryLine]:
         """Names for objects.inv and the search index; numbers as unsearched aliases."""
-        # Written on every html build: a project without hypercalls or
-        # requirements never loads their lookups' code for it.
+        return iter(self.inventory())
+
+    def inventory(self) -> tuple[InventoryLine, ...]:
+        """What :meth:`get_objects` lists (a view)."""
+        return self.view("inventory", lambda: tuple(self._inventory()))
+
+    def _inventory(self) -> Iterator[InventoryLine]:
+        # A project without hypercalls or requirements never loads their lookups' code.
         if self.hypercalls:
             lookup = self.lookup
             for name, obj in sorted(lookup.by_name.items()):
@@ -389,6 +450,12 @@ def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
 
 
+def keep_views(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``, after the result's statuses: the views, computed before the
+    environment is pickled, so the next rebuild finds them."""
+    xenabi_domain(env).keep_views()
+
+
 def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
     """``env-updated``, which runs on every build, as the drift gate does.
 
@@ -401,7 +468,7 @@ def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:
 def directive_error(directive: SphinxDirective, subtype: WarningSubtype, message: str) -> None:
     """Log an error at a directive's line and keep it, so ``check`` reports it too."""
     from sphinx_xenabi.extraction.cells import relativiser
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
 
     error(subtype, message, directive.get_location())
     source, line = directive.get_source_info()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 
 _SKIPPED_INLINE = (nodes.footnote_reference, nodes.citation_reference, nodes.system_message)
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 from docutils import nodes
 
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.requirements import (
     COVERS,
     DESCRIPTION,

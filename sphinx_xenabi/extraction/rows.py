@@ -13,20 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import (
-    Cell,
-    Location,
-    NumberRow,
-    RegisterRow,
-    Row,
-    TableKind,
-    TransferRow,
-)
+from sphinx_xenabi.model.records import Cell, NumberRow, RegisterRow, Row, TableKind, TransferRow
 from sphinx_xenabi.model.spec import Architecture, GuestType, abi_architecture
 
 if TYPE_CHECKING:
     from sphinx_xenabi.extraction.cells import RawCell
     from sphinx_xenabi.extraction.kinds import Schema
+    from sphinx_xenabi.model.location import Location
 
 _YES = frozenset({"yes", "y", "true", "\u2713", "\u2714"})
 _NO = frozenset({"no", "n", "false", "-", "\u2013", "\u2014", "\u2717"})

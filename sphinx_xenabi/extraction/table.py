@@ -24,8 +24,9 @@ from sphinx_xenabi.extraction.cells import (
 )
 from sphinx_xenabi.extraction.kinds import Schema, match_header, named_columns, releases_from_title
 from sphinx_xenabi.extraction.rows import TableReader
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Cell, Location, Row, TableKind, TableRecord
+from sphinx_xenabi.model.records import Cell, Row, TableKind, TableRecord
 from sphinx_xenabi.model.spec import GuestType, ReleaseRange
 
 

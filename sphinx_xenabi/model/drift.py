@@ -33,8 +33,9 @@ from sphinx_xenabi.model.abi import revision_for as model_revision_for
 from sphinx_xenabi.model.abi_compare import Change, diff_specs, yes_no
 from sphinx_xenabi.model.abi_rules import Rule
 from sphinx_xenabi.model.docs_spec import spec_of_tables
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location, RegisterRow, TableRecord, TransferRow
+from sphinx_xenabi.model.records import RegisterRow, TableRecord, TransferRow
 from sphinx_xenabi.model.spec import (
     AbiSpec,
     Architecture,

@@ -17,14 +17,9 @@ from __future__ import annotations
 from sphinx_xenabi.model.docs_spec import spec_of_tables
 from sphinx_xenabi.model.drift import check_registry
 from sphinx_xenabi.model.history import Disagreement
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import (
-    Location,
-    NumberRow,
-    RegisterRow,
-    TableRecord,
-    TransferRow,
-)
+from sphinx_xenabi.model.records import NumberRow, RegisterRow, TableRecord, TransferRow
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import (
     AbiSpec,

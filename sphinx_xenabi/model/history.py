@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.spec import Evidence
 
 FORMAT = "sphinx-xenabi history 1"

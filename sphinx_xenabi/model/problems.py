@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
 
 Level = Literal["warning", "error"]
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
 
 T = TypeVar("T")
@@ -29,20 +30,6 @@ class TableKind(StrEnum):
 # and one Location per table cell: slots keep them to one object each for
 # the garbage collector to traverse, and ``__reduce__`` keeps pickling them
 # (the environment, parallel readers) as cheap as pickling a tuple.
-
-
-@dataclass(frozen=True, order=True, slots=True)
-class Location:
-    """Where a value was written: source file (relative to the docs) and line."""
-
-    file: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def __reduce__(self) -> tuple[type[Location], tuple[str, int]]:
-        return Location, (self.file, self.line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.records import (
     Cell,
     Guide,
-    Location,
     NumberRow,
     RegisterRow,
     Row,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
 
 # OpenFastTrace's id grammar: letters; a letter then word characters and
 # dashes, in dot-separated parts; digits.

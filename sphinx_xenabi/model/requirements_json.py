@@ -34,8 +34,8 @@ from sphinx_xenabi.model.verification import (
 )
 
 if TYPE_CHECKING:
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.problems import Problem
-    from sphinx_xenabi.model.records import Location
     from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
 
 SCHEMA_VERSION = 1

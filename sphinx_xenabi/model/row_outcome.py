@@ -7,8 +7,12 @@ column, the command line) need not load Unicorn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sphinx_xenabi.model.records import Location, TableKind
+from sphinx_xenabi.model.records import TableKind
+
+if TYPE_CHECKING:
+    from sphinx_xenabi.model.location import Location
 
 # The tables whose rows run on the emulated CPU.
 EXECUTED_KINDS = (TableKind.REGISTERS, TableKind.TRANSFER)

@@ -24,7 +24,7 @@ from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.verdicts import Status
 
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.records import Location
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.reference_facts import Fact
     from sphinx_xenabi.model.requirements import RequirementItem
 

@@ -26,8 +26,9 @@ from sphinx.util.logging import is_suppressed_warning
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
-from sphinx_xenabi.model.records import Cell, Location, row_key
+from sphinx_xenabi.model.records import Cell, row_key
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome

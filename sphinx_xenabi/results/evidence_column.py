@@ -22,7 +22,7 @@ from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
 from sphinx_xenabi.model.content_key import value_digest
-from sphinx_xenabi.model.records import Location, row_key
+from sphinx_xenabi.model.records import row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
 from sphinx_xenabi.results.state import build_state, executes
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.records import TableRecord
     from sphinx_xenabi.model.row_outcome import RowOutcome
     from sphinx_xenabi.model.spec import Release

@@ -13,8 +13,8 @@ from defusedxml import ElementTree
 
 from sphinx_xenabi.cli import main
 from sphinx_xenabi.cli.check_formats import line_text, report_schema
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.records import Location
 from support.junit import junit_schema, located, validate_junit
 from support.lines import line_of, line_starting, nth_line_of
 from support.paths import ROOTS

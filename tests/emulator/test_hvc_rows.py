@@ -18,14 +18,8 @@ from sphinx_xenabi.emulator import (
 )
 from sphinx_xenabi.emulator.row_execution import execute_registry
 from sphinx_xenabi.model.abi import revision_for
-from sphinx_xenabi.model.records import (
-    Cell,
-    Location,
-    RegisterRow,
-    TableKind,
-    TableRecord,
-    TransferRow,
-)
+from sphinx_xenabi.model.location import Location
+from sphinx_xenabi.model.records import Cell, RegisterRow, TableKind, TableRecord, TransferRow
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.row_outcome import RowOutcome
 from sphinx_xenabi.model.spec import AbiSpec, Convention, Release

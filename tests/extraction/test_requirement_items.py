@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sphinx_xenabi.extraction.requirements import RequirementExtraction, extract_requirements
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.requirements import (
     COMMENTS,
     DESCRIPTION,

@@ -14,7 +14,7 @@ from xml.etree import ElementTree
 from sphinx_xenabi.model.abi_history import model_history, model_releases
 from sphinx_xenabi.model.abi_rules import Severity
 from sphinx_xenabi.model.history import Commit, Disagreement, HistoryReport, Verdict, find_windows
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.release_dates import RELEASE_DAYS, release_day
 from sphinx_xenabi.model.spec import Release
 from sphinx_xenabi.pictures.abi_timeline import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sphinx_xenabi.model.claims import Claim, ClaimKind, asserted, claims
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.verification import (
     BlockOutcome,
     ExampleFailure,

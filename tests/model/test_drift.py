@@ -6,14 +6,8 @@ from dataclasses import replace
 
 from sphinx_xenabi.model.abi import hypercalls_for
 from sphinx_xenabi.model.drift import check_registry
-from sphinx_xenabi.model.records import (
-    Cell,
-    Location,
-    NumberRow,
-    RegisterRow,
-    TableKind,
-    TableRecord,
-)
+from sphinx_xenabi.model.location import Location
+from sphinx_xenabi.model.records import Cell, NumberRow, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.registry import Registry
 from sphinx_xenabi.model.spec import GuestType, Release
 

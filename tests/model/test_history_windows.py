@@ -21,7 +21,7 @@ from sphinx_xenabi.model.history import (
     load,
     schema,
 )
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.spec import Evidence
 
 START = datetime(2021, 12, 1, 12, tzinfo=UTC)

@@ -332,9 +332,9 @@ def test_the_model_s_tables_read_back_as_the_model() -> None:
     """docs_tables writes what docs_spec reads: the round trip is the revision itself."""
     from sphinx_xenabi.model.docs_spec import spec_of_tables
     from sphinx_xenabi.model.docs_tables import tables_of
+    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.records import (
         Cell,
-        Location,
         NumberRow,
         RegisterRow,
         Row,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sphinx_xenabi.model.abi import revision_for
 from sphinx_xenabi.model.dispatcher import Dispatcher
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.reference_facts import (
     Fact,
     FactTrail,

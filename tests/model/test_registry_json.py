@@ -20,8 +20,9 @@ import pytest
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
-from sphinx_xenabi.model.records import Cell, Location
+from sphinx_xenabi.model.records import Cell
 from sphinx_xenabi.model.registry import Registry, load
 from sphinx_xenabi.model.registry_json import SCHEMA_VERSION, content_digest
 from sphinx_xenabi.model.registry_schema import RegistryError

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.requirements import (
     CoverLink,
     NeededType,

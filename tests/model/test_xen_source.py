@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sphinx_xenabi.model.drift import check_table
-from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TableRecord
+from sphinx_xenabi.model.location import Location
+from sphinx_xenabi.model.records import Cell, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.spec import Architecture, GuestType, Release
 from sphinx_xenabi.model.xen_source import (
     ConfigurationError,

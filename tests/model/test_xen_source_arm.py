@@ -20,14 +20,8 @@ import pytest
 
 from sphinx_xenabi.model import abi
 from sphinx_xenabi.model.drift import check_table
-from sphinx_xenabi.model.records import (
-    Cell,
-    Location,
-    NumberRow,
-    RegisterRow,
-    TableKind,
-    TableRecord,
-)
+from sphinx_xenabi.model.location import Location
+from sphinx_xenabi.model.records import Cell, NumberRow, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.spec import Architecture, Convention, GuestType, Release
 from sphinx_xenabi.model.xen_source import ConfigurationError, SourceError, read_xen_source
 from sphinx_xenabi.model.xen_source.tree import XenTree

@@ -16,7 +16,7 @@ from sphinx_xenabi.model.history import (
     Verdict,
     find_windows,
 )
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.spec import Evidence
 from sphinx_xenabi.pictures.abi_timeline import DISAGREED
 from support.building import build_root

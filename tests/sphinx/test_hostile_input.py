@@ -27,8 +27,9 @@ from sphinx_xenabi.cli import check
 from sphinx_xenabi.cli.errors import EXIT_ERROR
 from sphinx_xenabi.emulator.row_execution import execute_registry
 from sphinx_xenabi.model import registry as registry_module
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
-from sphinx_xenabi.model.records import Cell, Location, RegisterRow, TableKind, TableRecord
+from sphinx_xenabi.model.records import Cell, RegisterRow, TableKind, TableRecord
 from sphinx_xenabi.model.registry import Registry, load
 from sphinx_xenabi.model.registry_schema import RegistryError
 from sphinx_xenabi.model.spec import Release

@@ -9,7 +9,7 @@ import sys
 
 from sphinx_xenabi.domain.packed_store import PackedByDocument
 from sphinx_xenabi.model.content_key import content_pickle
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from support.paths import REPO
 
 
@@ -43,9 +43,9 @@ def test_loading_a_store_loads_none_of_its_values_classes() -> None:
     code = (
         "import pickle, sys\n"
         f"store = pickle.loads({pickle.dumps(store)!r})\n"
-        "print('records' in ' '.join(sys.modules), list(store))\n"
+        "print('location' in ' '.join(sys.modules), list(store))\n"
         "store['a']\n"
-        "print('sphinx_xenabi.model.records' in sys.modules)\n"
+        "print('sphinx_xenabi.model.location' in sys.modules)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True

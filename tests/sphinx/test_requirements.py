@@ -20,8 +20,8 @@ import pytest
 
 from sphinx_xenabi.cli.reading import read_tree
 from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.results.build_result import BuildResult
 from sphinx_xenabi.results.state import build_state
 from support.building import Build, build_root, build_test_root, copy_root

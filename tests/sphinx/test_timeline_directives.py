@@ -17,7 +17,7 @@ from sphinx.util.console import strip_colors
 
 from sphinx_xenabi.directives.abi_history import TIMELINE_CAPTION, WINDOWS_CAPTION
 from sphinx_xenabi.model.history import Commit, Disagreement, HistoryReport, Verdict, find_windows
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.pictures.abi_timeline import DISAGREED
 from support.building import build_root, run_sphinx
 from support.html_tables import read_tables

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
 from sphinx_xenabi.model.verification import Example, read_block
 from sphinx_xenabi.results.build_result import BuildResult
 from sphinx_xenabi.results.state import build_state
@@ -260,7 +260,7 @@ def test_the_emulator_loads_only_when_an_example_calls_hvc() -> None:
     code = (
         "import sys\n"
         "from sphinx_xenabi.model.abi import revision_for\n"
-        "from sphinx_xenabi.model.records import Location\n"
+        "from sphinx_xenabi.model.location import Location\n"
         "from sphinx_xenabi.model.spec import Release\n"
         "from sphinx_xenabi.model.verification import read_block\n"
         "from sphinx_xenabi.results.verification import run_blocks\n"

@@ -23,8 +23,8 @@ import pytest
 
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
 from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
-from sphinx_xenabi.model.records import Location
 from support.building import Build, run_sphinx
 from support.xen_trees import real_docs
 

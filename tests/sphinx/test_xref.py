@@ -20,7 +20,7 @@ from sphinx.util.console import strip_colors
 
 from sphinx_xenabi.domain.objects import HypercallLookup, HypercallObject
 from sphinx_xenabi.model.abi import HYPERCALLS
-from sphinx_xenabi.model.records import Location
+from sphinx_xenabi.model.location import Location
 from support.building import Build, build_root, copy_root
 from support.html_tables import hypercall_links, read_links, read_row_ids, read_tables
 from support.paths import ROOTS

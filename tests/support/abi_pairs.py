@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.records import (
     Cell,
     Guide,
-    Location,
     NumberRow,
     RegisterRow,
     TableKind,
