@@ -56,6 +56,8 @@ _T = TypeVar("_T")
 InventoryLine = tuple[str, str, str, str, str, int]
 # The stores whose records the views are computed from.
 _VIEWED_STORES = ("hypercalls", "requirements")
+# What the guide map reads of the documents, digested (results/result_key.py).
+GUIDE_MAP_KEY = "guide_map_key"
 
 
 def xenabi_domain(env: BuildEnvironment) -> XenAbiDomain:
@@ -257,8 +259,12 @@ class XenAbiDomain(Domain):
         if any(docname in store for docname in docnames for store in stores):
             self._forget_views()
 
+    def forget_guide_map_key(self) -> None:
+        self.data.pop(GUIDE_MAP_KEY, None)
+
     def clear_doc(self, docname: str) -> None:
         self._forget_views_of((docname,), self.data)
+        self.forget_guide_map_key()
         for key in self.STORES:
             self.data.setdefault(key, {}).pop(docname, None)
         self._lookup = None
@@ -266,6 +272,7 @@ class XenAbiDomain(Domain):
 
     def merge_domaindata(self, docnames: Set[str], otherdata: dict[str, Any]) -> None:
         self._forget_views_of(docnames, otherdata)
+        self.forget_guide_map_key()
         for key in self.RECORD_STORES:
             store, other = self._records(key), otherdata.get(key, {})
             for docname in docnames & other.keys():

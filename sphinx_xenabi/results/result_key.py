@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from sphinx_xenabi.domain.xenabi import XenAbiDomain, xenabi_domain
+from sphinx_xenabi.domain.xenabi import GUIDE_MAP_KEY, XenAbiDomain, xenabi_domain
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.model.fact_cache import code_key
 
@@ -55,6 +55,7 @@ def document_key(domain: XenAbiDomain, docname: str) -> str | None:
 def note_content_key(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: keep the document's key with its records."""
     domain, docname = xenabi_domain(app.env), app.env.docname
+    domain.forget_guide_map_key()  # a new document too (clear_doc sees only old ones)
     keys: dict[str, str] = domain.data.setdefault(_KEYS, {})
     key = document_key(domain, docname)
     if key is None:
@@ -69,6 +70,25 @@ def _settings(app: Sphinx) -> dict[str, Any]:
     return settings
 
 
+def guide_map_key(domain: XenAbiDomain, env: BuildEnvironment) -> str:
+    """What the guide map reads of the documents, as one digest.
+
+    Kept in the domain until a document is read or removed (which is when
+    a title, a toctree or a path can change): a rebuild that read nothing
+    does not walk every document's title again.
+    """
+    key = domain.data.get(GUIDE_MAP_KEY)
+    if key is None:
+        key = domain.data[GUIDE_MAP_KEY] = digest(
+            "guide-map",
+            sorted(env.found_docs),
+            sorted((docname, title.astext()) for docname, title in env.titles.items()),
+            sorted((name, list(included)) for name, included in env.toctree_includes.items()),
+            [env.doc2path(docname, False).as_posix() for docname in sorted(domain.tables)],
+        )
+    return str(key)
+
+
 def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
     """The key of everything the build's result depends on (``reference``: its identity)."""
     domain = xenabi_domain(env)
@@ -76,10 +96,7 @@ def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
         "build-result",
         code_key(),
         sorted(domain.data.get(_KEYS, {}).items()),
-        sorted(env.found_docs),
-        sorted((docname, title.astext()) for docname, title in env.titles.items()),
-        sorted((docname, list(included)) for docname, included in env.toctree_includes.items()),
-        [env.doc2path(docname, False).as_posix() for docname in sorted(domain.tables)],
+        guide_map_key(domain, env),
         _settings(app),
         [app.builder.name, app.builder.format, str(app.srcdir), str(app.confdir)],
         reference,
