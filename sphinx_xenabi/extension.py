@@ -144,6 +144,7 @@ def connect_before_reading(app: Sphinx) -> None:
     # 2. Builder ready (builder-inited).
     app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
     app.connect("builder-inited", _on("results.early_reading", "start_early_reading"))
+    app.connect("builder-inited", _on("results.row_worker", "start_row_worker"))
     app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
     app.connect("builder-inited", _on("domain.index_templates", "keep_compiled_index_templates"))
 
@@ -208,4 +209,5 @@ def connect_writing(app: Sphinx) -> None:
     app.connect("build-finished", _on("results.publishing", "publish_results"))
     app.connect("build-finished", _on("results.settling", "save_facts"))
     app.connect("build-finished", _on("results.early_reading", "stop_early_reading"))
+    app.connect("build-finished", _on("results.row_worker", "stop_row_worker"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))

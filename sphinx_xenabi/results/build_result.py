@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -202,7 +203,9 @@ def produce_result(
     findings = drift_findings(cache, registry, tables_key, release, reference)
     executed: tuple[RowOutcome, ...] = ()
     if executes(app):
-        executed = executed_rows(cache, registry, tables_key, release)
+        from sphinx_xenabi.results.row_worker import run_rows
+
+        executed = executed_rows(cache, registry, tables_key, release, partial(run_rows, app))
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     verifications = run_verifications(app, env, reference, release, cache)
     reports = _Reports(app)

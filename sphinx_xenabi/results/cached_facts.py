@@ -96,18 +96,15 @@ def drift_findings(
 
 
 def executed_rows(
-    cache: FactCache, registry: Registry, registry_key: str, release: Release
+    cache: FactCache,
+    registry: Registry,
+    registry_key: str,
+    release: Release,
+    run: Callable[[Registry, Release], tuple[RowOutcome, ...]],
 ) -> tuple[RowOutcome, ...]:
-    """Every executed row's outcome, run on the emulated CPU unless the registry is unchanged."""
-
-    def run() -> tuple[RowOutcome, ...]:
-        # Deferred: the emulator (Unicorn) is loaded only by builds that run rows.
-        from sphinx_xenabi.emulator.row_execution import execute_registry
-
-        return tuple(execute_registry(registry, release))
-
+    """Every executed row's outcome, ``run`` on the emulated CPU unless the registry is unchanged."""
     executed: tuple[RowOutcome, ...] = cache.computed(
-        digest("rows", code_key(), str(release), registry_key), run
+        digest("rows", code_key(), str(release), registry_key), lambda: run(registry, release)
     )
     return executed
 

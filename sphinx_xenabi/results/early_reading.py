@@ -68,13 +68,14 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether a worker can help: processes can be forked and another core runs them."""
     return "fork" in multiprocessing.get_all_start_methods() and _cores() > 1
 
 
 def start_early_reading(app: Sphinx) -> None:
     """``builder-inited``: start reading the Xen source in a worker, if it must be read."""
-    if not app.config.xenabi_parallel_reading or not _can_fork():
+    if not app.config.xenabi_parallel_reading or not can_fork():
         return
     request = source_request(app)
     if request is None:

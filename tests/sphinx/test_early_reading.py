@@ -19,7 +19,7 @@ from support.xen_docs import SIX, docs_in
 from support.xen_trees import hypercall_defs_tree
 
 pytestmark = pytest.mark.skipif(
-    not early_reading._can_fork(), reason="no fork, or one core: the source is read in place"
+    not early_reading.can_fork(), reason="no fork, or one core: the source is read in place"
 )
 
 

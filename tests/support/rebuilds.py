@@ -65,14 +65,15 @@ def count_calls(
 def count_source_work(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often builds read the Xen source ("read") and ran the rows ("execute").
 
-    Counted in this process: the source is read here, not by a worker.
+    Counted in this process: the source is read and the rows run here, not by workers.
     """
     from sphinx_xenabi.emulator import row_execution
     from sphinx_xenabi.model.xen_source import reader
-    from sphinx_xenabi.results import early_reading
+    from sphinx_xenabi.results import early_reading, row_worker
 
     calls: Counter[str] = Counter()
     count_calls(monkeypatch, calls, "read", reader, "read_xen_source")
     count_calls(monkeypatch, calls, "execute", row_execution, "execute_registry")
     monkeypatch.setattr(early_reading, "start_early_reading", lambda app: None)
+    monkeypatch.setattr(row_worker, "start_row_worker", lambda app: None)
     return calls

@@ -1,0 +1,136 @@
+"""Running the table rows in a worker process forked before the documents are read.
+
+Unicorn and the emulator take about 13 MiB and 30 ms to load, more than
+anything else a fresh build adds to plain Sphinx. So a fresh build forks a
+worker at ``builder-inited``, while its process is still small; the worker
+loads the emulator while Sphinx reads the documents (on another core),
+then waits for the rows. At ``env-updated`` the build sends it the
+registry and takes the outcomes back (:func:`run_rows`): the build's own
+process never loads Unicorn. The outcomes are the same either way (the
+same function on the same registry); a worker that is not there, fails or
+dies means the rows run in the build's process, as they always did.
+
+Only a fresh build forks one (an environment without documents yet, as
+``check``'s always is): a rebuild runs rows only when a table changed, and
+a worker would cost it a fork for nothing. ``xenabi_parallel_reading =
+False`` runs the rows in place, as it reads the source in place.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from sphinx_xenabi.log import logger
+from sphinx_xenabi.model.fact_cache import dumps
+from sphinx_xenabi.results.early_reading import PATIENCE_SECONDS, can_fork
+from sphinx_xenabi.results.state import executes
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+
+    from sphinx.application import Sphinx
+
+    from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.row_outcome import RowOutcome
+    from sphinx_xenabi.model.spec import Release
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    connection: Connection  # the build's end: the registry goes out, the outcomes come in
+
+
+_WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+
+
+def start_row_worker(app: Sphinx) -> None:
+    """``builder-inited``: fork the worker, if this is a fresh build that runs rows."""
+    if not app.config.xenabi_parallel_reading or not executes(app) or not can_fork():
+        return
+    if app.env.all_docs:
+        return  # a rebuild: rows run only if a table changed, and then in place
+    context = multiprocessing.get_context("fork")
+    try:
+        mine, theirs = context.Pipe(duplex=True)
+    except OSError:
+        return  # no descriptors left: the rows run in place
+    process = context.Process(target=_serve, args=(theirs, mine), daemon=True)
+    try:
+        process.start()
+    except OSError:  # no process to be had: the rows run in place
+        mine.close()
+        return
+    finally:
+        theirs.close()  # the worker holds the only other end: a dead worker is an EOF
+    _WORKERS[app] = _Worker(process, mine)
+
+
+def _serve(connection: Connection, builds_end: Connection) -> None:
+    """In the worker: load the emulator, wait for the registry, send the outcomes."""
+    # The build's end, inherited by the fork, is closed here so that a build
+    # killed outright is an EOF to this worker rather than a wait forever.
+    builds_end.close()
+    from sphinx_xenabi.emulator.row_execution import execute_registry  # Unicorn: loaded now
+
+    try:
+        registry, release = pickle.loads(connection.recv_bytes())
+    except (EOFError, OSError):
+        return  # the build took its rows from the cache, or ended
+    answer: tuple[str, object]
+    try:
+        answer = ("ran", tuple(execute_registry(registry, release)))
+    except Exception as exc:  # noqa: BLE001 - any failure: the build runs the rows itself
+        answer = ("failed", repr(exc))
+    connection.send_bytes(dumps(answer))
+    connection.close()
+
+
+def run_rows(app: Sphinx, registry: Registry, release: Release) -> tuple[RowOutcome, ...]:
+    """Every executed row's outcome: from the worker when there is one, else run here."""
+    worker = _WORKERS.pop(app, None)
+    if worker is not None:
+        try:
+            outcomes = _ask(worker, registry, release)
+        finally:
+            _stop(worker)
+        if outcomes is not None:
+            return outcomes
+    from sphinx_xenabi.emulator.row_execution import execute_registry
+
+    return tuple(execute_registry(registry, release))
+
+
+def _ask(worker: _Worker, registry: Registry, release: Release) -> tuple[RowOutcome, ...] | None:
+    try:
+        worker.connection.send_bytes(dumps((registry, release)))
+        if not worker.connection.poll(PATIENCE_SECONDS):
+            return None  # a worker that hangs must not hang the build
+        kind, value = pickle.loads(worker.connection.recv_bytes())
+    except (EOFError, OSError):
+        return None  # the worker died: the rows run here
+    if kind != "ran":
+        logger.verbose("xenabi: the row worker failed (%s); the rows run in place", value)
+        return None
+    outcomes: tuple[RowOutcome, ...] = value
+    return outcomes
+
+
+def stop_row_worker(app: Sphinx, exception: BaseException | None = None) -> None:
+    """``build-finished``: end a worker the build did not need (its rows were cached)."""
+    worker = _WORKERS.pop(app, None)
+    if worker is not None:
+        _stop(worker)
+
+
+def _stop(worker: _Worker) -> None:
+    worker.connection.close()  # an EOF to a waiting worker, which then ends
+    worker.process.join(timeout=5)
+    if worker.process.is_alive():
+        worker.process.terminate()
+        worker.process.join()

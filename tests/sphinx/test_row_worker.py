@@ -1,0 +1,104 @@
+"""The table rows run by a worker process forked before the documents are read.
+
+Docs inside a small Xen tree, built fresh with the worker
+(``xenabi_parallel_reading``, the default) and without it: the same status,
+warnings, registry and evidence column, whether the rows pass or fail or
+the worker dies; and the build really takes the worker's outcomes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sphinx_xenabi.results import early_reading, row_worker
+from support.rebuilds import build, seen
+from support.xen_docs import docs_in
+from support.xen_trees import edit, hypercall_defs_tree
+
+pytestmark = pytest.mark.skipif(
+    not early_reading.can_fork(), reason="no fork, or one core: the rows run in place"
+)
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the build took from a worker: "outcomes", or "none" (run in place)."""
+    found: list[str] = []
+    ask = row_worker._ask
+
+    def asking(*args: object) -> object:
+        outcomes = ask(*args)  # type: ignore[arg-type]
+        found.append("none" if outcomes is None else "outcomes")
+        return outcomes
+
+    monkeypatch.setattr(row_worker, "_ask", asking)
+    return found
+
+
+def _seen_with_page(docs: Path, out: Path, **settings: object) -> tuple[object, str]:
+    done = build(docs, out, True, **settings)
+    return seen(done), (done.outdir / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_worker_s_outcomes_are_the_outcomes_the_build_would_get(
+    tmp_path: Path, answered: list[str]
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")  # a failing row
+    worker = _seen_with_page(docs, tmp_path / "worker", xenabi_parallel_reading=True)
+    assert answered == ["outcomes"]
+    in_place = _seen_with_page(docs, tmp_path / "in-place", xenabi_parallel_reading=False)
+    assert answered == ["outcomes"]  # no worker asked
+    status, warnings, _ = worker[0]  # type: ignore[misc]
+    assert status == 1 and "R10" in warnings, warnings
+    assert "\u2718" in worker[1]  # the evidence column shows the failed run
+    assert worker == in_place
+
+
+def test_a_rebuild_runs_its_rows_in_place(tmp_path: Path, answered: list[str]) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    first = seen(build(docs, tmp_path / "out", True))
+    assert answered == ["outcomes"]
+    edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")
+    rebuilt = seen(build(docs, tmp_path / "out"))
+    assert answered == ["outcomes"]  # no worker was forked for the rebuild
+    assert rebuilt != first and rebuilt[0] == 1
+
+
+def test_a_worker_that_dies_leaves_the_rows_to_the_build(
+    tmp_path: Path, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dying(*args: object) -> None:
+        os._exit(3)  # in the forked worker: no outcomes, no message
+
+    monkeypatch.setattr(row_worker, "_serve", dying)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    worker = _seen_with_page(docs, tmp_path / "worker", xenabi_parallel_reading=True)
+    assert answered == ["none"]  # run in place after all
+    assert worker[0][0] == 0  # type: ignore[index]
+    assert worker == _seen_with_page(docs, tmp_path / "in-place", xenabi_parallel_reading=False)
+
+
+def test_a_worker_whose_rows_fail_to_run_leaves_them_to_the_build(
+    tmp_path: Path, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.emulator import row_execution
+
+    calls: list[str] = []
+    real = row_execution.execute_registry
+
+    def failing_in_the_worker(*args: object) -> object:
+        if os.getpid() != parent:
+            raise RuntimeError("the emulator broke")
+        calls.append("here")
+        return real(*args)  # type: ignore[arg-type]
+
+    parent = os.getpid()
+    monkeypatch.setattr(row_execution, "execute_registry", failing_in_the_worker)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    worker = _seen_with_page(docs, tmp_path / "worker", xenabi_parallel_reading=True)
+    assert answered == ["none"] and calls == ["here"]
+    assert worker == _seen_with_page(docs, tmp_path / "in-place", xenabi_parallel_reading=False)
