@@ -47,6 +47,8 @@ class _Worker:
 
 
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+# Workers whose reading was taken, ending by themselves: reaped at build-finished.
+_ENDING: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
 # What builder-inited found of the cached reading, so env-updated does not
 # check the tree's files a second time.
 _CHECKED: WeakKeyDictionary[Sphinx, tuple[SourceRequest, SourceSummary | None]] = (
@@ -58,6 +60,8 @@ _CHECKED: WeakKeyDictionary[Sphinx, tuple[SourceRequest, SourceSummary | None]] 
 # itself: a worker that hangs (a lock held by another thread at the fork)
 # must not hang the build. Reading Xen's largest tree takes about a second.
 PATIENCE_SECONDS = 120.0
+# How long a worker that has sent everything is given to end before it is terminated.
+GRACE_SECONDS = 5.0
 
 
 def _cores() -> int:
@@ -134,12 +138,16 @@ def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
         return None
     try:
         if worker.request != request or not _answered(worker):
+            _stop(worker)
             return None
         data = worker.receiver.recv_bytes()
     except (EOFError, OSError):
-        return None  # the worker died: read the tree here
-    finally:
         _stop(worker)
+        return None  # the worker died: read the tree here
+    # It has said all it will: it ends by itself, and is reaped at build-finished
+    # rather than waited for here, before the pages are written.
+    worker.receiver.close()
+    _ENDING[app] = worker
     kind, value = pickle.loads(data)
     if kind == "refused":
         raise value
@@ -160,10 +168,16 @@ def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> N
     worker = _WORKERS.pop(app, None)
     if worker is not None:
         _stop(worker)
+    ending = _ENDING.pop(app, None)
+    if ending is not None:
+        _stop(ending, grace=GRACE_SECONDS)
 
 
-def _stop(worker: _Worker) -> None:
+def _stop(worker: _Worker, grace: float = 0.0) -> None:
+    """End ``worker``: one that has sent everything is given ``grace`` seconds to end itself."""
     worker.receiver.close()
+    if grace:
+        worker.process.join(timeout=grace)
     if worker.process.is_alive():
         worker.process.terminate()
     worker.process.join()

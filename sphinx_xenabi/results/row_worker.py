@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.log import logger
 from sphinx_xenabi.model.fact_cache import dumps
-from sphinx_xenabi.results.early_reading import PATIENCE_SECONDS, can_fork
+from sphinx_xenabi.results.early_reading import GRACE_SECONDS, PATIENCE_SECONDS, can_fork
 from sphinx_xenabi.results.state import executes
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ class _Worker:
 
 
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+# Workers that sent their outcomes, ending by themselves: reaped at build-finished.
+_ENDING: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
 
 
 def start_row_worker(app: Sphinx) -> None:
@@ -95,12 +97,13 @@ def run_rows(app: Sphinx, registry: Registry, release: Release) -> tuple[RowOutc
     """Every executed row's outcome: from the worker when there is one, else run here."""
     worker = _WORKERS.pop(app, None)
     if worker is not None:
-        try:
-            outcomes = _ask(worker, registry, release)
-        finally:
-            _stop(worker)
+        outcomes = _ask(worker, registry, release)
+        worker.connection.close()
         if outcomes is not None:
+            # It ends by itself: reaped at build-finished, not waited for here.
+            _ENDING[app] = worker
             return outcomes
+        _stop(worker)
     from sphinx_xenabi.emulator.row_execution import execute_registry
 
     return tuple(execute_registry(registry, release))
@@ -126,11 +129,16 @@ def stop_row_worker(app: Sphinx, exception: BaseException | None = None) -> None
     worker = _WORKERS.pop(app, None)
     if worker is not None:
         _stop(worker)
+    ending = _ENDING.pop(app, None)
+    if ending is not None:
+        _stop(ending, grace=GRACE_SECONDS)
 
 
-def _stop(worker: _Worker) -> None:
-    worker.connection.close()  # an EOF to a waiting worker, which then ends
-    worker.process.join(timeout=5)
+def _stop(worker: _Worker, grace: float = 0.0) -> None:
+    """End ``worker``: one that has sent everything is given ``grace`` seconds to end itself."""
+    worker.connection.close()
+    if grace:
+        worker.process.join(timeout=grace)
     if worker.process.is_alive():
         worker.process.terminate()
-        worker.process.join()
+    worker.process.join()
