@@ -30,6 +30,7 @@ from sphinx_xenabi.results.early_reading import GRACE_SECONDS, PATIENCE_SECONDS,
 from sphinx_xenabi.results.state import executes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
@@ -78,18 +79,33 @@ def _serve(connection: Connection, builds_end: Connection) -> None:
     # The build's end, inherited by the fork, is closed here so that a build
     # killed outright is an EOF to this worker rather than a wait forever.
     builds_end.close()
-    from sphinx_xenabi.emulator.row_execution import execute_registry  # Unicorn: loaded now
-
+    # Nothing here may end in a traceback on the build's terminal: any failure,
+    # even to load the emulator, is an answer, and the build runs the rows itself.
+    execute: Callable[[Registry, Release], Iterable[RowOutcome]] | None = None
+    failure = ""
     try:
-        registry, release = pickle.loads(connection.recv_bytes())
+        from sphinx_xenabi.emulator.row_execution import execute_registry  # Unicorn: loaded now
+
+        execute = execute_registry
+    except Exception as exc:  # noqa: BLE001
+        failure = repr(exc)
+    try:
+        request = connection.recv_bytes()
     except (EOFError, OSError):
         return  # the build took its rows from the cache, or ended
-    answer: tuple[str, object]
+    answer: tuple[str, object] = ("failed", failure)
+    if execute is not None:
+        try:
+            registry, release = pickle.loads(request)
+            answer = ("ran", tuple(execute(registry, release)))
+        except Exception as exc:  # noqa: BLE001
+            answer = ("failed", repr(exc))
     try:
-        answer = ("ran", tuple(execute_registry(registry, release)))
-    except Exception as exc:  # noqa: BLE001 - any failure: the build runs the rows itself
-        answer = ("failed", repr(exc))
-    connection.send_bytes(dumps(answer))
+        connection.send_bytes(dumps(answer))
+    except OSError:
+        pass  # the build is gone
+    except Exception as exc:  # noqa: BLE001 - outcomes that cannot be sent
+        connection.send_bytes(dumps(("failed", repr(exc))))
     connection.close()
 
 
