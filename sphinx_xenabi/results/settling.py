@@ -16,11 +16,13 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem, logger
+from sphinx_xenabi.model.atomic import write_atomic
 from sphinx_xenabi.model.content_key import digest
 from sphinx_xenabi.results.cached_facts import cache_path, facts_of, let_go_of_facts
 from sphinx_xenabi.results.early_reading import checked_summary, early_reading
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
 
 # The domain remembers the key of the result its pages were last written with.
 _WRITTEN_WITH = "result_key"
+# The same key, also kept in a file beside the environment: a build whose new
+# result changes no page pickles no environment, and without the file every
+# later rebuild would look through the pages for the new result again.
+WRITTEN_WITH_FILE = "xenabi-pages-result"
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
         set_build_state(app, result)
     cache.save(cache_path(app))
     domain = xenabi_domain(env)
-    unchanged = domain.data.get(_WRITTEN_WITH) == key
+    unchanged = key in (domain.data.get(_WRITTEN_WITH), _pages_written_with(app))
     domain.data[_WRITTEN_WITH] = key
     domain.note_requirement_statuses(dict(account.statuses))
     _SETTLED[app] = _Settled(key, account, unchanged)
@@ -172,6 +178,13 @@ def settled_account(app: Sphinx) -> ResultAccount | None:
     return None if settled is None else settled.account
 
 
+def _pages_written_with(app: Sphinx) -> str | None:
+    try:
+        return (Path(app.doctreedir) / WRITTEN_WITH_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # none yet, or unreadable: the pages are looked through
+
+
 def result_unchanged(app: Sphinx) -> bool:
     """Whether the pages were last written with this build's very result.
 
@@ -198,5 +211,11 @@ def save_facts(app: Sphinx, exception: BaseException | None = None) -> None:
     settled = _SETTLED.pop(app, None)
     if settled is not None:
         facts_of(app).save(cache_path(app))
+        if exception is None and _pages_written_with(app) != settled.key:
+            # Every page the result changed has been written: say so for the next build.
+            try:
+                write_atomic(Path(app.doctreedir) / WRITTEN_WITH_FILE, settled.key)
+            except OSError:
+                pass  # only a saving: the next build looks through the pages again
     let_go_of_facts(app)
     forget_current()  # doctests have run: the process keeps no last result of its own

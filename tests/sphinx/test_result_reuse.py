@@ -102,6 +102,27 @@ def test_a_retitled_page_produces_the_result_again(tmp_path: Path, produced: Cou
     assert retitled == fresh_seen(docs, tmp_path)
 
 
+def test_a_new_result_that_changes_no_page_is_remembered_without_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.results import evidence_column
+
+    tree, docs = _docs(tmp_path)
+    first = seen(build(docs, tmp_path / "out", fresh=True))
+    # A comment at the end of a file the reader read: a new reading, the same facts.
+    source = tree / "xen/arch/x86/pv/hypercall.c"
+    source.write_text(source.read_text(encoding="utf-8") + "/* edited */\n", encoding="utf-8")
+    looked: Counter[str] = Counter()
+    count_calls(monkeypatch, looked, "pages", evidence_column, "pages_with_new_evidence")
+    rebuilt = build(docs, tmp_path / "out")
+    assert looked["pages"] == 1  # a new result: its pages are looked through
+    assert "0 added, 0 changed, 0 removed" in rebuilt.status
+    assert "pickling environment" not in rebuilt.status  # no page changed
+    again = build(docs, tmp_path / "out")
+    assert looked["pages"] == 1  # remembered: not looked through again
+    assert seen(again) == seen(rebuilt) == first
+
+
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = _docs(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
