@@ -10,10 +10,12 @@ process never loads Unicorn. The outcomes are the same either way (the
 same function on the same registry); a worker that is not there, fails or
 dies means the rows run in the build's process, as they always did.
 
-Only a fresh build forks one (an environment without documents yet, as
-``check``'s always is): a rebuild runs rows only when a table changed, and
-a worker would cost it a fork for nothing. ``xenabi_parallel_reading =
-False`` runs the rows in place, as it reads the source in place.
+Only a fresh build with an empty fact cache forks one (an environment
+without documents yet, as ``check``'s always is): a rebuild runs rows only
+when a table changed, and a fresh build whose cache another build filled
+most likely finds its rows there; a worker would cost them a fork for
+nothing. ``xenabi_parallel_reading = False`` runs the rows in place, as it
+reads the source in place.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.log import logger
 from sphinx_xenabi.model.fact_cache import dumps
+from sphinx_xenabi.results.cached_facts import facts_of
 from sphinx_xenabi.results.early_reading import GRACE_SECONDS, PATIENCE_SECONDS, can_fork
 from sphinx_xenabi.results.state import executes
 
@@ -58,6 +61,10 @@ def start_row_worker(app: Sphinx) -> None:
         return
     if app.env.all_docs:
         return  # a rebuild: rows run only if a table changed, and then in place
+    if facts_of(app).entries:
+        # A cache another build filled (xenabi_fact_cache, check --cache-dir)
+        # most likely holds these rows: a worker would be forked for nothing.
+        return
     context = multiprocessing.get_context("fork")
     try:
         mine, theirs = context.Pipe(duplex=True)

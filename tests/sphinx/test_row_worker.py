@@ -102,3 +102,26 @@ def test_a_worker_whose_rows_fail_to_run_leaves_them_to_the_build(
     worker = _seen_with_page(docs, tmp_path / "worker", xenabi_parallel_reading=True)
     assert answered == ["none"] and calls == ["here"]
     assert worker == _seen_with_page(docs, tmp_path / "in-place", xenabi_parallel_reading=False)
+
+
+def test_a_fresh_build_with_a_filled_shared_cache_forks_no_worker(
+    tmp_path: Path, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing.context
+
+    forked: list[str] = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def counted(self: multiprocessing.context.ForkProcess) -> None:
+        forked.append(getattr(self._target, "__name__", "?"))  # type: ignore[attr-defined]
+        start(self)
+
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", counted)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    shared = str(tmp_path / "shared")
+    first = seen(build(docs, tmp_path / "one", True, xenabi_fact_cache=shared))
+    assert forked == ["_read_and_send", "_serve"]  # an empty cache: both workers
+    assert answered == ["outcomes"]
+    other = seen(build(docs, tmp_path / "two", True, xenabi_fact_cache=shared))
+    assert forked == ["_read_and_send", "_serve"]  # the reading and the rows were cached
+    assert other == first
