@@ -56,6 +56,8 @@ _T = TypeVar("_T")
 InventoryLine = tuple[str, str, str, str, str, int]
 # The stores whose records the views are computed from.
 _VIEWED_STORES = ("hypercalls", "requirements")
+# The views' entry that names the code they were computed by.
+_VIEWS_CODE = "code"
 # What the guide map reads of the documents, digested (results/result_key.py).
 GUIDE_MAP_KEY = "guide_map_key"
 
@@ -236,10 +238,20 @@ class XenAbiDomain(Domain):
         are computed again only when those records or the requirements'
         statuses change, so a rebuild that read no such document decodes none.
         """
-        views: dict[str, Any] = self.data.setdefault("views", {})
+        views = self._views()
         if name not in views:
             views[name] = compute()
         return cast(_T, views[name])
+
+    def _views(self) -> dict[str, Any]:
+        """The kept views, dropped when the package's code is not theirs (they hold its text)."""
+        from sphinx_xenabi.model.fact_cache import code_key
+
+        views: dict[str, Any] | None = self.data.get("views")
+        code = code_key()
+        if views is None or views.get(_VIEWS_CODE) != code:
+            views = self.data["views"] = {_VIEWS_CODE: code}
+        return views
 
     def keep_views(self) -> None:
         """Compute every view now: the environment is pickled after ``env-updated``."""

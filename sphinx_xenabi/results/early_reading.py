@@ -20,6 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -96,7 +97,9 @@ def start_early_reading(app: Sphinx) -> None:
     process = context.Process(target=_read_and_send, args=(request, sender), daemon=True)
     try:
         process.start()
-    except OSError:  # no process to be had (EAGAIN, ENOMEM): the build reads the tree itself
+    except (OSError, AssertionError):
+        # No process to be had (EAGAIN, ENOMEM), or a daemonic build process,
+        # which multiprocessing lets have no children: the build reads the tree itself.
         receiver.close()
         return
     finally:
@@ -106,6 +109,8 @@ def start_early_reading(app: Sphinx) -> None:
 
 def _read_and_send(request: SourceRequest, sender: Connection) -> None:
     """In the worker: read the tree and send the reading, or why the reader refused it."""
+    # Ctrl-C reaches the whole process group: the build handles it, not this worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
     from sphinx_xenabi.model.xen_source.tree import SourceError
 
@@ -116,7 +121,14 @@ def _read_and_send(request: SourceRequest, sender: Connection) -> None:
         outcome = ("refused", exc)
     except Exception as exc:  # noqa: BLE001 - any other failure: the build reads it itself
         outcome = ("failed", repr(exc))
-    sender.send_bytes(dumps(outcome))
+    try:
+        try:
+            data = dumps(outcome)
+        except Exception as exc:  # noqa: BLE001 - a reading that cannot be sent
+            data = dumps(("failed", repr(exc)))
+        sender.send_bytes(data)
+    except OSError:
+        pass  # the build is gone
     sender.close()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -50,6 +51,9 @@ class _Worker:
     connection: Connection  # the build's end: the registry goes out, the outcomes come in
 
 
+# What the worker says once the emulator is loaded and it listens.
+READY = b"ready"
+
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
 # Workers that sent their outcomes, ending by themselves: reaped at build-finished.
 _ENDING: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
@@ -73,7 +77,9 @@ def start_row_worker(app: Sphinx) -> None:
     process = context.Process(target=_serve, args=(theirs, mine), daemon=True)
     try:
         process.start()
-    except OSError:  # no process to be had: the rows run in place
+    except (OSError, AssertionError):
+        # No process to be had (EAGAIN, ENOMEM), or a daemonic build process,
+        # which multiprocessing lets have no children: the rows run in place.
         mine.close()
         return
     finally:
@@ -82,7 +88,10 @@ def start_row_worker(app: Sphinx) -> None:
 
 
 def _serve(connection: Connection, builds_end: Connection) -> None:
-    """In the worker: load the emulator, wait for the registry, send the outcomes."""
+    """In the worker: load the emulator, say so, wait for the registry, send the outcomes."""
+    # Ctrl-C reaches the whole process group: the build handles it, and this
+    # worker ends with the build's end of the pipe, not with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The build's end, inherited by the fork, is closed here so that a build
     # killed outright is an EOF to this worker rather than a wait forever.
     builds_end.close()
@@ -97,6 +106,7 @@ def _serve(connection: Connection, builds_end: Connection) -> None:
     except Exception as exc:  # noqa: BLE001
         failure = repr(exc)
     try:
+        connection.send_bytes(READY)
         request = connection.recv_bytes()
     except (EOFError, OSError):
         return  # the build took its rows from the cache, or ended
@@ -108,11 +118,13 @@ def _serve(connection: Connection, builds_end: Connection) -> None:
         except Exception as exc:  # noqa: BLE001
             answer = ("failed", repr(exc))
     try:
-        connection.send_bytes(dumps(answer))
+        try:
+            data = dumps(answer)
+        except Exception as exc:  # noqa: BLE001 - outcomes that cannot be sent
+            data = dumps(("failed", repr(exc)))
+        connection.send_bytes(data)
     except OSError:
         pass  # the build is gone
-    except Exception as exc:  # noqa: BLE001 - outcomes that cannot be sent
-        connection.send_bytes(dumps(("failed", repr(exc))))
     connection.close()
 
 
@@ -120,26 +132,35 @@ def run_rows(app: Sphinx, registry: Registry, release: Release) -> tuple[RowOutc
     """Every executed row's outcome: from the worker when there is one, else run here."""
     worker = _WORKERS.pop(app, None)
     if worker is not None:
-        outcomes = _ask(worker, registry, release)
-        worker.connection.close()
+        outcomes = None
+        try:
+            outcomes = _ask(worker, registry, release)
+        finally:
+            if outcomes is None:
+                _stop(worker)
+            else:  # it ends by itself: reaped at build-finished, not waited for here
+                worker.connection.close()
+                _ENDING[app] = worker
         if outcomes is not None:
-            # It ends by itself: reaped at build-finished, not waited for here.
-            _ENDING[app] = worker
             return outcomes
-        _stop(worker)
     from sphinx_xenabi.emulator.row_execution import execute_registry
 
     return tuple(execute_registry(registry, release))
 
 
 def _ask(worker: _Worker, registry: Registry, release: Release) -> tuple[RowOutcome, ...] | None:
+    connection = worker.connection
     try:
-        worker.connection.send_bytes(dumps((registry, release)))
-        if not worker.connection.poll(PATIENCE_SECONDS):
-            return None  # a worker that hangs must not hang the build
-        kind, value = pickle.loads(worker.connection.recv_bytes())
-    except (EOFError, OSError):
-        return None  # the worker died: the rows run here
+        # Ready first: a worker stuck before it could listen must not block the
+        # sending of a large registry, and a worker that hangs must not hang the build.
+        if not connection.poll(PATIENCE_SECONDS) or connection.recv_bytes() != READY:
+            return None
+        connection.send_bytes(dumps((registry, release)))
+        if not connection.poll(PATIENCE_SECONDS):
+            return None
+        kind, value = pickle.loads(connection.recv_bytes())
+    except (EOFError, OSError, pickle.UnpicklingError):
+        return None  # the worker died or garbled its answer: the rows run here
     if kind != "ran":
         logger.verbose("xenabi: the row worker failed (%s); the rows run in place", value)
         return None

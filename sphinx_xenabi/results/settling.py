@@ -141,6 +141,10 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
     cache.save(cache_path(app))
     domain = xenabi_domain(env)
     unchanged = key in (domain.data.get(_WRITTEN_WITH), _pages_written_with(app))
+    if not unchanged:
+        # Gone until every page of this result is written (save_facts): a build
+        # interrupted meanwhile must not leave it naming an older result.
+        (Path(app.doctreedir) / WRITTEN_WITH_FILE).unlink(missing_ok=True)
     domain.data[_WRITTEN_WITH] = key
     domain.note_requirement_statuses(dict(account.statuses))
     _SETTLED[app] = _Settled(key, account, unchanged)

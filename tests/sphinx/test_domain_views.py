@@ -102,3 +102,21 @@ def test_new_statuses_forget_the_views_and_the_same_ones_keep_them() -> None:
     assert domain.view("requirementindex", index) == "index 2"  # kept
     domain.note_requirement_statuses({"XenProd~a~1": "failed"})
     assert domain.view("requirementindex", index) == "index 3"
+
+
+def test_other_code_computes_the_views_again(
+    tmp_path: Path, decoded: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.model import fact_cache
+
+    src = copy_root("xref-duplicate", tmp_path / "src")
+    first = build_root(src, tmp_path / "out")
+    decoded.clear()
+    monkeypatch.setattr(fact_cache, "_code", "another version of the package")
+    again = build_root(src, tmp_path / "out", freshenv=False)
+    assert "0 added, 0 changed, 0 removed" in again.status
+    # The views held the old code's text: computed again, by this code.
+    views = again.app.env.domains["xenabi"].data["views"]
+    assert views["code"] == "another version of the package" and "inventory" in views
+    assert decoded["hypercalls"] >= 1
+    assert _seen(again) == _seen(first)

@@ -123,6 +123,32 @@ def test_a_new_result_that_changes_no_page_is_remembered_without_the_environment
     assert seen(again) == seen(rebuilt) == first
 
 
+def test_a_build_cut_short_leaves_no_record_of_an_older_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.results import evidence_column, settling
+
+    tree, docs = _docs(tmp_path)
+    build(docs, tmp_path / "out", fresh=True)
+    written = tmp_path / "out" / ".doctrees" / settling.WRITTEN_WITH_FILE
+    assert written.is_file()
+    # A new result whose build ends before build-finished (interrupted, killed).
+    source = tree / "xen/arch/x86/pv/hypercall.c"
+    original = source.read_text(encoding="utf-8")
+    source.write_text(original.replace("regs->r10;", "regs->rcx;"), encoding="utf-8")
+    with monkeypatch.context() as cut_short:
+        cut_short.setattr(settling, "save_facts", lambda app, exception=None: None)
+        build(docs, tmp_path / "out")
+    assert not written.exists()  # it named the first result, which the pages no longer show
+    # Back to the first result: its pages are looked through, not taken as written.
+    source.write_text(original, encoding="utf-8")
+    looked: Counter[str] = Counter()
+    count_calls(monkeypatch, looked, "pages", evidence_column, "pages_with_new_evidence")
+    back = seen(build(docs, tmp_path / "out"))
+    assert looked["pages"] == 1
+    assert back == fresh_seen(docs, tmp_path)
+
+
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = _docs(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
