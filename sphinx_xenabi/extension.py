@@ -87,7 +87,12 @@ def _pages_for_new_result(module: str, handler: str) -> Callable[[Sphinx, Any], 
 
     def call(app: Sphinx, env: Any) -> list[str]:
         settling = import_module("sphinx_xenabi.results.settling")
-        return [] if settling.result_unchanged(app) else found(app, env)
+        if settling.result_unchanged(app):
+            return []
+        pages: list[str] = found(app, env)
+        if pages:  # owed until written, should this build be cut short
+            import_module("sphinx_xenabi.results.pages_to_write").note_pages(app, pages)
+        return pages
 
     call.__name__ = call.__qualname__ = handler
     return call
@@ -171,8 +176,9 @@ def connect_reading(app: Sphinx) -> None:
 def connect_after_reading(app: Sphinx) -> None:
     # 4. After reading (env-updated): pages are written next, so the old published
     #    files go first; then the build's one result (reused when its inputs are
-    #    unchanged); then the domain's views (kept in the environment); then the
-    #    pages to write again.
+    #    unchanged); then the pages to write again (those the new result
+    #    changes, and those a build cut short did not write); the domain's views,
+    #    kept in the environment; the conflicts.
     app.connect("env-updated", _on("results.publishing", "withdraw_published"))
     app.connect("env-updated", _on("results.settling", "settle_result"))
     app.connect(
@@ -182,6 +188,7 @@ def connect_after_reading(app: Sphinx) -> None:
         "env-updated",
         _pages_for_new_result("results.requirement_status", "pages_with_new_verdicts"),
     )
+    app.connect("env-updated", _on("results.pages_to_write", "pages_left_unwritten"))
     app.connect("env-updated", _on("domain.xenabi", "keep_views"))
     app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
     app.connect(
@@ -208,6 +215,7 @@ def connect_writing(app: Sphinx) -> None:
     #    keep the facts computed since env-updated.
     app.connect("build-finished", _on("results.publishing", "publish_results"))
     app.connect("build-finished", _on("results.settling", "save_facts"))
+    app.connect("build-finished", _on("results.pages_to_write", "pages_written"))
     app.connect("build-finished", _on("results.early_reading", "stop_early_reading"))
     app.connect("build-finished", _on("results.row_worker", "stop_row_worker"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))

@@ -149,6 +149,36 @@ def test_a_build_cut_short_leaves_no_record_of_an_older_result(
     assert back == fresh_seen(docs, tmp_path)
 
 
+def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    from sphinx_xenabi.results.pages_to_write import PAGES_FILE
+
+    tree, docs = _docs(tmp_path)
+    first = build(docs, tmp_path / "out", fresh=True)
+    page = first.outdir / "index.html"
+    before = page.read_text(encoding="utf-8")
+    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
+    with monkeypatch.context() as interrupted:
+
+        def ctrl_c(*args: object) -> None:
+            raise KeyboardInterrupt  # while writing: the environment is already pickled
+
+        interrupted.setattr(StandaloneHTMLBuilder, "write_doc", ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            build(docs, tmp_path / "out")
+    assert page.read_text(encoding="utf-8") == before  # not reached
+    assert (tmp_path / "out" / ".doctrees" / PAGES_FILE).is_file()
+    after = seen(build(docs, tmp_path / "out"))  # the same result: nothing new to find
+    assert page.read_text(encoding="utf-8") != before  # yet the page owed was written
+    fresh = build(docs, tmp_path / "fresh", fresh=True)
+    assert page.read_text(encoding="utf-8") == (fresh.outdir / "index.html").read_text("utf-8")
+    assert after == seen(fresh)
+    assert not (tmp_path / "out" / ".doctrees" / PAGES_FILE).exists()
+
+
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = _docs(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
