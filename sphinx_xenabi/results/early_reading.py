@@ -186,10 +186,14 @@ def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> N
 
 
 def _stop(worker: _Worker, grace: float = 0.0) -> None:
-    """End ``worker``: one that has sent everything is given ``grace`` seconds to end itself."""
-    worker.receiver.close()
+    end_worker(worker.receiver, worker.process, grace)
+
+
+def end_worker(connection: Connection, process: BaseProcess, grace: float = 0.0) -> None:
+    """End a worker: one that has sent everything is given ``grace`` seconds to end itself."""
+    connection.close()
     if grace:
-        worker.process.join(timeout=grace)
-    if worker.process.is_alive():
-        worker.process.terminate()
-    worker.process.join()
+        process.join(timeout=grace)
+    if process.is_alive():
+        process.terminate()
+    process.join()

@@ -30,7 +30,12 @@ from weakref import WeakKeyDictionary
 from sphinx_xenabi.log import logger
 from sphinx_xenabi.model.fact_cache import dumps
 from sphinx_xenabi.results.cached_facts import facts_of
-from sphinx_xenabi.results.early_reading import GRACE_SECONDS, PATIENCE_SECONDS, can_fork
+from sphinx_xenabi.results.early_reading import (
+    GRACE_SECONDS,
+    PATIENCE_SECONDS,
+    can_fork,
+    end_worker,
+)
 from sphinx_xenabi.results.state import executes
 
 if TYPE_CHECKING:
@@ -179,10 +184,4 @@ def stop_row_worker(app: Sphinx, exception: BaseException | None = None) -> None
 
 
 def _stop(worker: _Worker, grace: float = 0.0) -> None:
-    """End ``worker``: one that has sent everything is given ``grace`` seconds to end itself."""
-    worker.connection.close()
-    if grace:
-        worker.process.join(timeout=grace)
-    if worker.process.is_alive():
-        worker.process.terminate()
-    worker.process.join()
+    end_worker(worker.connection, worker.process, grace)
