@@ -200,6 +200,12 @@ class FactCache:
         self._used.add(key)
         self._dirty = True
 
+    def store_pickled(self, key: str, data: bytes, manifest: Manifest = _NO_FILES) -> None:
+        """Store a value another process pickled (:func:`dumps`); it is unpickled only if looked up."""
+        self.entries[key] = _Entry(manifest, data=data)
+        self._used.add(key)
+        self._dirty = True
+
     def save(self, path: Path) -> None:
         """Write the entries, if anything changed; never raises.
 

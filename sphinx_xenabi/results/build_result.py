@@ -45,6 +45,7 @@ from sphinx_xenabi.results.cached_facts import (
     executed_rows,
     registry_key,
 )
+from sphinx_xenabi.results.early_reading import ask_findings
 from sphinx_xenabi.results.guides import build_guide_map
 from sphinx_xenabi.results.release import described_release, gate_release
 from sphinx_xenabi.results.state import executes
@@ -200,12 +201,16 @@ def produce_result(
     registry, orphans = _assemble(app, env)
     release, release_note = gate_release(registry)
     tables_key = registry_key(registry)
-    findings = drift_findings(cache, registry, tables_key, release, reference)
+    # The worker that read the source checks the tables while the row worker runs the rows.
+    findings_found = drift_findings(
+        cache, registry, tables_key, release, reference, partial(ask_findings, app)
+    )
     executed: tuple[RowOutcome, ...] = ()
     if executes(app):
         from sphinx_xenabi.results.row_worker import run_rows
 
         executed = executed_rows(cache, registry, tables_key, release, partial(run_rows, app))
+    findings = findings_found()
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     verifications = run_verifications(app, env, reference, release, cache)
     reports = _Reports(app)

@@ -79,19 +79,37 @@ def registry_key(registry: Registry) -> str:
 
 
 def drift_findings(
-    cache: FactCache, registry: Registry, registry_key: str, release: Release, reference: Reference
-) -> tuple[Problem, ...]:
-    """The drift check's findings, computed again only when the tables or the reference changed."""
+    cache: FactCache,
+    registry: Registry,
+    registry_key: str,
+    release: Release,
+    reference: Reference,
+    ask: Callable[[Registry, Release], Callable[[], tuple[Problem, ...] | None]] | None = None,
+) -> Callable[[], tuple[Problem, ...]]:
+    """The drift check's findings, computed again only when the tables or the reference changed.
+
+    Returned as a function to call for them: ``ask`` (the worker that read
+    the source, ``results/early_reading.py``) is sent the tables at once and
+    checks them while the build waits for other work; without an answer
+    from it they are checked here.
+    """
     if reference.error is not None:
-        return ()
-
-    def check() -> tuple[Problem, ...]:
-        from sphinx_xenabi.model.drift import check_registry  # not needed while the cache holds
-
-        return tuple(check_registry(registry, release, reference.spec))
-
+        return tuple
     key = digest("findings", code_key(), registry_key, str(release), reference.key)
-    findings: tuple[Problem, ...] = cache.computed(key, check)
+    known: tuple[Problem, ...] | None = cache.lookup(key)
+    if known is not None:
+        return lambda: known
+    answer = None if ask is None else ask(registry, release)
+
+    def findings() -> tuple[Problem, ...]:
+        found = None if answer is None else answer()
+        if found is None:
+            from sphinx_xenabi.model.drift import check_registry  # not needed while cached
+
+            found = tuple(check_registry(registry, release, reference.spec))
+        cache.store(key, found)
+        return found
+
     return findings
 
 

@@ -10,6 +10,14 @@ cores the reading costs no wall time. The reading is a function of the
 tree's files alone, so it is the same reading either way; a tree the reader
 refuses is refused with the same message.
 
+The worker sends the reading pickled, as the fact cache keeps it, with
+the summary every build needs: the build stores it without unpickling it,
+so its own process loads none of the reader's modules. The worker then
+stays to check the tables against its reading (:func:`ask_findings`), which
+the build asks for at ``env-updated`` when the fact cache has no findings
+for these tables and this reading, at the same time as it asks the row
+worker for the rows: the two run side by side.
+
 It is read in place instead with ``xenabi_parallel_reading = False``, on one
 core, where fork is not available, or if the worker fails in any other way
 (a bug then shows as itself, in the build's own process).
@@ -28,15 +36,25 @@ from weakref import WeakKeyDictionary
 from sphinx_xenabi.log import logger
 from sphinx_xenabi.model.fact_cache import dumps
 from sphinx_xenabi.results.cached_facts import facts_of
-from sphinx_xenabi.results.reference_choice import SourceRequest, SourceSummary, source_request
+from sphinx_xenabi.results.reference_choice import (
+    PickledReading,
+    ReadingRefused,
+    SourceRequest,
+    SourceSummary,
+    source_request,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
     from sphinx.application import Sphinx
 
     from sphinx_xenabi.model.fact_cache import FactCache
+    from sphinx_xenabi.model.problems import Problem
+    from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.spec import Release
     from sphinx_xenabi.model.xen_source.reader import XenSource
 
 
@@ -44,11 +62,13 @@ if TYPE_CHECKING:
 class _Worker:
     request: SourceRequest
     process: BaseProcess
-    receiver: Connection
+    connection: Connection  # the build's end: the reading comes in, then the tables go out
 
 
 _WORKERS: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
-# Workers whose reading was taken, ending by themselves: reaped at build-finished.
+# Workers whose reading was taken, waiting to be asked for the findings.
+_ANSWERING: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
+# Workers that said all they will, ending by themselves: reaped at build-finished.
 _ENDING: WeakKeyDictionary[Sphinx, _Worker] = WeakKeyDictionary()
 # What builder-inited found of the cached reading, so env-updated does not
 # check the tree's files a second time.
@@ -91,45 +111,77 @@ def start_early_reading(app: Sphinx) -> None:
         return  # a reading the cache holds
     context = multiprocessing.get_context("fork")
     try:
-        receiver, sender = context.Pipe(duplex=False)
+        mine, theirs = context.Pipe(duplex=True)
     except OSError:
         return  # no descriptors left: the build reads the tree itself
-    process = context.Process(target=_read_and_send, args=(request, sender), daemon=True)
+    process = context.Process(target=_read_and_send, args=(request, theirs, mine), daemon=True)
     try:
         process.start()
     except (OSError, AssertionError):
         # No process to be had (EAGAIN, ENOMEM), or a daemonic build process,
         # which multiprocessing lets have no children: the build reads the tree itself.
-        receiver.close()
+        mine.close()
         return
     finally:
-        sender.close()  # the worker holds the only sending end: a dead worker is an EOF
-    _WORKERS[app] = _Worker(request, process, receiver)
+        theirs.close()  # the worker holds the only other end: a dead worker is an EOF
+    _WORKERS[app] = _Worker(request, process, mine)
 
 
-def _read_and_send(request: SourceRequest, sender: Connection) -> None:
-    """In the worker: read the tree and send the reading, or why the reader refused it."""
+def _read_and_send(request: SourceRequest, connection: Connection, builds_end: Connection) -> None:
+    """In the worker: read the tree and send the reading (or why the reader refused
+    it), then check the tables against it if the build asks."""
     # Ctrl-C reaches the whole process group: the build handles it, not this worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The build's end, inherited by the fork, is closed here so that a build
+    # killed outright is an EOF to this worker rather than a wait forever.
+    builds_end.close()
     from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
     from sphinx_xenabi.model.xen_source.tree import SourceError
 
+    source: XenSource | None = None
     outcome: tuple[str, object]
     try:
-        outcome = ("read", request.read())
+        source = request.read()
+        outcome = ("read", PickledReading(SourceSummary.of(source), source.manifest, dumps(source)))
     except (SourceError, ConfigurationError) as exc:
-        outcome = ("refused", exc)
+        outcome = ("refused", str(exc))
     except Exception as exc:  # noqa: BLE001 - any other failure: the build reads it itself
         outcome = ("failed", repr(exc))
+    if not _send(connection, outcome) or source is None:
+        connection.close()
+        return
+    try:
+        asked = connection.recv_bytes()
+    except (EOFError, OSError):
+        return  # the build had the findings already, or ended
+    answer: tuple[str, object]
+    try:
+        answer = ("found", _findings(source, asked))
+    except Exception as exc:  # noqa: BLE001 - the build checks the tables itself
+        answer = ("failed", repr(exc))
+    _send(connection, answer)
+    connection.close()
+
+
+def _findings(source: XenSource, asked: bytes) -> tuple[Problem, ...]:
+    """In the worker: the drift check of the tables the build sent, against its reading."""
+    from sphinx_xenabi.model.drift import check_registry
+
+    registry, release = pickle.loads(asked)
+    return tuple(check_registry(registry, release, source.spec()))
+
+
+def _send(connection: Connection, message: tuple[str, object]) -> bool:
+    """Send ``message`` (a failure to pickle it sent as a failure); False if the build is gone."""
     try:
         try:
-            data = dumps(outcome)
-        except Exception as exc:  # noqa: BLE001 - a reading that cannot be sent
+            data = dumps(message)
+        except Exception as exc:  # noqa: BLE001 - something that cannot be sent
             data = dumps(("failed", repr(exc)))
-        sender.send_bytes(data)
+        connection.send_bytes(data)
     except OSError:
-        pass  # the build is gone
-    sender.close()
+        return False
+    return True
 
 
 def checked_summary(app: Sphinx, request: SourceRequest, cache: FactCache) -> SourceSummary | None:
@@ -140,10 +192,10 @@ def checked_summary(app: Sphinx, request: SourceRequest, cache: FactCache) -> So
     return request.held_summary(cache)
 
 
-def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
+def early_reading(app: Sphinx, request: SourceRequest) -> PickledReading | None:
     """The worker's reading of ``request``; None when there is none to take.
 
-    Raises the reader's own error for a tree it refused.
+    Raises :class:`ReadingRefused` with the reader's own words for a tree it refused.
     """
     worker = _WORKERS.pop(app, None)
     if worker is None:
@@ -152,26 +204,71 @@ def early_reading(app: Sphinx, request: SourceRequest) -> XenSource | None:
         if worker.request != request or not _answered(worker):
             _stop(worker)
             return None
-        data = worker.receiver.recv_bytes()
-    except (EOFError, OSError):
+        kind, value = pickle.loads(worker.connection.recv_bytes())
+    except (EOFError, OSError, pickle.UnpicklingError):
         _stop(worker)
         return None  # the worker died: read the tree here
-    # It has said all it will: it ends by itself, and is reaped at build-finished
-    # rather than waited for here, before the pages are written.
-    worker.receiver.close()
-    _ENDING[app] = worker
-    kind, value = pickle.loads(data)
-    if kind == "refused":
-        raise value
     if kind != "read":
+        # It has said all it will: it ends by itself, and is reaped at
+        # build-finished rather than waited for here, before the pages are written.
+        _let_end(app, worker)
+        if kind == "refused":
+            raise ReadingRefused(value)
         return None
+    _ANSWERING[app] = worker
     logger.verbose("xenabi: the Xen source at %s was read while the documents were", request.path)
-    return value
+    reading: PickledReading = value
+    return reading
+
+
+def ask_findings(
+    app: Sphinx, registry: Registry, release: Release
+) -> Callable[[], tuple[Problem, ...] | None]:
+    """Send the worker the tables to check against its reading; the returned function waits.
+
+    It gives None when there is no worker to ask (the reading came from the
+    fact cache or was read in place) or the worker failed: the build then
+    checks the tables itself.
+    """
+    worker = _ANSWERING.pop(app, None)
+    if worker is None:
+        return lambda: None
+    try:
+        worker.connection.send_bytes(dumps((registry, release)))
+    except OSError:
+        _stop(worker)
+        return lambda: None
+
+    def answer() -> tuple[Problem, ...] | None:
+        try:
+            if not worker.connection.poll(PATIENCE_SECONDS):
+                _stop(worker)
+                return None
+            kind, value = pickle.loads(worker.connection.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError):
+            _stop(worker)
+            return None
+        _let_end(app, worker)
+        if kind != "found":
+            logger.verbose(
+                "xenabi: the reading worker failed (%s); the tables are checked here", value
+            )
+            return None
+        findings: tuple[Problem, ...] = value
+        return findings
+
+    return answer
+
+
+def _let_end(app: Sphinx, worker: _Worker) -> None:
+    """A worker that has said all it will: let it end, and reap it at build-finished."""
+    worker.connection.close()
+    _ENDING[app] = worker
 
 
 def _answered(worker: _Worker) -> bool:
     """Whether the worker sent something (or ended) within :data:`PATIENCE_SECONDS`."""
-    return worker.receiver.poll(PATIENCE_SECONDS)
+    return worker.connection.poll(PATIENCE_SECONDS)
 
 
 def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> None:
@@ -180,13 +277,16 @@ def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> N
     worker = _WORKERS.pop(app, None)
     if worker is not None:
         _stop(worker)
+    answering = _ANSWERING.pop(app, None)
+    if answering is not None:  # never asked: the closed pipe tells it to end
+        _stop(answering, grace=GRACE_SECONDS)
     ending = _ENDING.pop(app, None)
     if ending is not None:
         _stop(ending, grace=GRACE_SECONDS)
 
 
 def _stop(worker: _Worker, grace: float = 0.0) -> None:
-    end_worker(worker.receiver, worker.process, grace)
+    end_worker(worker.connection, worker.process, grace)
 
 
 def end_worker(connection: Connection, process: BaseProcess, grace: float = 0.0) -> None:

@@ -11,6 +11,7 @@ model instead would hide that the requested check did not happen.
 from __future__ import annotations
 
 import functools
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from sphinx_xenabi.model.fact_cache import FactCache, code_key
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.model.content_key import Manifest
     from sphinx_xenabi.model.spec import AbiSpec
     from sphinx_xenabi.model.xen_source.reader import XenSource
 
@@ -47,6 +49,28 @@ class SourceSummary:
             source.manifest.key,
             tuple(source.warnings),
         )
+
+
+@dataclass(frozen=True)
+class PickledReading:
+    """A reading another process made, still pickled: what every build needs of it beside.
+
+    The build stores :attr:`data` in the fact cache as it is and unpickles
+    it only when something must be computed from the reading, so taking a
+    worker's reading loads none of the reader's modules.
+    """
+
+    summary: SourceSummary
+    manifest: Manifest
+    data: bytes  # the XenSource, pickled as the fact cache keeps it
+
+    def value(self) -> XenSource:
+        source: XenSource = pickle.loads(self.data)
+        return source
+
+
+class ReadingRefused(Exception):
+    """The reader refused the tree in another process; the message is the reader's own."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +175,7 @@ def source_request(app: Sphinx) -> SourceRequest | None:
 def load_reference(
     app: Sphinx,
     cache: FactCache | None = None,
-    early: Callable[[SourceRequest], XenSource | None] | None = None,
+    early: Callable[[SourceRequest], PickledReading | None] | None = None,
     held: Callable[[SourceRequest, FactCache], SourceSummary | None] = SourceRequest.held_summary,
 ) -> Reference:
     """Read the chosen tree, or pick the model (the build result reports it).
@@ -173,18 +197,35 @@ def load_reference(
         found = cache
         load: Callable[[], XenSource] = lambda: found.lookup(key) or request.read()  # noqa: E731
     else:
-        from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
-        from sphinx_xenabi.model.xen_source.tree import SourceError
-
         try:
-            source = (early(request) if early is not None else None) or request.read()
-        except (SourceError, ConfigurationError) as exc:
-            message = f"cannot read the Xen source ({request.how}): {exc}"
-            return Reference(f"the Xen source at {request.path}", error=message)
-        summary = SourceSummary.of(source)
-        if cache is not None:
-            cache.store(key, source, source.manifest)
-            cache.store(request.summary_key, summary, source.manifest)
-        load = lambda: source  # noqa: E731
+            pickled = early(request) if early is not None else None
+        except ReadingRefused as exc:
+            return _unreadable(request, exc)
+        if pickled is not None:
+            summary = pickled.summary
+            load = pickled.value
+            if cache is not None:
+                cache.store_pickled(key, pickled.data, pickled.manifest)
+                cache.store(request.summary_key, summary, pickled.manifest)
+                kept = cache  # one unpickled reading, kept by the cache
+                load = lambda: kept.lookup(key) or pickled.value()  # noqa: E731
+        else:
+            from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
+            from sphinx_xenabi.model.xen_source.tree import SourceError
+
+            try:
+                source = request.read()
+            except (SourceError, ConfigurationError) as exc:
+                return _unreadable(request, exc)
+            summary = SourceSummary.of(source)
+            if cache is not None:
+                cache.store(key, source, source.manifest)
+                cache.store(request.summary_key, summary, source.manifest)
+            load = lambda: source  # noqa: E731
     note = f"xenabi: checking the tables against {summary.origin} at {summary.root} ({request.how})"
     return Reference(summary.origin, summary, note=note, load=load)
+
+
+def _unreadable(request: SourceRequest, exc: Exception) -> Reference:
+    message = f"cannot read the Xen source ({request.how}): {exc}"
+    return Reference(f"the Xen source at {request.path}", error=message)

@@ -67,6 +67,24 @@ def test_a_rebuild_that_reuses_the_facts_loads_none_of_them(tmp_path: Path) -> N
     assert _loaded(BUILD, str(docs), out) == "loaded: none"
 
 
+# The reading and the drift check stay in the worker that read the tree:
+# the build stores the reading as the worker pickled it.
+READER = ("sphinx_xenabi.model.xen_source.reader", "sphinx_xenabi.model.drift")
+
+
+def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Path) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    report = f"import sys\nprint('loaded:', sorted(set({READER!r}) & set(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", BUILD + report, str(docs), str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "loaded: []"
+
+
 def test_a_build_that_reads_the_source_in_place_loads_the_preprocessor(tmp_path: Path) -> None:
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
     with (docs / "conf.py").open("a", encoding="utf-8") as conf:

@@ -113,3 +113,52 @@ def test_a_worker_that_never_answers_is_given_up_on(
     assert time.monotonic() - started < 30  # the worker was stopped, not waited for
     assert taken == ["none"]
     assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
+
+
+@pytest.fixture
+def checked_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How often the build's own process ran the drift check (a forked worker's runs are not seen)."""
+    from sphinx_xenabi.model import drift
+
+    runs: list[int] = []
+    check = drift.check_registry
+
+    def counting(*args: object, **kwargs: object) -> object:
+        runs.append(1)
+        return check(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drift, "check_registry", counting)
+    return runs
+
+
+def test_the_worker_checks_the_tables_against_its_reading(
+    tmp_path: Path, taken: list[str], checked_here: list[int]
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"), SIX)
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
+    assert taken == ["reading"] and checked_here == []  # the findings came from the worker
+    in_place = seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
+    assert checked_here == [1]
+    assert worker[0] == 1 and "[xenabi.drift]" in worker[1], worker[1]
+    assert worker == in_place
+
+
+@pytest.mark.parametrize("how", ["fails", "dies"])
+def test_a_worker_that_cannot_check_the_tables_leaves_them_to_the_build(
+    tmp_path: Path,
+    taken: list[str],
+    checked_here: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    def failing(*args: object) -> None:
+        if how == "dies":
+            os._exit(3)  # in the forked worker, after it sent its reading
+        raise RuntimeError("no findings")
+
+    monkeypatch.setattr(early_reading, "_findings", failing)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"), SIX)
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
+    assert taken == ["reading"] and checked_here == [1]  # checked here after all
+    assert worker[0] == 1 and "[xenabi.drift]" in worker[1], worker[1]
+    assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
