@@ -161,8 +161,10 @@ def _refuse_ignored_release(reading: TreeReading, release: str | None) -> None:
     tree's own version decides, so another release would be silently ignored."""
     from sphinx_xenabi.model.spec import Release
 
+    if release is None:
+        return
     source = reading.result.reference.source
-    if release is None or source is None:
+    if source is None:
         return
     try:
         same = Release.parse(str(source.version)) == Release.parse(release)

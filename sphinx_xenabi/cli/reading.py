@@ -48,10 +48,10 @@ class TreeReading:
     @property
     def source_note(self) -> str | None:
         """``checking the tables against ... at DIR (--xen-source)``, or None for the model."""
-        source = self.result.reference.source
-        if source is None:
+        summary = self.result.reference.summary  # the reading itself stays unloaded
+        if summary is None:
             return None
-        return f"checking the tables against {self.checked_against} at {source.root} ({self.source_reason})"
+        return f"checking the tables against {self.checked_against} at {summary.root} ({self.source_reason})"
 
 
 def _conf_dir(docs_dir: Path, conf_dir: Path | None) -> Path:
@@ -241,9 +241,10 @@ def _checked_against(config: Any, result: Any, overrides: dict[str, Any]) -> str
     """``the reference model for Xen 4.22 (release in conf.py)``: what and which release."""
     from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
-    if result.reference.source is not None:
-        # "the Xen 4.21.0 source (built with every hypercall enabled)": its own version
-        return str(result.reference.source.origin)
+    if result.reference.summary is not None:
+        # "the Xen 4.21.0 source (built with every hypercall enabled)": its own version,
+        # from the reading's summary (the reading itself stays unloaded)
+        return str(result.reference.summary.origin)
     if result.reference.name != MODEL_NAME:
         return str(result.reference.name)
     release = result.release

@@ -188,7 +188,7 @@ class _Page:
         caption = nodes.paragraph(classes=["xenabi-req-evidence-caption"])
         caption += nodes.strong("", "Evidence: ")
         yield caption
-        if self.result.reference.source is None:
+        if self.result.reference.summary is None:
             # The model's facts are short values: one paragraph, not a list of lines.
             caption += nodes.Text(
                 f"{self.reference} backs the examples; no Xen source was read. They read"

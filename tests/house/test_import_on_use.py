@@ -85,6 +85,24 @@ def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Pa
     assert done.stdout.strip().splitlines()[-1] == "loaded: []"
 
 
+def test_check_in_a_xen_tree_loads_neither_the_reader_nor_the_drift_check(
+    tmp_path: Path,
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    code = (
+        "import sys\n"
+        "from sphinx_xenabi.cli import main\n"
+        "code = main(['check', sys.argv[1]])\n"
+        f"print('loaded:', code, sorted(set({READER!r}) & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(docs)], cwd=REPO, capture_output=True, text=True
+    )
+    # It still says which tree it checked against, from the reading's summary.
+    assert f"at {tmp_path / 'xen'} (the docs sit in this Xen tree)" in done.stdout, done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "loaded: 0 []", done.stdout + done.stderr
+
+
 def test_a_build_that_reads_the_source_in_place_loads_the_preprocessor(tmp_path: Path) -> None:
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
     with (docs / "conf.py").open("a", encoding="utf-8") as conf:

@@ -202,3 +202,25 @@ def test_examples_that_read_no_fact_say_so(root: Path) -> None:
         "Evidence: the built-in model of Xen 4.22 backs the examples; no Xen source was read. "
         "They read none of its facts by name."
     )
+
+
+def test_a_builder_that_writes_no_pages_renders_no_verdicts(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check runs the dummy builder: what a page would show of the verdicts is
+    # not worth computing there, but the verdicts and the status are the same.
+    from sphinx_xenabi.results import requirement_status
+
+    rendered: list[str] = []
+    render = requirement_status.render_requirements
+
+    def counting(app: object, doctree: object, docname: str) -> None:
+        rendered.append(docname)
+        render(app, doctree, docname)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requirement_status, "render_requirements", counting)
+    dummy = _build(root, buildername="dummy")
+    assert rendered == []
+    html = build_root(root, root.parent / "html")
+    assert "index" in rendered
+    assert (dummy.statuscode, dummy.warnings) == (html.statuscode, html.warnings)
