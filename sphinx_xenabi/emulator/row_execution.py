@@ -56,7 +56,8 @@ def _spec_for(registry: Registry, release: Release) -> AbiSpec:
     be blamed on the register and transfer rows executed here.
     """
     model = revision_for(release)
-    docs = registry.spec_for(release)
+    # Only the tables whose facts are used: a guide's numbers tables hold hundreds of rows.
+    docs = registry.spec_for(release, EXECUTED_KINDS)
     return AbiSpec(
         release=release,
         conventions={**model.conventions, **docs.conventions},

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,11 @@ class Registry:
         ranged = [t for t in tables if t.releases is not None]
         return tuple(ranged or tables)
 
-    def spec_for(self, release: Release | None = None) -> AbiSpec:
+    def spec_for(
+        self, release: Release | None = None, kinds: Iterable[TableKind] = TableKind
+    ) -> AbiSpec:
         """The ABI the docs state for ``release`` (default: the described one, else
-        the newest release the model knows).
+        the newest release the model knows), from the tables of ``kinds`` (all).
 
         Rows that appear twice keep their first occurrence; the extraction
         already warned about duplicates. The spec's evidence locates each
@@ -80,7 +83,7 @@ class Registry:
             from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
 
             release = self.described_release or NEWEST_MODELLED_RELEASE
-        tables = [table for kind in TableKind for table in self.tables_for(kind, release)]
+        tables = [table for kind in kinds for table in self.tables_for(kind, release)]
         return spec_of_tables(release, tables)
 
     # -- JSON (registry_json) ---------------------------------------------------

@@ -213,3 +213,16 @@ def test_a_removed_hypercall_points_at_the_new_numbers_table() -> None:
 
 def test_spellings_of_one_instruction_are_no_change() -> None:
     assert _diff(BASE, _with_transfers(**{"32bit_PV": "int $0x82"})).changes == ()
+
+
+def test_a_spec_of_some_kinds_of_table_states_only_their_facts() -> None:
+    # The rows run on the emulated CPU read only the registers and transfer
+    # tables' facts; a guide's numbers tables are not read for them.
+    from sphinx_xenabi.model.records import TableKind
+
+    registry = BASE.registry()
+    whole = registry.spec_for()
+    executed = registry.spec_for(kinds=(TableKind.REGISTERS, TableKind.TRANSFER))
+    assert dict(whole.hypercalls) and not executed.hypercalls
+    assert (executed.conventions, executed.transfers) == (whole.conventions, whole.transfers)
+    assert not any(key.startswith("hypercall/") for key in executed.evidence)
