@@ -98,6 +98,22 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and _cores() > 1
 
 
+# How much lower a worker's scheduling priority is than the build's. The two
+# workers start together while Sphinx reads: on two cores, three processes
+# ready to run would take a third of a core from the build, which waits for
+# neither until its documents are read. Lowered, they run on the other core
+# and on whatever the build leaves idle.
+WORKER_NICENESS = 10
+
+
+def yield_to_the_build() -> None:
+    """In a worker: let the build's own process go first when they compete for a core."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass  # a platform without priorities: the worker runs as it is
+
+
 def start_early_reading(app: Sphinx) -> None:
     """``builder-inited``: start reading the Xen source in a worker, if it must be read."""
     if not app.config.xenabi_parallel_reading or not can_fork():
@@ -132,6 +148,7 @@ def _read_and_send(request: SourceRequest, connection: Connection, builds_end: C
     it), then check the tables against it if the build asks."""
     # Ctrl-C reaches the whole process group: the build handles it, not this worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield_to_the_build()
     # The build's end, inherited by the fork, is closed here so that a build
     # killed outright is an EOF to this worker rather than a wait forever.
     builds_end.close()

@@ -35,6 +35,7 @@ from sphinx_xenabi.results.early_reading import (
     PATIENCE_SECONDS,
     can_fork,
     end_worker,
+    yield_to_the_build,
 )
 from sphinx_xenabi.results.state import executes
 
@@ -97,6 +98,7 @@ def _serve(connection: Connection, builds_end: Connection) -> None:
     # Ctrl-C reaches the whole process group: the build handles it, and this
     # worker ends with the build's end of the pipe, not with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield_to_the_build()
     # The build's end, inherited by the fork, is closed here so that a build
     # killed outright is an EOF to this worker rather than a wait forever.
     builds_end.close()

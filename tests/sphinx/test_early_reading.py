@@ -162,3 +162,21 @@ def test_a_worker_that_cannot_check_the_tables_leaves_them_to_the_build(
     assert taken == ["reading"] and checked_here == [1]  # checked here after all
     assert worker[0] == 1 and "[xenabi.drift]" in worker[1], worker[1]
     assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
+
+
+def _niceness_after_yielding(sender: object) -> None:
+    early_reading.yield_to_the_build()
+    sender.send(os.nice(0))  # type: ignore[attr-defined]
+
+
+def test_a_worker_lets_the_build_go_first() -> None:
+    # Both workers call this first: on two cores, the build keeps its core.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_niceness_after_yielding, args=(sender,))
+    worker.start()
+    niceness = receiver.recv()
+    worker.join()
+    assert niceness == min(os.nice(0) + early_reading.WORKER_NICENESS, 19)
