@@ -45,6 +45,7 @@ Stamps = tuple[tuple[str, int, int], ...]
 # no module is read again (a no-op rebuild hashes nothing).
 _known: tuple[Stamps, str] | None = None
 _code: str | None = None  # this process's code key, worked out once
+_code_stamps: Stamps = ()  # the stamps it was worked out with, saved beside it
 
 
 def _stamps() -> Stamps:
@@ -73,7 +74,7 @@ def code_key() -> str:
     emulator: a build's result depends on the extraction and the Sphinx glue
     as well. Hashing is skipped when the stamps are those of a cache file.
     """
-    global _code
+    global _code, _code_stamps
     if _code is None:
         stamps = _stamps()
         if _known is not None and _known[0] == stamps:
@@ -84,7 +85,19 @@ def code_key() -> str:
                 contents.update(relative.encode())
                 contents.update(Path(_PACKAGE, relative).read_bytes())
             _code = digest(FORMAT, __version__, contents.hexdigest())
+        _code_stamps = stamps
     return _code
+
+
+def _code_key_stamps() -> tuple[str, Stamps]:
+    """The code key and the stamps it was worked out with, as a cache file keeps them.
+
+    The stamps are the key's own, not looked up again: a module edited while
+    the build ran must not be saved as stamps the older key stands for (and
+    walking the package once is enough).
+    """
+    key = code_key()
+    return key, _code_stamps
 
 
 def _offer_stamps(stored: Mapping[str, Any]) -> None:
@@ -226,7 +239,8 @@ class FactCache:
                 if entry.data is None:
                     entry.data = dumps(entry.value)
             stored = {key: (e.manifest, e.data, ages[key]) for key, e in kept.items()}
-            data = dumps({"code": code_key(), "stamps": _stamps(), "entries": stored})
+            code, stamps = _code_key_stamps()
+            data = dumps({"code": code, "stamps": stamps, "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             try:

@@ -159,3 +159,19 @@ def test_the_code_key_names_the_modules_content_not_their_times(tmp_path: Path) 
     drift = copies[1] / "sphinx_xenabi" / "model" / "drift.py"
     drift.write_text(drift.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert _code_key_of(copies[1]) != first
+
+
+def test_a_saved_cache_keeps_the_stamps_its_code_key_was_worked_out_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module edited while the build ran: the next build must not take the
+    # new stamps for the older code's key (it would reuse stale facts).
+    key = fact_cache.code_key()
+    worked_out_with = fact_cache._code_stamps
+    monkeypatch.setattr(fact_cache, "_stamps", lambda: (("model/drift.py", 1, 2),))
+    cache = FactCache()
+    cache.store("key", 1)
+    cache.save(tmp_path / "facts.pickle")
+    stored = pickle.loads((tmp_path / "facts.pickle").read_bytes())
+    assert (stored["code"], stored["stamps"]) == (key, worked_out_with)
+    assert worked_out_with  # the package's modules, walked once
