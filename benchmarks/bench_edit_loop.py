@@ -2,7 +2,8 @@
 
 For each tree (the real Xen trees of ``../shared/xen-src``, docs with their
 source beside them, and generated trees of 200 and 2,000 pages), each round
-builds with and without the extension, alternating which goes first:
+runs every step below with and without the extension back to back,
+alternating which goes first from round to round:
 
 * fresh: an empty output and doctree directory;
 * no-op: the same command again, nothing changed;
@@ -156,29 +157,46 @@ def generated_tree(pages: int, workdir: Path) -> Tree:
 def one_round(
     tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str, str], n: int
 ) -> None:
-    for with_extension in order:
-        label = "with" if with_extension else "without"
-        outdir, doctrees = workdir / f"out-{label}", workdir / f"doctrees-{label}"
-        for stale in (outdir, doctrees):
+    """Every step once with and once without the extension, the two back to back.
+
+    Pairing each step's two runs seconds apart, not a whole round apart,
+    keeps a shared machine's drifting speed out of their ratio.
+    """
+    dirs = {w: (workdir / f"out-{_label(w)}", workdir / f"doctrees-{_label(w)}") for w in order}
+    shared = workdir / f"shared-cache-{tree.srcdir.name}"
+
+    def each(step: str, run: Callable[[bool], Run]) -> None:
+        for with_extension in order:
+            tree.record(step, with_extension, run(with_extension))
+
+    def fresh(with_extension: bool, cache: Path | None) -> Run:
+        for stale in dirs[with_extension]:
             shutil.rmtree(stale, ignore_errors=True)
-        command = tree.build(with_extension, outdir, doctrees, None)
-        tree.record("fresh", with_extension, timed(command, workdir, env))
-        tree.record("no-op", with_extension, timed(command, workdir, env))
+        return timed(tree.build(with_extension, *dirs[with_extension], cache), workdir, env)
+
+    def again(with_extension: bool) -> Run:
+        return timed(tree.build(with_extension, *dirs[with_extension], None), workdir, env)
+
+    def edited(with_extension: bool) -> Run:
+        # Each build finds one page changed since its own last build.
         with tree.edited.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n.. edited in round {n} ({label})\n")
-        tree.record("edit", with_extension, timed(command, workdir, env))
-        if tree.check is not None:
-            check = tree.check(with_extension, None)
-            tree.record("check", with_extension, timed(check, workdir, env))
-        # The same fresh build and check with the shared cache (warm after round 0).
-        shared = workdir / f"shared-cache-{tree.srcdir.name}"
-        for stale in (outdir, doctrees):
-            shutil.rmtree(stale, ignore_errors=True)
-        command = tree.build(with_extension, outdir, doctrees, shared)
-        tree.record(SHARED_FRESH, with_extension, timed(command, workdir, env))
-        if tree.check is not None:
-            check = tree.check(with_extension, shared)
-            tree.record(SHARED_CHECK, with_extension, timed(check, workdir, env))
+            handle.write(f"\n.. edited in round {n} ({_label(with_extension)})\n")
+        return again(with_extension)
+
+    each("fresh", lambda w: fresh(w, None))
+    each("no-op", again)
+    each("edit", edited)
+    check = tree.check
+    if check is not None:
+        each("check", lambda w: timed(check(w, None), workdir, env))
+    # The same fresh build and check with the shared cache (warm after round 0).
+    each(SHARED_FRESH, lambda w: fresh(w, shared))
+    if check is not None:
+        each(SHARED_CHECK, lambda w: timed(check(w, shared), workdir, env))
+
+
+def _label(with_extension: bool) -> str:
+    return "with" if with_extension else "without"
 
 
 def report(tree: Tree) -> bool:
