@@ -102,14 +102,14 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
     """A ``doctree-read`` or ``doctree-resolved`` handler for the pages whose records
     in ``store`` it works on.
 
-    Other pages (most) neither load its module nor the build's result. A
-    builder that writes no pages (``dummy``, as ``check`` runs it; its
-    ``format`` is empty) is shown nothing at ``doctree-resolved``.
+    Other pages (most) neither load its module nor the build's result. The
+    ``dummy`` builder (as ``check`` runs it) writes no pages: it is shown
+    nothing at ``doctree-resolved``.
     """
     found = _on(module, handler)
 
     def call(app: Sphinx, doctree: Any, docname: str | None = None) -> None:
-        if docname is not None and not app.builder.format:
+        if docname is not None and app.builder.name == "dummy":
             return
         name = app.env.docname if docname is None else docname
         if name in app.env.domains["xenabi"].data.get(store, {}):  # held only when not empty

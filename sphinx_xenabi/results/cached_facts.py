@@ -94,7 +94,7 @@ def drift_findings(
     from it they are checked here.
     """
     if reference.error is not None:
-        return tuple
+        return lambda: ()
     key = digest("findings", code_key(), registry_key, str(release), reference.key)
     known: tuple[Problem, ...] | None = cache.lookup(key)
     if known is not None:

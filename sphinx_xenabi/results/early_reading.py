@@ -247,22 +247,25 @@ def ask_findings(
     fact cache or was read in place) or the worker failed: the build then
     checks the tables itself.
     """
-    worker = _ANSWERING.pop(app, None)
+    # Kept among the answering workers until it has answered: a build that
+    # fails meanwhile still ends it at build-finished.
+    worker = _ANSWERING.get(app)
     if worker is None:
         return lambda: None
     try:
         worker.connection.send_bytes(dumps((registry, release)))
-    except OSError:
-        _stop(worker)
+    except Exception:  # noqa: BLE001 - gone, or tables that cannot be sent: checked here
+        _stop(_ANSWERING.pop(app))
         return lambda: None
 
     def answer() -> tuple[Problem, ...] | None:
+        _ANSWERING.pop(app, None)
         try:
             if not worker.connection.poll(PATIENCE_SECONDS):
                 _stop(worker)
                 return None
             kind, value = pickle.loads(worker.connection.recv_bytes())
-        except (EOFError, OSError, pickle.UnpicklingError):
+        except Exception:  # noqa: BLE001 - died or garbled its answer: checked here
             _stop(worker)
             return None
         _let_end(app, worker)
@@ -277,6 +280,16 @@ def ask_findings(
     return answer
 
 
+def build_ends(app: Sphinx) -> list[Connection]:
+    """The build's ends of its pipes to this module's workers, for a later fork to close.
+
+    A process forked after them (the row worker) would otherwise hold them
+    open, and a worker would not see the build close its end.
+    """
+    held = (_WORKERS.get(app), _ANSWERING.get(app))
+    return [worker.connection for worker in held if worker is not None]
+
+
 def _let_end(app: Sphinx, worker: _Worker) -> None:
     """A worker that has said all it will: let it end, and reap it at build-finished."""
     worker.connection.close()
@@ -289,13 +302,15 @@ def _answered(worker: _Worker) -> bool:
 
 
 def stop_early_reading(app: Sphinx, exception: BaseException | None = None) -> None:
-    """``build-finished``: end a worker whose reading the build never took."""
+    """``build-finished``: end a worker whose reading the build never took, or that
+    was never asked to check the tables (the closed pipe tells it to end), and reap
+    the ones that said all they would."""
     _CHECKED.pop(app, None)
     worker = _WORKERS.pop(app, None)
     if worker is not None:
         _stop(worker)
     answering = _ANSWERING.pop(app, None)
-    if answering is not None:  # never asked: the closed pipe tells it to end
+    if answering is not None:
         _stop(answering, grace=GRACE_SECONDS)
     ending = _ENDING.pop(app, None)
     if ending is not None:

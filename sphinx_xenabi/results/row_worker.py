@@ -33,6 +33,7 @@ from sphinx_xenabi.results.cached_facts import facts_of
 from sphinx_xenabi.results.early_reading import (
     GRACE_SECONDS,
     PATIENCE_SECONDS,
+    build_ends,
     can_fork,
     end_worker,
     yield_to_the_build,
@@ -80,7 +81,8 @@ def start_row_worker(app: Sphinx) -> None:
         mine, theirs = context.Pipe(duplex=True)
     except OSError:
         return  # no descriptors left: the rows run in place
-    process = context.Process(target=_serve, args=(theirs, mine), daemon=True)
+    # The reading worker's pipe ends, held by the build, are closed in this worker too.
+    process = context.Process(target=_serve, args=(theirs, [mine, *build_ends(app)]), daemon=True)
     try:
         process.start()
     except (OSError, AssertionError):
@@ -93,15 +95,17 @@ def start_row_worker(app: Sphinx) -> None:
     _WORKERS[app] = _Worker(process, mine)
 
 
-def _serve(connection: Connection, builds_end: Connection) -> None:
+def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
     """In the worker: load the emulator, say so, wait for the registry, send the outcomes."""
     # Ctrl-C reaches the whole process group: the build handles it, and this
     # worker ends with the build's end of the pipe, not with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     yield_to_the_build()
-    # The build's end, inherited by the fork, is closed here so that a build
-    # killed outright is an EOF to this worker rather than a wait forever.
-    builds_end.close()
+    # The build's ends, inherited by the fork, are closed here so that a build
+    # killed outright is an EOF to this worker (and to the reading worker)
+    # rather than a wait forever.
+    for end in builds_ends:
+        end.close()
     # Nothing here may end in a traceback on the build's terminal: any failure,
     # even to load the emulator, is an answer, and the build runs the rows itself.
     execute: Callable[[Registry, Release], Iterable[RowOutcome]] | None = None

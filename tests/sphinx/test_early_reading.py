@@ -177,6 +177,32 @@ def test_a_worker_lets_the_build_go_first() -> None:
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(target=_niceness_after_yielding, args=(sender,))
     worker.start()
+    assert receiver.poll(30), "the worker said nothing"
     niceness = receiver.recv()
     worker.join()
     assert niceness == min(os.nice(0) + early_reading.WORKER_NICENESS, 19)
+
+
+def test_a_build_that_fails_before_asking_ends_the_reading_worker_at_once(
+    tmp_path: Path, taken: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The row worker, forked after the reading worker, must not hold the
+    # build's end of the reading pipe open: closing it is how the build tells
+    # a reading worker it was never asked, and waiting out its grace would
+    # make a failing build hang.
+    import time
+
+    from sphinx_xenabi.results import build_result
+
+    monkeypatch.setattr(early_reading, "GRACE_SECONDS", 60.0)
+
+    def failing(*args: object) -> None:
+        raise RuntimeError("the registry cannot be assembled")
+
+    monkeypatch.setattr(build_result, "_assemble", failing)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    started = time.monotonic()
+    with pytest.raises(Exception, match="the registry cannot be assembled"):
+        build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True)
+    assert taken == ["reading"]
+    assert time.monotonic() - started < 30  # not the 60 s of grace
