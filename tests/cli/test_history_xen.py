@@ -26,7 +26,7 @@ from support.xen_trees import real_tree
 
 pytestmark = pytest.mark.site
 
-BUNDLE = REPO.parent / "shared" / "xen-history.bundle"
+BUNDLE = (REPO.parent / "shared" / "xen-history.bundle").resolve()
 ABI_PAGE = "docs/guest-guide/x86/hypercall-abi.rst"
 OPENED_BY = "2f531c122e95"
 CLOSED_BY = "c035151902"

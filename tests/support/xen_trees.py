@@ -23,11 +23,12 @@ import pytest
 
 from support.paths import REPO
 
-XEN_SRC = REPO.parent / "shared" / "xen-src"
+# Resolved: where ../shared is a link, the tools report the paths they read.
+XEN_SRC = (REPO.parent / "shared" / "xen-src").resolve()
 REAL_TREES = ("4.13.0", "4.16.0", "4.17.0", "4.18.0", "head")
 # Xen's history since March 2019, one commit per Xen commit that touched a file
 # the check reads, each with a "Xen-Commit: <upstream sha>" trailer.
-XEN_HISTORY = REPO.parent / "shared" / "xen-history.bundle"
+XEN_HISTORY = (REPO.parent / "shared" / "xen-history.bundle").resolve()
 
 
 def real_tree(name: str) -> Path:
