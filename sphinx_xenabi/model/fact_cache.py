@@ -209,13 +209,14 @@ class FactCache:
         self._used.update(self.entries)
 
     def store(self, key: str, value: object, manifest: Manifest = _NO_FILES) -> None:
-        self.entries[key] = _Entry(manifest, value=value)
-        self._used.add(key)
-        self._dirty = True
+        self._put(key, _Entry(manifest, value=value))
 
     def store_pickled(self, key: str, data: bytes, manifest: Manifest = _NO_FILES) -> None:
         """Store a value another process pickled (:func:`dumps`); it is unpickled only if looked up."""
-        self.entries[key] = _Entry(manifest, data=data)
+        self._put(key, _Entry(manifest, data=data))
+
+    def _put(self, key: str, entry: _Entry) -> None:
+        self.entries[key] = entry
         self._used.add(key)
         self._dirty = True
 

@@ -143,15 +143,22 @@ def start_early_reading(app: Sphinx) -> None:
     _WORKERS[app] = _Worker(request, process, mine)
 
 
+def begin_worker(builds_ends: list[Connection]) -> None:
+    """First thing in a forked worker (this module's and the row worker)."""
+    # Ctrl-C reaches the whole process group: the build handles it, and the
+    # worker ends with the build's end of its pipe, not with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield_to_the_build()
+    # The build's ends, inherited by the fork, are closed here so that a build
+    # killed outright is an EOF to the workers rather than a wait forever.
+    for end in builds_ends:
+        end.close()
+
+
 def _read_and_send(request: SourceRequest, connection: Connection, builds_end: Connection) -> None:
     """In the worker: read the tree and send the reading (or why the reader refused
     it), then check the tables against it if the build asks."""
-    # Ctrl-C reaches the whole process group: the build handles it, not this worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_to_the_build()
-    # The build's end, inherited by the fork, is closed here so that a build
-    # killed outright is an EOF to this worker rather than a wait forever.
-    builds_end.close()
+    begin_worker([builds_end])
     from sphinx_xenabi.model.xen_source.configuration import ConfigurationError
     from sphinx_xenabi.model.xen_source.tree import SourceError
 
@@ -164,7 +171,7 @@ def _read_and_send(request: SourceRequest, connection: Connection, builds_end: C
         outcome = ("refused", str(exc))
     except Exception as exc:  # noqa: BLE001 - any other failure: the build reads it itself
         outcome = ("failed", repr(exc))
-    if not _send(connection, outcome) or source is None:
+    if not send_answer(connection, outcome) or source is None:
         connection.close()
         return
     try:
@@ -176,7 +183,7 @@ def _read_and_send(request: SourceRequest, connection: Connection, builds_end: C
         answer = ("found", _findings(source, asked))
     except Exception as exc:  # noqa: BLE001 - the build checks the tables itself
         answer = ("failed", repr(exc))
-    _send(connection, answer)
+    send_answer(connection, answer)
     connection.close()
 
 
@@ -188,8 +195,8 @@ def _findings(source: XenSource, asked: bytes) -> tuple[Problem, ...]:
     return tuple(check_registry(registry, release, source.spec()))
 
 
-def _send(connection: Connection, message: tuple[str, object]) -> bool:
-    """Send ``message`` (a failure to pickle it sent as a failure); False if the build is gone."""
+def send_answer(connection: Connection, message: tuple[str, object]) -> bool:
+    """In a worker: send ``message`` (a failure to pickle it sent as a failure); False if the build is gone."""
     try:
         try:
             data = dumps(message)

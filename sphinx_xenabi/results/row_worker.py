@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -33,10 +32,11 @@ from sphinx_xenabi.results.cached_facts import facts_of
 from sphinx_xenabi.results.early_reading import (
     GRACE_SECONDS,
     PATIENCE_SECONDS,
+    begin_worker,
     build_ends,
     can_fork,
     end_worker,
-    yield_to_the_build,
+    send_answer,
 )
 from sphinx_xenabi.results.state import executes
 
@@ -97,15 +97,7 @@ def start_row_worker(app: Sphinx) -> None:
 
 def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
     """In the worker: load the emulator, say so, wait for the registry, send the outcomes."""
-    # Ctrl-C reaches the whole process group: the build handles it, and this
-    # worker ends with the build's end of the pipe, not with a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    yield_to_the_build()
-    # The build's ends, inherited by the fork, are closed here so that a build
-    # killed outright is an EOF to this worker (and to the reading worker)
-    # rather than a wait forever.
-    for end in builds_ends:
-        end.close()
+    begin_worker(builds_ends)  # its own pipe's end and the reading worker's
     # Nothing here may end in a traceback on the build's terminal: any failure,
     # even to load the emulator, is an answer, and the build runs the rows itself.
     execute: Callable[[Registry, Release], Iterable[RowOutcome]] | None = None
@@ -128,14 +120,7 @@ def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
             answer = ("ran", tuple(execute(registry, release)))
         except Exception as exc:  # noqa: BLE001
             answer = ("failed", repr(exc))
-    try:
-        try:
-            data = dumps(answer)
-        except Exception as exc:  # noqa: BLE001 - outcomes that cannot be sent
-            data = dumps(("failed", repr(exc)))
-        connection.send_bytes(data)
-    except OSError:
-        pass  # the build is gone
+    send_answer(connection, answer)
     connection.close()
 
 
