@@ -159,10 +159,12 @@ def connect_before_reading(app: Sphinx) -> None:
 
 
 def connect_reading(app: Sphinx) -> None:
-    # 3. Reading, per document (doctree-read): tables into the domain, then the
+    # 3. Reading: whether any document is read at all (env-before-read-docs);
+    #    then per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
     #    requirement items become objects too; register pictures are drawn; last,
     #    what the document put into the domain is digested, for reusing the result.
+    app.connect("env-before-read-docs", _on("domain.kept_views", "note_documents_to_read"))
     app.connect("doctree-read", _on("domain.xenabi", "read_tables"))
     app.connect("doctree-read", _on("domain.requirement_sections", "read_requirements"))
     app.connect("doctree-read", _on("results.relinking", "note_references"))
@@ -193,7 +195,7 @@ def connect_after_reading(app: Sphinx) -> None:
         _pages_for_new_result("results.requirement_status", "pages_with_new_verdicts"),
     )
     app.connect("env-updated", _on("results.pages_to_write", "pages_left_unwritten"))
-    app.connect("env-updated", _on("domain.xenabi", "keep_views"))
+    app.connect("env-updated", _on("domain.kept_views", "keep_views"))
     app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
     app.connect(
         "env-updated",

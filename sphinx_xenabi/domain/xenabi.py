@@ -253,8 +253,13 @@ class XenAbiDomain(Domain):
             views = self.data["views"] = {_VIEWS_CODE: code}
         return views
 
-    def keep_views(self) -> None:
-        """Compute every view now: the environment is pickled after ``env-updated``."""
+    def keep_views(self) -> bool:
+        """Compute every view now: the environment is pickled after ``env-updated``.
+
+        True when any view had to be computed (none was kept, or another
+        code's).
+        """
+        kept = set(self._views())
         self.hypercall_conflicts()
         self.inventory()
         for index in self.indices:
@@ -262,6 +267,7 @@ class XenAbiDomain(Domain):
         from sphinx_xenabi.domain.index import index_rows
 
         index_rows(self)
+        return set(self._views()) != kept
 
     def _forget_views(self) -> None:
         self.data.pop("views", None)
@@ -467,12 +473,6 @@ def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     for problem in capped(extraction.problems):
         log_problem(problem, app)
     xenabi_domain(env).note_document(docname, extraction.tables, extraction.problems)
-
-
-def keep_views(app: Sphinx, env: BuildEnvironment) -> None:
-    """``env-updated``, after the result's statuses: the views, computed before the
-    environment is pickled, so the next rebuild finds them."""
-    xenabi_domain(env).keep_views()
 
 
 def warn_hypercall_conflicts(app: Sphinx, env: BuildEnvironment) -> None:

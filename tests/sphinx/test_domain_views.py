@@ -120,3 +120,11 @@ def test_other_code_computes_the_views_again(
     assert views["code"] == "another version of the package" and "inventory" in views
     assert decoded["hypercalls"] >= 1
     assert _seen(again) == _seen(first)
+    # Sphinx pickles the environment only for an updated page: the rebuild
+    # named the root page, so the views it computed are kept ...
+    assert "writing output... [100%] index" in strip_colors(again.status)
+    decoded.clear()
+    third = build_root(src, tmp_path / "out", freshenv=False)
+    assert decoded == Counter()  # ... and the next no-op rebuild decodes nothing
+    assert "no targets are out of date" in strip_colors(third.status)
+    assert _seen(third) == _seen(first)
