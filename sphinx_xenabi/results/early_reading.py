@@ -25,6 +25,7 @@ core, where fork is not available, or if the worker fails in any other way
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -149,6 +150,11 @@ def begin_worker(builds_ends: list[Connection]) -> None:
     # worker ends with the build's end of its pipe, not with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     yield_to_the_build()
+    # The fork shares the build's memory until either writes to it, and a
+    # collection writes to every object it visits: left to collect what it
+    # inherited, the worker would copy the build's pages and spend its time
+    # walking them. It is short-lived; what it inherited goes when it ends.
+    gc.freeze()
     # The build's ends, inherited by the fork, are closed here so that a build
     # killed outright is an EOF to the workers rather than a wait forever.
     for end in builds_ends:
