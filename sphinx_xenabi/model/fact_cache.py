@@ -51,17 +51,13 @@ _code_stamps: Stamps = ()  # the stamps it was worked out with, saved beside it
 def _stamps() -> Stamps:
     """Every module of the package: its path, size and modification time."""
     found = []
+    prefix = len(_PACKAGE) + 1  # os.walk's paths start with the package's own
     for directory, subdirectories, files in os.walk(_PACKAGE):
         subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
         for name in sorted(f for f in files if f.endswith(".py")):
-            stat = os.stat(os.path.join(directory, name))
-            found.append(
-                (
-                    os.path.relpath(os.path.join(directory, name), _PACKAGE),
-                    stat.st_size,
-                    stat.st_mtime_ns,
-                )
-            )
+            path = os.path.join(directory, name)
+            stat = os.stat(path)
+            found.append((path[prefix:], stat.st_size, stat.st_mtime_ns))
     return tuple(found)
 
 

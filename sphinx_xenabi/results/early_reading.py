@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from sphinx_xenabi.model.fact_cache import FactCache
     from sphinx_xenabi.model.problems import Problem
     from sphinx_xenabi.model.registry import Registry
-    from sphinx_xenabi.model.spec import Release
+    from sphinx_xenabi.model.spec import AbiSpec, Release
     from sphinx_xenabi.model.xen_source.reader import XenSource
 
 
@@ -180,25 +180,35 @@ def _read_and_send(request: SourceRequest, connection: Connection, builds_end: C
     if not send_answer(connection, outcome) or source is None:
         connection.close()
         return
+    # Idle while the build reads its documents: load the drift check and work
+    # out the reading's spec now, not once the build waits for the findings.
+    spec = None
+    try:
+        from sphinx_xenabi.model import drift  # noqa: F401
+
+        spec = source.spec()
+    except Exception:  # noqa: BLE001 - _findings meets (and reports) it again
+        pass
     try:
         asked = connection.recv_bytes()
     except (EOFError, OSError):
         return  # the build had the findings already, or ended
     answer: tuple[str, object]
     try:
-        answer = ("found", _findings(source, asked))
+        answer = ("found", _findings(source, asked, spec))
     except Exception as exc:  # noqa: BLE001 - the build checks the tables itself
         answer = ("failed", repr(exc))
     send_answer(connection, answer)
     connection.close()
 
 
-def _findings(source: XenSource, asked: bytes) -> tuple[Problem, ...]:
-    """In the worker: the drift check of the tables the build sent, against its reading."""
+def _findings(source: XenSource, asked: bytes, spec: AbiSpec | None = None) -> tuple[Problem, ...]:
+    """In the worker: the drift check of the tables the build sent, against its reading
+    (``spec``: the reading's, when already worked out)."""
     from sphinx_xenabi.model.drift import check_registry
 
     registry, release = pickle.loads(asked)
-    return tuple(check_registry(registry, release, source.spec()))
+    return tuple(check_registry(registry, release, source.spec() if spec is None else spec))
 
 
 def send_answer(connection: Connection, message: tuple[str, object]) -> bool:

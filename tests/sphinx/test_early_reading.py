@@ -8,6 +8,7 @@ dies; and the build really takes the worker's reading.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -181,6 +182,27 @@ def test_a_worker_lets_the_build_go_first() -> None:
     niceness = receiver.recv()
     worker.join()
     assert niceness == min(os.nice(0) + early_reading.WORKER_NICENESS, 19)
+
+
+def _after_beginning(sender: object) -> None:
+    inherited = len(gc.get_objects())
+    early_reading.begin_worker([])
+    sender.send((inherited, gc.get_freeze_count(), len(gc.get_objects())))  # type: ignore[attr-defined]
+
+
+def test_a_worker_leaves_what_it_inherited_out_of_its_collections() -> None:
+    # Collecting what the fork shares with the build would copy the build's pages.
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_after_beginning, args=(sender,))
+    worker.start()
+    assert receiver.poll(30), "the worker said nothing"
+    inherited, frozen, collected = receiver.recv()
+    worker.join()
+    assert frozen >= inherited > 1000  # every object it inherited ...
+    assert collected < inherited // 10  # ... is out of reach of its collections
 
 
 def test_a_build_that_fails_before_asking_ends_the_reading_worker_at_once(
