@@ -16,7 +16,7 @@ after reading (the reading phase logs its table problems as it goes).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import partial
 from types import MappingProxyType
@@ -190,6 +190,17 @@ def one_report_per_fault(
     return drift, execution
 
 
+def _rows_found(
+    app: Sphinx, cache: FactCache, registry: Registry, tables_key: str, release: Release
+) -> Callable[[], tuple[RowOutcome, ...]]:
+    """The executed rows' outcomes, to call for; none in a build that runs no rows."""
+    if not executes(app):
+        return lambda: ()
+    from sphinx_xenabi.results.row_worker import start_rows
+
+    return executed_rows(cache, registry, tables_key, release, partial(start_rows, app))
+
+
 def produce_result(
     app: Sphinx, env: BuildEnvironment, cache: FactCache, reference: Reference
 ) -> BuildResult:
@@ -201,16 +212,14 @@ def produce_result(
     registry, orphans = _assemble(app, env)
     release, release_note = gate_release(registry)
     tables_key = registry_key(registry)
-    # The worker that read the source checks the tables while the row worker runs the rows.
+    # The worker that read the source checks the tables while the row worker
+    # runs the rows; without the one, the check runs here, beside the other.
     findings_found = drift_findings(
         cache, registry, tables_key, release, reference, partial(ask_findings, app)
     )
-    executed: tuple[RowOutcome, ...] = ()
-    if executes(app):
-        from sphinx_xenabi.results.row_worker import run_rows
-
-        executed = executed_rows(cache, registry, tables_key, release, partial(run_rows, app))
+    rows_found = _rows_found(app, cache, registry, tables_key, release)
     findings = findings_found()
+    executed = rows_found()
     outcomes = reject_drifted({o.row: o for o in executed}, registry, findings)
     verifications = run_verifications(app, env, reference, release, cache)
     reports = _Reports(app)

@@ -118,12 +118,25 @@ def executed_rows(
     registry: Registry,
     registry_key: str,
     release: Release,
-    run: Callable[[Registry, Release], tuple[RowOutcome, ...]],
-) -> tuple[RowOutcome, ...]:
-    """Every executed row's outcome, ``run`` on the emulated CPU unless the registry is unchanged."""
-    executed: tuple[RowOutcome, ...] = cache.computed(
-        digest("rows", code_key(), str(release), registry_key), lambda: run(registry, release)
-    )
+    start: Callable[[Registry, Release], Callable[[], tuple[RowOutcome, ...]]],
+) -> Callable[[], tuple[RowOutcome, ...]]:
+    """Every executed row's outcome, run on the emulated CPU unless the registry is unchanged.
+
+    Returned as a function to call for them: ``start`` (the row worker,
+    ``results/row_worker.py``) is sent the rows at once and runs them while
+    the build does other work.
+    """
+    key = digest("rows", code_key(), str(release), registry_key)
+    known: tuple[RowOutcome, ...] | None = cache.lookup(key)
+    if known is not None:
+        return lambda: known
+    outcomes = start(registry, release)
+
+    def executed() -> tuple[RowOutcome, ...]:
+        found = outcomes()
+        cache.store(key, found)
+        return found
+
     return executed
 
 

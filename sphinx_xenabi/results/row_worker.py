@@ -5,7 +5,7 @@ anything else a fresh build adds to plain Sphinx. So a fresh build forks a
 worker at ``builder-inited``, while its process is still small; the worker
 loads the emulator while Sphinx reads the documents (on another core),
 then waits for the rows. At ``env-updated`` the build sends it the
-registry and takes the outcomes back (:func:`run_rows`): the build's own
+registry and takes the outcomes back (:func:`start_rows`): the build's own
 process never loads Unicorn. The outcomes are the same either way (the
 same function on the same registry); a worker that is not there, fails or
 dies means the rows run in the build's process, as they always did.
@@ -124,35 +124,61 @@ def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
     connection.close()
 
 
-def run_rows(app: Sphinx, registry: Registry, release: Release) -> tuple[RowOutcome, ...]:
-    """Every executed row's outcome: from the worker when there is one, else run here."""
-    worker = _WORKERS.pop(app, None)
-    if worker is not None:
-        outcomes = None
-        try:
-            outcomes = _ask(worker, registry, release)
-        finally:
-            if outcomes is None:
-                _stop(worker)
-            else:  # it ends by itself: reaped at build-finished, not waited for here
-                worker.connection.close()
-                _ENDING[app] = worker
-        if outcomes is not None:
-            return outcomes
-    from sphinx_xenabi.emulator.row_execution import execute_registry
+def start_rows(
+    app: Sphinx, registry: Registry, release: Release
+) -> Callable[[], tuple[RowOutcome, ...]]:
+    """Send the rows to the worker, if there is one; the function returned gives
+    their outcomes (the worker's, else run here).
 
-    return tuple(execute_registry(registry, release))
+    In between, the build's process is free: it checks the tables against
+    the reference while the worker runs the rows (the model's drift check
+    runs in place).
+    """
+    worker = _WORKERS.get(app)
+    sent = worker is not None and _send(worker, registry, release)
+
+    def outcomes() -> tuple[RowOutcome, ...]:
+        # Still among the workers until here: a build failing in between stops it.
+        if worker is not None and _WORKERS.get(app) is worker:
+            del _WORKERS[app]
+            received = None
+            try:
+                received = _receive(worker, sent)
+            finally:
+                if received is None:
+                    _stop(worker)
+                else:  # it ends by itself: reaped at build-finished, not waited for here
+                    worker.connection.close()
+                    _ENDING[app] = worker
+            if received is not None:
+                return received
+        from sphinx_xenabi.emulator.row_execution import execute_registry
+
+        return tuple(execute_registry(registry, release))
+
+    return outcomes
 
 
-def _ask(worker: _Worker, registry: Registry, release: Release) -> tuple[RowOutcome, ...] | None:
+def _send(worker: _Worker, registry: Registry, release: Release) -> bool:
     connection = worker.connection
     try:
         # Ready first: a worker stuck before it could listen must not block the
-        # sending of a large registry, and a worker that hangs must not hang the build.
+        # sending of a large registry.
         if not connection.poll(PATIENCE_SECONDS) or connection.recv_bytes() != READY:
-            return None
+            return False
         connection.send_bytes(dumps((registry, release)))
-        if not connection.poll(PATIENCE_SECONDS):
+    except (EOFError, OSError):
+        return False  # the worker died: the rows run here
+    return True
+
+
+def _receive(worker: _Worker, sent: bool) -> tuple[RowOutcome, ...] | None:
+    """The worker's outcomes, if it was sent the rows and answered with them."""
+    connection = worker.connection
+    if not sent:
+        return None
+    try:
+        if not connection.poll(PATIENCE_SECONDS):  # a worker that hangs must not hang the build
             return None
         kind, value = pickle.loads(connection.recv_bytes())
     except (EOFError, OSError, pickle.UnpicklingError):

@@ -27,14 +27,14 @@ pytestmark = pytest.mark.skipif(
 def answered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What the build took from a worker: "outcomes", or "none" (run in place)."""
     found: list[str] = []
-    ask = row_worker._ask
+    receive = row_worker._receive
 
-    def asking(*args: object) -> object:
-        outcomes = ask(*args)  # type: ignore[arg-type]
+    def receiving(*args: object) -> object:
+        outcomes = receive(*args)  # type: ignore[arg-type]
         found.append("none" if outcomes is None else "outcomes")
         return outcomes
 
-    monkeypatch.setattr(row_worker, "_ask", asking)
+    monkeypatch.setattr(row_worker, "_receive", receiving)
     return found
 
 
@@ -125,3 +125,42 @@ def test_a_fresh_build_with_a_filled_shared_cache_forks_no_worker(
     other = seen(build(docs, tmp_path / "two", True, xenabi_fact_cache=shared))
     assert forked == ["_read_and_send", "_serve"]  # the reading and the rows were cached
     assert other == first
+
+
+def test_the_worker_runs_the_rows_while_the_build_checks_the_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The drift check in place (here: the reading worker fails to answer)
+    # starts once the rows are on their way, not after they are back.
+    from sphinx_xenabi.model import drift
+
+    events: list[str] = []
+    send, receive, check = row_worker._send, row_worker._receive, drift.check_registry
+
+    def sending(*args: object) -> bool:
+        sent = send(*args)  # type: ignore[arg-type]
+        events.append("rows sent" if sent else "rows not sent")
+        return sent
+
+    def receiving(*args: object) -> object:
+        outcomes = receive(*args)  # type: ignore[arg-type]
+        events.append("outcomes taken" if outcomes is not None else "no outcomes")
+        return outcomes
+
+    def checking(*args: object) -> object:
+        events.append("tables checked here")
+        return check(*args)  # type: ignore[arg-type]
+
+    def no_findings(*args: object) -> None:
+        raise RuntimeError("no findings")
+
+    monkeypatch.setattr(row_worker, "_send", sending)
+    monkeypatch.setattr(row_worker, "_receive", receiving)
+    monkeypatch.setattr(drift, "check_registry", checking)
+    monkeypatch.setattr(early_reading, "_findings", no_findings)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    overlapped = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
+    assert events == ["rows sent", "tables checked here", "outcomes taken"]
+    assert overlapped == seen(
+        build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False)
+    )
