@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,42 +167,40 @@ def test_a_worker_that_cannot_check_the_tables_leaves_them_to_the_build(
     assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
 
 
-def _niceness_after_yielding(sender: object) -> None:
+def _said_by_a_worker(target: Callable[[Any], None]) -> Any:
+    """What ``target`` sends from a forked process, as the workers are forked."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=target, args=(sender,))
+    worker.start()
+    assert receiver.poll(30), "the worker said nothing"
+    said = receiver.recv()
+    worker.join()
+    return said
+
+
+def _niceness_after_yielding(sender: Any) -> None:
     early_reading.yield_to_the_build()
-    sender.send(os.nice(0))  # type: ignore[attr-defined]
+    sender.send(os.nice(0))
 
 
 def test_a_worker_lets_the_build_go_first() -> None:
     # Both workers call this first: on two cores, the build keeps its core.
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_niceness_after_yielding, args=(sender,))
-    worker.start()
-    assert receiver.poll(30), "the worker said nothing"
-    niceness = receiver.recv()
-    worker.join()
+    niceness = _said_by_a_worker(_niceness_after_yielding)
     assert niceness == min(os.nice(0) + early_reading.WORKER_NICENESS, 19)
 
 
-def _after_beginning(sender: object) -> None:
+def _after_beginning(sender: Any) -> None:
     inherited = len(gc.get_objects())
     early_reading.begin_worker([])
-    sender.send((inherited, gc.get_freeze_count(), len(gc.get_objects())))  # type: ignore[attr-defined]
+    sender.send((inherited, gc.get_freeze_count(), len(gc.get_objects())))
 
 
 def test_a_worker_leaves_what_it_inherited_out_of_its_collections() -> None:
     # Collecting what the fork shares with the build would copy the build's pages.
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_after_beginning, args=(sender,))
-    worker.start()
-    assert receiver.poll(30), "the worker said nothing"
-    inherited, frozen, collected = receiver.recv()
-    worker.join()
+    inherited, frozen, collected = _said_by_a_worker(_after_beginning)
     assert frozen >= inherited > 1000  # every object it inherited ...
     assert collected < inherited // 10  # ... is out of reach of its collections
 
