@@ -29,8 +29,14 @@ at most 10 MiB more memory; generated trees: at most 1.03).
 The extension is added to a real tree's own ``conf.py`` as a user would, by
 ``-D extensions=sphinx_xenabi`` (Xen's ``conf.py`` lists none).
 
+Each pair's figures are also printed to stderr as soon as they are taken,
+so a long run (the 2,000-page tree's fresh builds take minutes each) that
+is stopped early still leaves its measurements; ``--steps`` limits a run to
+some steps (the untimed first round runs only those too).
+
     python benchmarks/bench_edit_loop.py --rounds 11
     python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 5
+    python benchmarks/bench_edit_loop.py --trees '' --generated 2000 --steps fresh,no-op,edit
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ REAL_GOAL, GENERATED_GOAL, MEMORY_GOAL_MIB = 1.05, 1.03, 10.0
 REAL_EDITED_PAGE = "glossary.rst"
 GENERATED_EDITED_PAGE = "admin-guide/index.rst"
 # The rows measured with a fact cache shared by build directories.
-SHARED_FRESH, SHARED_CHECK = "fresh, shared", "check, shared"
+SHARED_FRESH, SHARED_CHECK = "fresh-shared", "check-shared"
+STEPS = ("fresh", "no-op", "edit", "check", SHARED_FRESH, SHARED_CHECK)
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,12 @@ def generated_tree(pages: int, workdir: Path) -> Tree:
 
 
 def one_round(
-    tree: Tree, order: tuple[bool, bool], workdir: Path, env: dict[str, str], n: int
+    tree: Tree,
+    order: tuple[bool, bool],
+    workdir: Path,
+    env: dict[str, str],
+    n: int,
+    steps: tuple[str, ...] = STEPS,
 ) -> None:
     """Every step once with and once without the extension, the two back to back.
 
@@ -166,8 +178,18 @@ def one_round(
     shared = workdir / f"shared-cache-{tree.srcdir.name}"
 
     def each(step: str, run: Callable[[bool], Run]) -> None:
-        for with_extension in order:
-            tree.record(step, with_extension, run(with_extension))
+        if step not in steps:
+            return
+        taken = {w: run(w) for w in order}
+        for with_extension, measured in taken.items():
+            tree.record(step, with_extension, measured)
+        print(
+            f"  [{tree.name}, round {n or 'untimed'}] {step}: without "
+            f"{taken[False].seconds:.3f}s, with {taken[True].seconds:.3f}s, "
+            f"ratio {taken[True].seconds / taken[False].seconds:.3f}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def fresh(with_extension: bool, cache: Path | None) -> Run:
         for stale in dirs[with_extension]:
@@ -200,12 +222,13 @@ def _label(with_extension: bool) -> str:
 
 
 def report(tree: Tree) -> bool:
-    print(f"\n{tree.name}: {len(tree.runs[('fresh', True)])} round(s)")
+    rounds = max((len(runs) for runs in tree.runs.values()), default=0)
+    print(f"\n{tree.name}: {rounds} round(s)")
     print(
         f"  {'build':<14} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13} {'peak MiB':>17}"
     )
     met = True
-    for step in ("fresh", "no-op", "edit", "check", SHARED_FRESH, SHARED_CHECK):
+    for step in STEPS:
         if (step, True) not in tree.runs:
             continue
         with_runs, without_runs = tree.runs[(step, True)], tree.runs[(step, False)]
@@ -244,7 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tree (default 7)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"the steps to run, comma-separated (default: all of {', '.join(STEPS)})",
+    )
     args = parser.parse_args(argv)
+    steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown or not steps:
+        parser.error(f"--steps: expected some of {', '.join(STEPS)}, found {args.steps!r}")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="xenabi-edit-loop-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -259,10 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     all_met = True
     try:
         for tree in trees:
-            one_round(tree, (True, False), workdir, env, 0)  # untimed: bytecode, disk cache
+            one_round(tree, (True, False), workdir, env, 0, steps)  # untimed: bytecode, disk
             tree.runs.clear()
             for n in range(1, args.rounds + 1):
-                one_round(tree, (True, False) if n % 2 else (False, True), workdir, env, n)
+                order = (True, False) if n % 2 else (False, True)
+                one_round(tree, order, workdir, env, n, steps)
             all_met &= report(tree)
     except BenchmarkError as exc:
         print(f"benchmark aborted: {exc}", file=sys.stderr)
