@@ -7,11 +7,13 @@ Sphinx calls handlers by priority, then in the order connected here.
 A handler's module loads when its event first fires (:func:`_on`), so
 ``setup()`` imports only the domain, the directives' classes and the
 configuration, and a build imports only the phases it runs: a rebuild that
-reads no document never loads the reading code.
+reads no document never loads the reading code, and one whose last build's
+stamp still holds (``results/unchanged_rebuild.py``) not even the settling.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -86,8 +88,7 @@ def _pages_for_new_result(module: str, handler: str) -> Callable[[Sphinx, Any], 
     found = _on(module, handler)
 
     def call(app: Sphinx, env: Any) -> list[str]:
-        settling = import_module("sphinx_xenabi.results.settling")
-        if settling.result_unchanged(app):
+        if import_module("sphinx_xenabi.results.account").result_unchanged(app):
             return []
         pages: list[str] = found(app, env)
         if pages:  # owed until written, should this build be cut short
@@ -114,6 +115,64 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
         name = app.env.docname if docname is None else docname
         if name in app.env.domains["xenabi"].data.get(store, {}):  # held only when not empty
             found(app, doctree, *(() if docname is None else (docname,)))
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
+def _unchanged_rebuild() -> Any:
+    return import_module("sphinx_xenabi.results.unchanged_rebuild")
+
+
+def _unless_stamp_may_settle(module: str, handler: str) -> Callable[[Sphinx], None]:
+    """A ``builder-inited`` handler skipped while the last build's stamp may settle this one.
+
+    It runs at ``env-before-read-docs`` instead if a document read drops
+    the stamp (:func:`_once_stamp_dropped`).
+    """
+    found = _on(module, handler)
+
+    def call(app: Sphinx) -> None:
+        if not _unchanged_rebuild().may_settle(app):
+            found(app)
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
+def _once_stamp_dropped(module: str, handler: str) -> Callable[..., None]:
+    """The ``env-before-read-docs`` run of a handler the stamp held back at ``builder-inited``."""
+    found = _on(module, handler)
+
+    def call(app: Sphinx, env: Any, docnames: list[str]) -> None:
+        if _unchanged_rebuild().dropped(app):
+            found(app)
+
+    call.__name__ = call.__qualname__ = f"{handler}_late"
+    return call
+
+
+def _unless_settled_by_stamp(module: str, handler: str) -> Callable[..., Any]:
+    """A handler of the full settling, skipped (its module not even loaded) when the
+    stamp settled the build: nothing was computed, so nothing is withdrawn or saved."""
+    found = _on(module, handler)
+
+    def call(app: Sphinx, *args: Any) -> Any:
+        if not _unchanged_rebuild().settled_by_stamp(app):
+            return found(app, *args)
+        return None
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
+def _if_loaded(module: str, handler: str) -> Callable[..., None]:
+    """A ``build-finished`` handler that stops what its module started: none if never loaded."""
+
+    def call(*args: Any) -> None:
+        loaded = sys.modules.get(f"sphinx_xenabi.{module}")
+        if loaded is not None:
+            getattr(loaded, handler)(*args)
 
     call.__name__ = call.__qualname__ = handler
     return call
@@ -150,21 +209,36 @@ def connect_before_reading(app: Sphinx) -> None:
     app.connect("config-inited", _on("domain.index", "add_html_assets"))
     app.connect("config-inited", _on("directives.abi_history", "resolve_history_sources"))
     app.connect("config-inited", _on("results.doctest_namespace", "prepend_doctest_preamble"))
-    # 2. Builder ready (builder-inited).
-    app.connect("builder-inited", _on("results.publishing", "watch_warnings"))
-    app.connect("builder-inited", _on("results.early_reading", "start_early_reading"))
-    app.connect("builder-inited", _on("results.row_worker", "start_row_worker"))
+    # 2. Builder ready (builder-inited): whether the last build's stamp still
+    #    holds (then no worker starts unless a document is read).
+    app.connect("builder-inited", _on("results.warning_watch", "watch_warnings"))
+    app.connect("builder-inited", _on("results.unchanged_rebuild", "check_stamp"))
+    app.connect(
+        "builder-inited", _unless_stamp_may_settle("results.early_reading", "start_early_reading")
+    )
+    app.connect(
+        "builder-inited", _unless_stamp_may_settle("results.row_worker", "start_row_worker")
+    )
     app.connect("builder-inited", _on("extraction.located_entries", "start_stamping_entries"))
     app.connect("builder-inited", _on("domain.index_templates", "keep_compiled_index_templates"))
 
 
 def connect_reading(app: Sphinx) -> None:
-    # 3. Reading: whether any document is read at all (env-before-read-docs);
+    # 3. Reading: whether any document is read at all (env-before-read-docs),
+    #    which drops the stamp and starts the workers it held back;
     #    then per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
     #    requirement items become objects too; register pictures are drawn; last,
     #    what the document put into the domain is digested, for reusing the result.
     app.connect("env-before-read-docs", _on("domain.kept_views", "note_documents_to_read"))
+    app.connect("env-purge-doc", _on("results.unchanged_rebuild", "note_removed"))
+    app.connect("env-before-read-docs", _on("results.unchanged_rebuild", "note_documents"))
+    app.connect(
+        "env-before-read-docs", _once_stamp_dropped("results.early_reading", "start_early_reading")
+    )
+    app.connect(
+        "env-before-read-docs", _once_stamp_dropped("results.row_worker", "start_row_worker")
+    )
     app.connect("doctree-read", _on("domain.xenabi", "read_tables"))
     app.connect("doctree-read", _on("domain.requirement_sections", "read_requirements"))
     app.connect("doctree-read", _on("results.relinking", "note_references"))
@@ -180,13 +254,15 @@ def connect_reading(app: Sphinx) -> None:
 
 
 def connect_after_reading(app: Sphinx) -> None:
-    # 4. After reading (env-updated): pages are written next, so the old published
-    #    files go first; then the build's one result (reused when its inputs are
-    #    unchanged); then the pages to write again (those the new result
+    # 4. After reading (env-updated): the stamped result when the stamp held and
+    #    nothing was read; otherwise pages are written next, so the old published
+    #    files go first, then the build's one result (reused when its inputs are
+    #    unchanged). Then the pages to write again (those the new result
     #    changes, and those a build cut short did not write); the domain's views,
     #    kept in the environment; the conflicts.
-    app.connect("env-updated", _on("results.publishing", "withdraw_published"))
-    app.connect("env-updated", _on("results.settling", "settle_result"))
+    app.connect("env-updated", _on("results.unchanged_rebuild", "settle_unchanged"))
+    app.connect("env-updated", _unless_settled_by_stamp("results.publishing", "withdraw_published"))
+    app.connect("env-updated", _unless_settled_by_stamp("results.settling", "settle_result"))
     app.connect(
         "env-updated", _pages_for_new_result("results.evidence_column", "pages_with_new_evidence")
     )
@@ -218,10 +294,11 @@ def connect_writing(app: Sphinx) -> None:
     )
     app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
     # 6. Finished (build-finished): publish the JSON files if the build succeeded;
-    #    keep the facts computed since env-updated.
+    #    keep the facts computed since env-updated and leave the stamp; stop workers.
     app.connect("build-finished", _on("results.publishing", "publish_results"))
-    app.connect("build-finished", _on("results.settling", "save_facts"))
+    app.connect("build-finished", _unless_settled_by_stamp("results.settling", "save_facts"))
+    app.connect("build-finished", _on("results.unchanged_rebuild", "finish_stamp"))
     app.connect("build-finished", _on("results.pages_to_write", "pages_written"))
-    app.connect("build-finished", _on("results.early_reading", "stop_early_reading"))
-    app.connect("build-finished", _on("results.row_worker", "stop_row_worker"))
+    app.connect("build-finished", _if_loaded("results.early_reading", "stop_early_reading"))
+    app.connect("build-finished", _if_loaded("results.row_worker", "stop_row_worker"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))

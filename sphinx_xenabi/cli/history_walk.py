@@ -22,9 +22,10 @@ from pathlib import Path, PurePosixPath
 from sphinx_xenabi.cli.errors import CliError
 from sphinx_xenabi.cli.git_commits import Mirror, TreeState, changes_by_commit, list_commits
 from sphinx_xenabi.cli.history_docs import ConfChoice, DocsReader, DocsReading
+from sphinx_xenabi.model.code_key import code_key
 from sphinx_xenabi.model.content_key import ABSENT, FileState, Manifest, digest, state_on_disk
 from sphinx_xenabi.model.drift_cells import disagreements, registry_architectures
-from sphinx_xenabi.model.fact_cache import FactCache, code_key
+from sphinx_xenabi.model.fact_cache import FactCache
 from sphinx_xenabi.model.history import (
     Commit,
     Disagreement,

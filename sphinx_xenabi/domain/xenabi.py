@@ -245,7 +245,7 @@ class XenAbiDomain(Domain):
 
     def _views(self) -> dict[str, Any]:
         """The kept views, dropped when the package's code is not theirs (they hold its text)."""
-        from sphinx_xenabi.model.fact_cache import code_key
+        from sphinx_xenabi.model.code_key import code_key
 
         views: dict[str, Any] | None = self.data.get("views")
         code = code_key()

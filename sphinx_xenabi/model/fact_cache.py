@@ -19,7 +19,6 @@ build directory that produced it.
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import io
 import os
 import pickle
@@ -30,78 +29,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from sphinx_xenabi._version import __version__
-from sphinx_xenabi.model.content_key import Manifest, digest, reduce_mapping_proxy
+from sphinx_xenabi.model.code_key import code_key, code_key_stamps, offer_code_key
+from sphinx_xenabi.model.content_key import Manifest, reduce_mapping_proxy
 
-# Bump when an entry's shape changes without a change to the code key's files.
-FORMAT = 3  # 2: each value pickled on its own; 3: entries kept a few saves unused
 # A save keeps an entry no build used for this many saves (see FactCache.save).
 KEPT_UNUSED_SAVES = 4
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-Stamps = tuple[tuple[str, int, int], ...]
-# A cache file's (stamps, code key), offered by FactCache.load: when every
-# module still has the size and time it had then, the key is that one and
-# no module is read again (a no-op rebuild hashes nothing).
-_known: tuple[Stamps, str] | None = None
-_code: str | None = None  # this process's code key, worked out once
-_code_stamps: Stamps = ()  # the stamps it was worked out with, saved beside it
-
-
-def _stamps() -> Stamps:
-    """Every module of the package: its path, size and modification time."""
-    found = []
-    prefix = len(_PACKAGE) + 1  # os.walk's paths start with the package's own
-    for directory, subdirectories, files in os.walk(_PACKAGE):
-        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
-        for name in sorted(f for f in files if f.endswith(".py")):
-            path = os.path.join(directory, name)
-            stat = os.stat(path)
-            found.append((path[prefix:], stat.st_size, stat.st_mtime_ns))
-    return tuple(found)
-
-
-def code_key() -> str:
-    """Which code computed a fact: the version and every module's content.
-
-    Content, not times: a fresh checkout or install of the same code (a CI
-    job with a kept cache) has new times and must reuse the facts, and an
-    edited module must not. The whole package, not only the model and
-    emulator: a build's result depends on the extraction and the Sphinx glue
-    as well. Hashing is skipped when the stamps are those of a cache file.
-    """
-    global _code, _code_stamps
-    if _code is None:
-        stamps = _stamps()
-        if _known is not None and _known[0] == stamps:
-            _code = _known[1]
-        else:
-            contents = hashlib.sha256()
-            for relative, _size, _time in stamps:
-                contents.update(relative.encode())
-                contents.update(Path(_PACKAGE, relative).read_bytes())
-            _code = digest(FORMAT, __version__, contents.hexdigest())
-        _code_stamps = stamps
-    return _code
-
-
-def _code_key_stamps() -> tuple[str, Stamps]:
-    """The code key and the stamps it was worked out with, as a cache file keeps them.
-
-    The stamps are the key's own, not looked up again: a module edited while
-    the build ran must not be saved as stamps the older key stands for (and
-    walking the package once is enough).
-    """
-    key = code_key()
-    return key, _code_stamps
-
-
-def _offer_stamps(stored: Mapping[str, Any]) -> None:
-    """Before the first code key of the process: a cache file's stamps and key."""
-    global _known
-    stamps, key = stored.get("stamps"), stored.get("code")
-    if _code is None and isinstance(stamps, tuple) and isinstance(key, str):
-        _known = (stamps, key)
 
 
 class _Pickler(pickle.Pickler):
@@ -157,7 +89,7 @@ class FactCache:
             return cls(_dirty=True)
         if not isinstance(stored, Mapping):
             return cls(_dirty=True)
-        _offer_stamps(stored)
+        offer_code_key(stored.get("stamps"), stored.get("code"))
         if stored.get("code") != code_key():
             return cls(_dirty=True)
         entries = stored.get("entries")
@@ -236,7 +168,7 @@ class FactCache:
                 if entry.data is None:
                     entry.data = dumps(entry.value)
             stored = {key: (e.manifest, e.data, ages[key]) for key, e in kept.items()}
-            code, stamps = _code_key_stamps()
+            code, stamps = code_key_stamps()
             data = dumps({"code": code, "stamps": stamps, "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

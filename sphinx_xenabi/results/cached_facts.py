@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
+from sphinx_xenabi.model.code_key import code_key
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.fact_cache import FactCache, code_key
+from sphinx_xenabi.model.fact_cache import FactCache
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx

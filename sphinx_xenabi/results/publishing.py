@@ -15,15 +15,10 @@ report.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
-
-from sphinx.util.logging import NAMESPACE as SPHINX_LOGGER
-from sphinx.util.logging import is_suppressed_warning
 
 from sphinx_xenabi.log import error, logger
 from sphinx_xenabi.model.atomic import write_atomic
@@ -33,9 +28,10 @@ from sphinx_xenabi.model.published_files import (
     REGISTRY_FILENAME,
     REQUIREMENTS_FILENAME,
 )
-from sphinx_xenabi.results.reference_choice import MODEL_NAME
-from sphinx_xenabi.results.settling import published_text, settled_account
+from sphinx_xenabi.results.account import settled_account
 from sphinx_xenabi.results.state import build_state, executes
+from sphinx_xenabi.results.unchanged_rebuild import still_published
+from sphinx_xenabi.results.warning_watch import build_failing
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -63,6 +59,7 @@ def _registry_text(app: Sphinx, result: BuildResult) -> str | None:
 def requirements_report(app: Sphinx, result: BuildResult) -> RequirementsReport:
     """The build's requirements as ``xenabi-requirements.json`` writes them."""
     from sphinx_xenabi.model.requirements_json import RequirementsReport
+    from sphinx_xenabi.results.reference_choice import MODEL_NAME
 
     against = result.reference.name
     if against == MODEL_NAME:
@@ -130,59 +127,22 @@ def withdraw_published(app: Sphinx, env: BuildEnvironment | None = None) -> None
             app.statuscode = 1
 
 
-class _WarningWatch(logging.Handler):
-    """Sees whether the build logs a warning a project shows (for ``-W``).
-
-    Sphinx turns warnings into a failing status only after build-finished,
-    so a ``-W`` build that warned must be recognised here. Sphinx keeps its
-    own count privately; this handler sits on Sphinx's logger, which Sphinx
-    clears for every new application, so it never hears another build.
-    """
-
-    def __init__(self, app: Sphinx) -> None:
-        super().__init__(logging.WARNING)
-        self._app = app
-        self.warned = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        kind, subtype = getattr(record, "type", ""), getattr(record, "subtype", "")
-        if not is_suppressed_warning(kind, subtype, self._app.config.suppress_warnings):
-            self.warned = True
-
-
-_WATCHES: WeakKeyDictionary[Sphinx, _WarningWatch] = WeakKeyDictionary()
-
-
-def watch_warnings(app: Sphinx) -> None:
-    """``builder-inited``: start listening (Sphinx has set up its logging by then)."""
-    watch = _WarningWatch(app)
-    logging.getLogger(SPHINX_LOGGER).addHandler(watch)
-    _WATCHES[app] = watch
-
-
-def _build_failing(app: Sphinx) -> bool:
-    """Whether the build will exit non-zero: a builder's failures, or -W warnings."""
-    watch = _WATCHES.pop(app, None)
-    if watch is not None:
-        logging.getLogger(SPHINX_LOGGER).removeHandler(watch)
-    # Sphinx 8.1+ sets keep_going exactly when -W is given (-W implies it).
-    fails_on_warnings = bool(app.keep_going)
-    return app.statuscode != 0 or (fails_on_warnings and watch is not None and watch.warned)
-
-
 def publish_results(app: Sphinx, exception: BaseException | None) -> None:
     """At build-finished: write the files of a successful build, each atomically."""
     account = settled_account(app)
-    failing = _build_failing(app)  # first: it also stops the warning watch
+    failing = build_failing(app)  # first: it also stops the warning watch
     if exception is not None or account is None or account.failed or failing:
         withdraw_published(app)  # reading failed before env-updated withdrew them
         return
     for publication in PUBLICATIONS:
-        if app.config[publication.setting]:
+        # A rebuild that changed nothing left the files as this result published them.
+        if app.config[publication.setting] and not still_published(app, publication.filename):
             _publish(app, publication)
 
 
 def _publish(app: Sphinx, publication: Publication) -> None:
+    from sphinx_xenabi.results.settling import published_text  # a result to publish
+
     target = Path(app.outdir) / publication.filename
 
     def compose() -> str | None:

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sphinx_xenabi.model.code_key import code_key
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.fact_cache import FactCache, code_key
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
     from sphinx_xenabi.model.content_key import Manifest
+    from sphinx_xenabi.model.fact_cache import FactCache
     from sphinx_xenabi.model.spec import AbiSpec
     from sphinx_xenabi.model.xen_source.reader import XenSource
 

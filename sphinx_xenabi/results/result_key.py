@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.domain.xenabi import GUIDE_MAP_KEY, XenAbiDomain, xenabi_domain
 from sphinx_xenabi.model.content_key import digest
-from sphinx_xenabi.model.fact_cache import code_key
 
 if TYPE_CHECKING:
     from docutils import nodes
@@ -64,7 +63,8 @@ def note_content_key(app: Sphinx, doctree: nodes.document) -> None:
         keys[docname] = key
 
 
-def _settings(app: Sphinx) -> dict[str, Any]:
+def result_settings(app: Sphinx) -> dict[str, Any]:
+    """The settings the result reads, by name."""
     settings = {v.name: v.value for v in app.config if v.name.startswith("xenabi_")}
     settings.update((name, app.config[name]) for name in _SPHINX_SETTINGS)
     return settings
@@ -91,13 +91,15 @@ def guide_map_key(domain: XenAbiDomain, env: BuildEnvironment) -> str:
 
 def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
     """The key of everything the build's result depends on (``reference``: its identity)."""
+    from sphinx_xenabi.model.code_key import code_key
+
     domain = xenabi_domain(env)
     return digest(
         "build-result",
         code_key(),
         sorted(domain.data.get(_KEYS, {}).items()),
         guide_map_key(domain, env),
-        _settings(app),
+        result_settings(app),
         [app.builder.name, app.builder.format, str(app.srcdir), str(app.confdir)],
         reference,
     )

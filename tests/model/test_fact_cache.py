@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 import pytest
 
+from sphinx_xenabi.model import code_key as code_key_module
 from sphinx_xenabi.model import fact_cache
 from sphinx_xenabi.model.content_key import ABSENT, DIRECTORY, Manifest, blob_id, state_on_disk
 from sphinx_xenabi.model.fact_cache import FactCache
@@ -167,8 +168,8 @@ def test_a_saved_cache_keeps_the_stamps_its_code_key_was_worked_out_with(
     # A module edited while the build ran: the next build must not take the
     # new stamps for the older code's key (it would reuse stale facts).
     key = fact_cache.code_key()
-    worked_out_with = fact_cache._code_stamps
-    monkeypatch.setattr(fact_cache, "_stamps", lambda: (("model/drift.py", 1, 2),))
+    worked_out_with = code_key_module._code_stamps
+    monkeypatch.setattr(code_key_module, "package_stamps", lambda: (("model/drift.py", 1, 2),))
     cache = FactCache()
     cache.store("key", 1)
     cache.save(tmp_path / "facts.pickle")

@@ -107,12 +107,12 @@ def test_new_statuses_forget_the_views_and_the_same_ones_keep_them() -> None:
 def test_other_code_computes_the_views_again(
     tmp_path: Path, decoded: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sphinx_xenabi.model import fact_cache
+    from sphinx_xenabi.model import code_key
 
     src = copy_root("xref-duplicate", tmp_path / "src")
     first = build_root(src, tmp_path / "out")
     decoded.clear()
-    monkeypatch.setattr(fact_cache, "_code", "another version of the package")
+    monkeypatch.setattr(code_key, "_code", "another version of the package")
     again = build_root(src, tmp_path / "out", freshenv=False)
     assert "0 added, 0 changed, 0 removed" in again.status
     # The views held the old code's text: computed again, by this code.

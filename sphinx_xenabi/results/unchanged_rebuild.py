@@ -1,0 +1,280 @@
+"""A rebuild in which nothing the result depends on changed, settled from a stamp.
+
+Whether a build may reuse the last result is decided by its key
+(``results/result_key.py``): the documents' records, the settings, the
+reference's files and the package's code. Working the key out loads the
+fact cache, the settling code and the contents of the reference's files. A
+rebuild that reads no document (the commonest one while writing: the same
+``sphinx-build`` again, or sphinx-autobuild after a save that changed
+nothing) can decide it more cheaply, as git decides a file is unchanged
+from its index.
+
+A build that finishes leaves a stamp beside its environment: its result's
+key and account, what else the key was computed from (the settings, the
+builder, the directories), and the size and time of the package's modules,
+of every file the reference was read from and of the published files. A
+rebuild whose stamp still holds (checked at ``builder-inited``) and in
+which Sphinx reads or removes no document settles that result
+(``env-updated``): it logs the account as the build that computed it did,
+and loads the result itself only if something asks. Workers are started
+only once the stamp is known not to settle the build.
+
+Any doubt takes the full path (``results/settling.py``), which removes the
+stamp until it leaves its own: a stamp that does not hold, a document read,
+a stamp of another format or one that cannot be read. A file whose time was
+within :data:`RACY_SECONDS` of the stamp could change again without its
+time changing: its content is compared instead.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import stat
+import time
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
+
+from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.model.atomic import write_atomic
+from sphinx_xenabi.model.code_key import Stamps, code_key, code_key_stamps, offer_code_key
+from sphinx_xenabi.model.content_key import ABSENT, DIRECTORY, digest, state_on_disk
+from sphinx_xenabi.model.published_files import (
+    NEEDS_FILENAME,
+    REGISTRY_FILENAME,
+    REQUIREMENTS_FILENAME,
+)
+from sphinx_xenabi.results.account import (
+    ReferenceFiles,
+    Settled,
+    forget_settled,
+    note_settled,
+    report_account,
+    settled_of,
+)
+from sphinx_xenabi.results.result_key import result_settings
+from sphinx_xenabi.results.state import forget_current, keep_result
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+    from sphinx_xenabi.results.build_result import BuildResult
+
+STAMP_FILE = "xenabi-rebuild-stamp.pickle"
+FORMAT = 1  # bump when the stamp's shape changes
+# A file's time within this of the moment it was stamped may not show a
+# change made in the same tick of the file system's clock.
+RACY_SECONDS = 2.0
+PUBLISHED = (REGISTRY_FILENAME, REQUIREMENTS_FILENAME, NEEDS_FILENAME)
+
+# A path's stamp: (size, modification time), or ABSENT or DIRECTORY; None: compare content.
+PathStamp = tuple[int, int] | str | None
+
+# The stamp each build found holding at builder-inited, until a document is read.
+_HOLDING: WeakKeyDictionary[Sphinx, dict[str, Any]] = WeakKeyDictionary()
+# Builds whose holding stamp a read or removed document dropped.
+_DROPPED: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
+
+
+def _path(app: Sphinx) -> Path:
+    return Path(app.doctreedir) / STAMP_FILE
+
+
+def _path_stamp(path: Path) -> PathStamp:
+    try:
+        found = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return ABSENT
+    except OSError:
+        return None  # unreadable now: its content decides
+    if stat.S_ISDIR(found.st_mode):
+        return DIRECTORY
+    return (found.st_size, found.st_mtime_ns)
+
+
+def _inputs(app: Sphinx) -> str:
+    """What the result is computed from besides documents and files, as one digest."""
+    builder = [app.builder.name, app.builder.format]
+    places = [str(app.srcdir), str(app.confdir), str(app.outdir)]
+    return digest("rebuild-inputs", result_settings(app), builder, places)
+
+
+def _published_stamps(app: Sphinx) -> tuple[PathStamp, ...]:
+    return tuple(_path_stamp(Path(app.outdir) / name) for name in PUBLISHED)
+
+
+def _files_hold(reference: ReferenceFiles, stamps: Iterable[PathStamp]) -> bool:
+    root, states = reference
+    for (path, state), stamped in zip(states, stamps, strict=True):
+        file = Path(root) / path  # an absolute path (a user's .config) stays as it is
+        if stamped is None:
+            if state_on_disk(file) != state:
+                return False
+        elif _path_stamp(file) != stamped:
+            return False
+    return True
+
+
+def _holds(app: Sphinx, stamp: dict[str, Any]) -> bool:
+    try:
+        if stamp["format"] != FORMAT or stamp["inputs"] != _inputs(app):
+            return False
+        # The code key the stamp was left by, taken while every module has its
+        # stamps (the domain's kept views need the key too): no module is read.
+        offer_code_key(stamp["code_stamps"], stamp["code"])
+        return (
+            code_key() == stamp["code"]
+            and stamp["published"] == _published_stamps(app)
+            and _files_hold(stamp["reference"], stamp["files"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return False  # another shape: the full path decides
+
+
+def check_stamp(app: Sphinx) -> None:
+    """``builder-inited``: whether the last build's stamp still holds for this one."""
+    try:
+        stamp = pickle.loads(_path(app).read_bytes())
+    except FileNotFoundError:
+        return
+    except Exception:  # damaged or foreign: only a rebuild that settles in full
+        return
+    if isinstance(stamp, dict) and _holds(app, stamp):
+        _HOLDING[app] = stamp
+
+
+def may_settle(app: Sphinx) -> bool:
+    """Whether this build may still be settled by the stamp (no document read so far)."""
+    return app in _HOLDING
+
+
+def dropped(app: Sphinx) -> bool:
+    """Whether a document read or removed dropped the stamp that held at builder-inited."""
+    return _DROPPED.get(app, False)
+
+
+def note_documents(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """``env-before-read-docs``: a document to read means a result of its own."""
+    if docnames:
+        _drop(app)
+
+
+def note_removed(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
+    """``env-purge-doc``: a document removed (or about to be read again)."""
+    _drop(app)
+
+
+def _drop(app: Sphinx) -> None:
+    if _HOLDING.pop(app, None) is not None:
+        _DROPPED[app] = True
+
+
+def settle_unchanged(app: Sphinx, env: BuildEnvironment) -> None:
+    """``env-updated``, first: settle the stamped result if the stamp held throughout.
+
+    Otherwise the stamp goes: the full settling follows, and a build cut
+    short before it leaves its own must not leave one for an older result.
+    """
+    stamp = _HOLDING.pop(app, None)
+    if stamp is None:
+        _path(app).unlink(missing_ok=True)
+        return
+    key, account = stamp["key"], stamp["account"]
+    xenabi_domain(env).note_requirement_statuses(dict(account.statuses))
+    note_settled(app, Settled(key, account, True, stamp["reference"], by_unchanged_rebuild=True))
+    keep_result(app, _loader(app, key))
+    report_account(app, account)
+
+
+def _loader(app: Sphinx, key: str) -> Callable[[], BuildResult]:
+    # Kept by the application's weak-keyed store: must not hold the application.
+    built_by = weakref.ref(app)
+
+    def load() -> BuildResult:
+        from sphinx_xenabi.results.settling import load_unchanged_result
+
+        again = built_by()
+        if again is None:
+            raise RuntimeError("the build's result is gone with its application")
+        return load_unchanged_result(again, key)
+
+    return load
+
+
+def settled_by_stamp(app: Sphinx) -> bool:
+    settled = settled_of(app)
+    return settled is not None and settled.by_unchanged_rebuild
+
+
+def still_published(app: Sphinx, filename: str) -> bool:
+    """Whether a build settled by the stamp finds ``filename`` as its result published it."""
+    if not settled_by_stamp(app):
+        return False
+    return _path_stamp(Path(app.outdir) / filename) not in (ABSENT, DIRECTORY, None)
+
+
+def finish_stamp(app: Sphinx, exception: BaseException | None = None) -> None:
+    """``build-finished``, after the facts are saved: the stamp for the next rebuild.
+
+    A build settled in full leaves its own, if it finished; one settled by
+    the stamp leaves it as it is (the published files were left as they
+    were, or written again, which the next build's check notices) and lets
+    go of its result.
+    """
+    settled = forget_settled(app)
+    if settled is None:
+        return
+    if settled.by_unchanged_rebuild:
+        forget_current()  # doctests have run: the process keeps no last result of its own
+    elif exception is None:
+        leave_stamp(app, settled, code_key_stamps())
+
+
+def leave_stamp(app: Sphinx, settled: Settled, code: tuple[str, Stamps]) -> None:
+    """At the end of a build that settled in full: the stamp the next rebuild checks.
+
+    ``code``: the build's code key and the stamps it was worked out with (a
+    module edited during the build must not be stamped as the code that ran).
+    None is left when the reference cannot be vouched for by its files, or a
+    file changed since it was read.
+    """
+    if settled.reference_files is None:
+        return
+    files = _stamps_of(settled.reference_files, time.time_ns())
+    if files is None:
+        return
+    stamp = {
+        "format": FORMAT,
+        "inputs": _inputs(app),
+        "code": code[0],
+        "code_stamps": code[1],
+        "published": _published_stamps(app),
+        "reference": settled.reference_files,
+        "files": files,
+        "key": settled.key,
+        "account": settled.account,
+    }
+    try:
+        write_atomic(_path(app), pickle.dumps(stamp, protocol=pickle.HIGHEST_PROTOCOL))
+    except (OSError, pickle.PicklingError):
+        pass  # only a saving: the next rebuild settles in full
+
+
+def _stamps_of(reference: ReferenceFiles, now_ns: int) -> tuple[PathStamp, ...] | None:
+    """Each file's stamp, taken before its content is compared with the recorded state."""
+    root, states = reference
+    stamps: list[PathStamp] = []
+    for path, state in states:
+        file = Path(root) / path
+        stamped = _path_stamp(file)  # first: a change after it shows in its time
+        if state_on_disk(file) != state:
+            return None  # changed since it was read: the result does not vouch for it
+        if isinstance(stamped, tuple) and now_ns - stamped[1] < RACY_SECONDS * 1e9:
+            stamped = None
+        stamps.append(stamped)
+    return tuple(stamps)
