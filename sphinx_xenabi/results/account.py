@@ -92,6 +92,9 @@ class Settled:
 
 
 _SETTLED: WeakKeyDictionary[Sphinx, Settled] = WeakKeyDictionary()
+# Whether the published files are the result's own: published, or withheld
+# because the result fails (not because of -W, a failed write or a crash).
+_PUBLISHED_AS_RESULT: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
 
 
 def note_settled(app: Sphinx, settled: Settled) -> None:
@@ -105,6 +108,15 @@ def settled_of(app: Sphinx) -> Settled | None:
 def forget_settled(app: Sphinx) -> Settled | None:
     """``build-finished``: the build's settled result, no longer kept."""
     return _SETTLED.pop(app, None)
+
+
+def note_publication(app: Sphinx, as_result: bool) -> None:
+    """``build-finished``: whether the published files are now as the result has them."""
+    _PUBLISHED_AS_RESULT[app] = as_result
+
+
+def published_as_result(app: Sphinx) -> bool:
+    return _PUBLISHED_AS_RESULT.pop(app, False)
 
 
 def settled_account(app: Sphinx) -> ResultAccount | None:

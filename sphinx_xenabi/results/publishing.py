@@ -28,9 +28,9 @@ from sphinx_xenabi.model.published_files import (
     REGISTRY_FILENAME,
     REQUIREMENTS_FILENAME,
 )
-from sphinx_xenabi.results.account import settled_account
+from sphinx_xenabi.results.account import note_publication, settled_account
 from sphinx_xenabi.results.state import build_state, executes
-from sphinx_xenabi.results.unchanged_rebuild import still_published
+from sphinx_xenabi.results.unchanged_rebuild import settled_by_stamp
 from sphinx_xenabi.results.warning_watch import build_failing
 
 if TYPE_CHECKING:
@@ -133,11 +133,15 @@ def publish_results(app: Sphinx, exception: BaseException | None) -> None:
     failing = build_failing(app)  # first: it also stops the warning watch
     if exception is not None or account is None or account.failed or failing:
         withdraw_published(app)  # reading failed before env-updated withdrew them
+        # Withheld because the result fails: what any build of it does.
+        note_publication(app, exception is None and account is not None and account.failed)
         return
-    for publication in PUBLICATIONS:
-        # A rebuild that changed nothing left the files as this result published them.
-        if app.config[publication.setting] and not still_published(app, publication.filename):
-            _publish(app, publication)
+    # A rebuild settled by the stamp finds the files as this result published them.
+    if not settled_by_stamp(app):
+        for publication in PUBLICATIONS:
+            if app.config[publication.setting]:
+                _publish(app, publication)
+    note_publication(app, app.statuscode == 0)
 
 
 def _publish(app: Sphinx, publication: Publication) -> None:

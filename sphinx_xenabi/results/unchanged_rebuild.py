@@ -51,6 +51,7 @@ from sphinx_xenabi.results.account import (
     Settled,
     forget_settled,
     note_settled,
+    published_as_result,
     report_account,
     settled_of,
 )
@@ -211,27 +212,20 @@ def settled_by_stamp(app: Sphinx) -> bool:
     return settled is not None and settled.by_unchanged_rebuild
 
 
-def still_published(app: Sphinx, filename: str) -> bool:
-    """Whether a build settled by the stamp finds ``filename`` as its result published it."""
-    if not settled_by_stamp(app):
-        return False
-    return _path_stamp(Path(app.outdir) / filename) not in (ABSENT, DIRECTORY, None)
-
-
 def finish_stamp(app: Sphinx, exception: BaseException | None = None) -> None:
     """``build-finished``, after the facts are saved: the stamp for the next rebuild.
 
-    A build settled in full leaves its own, if it finished; one settled by
-    the stamp leaves it as it is (the published files were left as they
-    were, or written again, which the next build's check notices) and lets
-    go of its result.
+    A build settled in full leaves its own, if it finished and its published
+    files are its result's (not withheld for ``-W`` or a failed write); one
+    settled by the stamp leaves it as it is (a file it withheld shows in the
+    next build's check) and lets go of its result.
     """
-    settled = forget_settled(app)
+    settled, as_result = forget_settled(app), published_as_result(app)
     if settled is None:
         return
     if settled.by_unchanged_rebuild:
         forget_current()  # doctests have run: the process keeps no last result of its own
-    elif exception is None:
+    elif exception is None and as_result:
         leave_stamp(app, settled, code_key_stamps())
 
 

@@ -85,6 +85,35 @@ def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Pa
     assert done.stdout.strip().splitlines()[-1] == "loaded: []"
 
 
+# What a rebuild settled by the last build's stamp does without.
+SETTLING = (
+    "sphinx_xenabi.results.settling",
+    "sphinx_xenabi.model.fact_cache",
+    "sphinx_xenabi.results.early_reading",
+    "sphinx_xenabi.results.row_worker",
+)
+
+
+def test_a_rebuild_settled_by_the_stamp_loads_neither_the_settling_nor_the_fact_cache(
+    tmp_path: Path,
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    report = f"import sys\nprint('loaded:', sorted(set({SETTLING!r}) & set(sys.modules)))\n"
+
+    def loaded() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", BUILD + report, str(docs), str(tmp_path / "out")],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
+    assert loaded() == f"loaded: {sorted(SETTLING)}"  # the first build settles in full
+    assert loaded() == "loaded: []"
+
+
 def test_check_in_a_xen_tree_loads_neither_the_reader_nor_the_drift_check(
     tmp_path: Path,
 ) -> None:

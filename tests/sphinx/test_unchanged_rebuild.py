@@ -1,0 +1,201 @@
+"""A rebuild that reads nothing, settled from the stamp the last build left, and only then.
+
+Docs inside a small Xen tree, built, then rebuilt in the same directories.
+A rebuild whose stamp holds logs, decides and publishes what the build that
+left it did, without the full settling; a change to anything the stamp
+covers (a source file, a page, a published file, the stamp itself) takes
+the full path, whose result is the fresh build's.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
+from sphinx_xenabi.results import settling
+from sphinx_xenabi.results.state import build_state
+from sphinx_xenabi.results.unchanged_rebuild import STAMP_FILE
+from support.building import Build, run_sphinx
+from support.rebuilds import build, count_calls, fresh_seen, seen
+from support.xen_docs import SIX, docs_in
+from support.xen_trees import edit, hypercall_defs_tree
+
+PROSE = "Prose\n=====\n\nA page without tables.\n"
+SOURCE = "xen/arch/x86/pv/hypercall.c"
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often a build took the full settling path."""
+    calls: Counter[str] = Counter()
+    count_calls(monkeypatch, calls, "full", settling, "settle_result")
+    return calls
+
+
+def _docs(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, Path]:
+    tree = hypercall_defs_tree(tmp_path / "xen")
+    pages = {"prose": PROSE}
+    docs = docs_in(tree, pages=pages) if params is None else docs_in(tree, params, pages=pages)
+    return tree, docs
+
+
+def _age(tree: Path, seconds: float = 3600.0) -> None:
+    """Every file of the tree last modified ``seconds`` ago: its stamp is trusted."""
+    then = time.time() - seconds
+    for file in tree.rglob("*"):
+        if file.is_file():
+            os.utime(file, (then, then))
+
+
+def test_a_rebuild_that_reads_nothing_settles_as_the_build_that_left_the_stamp(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path, SIX)  # the docs say six parameters: the build fails
+    first = build(docs, tmp_path / "out", fresh=True)
+    assert first.statuscode == 1 and "[xenabi.drift]" in first.warnings, first.warnings
+    assert (tmp_path / "out" / ".doctrees" / STAMP_FILE).is_file()
+    again = build(docs, tmp_path / "out")
+    assert settled["full"] == 1  # the first build only
+    assert seen(again) == seen(first) == fresh_seen(docs, tmp_path)
+    # The result itself loads when something asks: the one the first build produced.
+    before, after = build_state(first.app), build_state(again.app)
+    assert before is not None and after is not None
+    assert after.registry.to_json() == before.registry.to_json()
+    assert after.reports == before.reports
+
+
+def test_the_published_files_are_left_as_they_are_and_written_again_if_removed(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path)
+    first = build(docs, tmp_path / "out", fresh=True)
+    registry = first.outdir / REGISTRY_FILENAME
+    written = registry.stat().st_mtime_ns
+    build(docs, tmp_path / "out")
+    assert settled["full"] == 1
+    assert registry.stat().st_mtime_ns == written  # not withdrawn, not written again
+    registry.unlink()  # by hand: the stamp no longer holds
+    again = build(docs, tmp_path / "out")
+    assert settled["full"] == 2
+    assert seen(again) == seen(first)  # published again, the same bytes
+
+
+def test_a_source_file_edited_after_the_stamp_settles_in_full(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    tree, docs = _docs(tmp_path)
+    _age(tree)  # stamped by size and time
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    edit(tree / SOURCE, "regs->r10;", "regs->rcx;")
+    rebuilt = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 2
+    assert rebuilt[0] == 1 and "[xenabi.drift]" in rebuilt[1], rebuilt[1]
+    assert rebuilt == fresh_seen(docs, tmp_path)
+
+
+def test_a_file_changed_in_the_tick_it_was_stamped_is_compared_by_content(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    # Written just before the build: the same size and time could hide a
+    # second edit within the file system clock's tick, so the stamp keeps
+    # no time for it. An edit of the same length, its time put back, is seen.
+    tree, docs = _docs(tmp_path)
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    source = tree / SOURCE
+    before = source.stat()
+    edit(source, "regs->r10;", "regs->rcx;")  # as long as before
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert source.stat().st_size == before.st_size
+    rebuilt = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 2
+    assert rebuilt[0] == 1, rebuilt[1]
+    assert rebuilt == fresh_seen(docs, tmp_path)
+
+
+def test_a_page_read_or_removed_drops_the_stamp(tmp_path: Path, settled: Counter[str]) -> None:
+    _, docs = _docs(tmp_path)
+    build(docs, tmp_path / "out", fresh=True)
+    (docs / "prose.rst").write_text(PROSE + "\nMore prose.\n", encoding="utf-8")
+    build(docs, tmp_path / "out")
+    assert settled["full"] == 2
+    (docs / "prose.rst").unlink()
+    (docs / "index.rst").write_text(
+        (docs / "index.rst").read_text(encoding="utf-8").replace("   prose\n", ""),
+        encoding="utf-8",
+    )
+    removed = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 3
+    assert removed == fresh_seen(docs, tmp_path)
+
+
+def test_a_document_removed_alone_drops_the_stamp(tmp_path: Path, settled: Counter[str]) -> None:
+    # No document is read (the removed one is only purged): the stamp must still go.
+    _, docs = _docs(tmp_path)
+    (docs / "orphan.rst").write_text(":orphan:\n\n" + PROSE, encoding="utf-8")  # in no toctree
+    first = build(docs, tmp_path / "out", fresh=True)
+    assert "orphan" in first.app.env.found_docs
+    (docs / "orphan.rst").unlink()
+    again = build(docs, tmp_path / "out")
+    assert "0 added, 0 changed, 1 removed" in again.status
+    assert settled["full"] == 2
+
+
+def test_a_w_build_settled_by_the_stamp_fails_and_withholds_the_files(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    _, docs = _docs(tmp_path, SIX)
+    out = tmp_path / "out"
+    relaxed = {"xenabi_drift": "warning"}
+    first = build(docs, out, fresh=True, **relaxed)
+    assert first.statuscode == 0 and (first.outdir / REGISTRY_FILENAME).is_file()
+
+    def build_w() -> Build:
+        return run_sphinx(
+            docs,
+            out,
+            confdir=docs,
+            doctreedir=out / ".doctrees",
+            confoverrides=relaxed,
+            freshenv=False,
+            warningiserror=True,
+        )
+
+    again = build_w()  # -W is no setting: the stamp holds, its warning now fails
+    assert settled["full"] == 1
+    assert again.statuscode == 1 and "[xenabi.drift]" in again.warnings, again.warnings
+    assert not (again.outdir / REGISTRY_FILENAME).exists()
+
+
+def test_a_damaged_stamp_is_only_a_full_settling(tmp_path: Path, settled: Counter[str]) -> None:
+    _, docs = _docs(tmp_path, SIX)
+    first = build(docs, tmp_path / "out", fresh=True)
+    (tmp_path / "out" / ".doctrees" / STAMP_FILE).write_bytes(b"not a stamp")
+    again = build(docs, tmp_path / "out")
+    assert settled["full"] == 2
+    assert seen(again) == seen(first)
+    assert (tmp_path / "out" / ".doctrees" / STAMP_FILE).read_bytes() != b"not a stamp"
+
+
+def test_another_setting_or_builder_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
+    _, docs = _docs(tmp_path, SIX)
+    build(docs, tmp_path / "out", fresh=True)
+    relaxed = seen(build(docs, tmp_path / "out", xenabi_drift="warning"))
+    assert settled["full"] == 2
+    assert relaxed == fresh_seen(docs, tmp_path, xenabi_drift="warning")
+    before = settled["full"]
+    dummy = run_sphinx(
+        docs,
+        tmp_path / "dummy",
+        confdir=docs,
+        buildername="dummy",
+        doctreedir=tmp_path / "out" / ".doctrees",
+        confoverrides={"xenabi_drift": "warning"},
+        freshenv=False,
+    )
+    assert settled["full"] == before + 1
+    assert dummy.statuscode == 0
