@@ -206,6 +206,11 @@ def one_round(
         return again(with_extension)
 
     each("fresh", lambda w: fresh(w, None))
+    if "fresh" not in steps and "no-op" in steps:
+        # Both configurations share the edited page: without a fresh build
+        # first, each must see the other's last edit before a no-op is one.
+        for with_extension in order:
+            again(with_extension)
     each("no-op", again)
     each("edit", edited)
     check = tree.check
