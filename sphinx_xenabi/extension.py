@@ -125,11 +125,8 @@ def _unchanged_rebuild() -> Any:
 
 
 def _unless_stamp_may_settle(module: str, handler: str) -> Callable[[Sphinx], None]:
-    """A ``builder-inited`` handler skipped while the last build's stamp may settle this one.
-
-    It runs at ``env-before-read-docs`` instead if a document read drops
-    the stamp (:func:`_once_stamp_dropped`).
-    """
+    """A ``builder-inited`` handler skipped when the last build's stamp holds: the
+    rebuild's source reading is the cached one, and it runs no rows in a worker."""
     found = _on(module, handler)
 
     def call(app: Sphinx) -> None:
@@ -137,18 +134,6 @@ def _unless_stamp_may_settle(module: str, handler: str) -> Callable[[Sphinx], No
             found(app)
 
     call.__name__ = call.__qualname__ = handler
-    return call
-
-
-def _once_stamp_dropped(module: str, handler: str) -> Callable[..., None]:
-    """The ``env-before-read-docs`` run of a handler the stamp held back at ``builder-inited``."""
-    found = _on(module, handler)
-
-    def call(app: Sphinx, env: Any, docnames: list[str]) -> None:
-        if _unchanged_rebuild().dropped(app):
-            found(app)
-
-    call.__name__ = call.__qualname__ = f"{handler}_late"
     return call
 
 
@@ -210,7 +195,7 @@ def connect_before_reading(app: Sphinx) -> None:
     app.connect("config-inited", _on("directives.abi_history", "resolve_history_sources"))
     app.connect("config-inited", _on("results.doctest_namespace", "prepend_doctest_preamble"))
     # 2. Builder ready (builder-inited): whether the last build's stamp still
-    #    holds (then no worker starts unless a document is read).
+    #    holds (then no worker starts).
     app.connect("builder-inited", _on("results.warning_watch", "watch_warnings"))
     app.connect("builder-inited", _on("results.unchanged_rebuild", "check_stamp"))
     app.connect(
@@ -224,8 +209,8 @@ def connect_before_reading(app: Sphinx) -> None:
 
 
 def connect_reading(app: Sphinx) -> None:
-    # 3. Reading: whether any document is read at all (env-before-read-docs),
-    #    which drops the stamp and starts the workers it held back;
+    # 3. Reading: whether any document is read or removed at all (then the
+    #    stamp settles the build only if the result key is the stamped one);
     #    then per document (doctree-read): tables into the domain, then the
     #    numbers rows become hypercall objects, and the links to them are noted;
     #    requirement items become objects too; register pictures are drawn; last,
@@ -233,12 +218,6 @@ def connect_reading(app: Sphinx) -> None:
     app.connect("env-before-read-docs", _on("domain.kept_views", "note_documents_to_read"))
     app.connect("env-purge-doc", _on("results.unchanged_rebuild", "note_removed"))
     app.connect("env-before-read-docs", _on("results.unchanged_rebuild", "note_documents"))
-    app.connect(
-        "env-before-read-docs", _once_stamp_dropped("results.early_reading", "start_early_reading")
-    )
-    app.connect(
-        "env-before-read-docs", _once_stamp_dropped("results.row_worker", "start_row_worker")
-    )
     app.connect("doctree-read", _on("domain.xenabi", "read_tables"))
     app.connect("doctree-read", _on("domain.requirement_sections", "read_requirements"))
     app.connect("doctree-read", _on("results.relinking", "note_references"))
@@ -255,7 +234,7 @@ def connect_reading(app: Sphinx) -> None:
 
 def connect_after_reading(app: Sphinx) -> None:
     # 4. After reading (env-updated): the stamped result when the stamp held and
-    #    nothing was read; otherwise pages are written next, so the old published
+    #    the result key is its own; otherwise pages are written next, so the old published
     #    files go first, then the build's one result (reused when its inputs are
     #    unchanged). Then the pages to write again (those the new result
     #    changes, and those a build cut short did not write); the domain's views,

@@ -87,6 +87,8 @@ class Settled:
     # What the reference was read from; None when it cannot be vouched for by
     # its files (a tree that could not be read is read again every build).
     reference_files: ReferenceFiles | None = None
+    # The reference as the result key names it (its key, name, error, note).
+    reference_identity: tuple[str | None, ...] | None = None
     # Settled by a rebuild that changed nothing (``results/unchanged_rebuild.py``).
     by_unchanged_rebuild: bool = False
 

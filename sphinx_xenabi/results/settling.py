@@ -79,7 +79,8 @@ def settle_result(app: Sphinx, env: BuildEnvironment) -> None:
         (Path(app.doctreedir) / WRITTEN_WITH_FILE).unlink(missing_ok=True)
     domain.data[_WRITTEN_WITH] = key
     domain.note_requirement_statuses(dict(account.statuses))
-    note_settled(app, Settled(key, account, unchanged, _reference_files(app, cache, reference)))
+    files = _reference_files(app, cache, reference)
+    note_settled(app, Settled(key, account, unchanged, files, _identity(reference)))
     report_account(app, account)
 
 

@@ -13,15 +13,17 @@ A build that finishes leaves a stamp beside its environment: its result's
 key and account, what else the key was computed from (the settings, the
 builder, the directories), and the size and time of the package's modules,
 of every file the reference was read from and of the published files. A
-rebuild whose stamp still holds (checked at ``builder-inited``) and in
-which Sphinx reads or removes no document settles that result
-(``env-updated``): it logs the account as the build that computed it did,
-and loads the result itself only if something asks. Workers are started
-only once the stamp is known not to settle the build.
+rebuild whose stamp still holds (checked at ``builder-inited``) settles
+that result at ``env-updated`` when Sphinx read no document, or when the
+documents it read or removed make the same result key (a prose edit): it
+logs the account as the build that computed it did, and loads the result
+itself only if something asks. Such a rebuild starts no worker: the
+source reading is the cached one, and rows run only on fresh builds.
 
 Any doubt takes the full path (``results/settling.py``), which removes the
-stamp until it leaves its own: a stamp that does not hold, a document read,
-a stamp of another format or one that cannot be read. A file whose time was
+stamp until it leaves its own: a stamp that does not hold, a new result
+key, a fresh environment, a stamp of another format or one that cannot be
+read. A file whose time was
 within :data:`RACY_SECONDS` of the stamp could change again without its
 time changing: its content is compared instead.
 """
@@ -55,7 +57,7 @@ from sphinx_xenabi.results.account import (
     report_account,
     settled_of,
 )
-from sphinx_xenabi.results.result_key import result_settings
+from sphinx_xenabi.results.result_key import result_key, result_settings
 from sphinx_xenabi.results.state import forget_current, keep_result
 
 if TYPE_CHECKING:
@@ -76,10 +78,11 @@ PUBLISHED = (REGISTRY_FILENAME, REQUIREMENTS_FILENAME, NEEDS_FILENAME)
 # A path's stamp: (size, modification time), or ABSENT or DIRECTORY; None: compare content.
 PathStamp = tuple[int, int] | str | None
 
-# The stamp each build found holding at builder-inited, until a document is read.
+# The stamp each build found holding at builder-inited.
 _HOLDING: WeakKeyDictionary[Sphinx, dict[str, Any]] = WeakKeyDictionary()
-# Builds whose holding stamp a read or removed document dropped.
-_DROPPED: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
+# Builds that read or removed a document: the stamp settles them only if
+# what the documents put into the domain makes the same result key.
+_READ: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
 
 
 def _path(app: Sphinx) -> Path:
@@ -145,34 +148,26 @@ def check_stamp(app: Sphinx) -> None:
         return
     except Exception:  # damaged or foreign: only a rebuild that settles in full
         return
-    if isinstance(stamp, dict) and _holds(app, stamp):
+    # A fresh environment reads every document: its workers start as usual.
+    if app.env.all_docs and isinstance(stamp, dict) and _holds(app, stamp):
         _HOLDING[app] = stamp
 
 
 def may_settle(app: Sphinx) -> bool:
-    """Whether this build may still be settled by the stamp (no document read so far)."""
+    """Whether the stamp held at ``builder-inited``: the source reading is the
+    cached one, and this rebuild starts no worker."""
     return app in _HOLDING
 
 
-def dropped(app: Sphinx) -> bool:
-    """Whether a document read or removed dropped the stamp that held at builder-inited."""
-    return _DROPPED.get(app, False)
-
-
 def note_documents(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    """``env-before-read-docs``: a document to read means a result of its own."""
+    """``env-before-read-docs``: whether any document is read."""
     if docnames:
-        _drop(app)
+        _READ[app] = True
 
 
 def note_removed(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     """``env-purge-doc``: a document removed (or about to be read again)."""
-    _drop(app)
-
-
-def _drop(app: Sphinx) -> None:
-    if _HOLDING.pop(app, None) is not None:
-        _DROPPED[app] = True
+    _READ[app] = True
 
 
 def settle_unchanged(app: Sphinx, env: BuildEnvironment) -> None:
@@ -182,12 +177,19 @@ def settle_unchanged(app: Sphinx, env: BuildEnvironment) -> None:
     short before it leaves its own must not leave one for an older result.
     """
     stamp = _HOLDING.pop(app, None)
+    if stamp is not None and _READ.pop(app, False):
+        # Documents were read (a prose edit, say): the same result if what
+        # they put into the domain, and which documents exist, make its key.
+        if result_key(app, env, stamp["identity"]) != stamp["key"]:
+            stamp = None
     if stamp is None:
         _path(app).unlink(missing_ok=True)
         return
     key, account = stamp["key"], stamp["account"]
     xenabi_domain(env).note_requirement_statuses(dict(account.statuses))
-    note_settled(app, Settled(key, account, True, stamp["reference"], by_unchanged_rebuild=True))
+    reference, identity = stamp["reference"], stamp["identity"]
+    settled = Settled(key, account, True, reference, identity, by_unchanged_rebuild=True)
+    note_settled(app, settled)
     keep_result(app, _loader(app, key))
     report_account(app, account)
 
@@ -237,7 +239,7 @@ def leave_stamp(app: Sphinx, settled: Settled, code: tuple[str, Stamps]) -> None
     None is left when the reference cannot be vouched for by its files, or a
     file changed since it was read.
     """
-    if settled.reference_files is None:
+    if settled.reference_files is None or settled.reference_identity is None:
         return
     files = _stamps_of(settled.reference_files, time.time_ns())
     if files is None:
@@ -249,6 +251,7 @@ def leave_stamp(app: Sphinx, settled: Settled, code: tuple[str, Stamps]) -> None
         "code_stamps": code[1],
         "published": _published_stamps(app),
         "reference": settled.reference_files,
+        "identity": settled.reference_identity,
         "files": files,
         "key": settled.key,
         "account": settled.account,

@@ -1,10 +1,12 @@
-"""A rebuild that reads nothing, settled from the stamp the last build left, and only then.
+"""A rebuild settled from the stamp the last build left, and only when nothing changed.
 
 Docs inside a small Xen tree, built, then rebuilt in the same directories.
-A rebuild whose stamp holds logs, decides and publishes what the build that
-left it did, without the full settling; a change to anything the stamp
-covers (a source file, a page, a published file, the stamp itself) takes
-the full path, whose result is the fresh build's.
+A rebuild whose stamp holds, and whose documents make the same result key
+(none read, or prose edited), logs, decides and publishes what the build
+that left it did, without the full settling; a change to anything the
+stamp covers (a source file, a table, the documents there are, a published
+file, the stamp itself) takes the full path, whose result is the fresh
+build's.
 """
 
 from __future__ import annotations
@@ -117,24 +119,41 @@ def test_a_file_changed_in_the_tick_it_was_stamped_is_compared_by_content(
     assert rebuilt == fresh_seen(docs, tmp_path)
 
 
-def test_a_page_read_or_removed_drops_the_stamp(tmp_path: Path, settled: Counter[str]) -> None:
+def test_a_prose_edit_settles_by_the_stamp_and_a_table_edit_in_full(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
     _, docs = _docs(tmp_path)
     build(docs, tmp_path / "out", fresh=True)
     (docs / "prose.rst").write_text(PROSE + "\nMore prose.\n", encoding="utf-8")
-    build(docs, tmp_path / "out")
-    assert settled["full"] == 2
+    edited = build(docs, tmp_path / "out")
+    assert "1 changed" in edited.status
+    assert settled["full"] == 1  # the same result key: the stamp settles it
+    assert "More prose." in (edited.outdir / "prose.html").read_text(encoding="utf-8")
+    assert seen(edited) == fresh_seen(docs, tmp_path)
+    settled.clear()
+    edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")
+    drifted = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 1  # a new key: the full path
+    assert drifted[0] == 1 and "R10" in drifted[1], drifted[1]
+    assert drifted == fresh_seen(docs, tmp_path)
+
+
+def test_a_page_removed_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
+    _, docs = _docs(tmp_path)
+    build(docs, tmp_path / "out", fresh=True)
     (docs / "prose.rst").unlink()
     (docs / "index.rst").write_text(
         (docs / "index.rst").read_text(encoding="utf-8").replace("   prose\n", ""),
         encoding="utf-8",
     )
     removed = seen(build(docs, tmp_path / "out"))
-    assert settled["full"] == 3
+    assert settled["full"] == 2
     assert removed == fresh_seen(docs, tmp_path)
 
 
-def test_a_document_removed_alone_drops_the_stamp(tmp_path: Path, settled: Counter[str]) -> None:
-    # No document is read (the removed one is only purged): the stamp must still go.
+def test_a_document_removed_alone_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
+    # No document is read (the removed one is only purged): the documents that
+    # exist are part of the result's key.
     _, docs = _docs(tmp_path)
     (docs / "orphan.rst").write_text(":orphan:\n\n" + PROSE, encoding="utf-8")  # in no toctree
     first = build(docs, tmp_path / "out", fresh=True)
