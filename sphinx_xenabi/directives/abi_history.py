@@ -14,9 +14,8 @@ history the model (or the code) does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -74,8 +73,7 @@ def _places_entry(line: HistoryLine) -> nodes.entry:
     return cell
 
 
-@dataclass(frozen=True)
-class SiteHistory:
+class SiteHistory(NamedTuple):
     """The history a site tells: the model's, or that of ``xenabi_history_sources``."""
 
     first: AbiSpec

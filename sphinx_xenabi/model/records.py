@@ -27,9 +27,9 @@ class TableKind(StrEnum):
 
 
 # The records live in the build environment for the whole build, one Cell
-# and one Location per table cell: slots keep them to one object each for
-# the garbage collector to traverse, and ``__reduce__`` keeps pickling them
-# (the environment, parallel readers) as cheap as pickling a tuple.
+# and one Location (a named tuple) per table cell: slots keep a Cell to one
+# object for the garbage collector to traverse, and ``__reduce__`` keeps
+# pickling it (the environment, parallel readers) as cheap as a tuple.
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,8 @@ report.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sphinx_xenabi.log import error, logger
 from sphinx_xenabi.model.atomic import write_atomic
@@ -41,8 +40,7 @@ if TYPE_CHECKING:
     from sphinx_xenabi.results.build_result import BuildResult
 
 
-@dataclass(frozen=True)
-class Publication:
+class Publication(NamedTuple):
     """One published file: its name, what it is, its switch and its text."""
 
     filename: str
