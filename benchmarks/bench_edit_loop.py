@@ -36,7 +36,8 @@ some steps (the untimed first round runs only those too).
 
     python benchmarks/bench_edit_loop.py --rounds 11
     python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 5
-    python benchmarks/bench_edit_loop.py --trees '' --generated 2000 --steps fresh,no-op,edit
+    python benchmarks/bench_edit_loop.py --trees '' --generated 2000 --steps fresh,no-op,edit \
+        --untimed 0 --keep DIR   # DIR warmed by a small run with the same --keep
 """
 
 from __future__ import annotations
@@ -277,6 +278,14 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(STEPS),
         help=f"the steps to run, comma-separated (default: all of {', '.join(STEPS)})",
     )
+    parser.add_argument(
+        "--untimed",
+        type=int,
+        default=1,
+        metavar="N",
+        help="untimed rounds first, per tree (default 1: bytecode, disk cache, shared cache); "
+        "0 for a tree whose fresh builds take minutes, in a --keep directory already warm",
+    )
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     unknown = sorted(set(steps) - set(STEPS))
@@ -296,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     all_met = True
     try:
         for tree in trees:
-            one_round(tree, (True, False), workdir, env, 0, steps)  # untimed: bytecode, disk
+            for _ in range(args.untimed):
+                one_round(tree, (True, False), workdir, env, 0, steps)  # bytecode, disk cache
             tree.runs.clear()
             for n in range(1, args.rounds + 1):
                 order = (True, False) if n % 2 else (False, True)
