@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.model.atomic import write_atomic
-from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.model.content_key import ABSENT, digest
 from sphinx_xenabi.results.account import (
     ReferenceFiles,
     ResultAccount,
@@ -124,7 +124,13 @@ def _reference_files(app: Sphinx, cache: FactCache, reference: Reference) -> Ref
         return None  # read again every build: nothing vouches for it
     request = source_request(app)
     if request is None:
-        return ("", ())  # the model: its facts are the code's
+        # The model: its facts are the code's. Unless a setting chose it, it
+        # stands only while no Xen tree appears beside the docs.
+        if app.config.xenabi_xen_source is False:
+            return ("", ())
+        from sphinx_xenabi.model.xen_source.paths import XEN_H
+
+        return (str(Path(app.srcdir).resolve().parent), ((XEN_H, ABSENT),))
     entry = cache.entries.get(request.summary_key)
     return None if entry is None else (str(request.path), entry.manifest.states)
 

@@ -218,3 +218,17 @@ def test_another_setting_or_builder_settles_in_full(tmp_path: Path, settled: Cou
     )
     assert settled["full"] == before + 1
     assert dummy.statuscode == 0
+
+
+def test_a_xen_tree_that_appears_beside_the_docs_becomes_the_reference(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    root = tmp_path / "xen"
+    docs = docs_in(root)  # no tree yet: checked against the model
+    first = build(docs, tmp_path / "out", fresh=True)
+    assert "against the Xen" not in first.status, first.status
+    hypercall_defs_tree(root)
+    again = build(docs, tmp_path / "out")
+    assert settled["full"] == 2
+    assert "against the Xen 4.19.0 source" in again.status, again.status
+    assert seen(again) == fresh_seen(docs, tmp_path)
