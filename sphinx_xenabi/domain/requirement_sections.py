@@ -16,19 +16,21 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from sphinx.util.nodes import make_id
 
-from sphinx_xenabi.domain.requirements import ANCHOR_PREFIX, RequirementObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.log import log_problem
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.domain.requirements import RequirementObject
+
 
 def may_hold_items(doctree: nodes.document) -> bool:
     """Whether ``doctree``'s text has a ``~``, as every item's id does.
 
     A cheap look first: a page without one has no item and no item fault,
-    and its reading loads none of the requirement code.
+    and its reading loads none of the requirement code (nor the model's
+    requirements, which the domain's requirement objects hold).
     """
     # Text node by text node: joining the whole document's text costs more.
     return any("~" in text for text in doctree.findall(nodes.Text))
@@ -38,6 +40,7 @@ def read_requirements(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's requirement items anchored and kept in the domain."""
     if not may_hold_items(doctree):
         return
+    from sphinx_xenabi.domain.requirements import ANCHOR_PREFIX, RequirementObject
     from sphinx_xenabi.extraction.cells import relativiser
     from sphinx_xenabi.extraction.requirements import extract_requirements  # when reading
 
