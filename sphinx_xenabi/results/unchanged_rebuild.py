@@ -144,9 +144,7 @@ def check_stamp(app: Sphinx) -> None:
     """``builder-inited``: whether the last build's stamp still holds for this one."""
     try:
         stamp = pickle.loads(_path(app).read_bytes())
-    except FileNotFoundError:
-        return
-    except Exception:  # damaged or foreign: only a rebuild that settles in full
+    except Exception:  # none yet, or damaged or foreign: a rebuild that settles in full
         return
     # A fresh environment reads every document: its workers start as usual.
     if app.env.all_docs and isinstance(stamp, dict) and _holds(app, stamp):
@@ -236,8 +234,8 @@ def leave_stamp(app: Sphinx, settled: Settled, code: tuple[str, Stamps]) -> None
 
     ``code``: the build's code key and the stamps it was worked out with (a
     module edited during the build must not be stamped as the code that ran).
-    None is left when the reference cannot be vouched for by its files, or a
-    file changed since it was read.
+    No stamp is left when the reference cannot be vouched for by its files,
+    or a file changed since it was read.
     """
     if settled.reference_files is None or settled.reference_identity is None:
         return
