@@ -120,17 +120,13 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
     return call
 
 
-def _unchanged_rebuild() -> Any:
-    return import_module("sphinx_xenabi.results.unchanged_rebuild")
-
-
 def _unless_stamp_may_settle(module: str, handler: str) -> Callable[[Sphinx], None]:
     """A ``builder-inited`` handler skipped when the last build's stamp holds: the
     rebuild's source reading is the cached one, and it runs no rows in a worker."""
     found = _on(module, handler)
 
     def call(app: Sphinx) -> None:
-        if not _unchanged_rebuild().may_settle(app):
+        if not import_module("sphinx_xenabi.results.unchanged_rebuild").may_settle(app):
             found(app)
 
     call.__name__ = call.__qualname__ = handler
@@ -143,7 +139,7 @@ def _unless_settled_by_stamp(module: str, handler: str) -> Callable[..., Any]:
     found = _on(module, handler)
 
     def call(app: Sphinx, *args: Any) -> Any:
-        if not _unchanged_rebuild().settled_by_stamp(app):
+        if not import_module("sphinx_xenabi.results.account").settled_by_stamp(app):
             return found(app, *args)
         return None
 

@@ -19,7 +19,11 @@ from pathlib import Path
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.content_key import digest
 
-Stamps = tuple[tuple[str, int, int], ...]
+# Each module's path, size, modification and change times, and inode: the
+# change time cannot be set back by tools that keep a copy's times (cp -p,
+# rsync -a, an archive with normalised times), and a module replaced by a
+# rename has another inode.
+Stamps = tuple[tuple[str, int, int, int, int], ...]
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +37,7 @@ _code_stamps: Stamps = ()  # the stamps it was worked out with, saved beside it
 
 
 def package_stamps() -> Stamps:
-    """Every module of the package: its path (relative to the package), size and time."""
+    """Every module of the package: its path (relative to the package) and stamps."""
     found = []
     prefix = len(PACKAGE) + 1  # os.walk's paths start with the package's own
     for directory, subdirectories, files in os.walk(PACKAGE):
@@ -41,7 +45,9 @@ def package_stamps() -> Stamps:
         for name in sorted(f for f in files if f.endswith(".py")):
             path = os.path.join(directory, name)
             stat = os.stat(path)
-            found.append((path[prefix:], stat.st_size, stat.st_mtime_ns))
+            found.append(
+                (path[prefix:], stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+            )
     return tuple(found)
 
 
@@ -61,7 +67,7 @@ def code_key() -> str:
             _code = _known[1]
         else:
             contents = hashlib.sha256()
-            for relative, _size, _time in stamps:
+            for relative, *_ in stamps:
                 contents.update(relative.encode())
                 contents.update(Path(PACKAGE, relative).read_bytes())
             _code = digest(FACT_FORMAT, __version__, contents.hexdigest())

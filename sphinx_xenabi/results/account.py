@@ -120,6 +120,12 @@ def published_as_result(app: Sphinx) -> bool:
     return _PUBLISHED_AS_RESULT.pop(app, False)
 
 
+def settled_by_stamp(app: Sphinx) -> bool:
+    """Whether the last build's stamp settled this one (``results/unchanged_rebuild.py``)."""
+    settled = _SETTLED.get(app)
+    return settled is not None and settled.by_unchanged_rebuild
+
+
 def settled_account(app: Sphinx) -> ResultAccount | None:
     """The account of ``app``'s result, once settled."""
     settled = _SETTLED.get(app)

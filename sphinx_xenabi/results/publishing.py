@@ -27,9 +27,8 @@ from sphinx_xenabi.model.published_files import (
     REGISTRY_FILENAME,
     REQUIREMENTS_FILENAME,
 )
-from sphinx_xenabi.results.account import note_publication, settled_account
+from sphinx_xenabi.results.account import note_publication, settled_account, settled_by_stamp
 from sphinx_xenabi.results.state import build_state, executes
-from sphinx_xenabi.results.unchanged_rebuild import settled_by_stamp
 from sphinx_xenabi.results.warning_watch import build_failing
 
 if TYPE_CHECKING:

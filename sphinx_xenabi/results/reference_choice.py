@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.code_key import code_key
 from sphinx_xenabi.model.content_key import digest
+from sphinx_xenabi.results.source_location import locate_source
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -109,24 +110,6 @@ class Reference:
         if self.summary is None:
             return digest("model", code_key())
         return digest("source", self.summary.configuration, self.summary.manifest_key)
-
-
-def _tree_beside_docs(srcdir: Path) -> Path | None:
-    from sphinx_xenabi.model.xen_source.paths import XEN_H  # nothing else loads to look
-
-    parent = srcdir.resolve().parent
-    return parent if (parent / XEN_H).is_file() else None
-
-
-def locate_source(app: Sphinx) -> tuple[Path, str] | None:
-    """The Xen tree to read and how it was chosen, or None for the model."""
-    configured = app.config.xenabi_xen_source
-    if configured is False:
-        return None
-    if configured:
-        return (Path(app.confdir) / str(configured)).resolve(), "xenabi_xen_source"
-    beside = _tree_beside_docs(Path(app.srcdir))
-    return (beside, "the docs sit in this Xen tree") if beside is not None else None
 
 
 @dataclass(frozen=True)

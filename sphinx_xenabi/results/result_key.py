@@ -89,6 +89,16 @@ def guide_map_key(domain: XenAbiDomain, env: BuildEnvironment) -> str:
     return str(key)
 
 
+def build_inputs(app: Sphinx) -> list[Any]:
+    """What the result is computed from besides the documents, the reference and the code.
+
+    One list for both keys that name it: the result's (:func:`result_key`)
+    and the stamp a rebuild checks (``results/unchanged_rebuild.py``).
+    """
+    builder = [app.builder.name, app.builder.format, str(app.srcdir), str(app.confdir)]
+    return [result_settings(app), builder]
+
+
 def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
     """The key of everything the build's result depends on (``reference``: its identity)."""
     from sphinx_xenabi.model.code_key import code_key
@@ -99,7 +109,6 @@ def result_key(app: Sphinx, env: BuildEnvironment, reference: object) -> str:
         code_key(),
         sorted(domain.data.get(_KEYS, {}).items()),
         guide_map_key(domain, env),
-        result_settings(app),
-        [app.builder.name, app.builder.format, str(app.srcdir), str(app.confdir)],
+        *build_inputs(app),
         reference,
     )

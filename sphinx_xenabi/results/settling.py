@@ -115,7 +115,11 @@ def load_unchanged_result(app: Sphinx, key: str) -> BuildResult:
     (``results/unchanged_rebuild.py``).
     """
     cache = facts_of(app)
-    return _loader(app, cache, _reference(app, cache), key)()
+    stored = digest("result", key) in cache.entries
+    result = _loader(app, cache, _reference(app, cache), key)()
+    if not stored:  # the cache lost it (removed, or aged out of a shared one): keep it again
+        cache.save(cache_path(app))
+    return result
 
 
 def _reference_files(app: Sphinx, cache: FactCache, reference: Reference) -> ReferenceFiles | None:

@@ -23,9 +23,9 @@ source reading is the cached one, and rows run only on fresh builds.
 Any doubt takes the full path (``results/settling.py``), which removes the
 stamp until it leaves its own: a stamp that does not hold, a new result
 key, a fresh environment, a stamp of another format or one that cannot be
-read. A file whose time was
-within :data:`RACY_SECONDS` of the stamp could change again without its
-time changing: its content is compared instead.
+read. A Xen file modified within :data:`RACY_NANOSECONDS` of being stamped
+could change again without its times changing: its content is compared
+instead.
 """
 
 from __future__ import annotations
@@ -55,9 +55,9 @@ from sphinx_xenabi.results.account import (
     note_settled,
     published_as_result,
     report_account,
-    settled_of,
 )
-from sphinx_xenabi.results.result_key import result_key, result_settings
+from sphinx_xenabi.results.result_key import build_inputs, result_key
+from sphinx_xenabi.results.source_location import locate_source
 from sphinx_xenabi.results.state import forget_current, keep_result
 
 if TYPE_CHECKING:
@@ -72,17 +72,20 @@ STAMP_FILE = "xenabi-rebuild-stamp.pickle"
 FORMAT = 1  # bump when the stamp's shape changes
 # A file's time within this of the moment it was stamped may not show a
 # change made in the same tick of the file system's clock.
-RACY_SECONDS = 2.0
+RACY_NANOSECONDS = 2_000_000_000
 PUBLISHED = (REGISTRY_FILENAME, REQUIREMENTS_FILENAME, NEEDS_FILENAME)
 
-# A path's stamp: (size, modification time), or ABSENT or DIRECTORY; None: compare content.
-PathStamp = tuple[int, int] | str | None
+# A path's stamp: (size, modification and change times, inode, device), ABSENT
+# or DIRECTORY; None: compare its content. The change time cannot be set back
+# (cp -p, rsync -a and archives keep the others), and a file replaced by a
+# rename has another inode.
+PathStamp = tuple[int, int, int, int, int] | str | None
 
 # The stamp each build found holding at builder-inited.
 _HOLDING: WeakKeyDictionary[Sphinx, dict[str, Any]] = WeakKeyDictionary()
 # Builds that read or removed a document: the stamp settles them only if
 # what the documents put into the domain makes the same result key.
-_READ: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
+_READ_OR_REMOVED: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
 
 
 def _path(app: Sphinx) -> Path:
@@ -98,14 +101,18 @@ def _path_stamp(path: Path) -> PathStamp:
         return None  # unreadable now: its content decides
     if stat.S_ISDIR(found.st_mode):
         return DIRECTORY
-    return (found.st_size, found.st_mtime_ns)
+    return (found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino, found.st_dev)
 
 
 def _inputs(app: Sphinx) -> str:
-    """What the result is computed from besides documents and files, as one digest."""
-    builder = [app.builder.name, app.builder.format]
-    places = [str(app.srcdir), str(app.confdir), str(app.outdir)]
-    return digest("rebuild-inputs", result_settings(app), builder, places)
+    """What the result is computed from besides documents and files, as one digest.
+
+    With the tree the build would read now: a setting that names a symbolic
+    link stamps the tree it pointed to, and the link may point elsewhere.
+    """
+    located = locate_source(app)
+    tree = None if located is None else [str(located[0]), located[1]]
+    return digest("rebuild-inputs", build_inputs(app), str(app.outdir), tree)
 
 
 def _published_stamps(app: Sphinx) -> tuple[PathStamp, ...]:
@@ -160,12 +167,12 @@ def may_settle(app: Sphinx) -> bool:
 def note_documents(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     """``env-before-read-docs``: whether any document is read."""
     if docnames:
-        _READ[app] = True
+        _READ_OR_REMOVED[app] = True
 
 
 def note_removed(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     """``env-purge-doc``: a document removed (or about to be read again)."""
-    _READ[app] = True
+    _READ_OR_REMOVED[app] = True
 
 
 def settle_unchanged(app: Sphinx, env: BuildEnvironment) -> None:
@@ -175,7 +182,7 @@ def settle_unchanged(app: Sphinx, env: BuildEnvironment) -> None:
     short before it leaves its own must not leave one for an older result.
     """
     stamp = _HOLDING.pop(app, None)
-    if stamp is not None and _READ.pop(app, False):
+    if stamp is not None and _READ_OR_REMOVED.pop(app, False):
         # Documents were read (a prose edit, say): the same result if what
         # they put into the domain, and which documents exist, make its key.
         if result_key(app, env, stamp["identity"]) != stamp["key"]:
@@ -205,11 +212,6 @@ def _loader(app: Sphinx, key: str) -> Callable[[], BuildResult]:
         return load_unchanged_result(again, key)
 
     return load
-
-
-def settled_by_stamp(app: Sphinx) -> bool:
-    settled = settled_of(app)
-    return settled is not None and settled.by_unchanged_rebuild
 
 
 def finish_stamp(app: Sphinx, exception: BaseException | None = None) -> None:
@@ -269,7 +271,7 @@ def _stamps_of(reference: ReferenceFiles, now_ns: int) -> tuple[PathStamp, ...] 
         stamped = _path_stamp(file)  # first: a change after it shows in its time
         if state_on_disk(file) != state:
             return None  # changed since it was read: the result does not vouch for it
-        if isinstance(stamped, tuple) and now_ns - stamped[1] < RACY_SECONDS * 1e9:
+        if isinstance(stamped, tuple) and now_ns - stamped[1] < RACY_NANOSECONDS:
             stamped = None
         stamps.append(stamped)
     return tuple(stamps)

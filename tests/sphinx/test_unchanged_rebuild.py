@@ -232,3 +232,60 @@ def test_a_xen_tree_that_appears_beside_the_docs_becomes_the_reference(
     assert settled["full"] == 2
     assert "against the Xen 4.19.0 source" in again.status, again.status
     assert seen(again) == fresh_seen(docs, tmp_path)
+
+
+def test_a_same_size_edit_with_its_old_time_put_back_is_seen(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    # Stamped by its times (modified an hour before the build): an edit that
+    # keeps the size and puts the modification time back (cp -p, rsync -a,
+    # an archive's normalised times) still changes the file's change time.
+    tree, docs = _docs(tmp_path)
+    _age(tree)
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    source = tree / SOURCE
+    before = source.stat()
+    edit(source, "regs->r10;", "regs->rcx;")
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    rebuilt = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 2
+    assert rebuilt[0] == 1, rebuilt[1]
+    assert rebuilt == fresh_seen(docs, tmp_path)
+
+
+def test_a_tree_link_pointed_elsewhere_is_read_again(tmp_path: Path, settled: Counter[str]) -> None:
+    first_tree = hypercall_defs_tree(tmp_path / "xen-a")
+    drifting = hypercall_defs_tree(tmp_path / "xen-b")
+    edit(drifting / SOURCE, "regs->r10;", "regs->rcx;")
+    link = tmp_path / "xen"
+    link.symlink_to(first_tree)
+    docs = docs_in(tmp_path / "site")
+    with (docs / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write(f"xenabi_xen_source = {str(link)!r}\n")
+    assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
+    link.unlink()
+    link.symlink_to(drifting)
+    again = seen(build(docs, tmp_path / "out"))
+    assert settled["full"] == 2
+    assert again[0] == 1 and "[xenabi.drift]" in again[1], again[1]
+    assert again == fresh_seen(docs, tmp_path)
+
+
+def test_a_result_the_cache_lost_is_computed_once_and_kept_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settled: Counter[str]
+) -> None:
+    from sphinx_xenabi.results import build_result
+
+    produced: Counter[str] = Counter()
+    count_calls(monkeypatch, produced, "produce", build_result, "produce_result")
+    _, docs = _docs(tmp_path)
+    first = build(docs, tmp_path / "out", fresh=True)
+    facts = tmp_path / "out" / ".doctrees" / "xenabi-facts.pickle"
+    facts.unlink()
+    for _ in range(2):  # a page with tables written anyway asks for the result
+        (first.outdir / "index.html").unlink()
+        again = build(docs, tmp_path / "out")
+        assert seen(again) == seen(first)
+    assert settled["full"] == 1  # both settled by the stamp
+    assert produced["produce"] == 2  # the first build's, then once again
+    assert facts.is_file()
