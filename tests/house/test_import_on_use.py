@@ -72,17 +72,22 @@ def test_a_rebuild_that_reuses_the_facts_loads_none_of_them(tmp_path: Path) -> N
 READER = ("sphinx_xenabi.model.xen_source.reader", "sphinx_xenabi.model.drift")
 
 
-def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Path) -> None:
-    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
-    report = f"import sys\nprint('loaded:', sorted(set({READER!r}) & set(sys.modules)))\n"
+def _built_loading(names: tuple[str, ...], docs: Path, out: Path) -> str:
+    """Build ``docs`` into ``out`` in a new process: which of ``names`` it loaded."""
+    report = f"import sys\nprint('loaded:', sorted(set({names!r}) & set(sys.modules)))\n"
     done = subprocess.run(
-        [sys.executable, "-c", BUILD + report, str(docs), str(tmp_path / "out")],
+        [sys.executable, "-c", BUILD + report, str(docs), str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout.strip().splitlines()[-1] == "loaded: []"
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Path) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    assert _built_loading(READER, docs, tmp_path / "out") == "loaded: []"
 
 
 # What a rebuild settled by the last build's stamp does without.
@@ -98,20 +103,9 @@ def test_a_rebuild_settled_by_the_stamp_loads_neither_the_settling_nor_the_fact_
     tmp_path: Path,
 ) -> None:
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
-    report = f"import sys\nprint('loaded:', sorted(set({SETTLING!r}) & set(sys.modules)))\n"
-
-    def loaded() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", BUILD + report, str(docs), str(tmp_path / "out")],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout.strip().splitlines()[-1]
-
-    assert loaded() == f"loaded: {sorted(SETTLING)}"  # the first build settles in full
-    assert loaded() == "loaded: []"
+    first = _built_loading(SETTLING, docs, tmp_path / "out")
+    assert first == f"loaded: {sorted(SETTLING)}"  # the first build settles in full
+    assert _built_loading(SETTLING, docs, tmp_path / "out") == "loaded: []"
 
 
 def test_check_in_a_xen_tree_loads_neither_the_reader_nor_the_drift_check(

@@ -19,11 +19,17 @@ from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.results import build_result
 from sphinx_xenabi.results.state import build_state
 from support.building import Build, run_sphinx
-from support.rebuilds import build, count_calls, count_source_work, fresh_seen, seen
-from support.xen_docs import SIX, docs_in
-from support.xen_trees import edit, hypercall_defs_tree
-
-PROSE = "Prose\n=====\n\nA page without tables.\n"
+from support.rebuilds import (
+    PROSE,
+    build,
+    count_calls,
+    count_source_work,
+    docs_with_prose,
+    fresh_seen,
+    seen,
+)
+from support.xen_docs import SIX
+from support.xen_trees import edit
 
 
 @pytest.fixture
@@ -34,17 +40,10 @@ def produced(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return calls
 
 
-def _docs(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, Path]:
-    tree = hypercall_defs_tree(tmp_path / "xen")
-    pages = {"prose": PROSE}
-    docs = docs_in(tree, pages=pages) if params is None else docs_in(tree, params, pages=pages)
-    return tree, docs
-
-
 def test_a_failing_build_rebuilt_unchanged_fails_again_without_checking_again(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path, SIX)  # the docs say six parameters; the source passes five
+    _, docs = docs_with_prose(tmp_path, SIX)  # the docs say six parameters; the source passes five
     first = build(docs, tmp_path / "out", fresh=True)
     assert first.statuscode == 1 and "[xenabi.drift]" in first.warnings, first.warnings
     assert produced["produce"] == 1
@@ -62,7 +61,7 @@ def test_a_failing_build_rebuilt_unchanged_fails_again_without_checking_again(
 def test_a_reused_result_loads_as_the_result_the_build_produced(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     first = build_state(build(docs, tmp_path / "out", fresh=True).app)
     again = build_state(build(docs, tmp_path / "out").app)
     assert produced["produce"] == 1
@@ -80,7 +79,7 @@ def test_a_reused_result_loads_as_the_result_the_build_produced(
 def test_an_edited_table_cell_produces_the_result_again_as_a_fresh_build_does(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     edit(docs / "index.rst", "- RDI RSI RDX R10 R8", "- RDI RSI RDX RCX R8")
     edited = seen(build(docs, tmp_path / "out"))
@@ -91,7 +90,7 @@ def test_an_edited_table_cell_produces_the_result_again_as_a_fresh_build_does(
 
 def test_a_retitled_page_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     # The guide map reads the titles; the key kept for it is dropped when a page is read.
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     first = build(docs, tmp_path / "out", fresh=True)
     assert first.statuscode == 0 and produced["produce"] == 1
     build(docs, tmp_path / "out")
@@ -107,7 +106,7 @@ def test_a_new_result_that_changes_no_page_is_remembered_without_the_environment
 ) -> None:
     from sphinx_xenabi.results import evidence_column
 
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     first = seen(build(docs, tmp_path / "out", fresh=True))
     # A comment at the end of a file the reader read: a new reading, the same facts.
     source = tree / "xen/arch/x86/pv/hypercall.c"
@@ -128,7 +127,7 @@ def test_a_build_cut_short_leaves_no_record_of_an_older_result(
 ) -> None:
     from sphinx_xenabi.results import evidence_column, settling
 
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     build(docs, tmp_path / "out", fresh=True)
     written = tmp_path / "out" / ".doctrees" / settling.WRITTEN_WITH_FILE
     assert written.is_file()
@@ -156,7 +155,7 @@ def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
 
     from sphinx_xenabi.results.pages_to_write import PAGES_FILE
 
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     first = build(docs, tmp_path / "out", fresh=True)
     page = first.outdir / "index.html"
     before = page.read_text(encoding="utf-8")
@@ -180,7 +179,7 @@ def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
 
 
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
     relaxed = seen(build(docs, tmp_path / "out", xenabi_drift="warning"))
     assert produced["produce"] == 2
@@ -195,7 +194,7 @@ def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Cou
 def test_an_edited_source_file_produces_the_result_again(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")
     rebuilt = seen(build(docs, tmp_path / "out"))
@@ -207,7 +206,7 @@ def test_an_edited_source_file_produces_the_result_again(
 def test_a_reused_warning_still_fails_a_w_build_and_withholds_the_files(
     tmp_path: Path, produced: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     out = tmp_path / "out"
 
     def build_w(fresh: bool) -> Build:
@@ -232,7 +231,7 @@ def test_a_fresh_build_with_a_shared_cache_reuses_what_another_build_computed(
     tmp_path: Path, produced: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = count_source_work(monkeypatch)
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     shared = tmp_path / "shared-cache"
     first = build(docs, tmp_path / "one", fresh=True, xenabi_fact_cache=str(shared))
     second = build(docs, tmp_path / "two", fresh=True, xenabi_fact_cache=str(shared))

@@ -23,11 +23,10 @@ from sphinx_xenabi.results import settling
 from sphinx_xenabi.results.state import build_state
 from sphinx_xenabi.results.unchanged_rebuild import STAMP_FILE
 from support.building import Build, run_sphinx
-from support.rebuilds import build, count_calls, fresh_seen, seen
+from support.rebuilds import PROSE, build, count_calls, docs_with_prose, fresh_seen, seen
 from support.xen_docs import SIX, docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
-PROSE = "Prose\n=====\n\nA page without tables.\n"
 SOURCE = "xen/arch/x86/pv/hypercall.c"
 
 
@@ -37,13 +36,6 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     calls: Counter[str] = Counter()
     count_calls(monkeypatch, calls, "full", settling, "settle_result")
     return calls
-
-
-def _docs(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, Path]:
-    tree = hypercall_defs_tree(tmp_path / "xen")
-    pages = {"prose": PROSE}
-    docs = docs_in(tree, pages=pages) if params is None else docs_in(tree, params, pages=pages)
-    return tree, docs
 
 
 def _age(tree: Path, seconds: float = 3600.0) -> None:
@@ -57,7 +49,7 @@ def _age(tree: Path, seconds: float = 3600.0) -> None:
 def test_a_rebuild_that_reads_nothing_settles_as_the_build_that_left_the_stamp(
     tmp_path: Path, settled: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path, SIX)  # the docs say six parameters: the build fails
+    _, docs = docs_with_prose(tmp_path, SIX)  # the docs say six parameters: the build fails
     first = build(docs, tmp_path / "out", fresh=True)
     assert first.statuscode == 1 and "[xenabi.drift]" in first.warnings, first.warnings
     assert (tmp_path / "out" / ".doctrees" / STAMP_FILE).is_file()
@@ -74,7 +66,7 @@ def test_a_rebuild_that_reads_nothing_settles_as_the_build_that_left_the_stamp(
 def test_the_published_files_are_left_as_they_are_and_written_again_if_removed(
     tmp_path: Path, settled: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     first = build(docs, tmp_path / "out", fresh=True)
     registry = first.outdir / REGISTRY_FILENAME
     written = registry.stat().st_mtime_ns
@@ -90,7 +82,7 @@ def test_the_published_files_are_left_as_they_are_and_written_again_if_removed(
 def test_a_source_file_edited_after_the_stamp_settles_in_full(
     tmp_path: Path, settled: Counter[str]
 ) -> None:
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     _age(tree)  # stamped by size and time
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     edit(tree / SOURCE, "regs->r10;", "regs->rcx;")
@@ -106,7 +98,7 @@ def test_a_file_changed_in_the_tick_it_was_stamped_is_compared_by_content(
     # Written just before the build: the same size and time could hide a
     # second edit within the file system clock's tick, so the stamp keeps
     # no time for it. An edit of the same length, its time put back, is seen.
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     source = tree / SOURCE
     before = source.stat()
@@ -122,7 +114,7 @@ def test_a_file_changed_in_the_tick_it_was_stamped_is_compared_by_content(
 def test_a_prose_edit_settles_by_the_stamp_and_a_table_edit_in_full(
     tmp_path: Path, settled: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     build(docs, tmp_path / "out", fresh=True)
     (docs / "prose.rst").write_text(PROSE + "\nMore prose.\n", encoding="utf-8")
     edited = build(docs, tmp_path / "out")
@@ -139,7 +131,7 @@ def test_a_prose_edit_settles_by_the_stamp_and_a_table_edit_in_full(
 
 
 def test_a_page_removed_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     build(docs, tmp_path / "out", fresh=True)
     (docs / "prose.rst").unlink()
     (docs / "index.rst").write_text(
@@ -154,7 +146,7 @@ def test_a_page_removed_settles_in_full(tmp_path: Path, settled: Counter[str]) -
 def test_a_document_removed_alone_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
     # No document is read (the removed one is only purged): the documents that
     # exist are part of the result's key.
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     (docs / "orphan.rst").write_text(":orphan:\n\n" + PROSE, encoding="utf-8")  # in no toctree
     first = build(docs, tmp_path / "out", fresh=True)
     assert "orphan" in first.app.env.found_docs
@@ -167,7 +159,7 @@ def test_a_document_removed_alone_settles_in_full(tmp_path: Path, settled: Count
 def test_a_w_build_settled_by_the_stamp_fails_and_withholds_the_files(
     tmp_path: Path, settled: Counter[str]
 ) -> None:
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     out = tmp_path / "out"
     relaxed = {"xenabi_drift": "warning"}
     first = build(docs, out, fresh=True, **relaxed)
@@ -191,7 +183,7 @@ def test_a_w_build_settled_by_the_stamp_fails_and_withholds_the_files(
 
 
 def test_a_damaged_stamp_is_only_a_full_settling(tmp_path: Path, settled: Counter[str]) -> None:
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     first = build(docs, tmp_path / "out", fresh=True)
     (tmp_path / "out" / ".doctrees" / STAMP_FILE).write_bytes(b"not a stamp")
     again = build(docs, tmp_path / "out")
@@ -201,7 +193,7 @@ def test_a_damaged_stamp_is_only_a_full_settling(tmp_path: Path, settled: Counte
 
 
 def test_another_setting_or_builder_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
-    _, docs = _docs(tmp_path, SIX)
+    _, docs = docs_with_prose(tmp_path, SIX)
     build(docs, tmp_path / "out", fresh=True)
     relaxed = seen(build(docs, tmp_path / "out", xenabi_drift="warning"))
     assert settled["full"] == 2
@@ -240,7 +232,7 @@ def test_a_same_size_edit_with_its_old_time_put_back_is_seen(
     # Stamped by its times (modified an hour before the build): an edit that
     # keeps the size and puts the modification time back (cp -p, rsync -a,
     # an archive's normalised times) still changes the file's change time.
-    tree, docs = _docs(tmp_path)
+    tree, docs = docs_with_prose(tmp_path)
     _age(tree)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 0
     source = tree / SOURCE
@@ -278,7 +270,7 @@ def test_a_result_the_cache_lost_is_computed_once_and_kept_again(
 
     produced: Counter[str] = Counter()
     count_calls(monkeypatch, produced, "produce", build_result, "produce_result")
-    _, docs = _docs(tmp_path)
+    _, docs = docs_with_prose(tmp_path)
     first = build(docs, tmp_path / "out", fresh=True)
     facts = tmp_path / "out" / ".doctrees" / "xenabi-facts.pickle"
     facts.unlink()

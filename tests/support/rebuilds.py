@@ -19,8 +19,20 @@ import pytest
 
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from support.building import Build, run_sphinx
+from support.xen_docs import docs_in
+from support.xen_trees import hypercall_defs_tree
 
 Seen = tuple[int, str, bytes | None]
+
+PROSE = "Prose\n=====\n\nA page without tables.\n"
+
+
+def docs_with_prose(tmp_path: Path, params: tuple[str, str] | None = None) -> tuple[Path, Path]:
+    """A small Xen tree and its docs: the registers table, and a page of prose only."""
+    tree = hypercall_defs_tree(tmp_path / "xen")
+    pages = {"prose": PROSE}
+    docs = docs_in(tree, pages=pages) if params is None else docs_in(tree, params, pages=pages)
+    return tree, docs
 
 
 def build(docs: Path, out: Path, fresh: bool = False, **settings: object) -> Build:
