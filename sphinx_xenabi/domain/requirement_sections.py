@@ -17,6 +17,7 @@ from docutils import nodes
 from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
+from sphinx_xenabi.extraction.id_nodes import has_backticked_tilde
 from sphinx_xenabi.log import log_problem
 
 if TYPE_CHECKING:
@@ -26,14 +27,13 @@ if TYPE_CHECKING:
 
 
 def may_hold_items(doctree: nodes.document) -> bool:
-    """Whether ``doctree``'s text has a ``~``, as every item's id does.
+    """Whether a backticked word of ``doctree`` has a ``~``, as every item's id does.
 
     A cheap look first: a page without one has no item and no item fault,
     and its reading loads none of the requirement code (nor the model's
     requirements, which the domain's requirement objects hold).
     """
-    # Text node by text node: joining the whole document's text costs more.
-    return any("~" in text for text in doctree.findall(nodes.Text))
+    return has_backticked_tilde(doctree)
 
 
 def read_requirements(app: Sphinx, doctree: nodes.document) -> None:

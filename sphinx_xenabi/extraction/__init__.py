@@ -10,5 +10,7 @@ the domain or the command line. One module per step:
 - ``document``: every table of one document;
 - ``located_entries``: the table directives (and the grid, simple and pipe
   table row builders) whose cells carry the line they were written on;
-- ``markdown``: whether a directive stands in a MyST page.
+- ``markdown``: whether a directive stands in a MyST page;
+- ``requirements``: requirement items (sections opened by a backticked id);
+- ``id_nodes``: the nodes such an id is parsed to, looked at before the rest loads.
 """

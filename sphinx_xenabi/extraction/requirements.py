@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from docutils import nodes
 
+from sphinx_xenabi.extraction.id_nodes import ID_NODES
 from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 from sphinx_xenabi.model.requirements import (
@@ -43,8 +44,6 @@ from sphinx_xenabi.model.requirements import (
 
 _FIELD = re.compile(rf"({'|'.join(FIELD_NAMES)})[ \t]*:[ \t]*")
 _LIST_FIELDS = (COVERS, NEEDS)
-# Inline nodes a backticked id is parsed to: reST's default role, MyST's code span.
-_ID_NODES = (nodes.title_reference, nodes.literal)
 _UNREAD = (nodes.comment, nodes.target, nodes.system_message, nodes.substitution_definition)
 
 
@@ -99,7 +98,7 @@ def lone_id_text(paragraph: nodes.paragraph) -> str | None:
     children = [
         c for c in paragraph.children if not (isinstance(c, nodes.Text) and not c.astext().strip())
     ]
-    if len(children) == 1 and isinstance(children[0], _ID_NODES):
+    if len(children) == 1 and isinstance(children[0], ID_NODES):
         return children[0].astext().strip()
     return None
 
@@ -208,7 +207,8 @@ class _ItemReader:
             for kind in re.split(r"[,\s]+", rest.strip()):
                 self.add_need(kind, self.last, item_id)
         elif self.current == COVERS and rest.strip():
-            for literal in paragraph.findall(_ID_NODES):
+            # findall() takes one class or a predicate, not a tuple of classes.
+            for literal in paragraph.findall(lambda node: isinstance(node, ID_NODES)):
                 self.add_cover(literal.astext(), self.last, item_id)
         else:
             self.add_text(rest)

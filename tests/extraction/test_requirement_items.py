@@ -7,11 +7,13 @@ format (``docs/fusa/reqs``): a section, its id alone in backticks, then
 
 from __future__ import annotations
 
+import pytest
 from docutils import nodes
 from docutils.core import publish_doctree
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sphinx_xenabi.extraction.id_nodes import has_backticked_tilde
 from sphinx_xenabi.extraction.requirements import RequirementExtraction, extract_requirements
 from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
@@ -202,6 +204,33 @@ def test_a_malformed_id_is_a_located_problem_and_no_item() -> None:
     assert "the revision 'one' must be a number" in problem.message
 
 
+@pytest.mark.parametrize("markdown", [False, True])
+def test_covers_may_name_its_ids_on_its_own_line(markdown: bool) -> None:
+    # "Covers: `id`, `id`" in one paragraph, as "Needs: XenSwdgn" may be.
+    title = "# Item\n" if markdown else "Item\n====\n"
+    text = title + "\n`XenProd~vcpus~1`\n\nCovers: `XenMkt~run~1`, `XenMkt~stop~2`\n"
+    extraction = extract(text, markdown)
+    [found] = extraction.found
+    assert [str(c.target) for c in found.item.covers] == ["XenMkt~run~1", "XenMkt~stop~2"]
+    assert extraction.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown", "expected"),
+    [
+        (RST, False, True),
+        (MYST, True, True),
+        ("Shell\n=====\n\n::\n\n  [root@host ~]# xl info\n\nA ~ in prose.\n", False, False),
+        ("# Shell\n\n```\n[root@host ~]# xl info\n```\n\nHome is ~.\n", True, False),
+        ("Bad\n===\n\n`~`\n", False, True),  # no id, but a fault to report
+    ],
+)
+def test_only_a_backticked_word_with_a_tilde_makes_a_page_worth_reading(
+    text: str, markdown: bool, expected: bool
+) -> None:
+    assert has_backticked_tilde(parse(text, markdown)) is expected
+
+
 def test_malformed_fields_are_located_problems_and_the_item_stays() -> None:
     text = """\
 Item
@@ -278,6 +307,7 @@ _FRAGMENTS = [
     "Covers:",
     "Needs:",
     "Needs: XenProd, 2Bad",
+    "Covers: `XenMkt~run~2`, `XenMkt run`",
     " - `XenMkt~run~2`",
     " - `XenMkt run 2`",
     " - XenSwdgn",

@@ -1,0 +1,23 @@
+"""Where a requirement id can stand: the inline node a backticked word is parsed to.
+
+reST's default role makes `` `XenProd~vcpus~1` `` a title reference, a MyST
+code span a literal. ``requirements.py`` reads ids from these nodes only,
+so a page none of whose backticked words has a ``~`` has no requirement
+item and no item fault; the domain looks for one before it loads the
+requirement code (this module needs docutils alone).
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+
+ID_NODES = (nodes.title_reference, nodes.literal)
+
+
+def has_backticked_tilde(doctree: nodes.Node) -> bool:
+    """Whether a backticked word of ``doctree`` has a ``~``, as every item's id does.
+
+    A ``~`` in prose or in a shell prompt (``[root@host ~]#`` in a literal
+    block, as Xen's guides have) does not count.
+    """
+    return any("~" in node.astext() for kind in ID_NODES for node in doctree.findall(kind))
