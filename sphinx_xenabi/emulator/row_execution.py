@@ -25,9 +25,13 @@ from sphinx_xenabi.emulator import (
     RowEvidence,
     execute_row_check,
 )
-from sphinx_xenabi.emulator.configurations import configs_for_abi, configs_for_transfer
+from sphinx_xenabi.emulator.configurations import (
+    ALL_CONFIGS,
+    configs_for_abi,
+    configs_for_transfer,
+)
 from sphinx_xenabi.emulator.hvc import HvcRowEvidence, execute_hvc_row_check
-from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, revision_for
+from sphinx_xenabi.model.abi import FIRST_MODELLED_RELEASE, REVISIONS, revision_for
 from sphinx_xenabi.model.dispatcher import DispatchError
 from sphinx_xenabi.model.records import (
     RegisterRow,
@@ -39,6 +43,8 @@ from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
 from sphinx_xenabi.model.spec import AbiSpec, Architecture, Convention, Release
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sphinx_xenabi.model.registry import Registry
 
 Evidence = RowEvidence | HvcRowEvidence
@@ -78,11 +84,36 @@ def _spec_key(spec: AbiSpec) -> tuple[object, ...]:
     )
 
 
-class _Runner:
+class RowRunner:
     """Runs row checks, once per distinct (spec, configuration)."""
 
     def __init__(self) -> None:
         self._done: dict[tuple[object, ...], Evidence | str] = {}
+
+    def warm(self, release: Release, stop: Callable[[], bool]) -> int:
+        """Run the model's own rows ahead, until ``stop()`` says to stop: those of
+        ``release`` (the one the configuration names) first, then those of the
+        first release of each revision (tables titled "Xen 4.13 to 4.16").
+
+        Docs that agree with the model give their rows exactly these specs
+        (the model's revision overlaid with the same facts), so the row
+        worker runs them while the build still reads its documents. A row
+        whose spec differs is run when it comes, as before: the checks are
+        keyed by the whole spec, so what was run ahead is only ever reused
+        for the same spec. Returns how many checks were run.
+        """
+        releases = dict.fromkeys((release, *(r.releases.first for r in REVISIONS)))
+        ran = 0
+        for each in releases:
+            if each < FIRST_MODELLED_RELEASE:
+                continue
+            model = revision_for(each)
+            for config in ALL_CONFIGS:
+                if stop():
+                    return ran
+                self.run(model, config)
+                ran += 1
+        return ran
 
     def run(self, spec: AbiSpec, config: GuestConfig) -> Evidence | str:
         key = (_spec_key(spec), config)
@@ -140,7 +171,7 @@ def _failed(*checks: tuple[str, bool]) -> list[str]:
     return [line for line, ok in checks if not ok]
 
 
-def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
+def _register_outcome(runner: RowRunner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
     configs = list(configs_for_abi(row.abi.value))
     spec = _with_models(spec, configs, "transfers")
@@ -174,7 +205,7 @@ def _register_outcome(runner: _Runner, spec: AbiSpec, row: RegisterRow) -> RowOu
     return RowOutcome(row_key(row), row.parameters.location, True, summary, hypercalls=hypercalls)
 
 
-def _transfer_outcome(runner: _Runner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
+def _transfer_outcome(runner: RowRunner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
     release = spec.release
     configs = list(configs_for_transfer(row.guest.value))
     spec = _with_models(spec, configs, "conventions")
@@ -221,9 +252,14 @@ def _row_key(release: Release, row: RegisterRow | TransferRow) -> tuple[object, 
     return (release, row.guest.value, row.instruction.value)
 
 
-def execute_registry(registry: Registry, default: Release) -> list[RowOutcome]:
-    """Run every registers and transfer row; tables of unmodelled releases are skipped."""
-    runner = _Runner()
+def execute_registry(
+    registry: Registry, default: Release, runner: RowRunner | None = None
+) -> list[RowOutcome]:
+    """Run every registers and transfer row; tables of unmodelled releases are skipped.
+
+    ``runner`` may hold checks run ahead (:meth:`RowRunner.warm`).
+    """
+    runner = runner if runner is not None else RowRunner()
     specs: dict[Release, AbiSpec] = {}
     outcomes: list[RowOutcome] = []
     # Guides repeat rows (every page that restates the ABI): each distinct

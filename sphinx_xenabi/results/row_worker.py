@@ -4,7 +4,10 @@ Unicorn and the emulator take about 13 MiB and 30 ms to load, more than
 anything else a fresh build adds to plain Sphinx. So a fresh build forks a
 worker at ``builder-inited``, while its process is still small; the worker
 loads the emulator while Sphinx reads the documents (on another core),
-then waits for the rows. At ``env-updated`` the build sends it the
+then runs, while it waits for the rows, the checks that docs agreeing
+with the model will ask for (the model's own rows of the release the
+configuration names, :meth:`~sphinx_xenabi.emulator.row_execution.RowRunner.warm`).
+At ``env-updated`` the build sends it the
 registry and takes the outcomes back (:func:`start_rows`): the build's own
 process never loads Unicorn. The outcomes are the same either way (the
 same function on the same registry); a worker that is not there, fails or
@@ -23,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -38,6 +42,7 @@ from sphinx_xenabi.results.early_reading import (
     end_worker,
     send_answer,
 )
+from sphinx_xenabi.results.release import described_release
 from sphinx_xenabi.results.state import executes
 
 if TYPE_CHECKING:
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 
     from sphinx.application import Sphinx
 
+    from sphinx_xenabi.emulator.row_execution import RowRunner
     from sphinx_xenabi.model.registry import Registry
     from sphinx_xenabi.model.row_outcome import RowOutcome
     from sphinx_xenabi.model.spec import Release
@@ -82,7 +88,11 @@ def start_row_worker(app: Sphinx) -> None:
     except OSError:
         return  # no descriptors left: the rows run in place
     # The reading worker's pipe ends, held by the build, are closed in this worker too.
-    process = context.Process(target=_serve, args=(theirs, [mine, *build_ends(app)]), daemon=True)
+    # The release the rows will most likely run for: the one the configuration names.
+    release = described_release(app)
+    process = context.Process(
+        target=_serve, args=(theirs, [mine, *build_ends(app)], release), daemon=True
+    )
     try:
         process.start()
     except (OSError, AssertionError):
@@ -95,8 +105,9 @@ def start_row_worker(app: Sphinx) -> None:
     _WORKERS[app] = _Worker(process, mine)
 
 
-def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
-    """In the worker: load the emulator, say so, wait for the registry, send the outcomes."""
+def _serve(connection: Connection, builds_ends: list[Connection], release: str) -> None:
+    """In the worker: load the emulator, say so, run ahead what the rows will most
+    likely ask for, wait for the registry, send the outcomes."""
     begin_worker(builds_ends)  # its own pipe's end and the reading worker's
     # Nothing here may end in a traceback on the build's terminal: any failure,
     # even to load the emulator, is an answer, and the build runs the rows itself.
@@ -110,18 +121,40 @@ def _serve(connection: Connection, builds_ends: list[Connection]) -> None:
         failure = repr(exc)
     try:
         connection.send_bytes(READY)
+        if execute is not None:
+            execute = partial(execute_registry, runner=_ran_ahead(release, connection))
         request = connection.recv_bytes()
     except (EOFError, OSError):
         return  # the build took its rows from the cache, or ended
     answer: tuple[str, object] = ("failed", failure)
     if execute is not None:
         try:
-            registry, release = pickle.loads(request)
-            answer = ("ran", tuple(execute(registry, release)))
+            registry, release_asked = pickle.loads(request)
+            answer = ("ran", tuple(execute(registry, release_asked)))
         except Exception as exc:  # noqa: BLE001
             answer = ("failed", repr(exc))
     send_answer(connection, answer)
     connection.close()
+
+
+def _ran_ahead(release: str, connection: Connection) -> RowRunner | None:
+    """A runner that ran the model's rows of ``release`` until the registry came;
+    None if that failed (the rows then run from scratch: it is a head start only)."""
+    try:
+        from sphinx_xenabi.emulator.row_execution import RowRunner
+        from sphinx_xenabi.model.abi import NEWEST_MODELLED_RELEASE
+        from sphinx_xenabi.model.releases import Release
+
+        try:
+            # As the gate reads it (results/release.py): no MAJOR.MINOR means the newest model.
+            stated = Release.parse(release)
+        except ValueError:
+            stated = NEWEST_MODELLED_RELEASE
+        runner = RowRunner()
+        runner.warm(stated, stop=lambda: connection.poll(0))
+    except Exception:  # noqa: BLE001
+        return None
+    return runner
 
 
 def start_rows(

@@ -90,11 +90,11 @@ def test_a_worker_whose_rows_fail_to_run_leaves_them_to_the_build(
     calls: list[str] = []
     real = row_execution.execute_registry
 
-    def failing_in_the_worker(*args: object) -> object:
+    def failing_in_the_worker(*args: object, **kwargs: object) -> object:
         if os.getpid() != parent:
             raise RuntimeError("the emulator broke")
         calls.append("here")
-        return real(*args)  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
 
     parent = os.getpid()
     monkeypatch.setattr(row_execution, "execute_registry", failing_in_the_worker)
@@ -164,3 +164,34 @@ def test_the_worker_runs_the_rows_while_the_build_checks_the_tables(
     assert overlapped == seen(
         build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False)
     )
+
+
+def test_the_worker_runs_the_model_s_rows_ahead_while_the_documents_are_read(
+    tmp_path: Path, answered: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.emulator import row_execution
+    from sphinx_xenabi.model.spec import Release
+
+    ahead = tmp_path / "ran-ahead"
+    warm, execute = row_execution.RowRunner.warm, row_execution.execute_registry
+
+    def warming(self: row_execution.RowRunner, release: Release, stop: object) -> int:
+        ran = warm(self, release, stop=lambda: False)  # all of it, however fast the docs are read
+        ahead.write_text(f"{ran} {len(self._done)}")  # in the worker: its only way to say
+        return ran
+
+    def executing(*args: object, runner: row_execution.RowRunner | None = None) -> object:
+        outcomes = execute(*args, runner=runner)  # type: ignore[arg-type]
+        with ahead.open("a") as record:
+            record.write(f" {len(runner._done) if runner else 'none'}")
+        return outcomes
+
+    monkeypatch.setattr(row_execution.RowRunner, "warm", warming)
+    monkeypatch.setattr(row_execution, "execute_registry", executing)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    worker = seen(build(docs, tmp_path / "worker", True, xenabi_parallel_reading=True))
+    assert answered == ["outcomes"]
+    ran, warmed, after = (int(n) for n in ahead.read_text().split())
+    # It ran checks ahead, and the docs (which agree with the model) needed no other.
+    assert ran > 0 and warmed == ran and after == warmed, (ran, warmed, after)
+    assert worker == seen(build(docs, tmp_path / "in-place", True, xenabi_parallel_reading=False))
