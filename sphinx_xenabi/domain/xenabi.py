@@ -434,11 +434,13 @@ class XenAbiDomain(Domain):
 
     def link_signature(self, targets: Iterable[str]) -> tuple[tuple[str, object, object], ...]:
         """What ``targets`` resolve to now: a document whose signature changed is rewritten."""
-        lookup, requirements = self.lookup, self.requirement_lookup
+        lookup = self.lookup
+        # Docs without requirement items load none of the requirement code.
+        requirements = self.requirement_lookup if self.requirements else None
         signature: list[tuple[str, object, object]] = []
         for target in sorted(set(targets)):
             obj = lookup.find(target)
-            item = requirements.find(target)
+            item = None if requirements is None else requirements.find(target)
             signature.append(
                 (
                     target,

@@ -20,4 +20,7 @@ def has_backticked_tilde(doctree: nodes.Node) -> bool:
     A ``~`` in prose or in a shell prompt (``[root@host ~]#`` in a literal
     block, as Xen's guides have) does not count.
     """
-    return any("~" in node.astext() for kind in ID_NODES for node in doctree.findall(kind))
+    # One walk over the text: an id's text is its node's own child.
+    return any(
+        "~" in text and isinstance(text.parent, ID_NODES) for text in doctree.findall(nodes.Text)
+    )

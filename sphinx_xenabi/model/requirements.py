@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
+from sphinx_xenabi.model.requirement_trace import RequirementTrace
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.location import Location
@@ -156,29 +157,6 @@ class RequirementItem:
     @property
     def needed_types(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(n.artifact_type for n in self.needs))
-
-
-@dataclass(frozen=True)
-class RequirementTrace:
-    """Every item of a build, the links between them and what breaks them."""
-
-    items: tuple[RequirementItem, ...]
-    # Each item's valid incoming coverage: the items that cover it at its revision.
-    covered_by: Mapping[RequirementId, tuple[RequirementId, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    problems: tuple[Problem, ...] = ()
-
-    @property
-    def links(self) -> int:
-        """How many ``Covers`` links are written."""
-        return sum(len(item.covers) for item in self.items)
-
-    def by_type(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for item in self.items:
-            counts[item.id.artifact_type] = counts.get(item.id.artifact_type, 0) + 1
-        return counts
 
 
 def item_order(item: RequirementItem) -> tuple[str, str, int]:

@@ -31,14 +31,8 @@ from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import Level, Problem, WarningSubtype, capped
 from sphinx_xenabi.model.records import Cell, row_key
 from sphinx_xenabi.model.registry import Registry
-from sphinx_xenabi.model.requirements import RequirementTrace, trace_requirements
+from sphinx_xenabi.model.requirement_trace import RequirementTrace
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, RowOutcome
-from sphinx_xenabi.model.verification import (
-    BlockOutcome,
-    ExampleBlock,
-    RequirementVerification,
-    verify_item,
-)
 from sphinx_xenabi.results.cached_facts import (
     block_outcomes,
     drift_findings,
@@ -56,6 +50,11 @@ if TYPE_CHECKING:
 
     from sphinx_xenabi.model.fact_cache import FactCache
     from sphinx_xenabi.model.spec import Release
+    from sphinx_xenabi.model.verification import (
+        BlockOutcome,
+        ExampleBlock,
+        RequirementVerification,
+    )
     from sphinx_xenabi.results.reference_choice import Reference
 
 
@@ -228,9 +227,8 @@ def produce_result(
     reports.extend(_orphan_reports(env, orphans))
     reports.extend(_reference_reports(reference))
     reports.extend(_finding_reports(findings))
-    requirements = trace_requirements(xenabi_domain(env).all_requirements())
+    requirements, verdicts = _requirement_verdicts(env, verifications)
     reports.extend(requirements.problems)
-    verdicts = {str(item.id): verify_item(item, verifications) for item in requirements.items}
     reports.extend(p for _, problems in verdicts.values() for p in problems)
     drift, execution = one_report_per_fault(findings, executed, registry)
     reports.failing(drift, f"disagreement(s) between the docs and {reference.name}")
@@ -259,6 +257,23 @@ def produce_result(
         requirements=requirements,
         verdicts=MappingProxyType({name: verdict for name, (verdict, _) in verdicts.items()}),
     )
+
+
+def _requirement_verdicts(
+    env: BuildEnvironment, verifications: tuple[BlockOutcome, ...]
+) -> tuple[RequirementTrace, dict[str, tuple[RequirementVerification, tuple[Problem, ...]]]]:
+    """The requirement items linked, and each one's verdict with its problems.
+
+    Docs without items (most trees) load none of the requirement code.
+    """
+    items = xenabi_domain(env).all_requirements()
+    if not items:
+        return RequirementTrace(()), {}
+    from sphinx_xenabi.model.requirements import trace_requirements
+    from sphinx_xenabi.model.verification import verify_item
+
+    trace = trace_requirements(items)
+    return trace, {str(item.id): verify_item(item, verifications) for item in trace.items}
 
 
 def run_verifications(

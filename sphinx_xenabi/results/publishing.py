@@ -72,18 +72,18 @@ def requirements_report(app: Sphinx, result: BuildResult) -> RequirementsReport:
 
 
 def _requirements_text(app: Sphinx, result: BuildResult) -> str | None:
+    if not result.requirements.items:
+        return None  # (and requirements_json.py is not loaded)
     from sphinx_xenabi.model import requirements_json
 
-    if not result.requirements.items:
-        return None
     return requirements_json.to_json(requirements_report(app, result))
 
 
 def _needs_text(app: Sphinx, result: BuildResult) -> str | None:
+    if not result.requirements.items:
+        return None  # (and needs_json.py is not loaded)
     from sphinx_xenabi.model import needs_json
 
-    if not result.requirements.items:
-        return None
     return needs_json.to_json(
         result.requirements,
         result.verdicts,

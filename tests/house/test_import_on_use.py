@@ -90,6 +90,37 @@ def test_a_fresh_build_loads_neither_the_reader_nor_the_drift_check(tmp_path: Pa
     assert _built_loading(READER, docs, tmp_path / "out") == "loaded: []"
 
 
+# What docs without requirement items do without (most trees: Xen's before docs/fusa).
+REQUIREMENTS = (
+    "sphinx_xenabi.model.requirements",
+    "sphinx_xenabi.model.verification",
+    "sphinx_xenabi.model.requirements_json",
+    "sphinx_xenabi.model.needs_json",
+    "sphinx_xenabi.domain.requirements",
+    "sphinx_xenabi.extraction.requirements",
+)
+SHELL_PAGE = """\
+Shell
+=====
+
+A ~ in prose, and a home directory in a shell prompt, as Xen's guides show it::
+
+   [root@host ~]# xl info
+"""
+
+
+def test_docs_without_requirement_items_load_none_of_the_requirement_code(
+    tmp_path: Path,
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"), pages={"shell": SHELL_PAGE})
+    assert _built_loading(REQUIREMENTS, docs, tmp_path / "out") == "loaded: []"
+    # A page with an item loads it: the names above are the ones a build uses.
+    (docs / "shell.rst").write_text(SHELL_PAGE + "\nItem\n----\n\n`XenProd~a~1`\n")
+    assert (
+        _built_loading(REQUIREMENTS, docs, tmp_path / "out2") == f"loaded: {sorted(REQUIREMENTS)}"
+    )
+
+
 # What a rebuild settled by the last build's stamp does without.
 SETTLING = (
     "sphinx_xenabi.results.settling",
