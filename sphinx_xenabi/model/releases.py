@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-_RELEASE_RE = re.compile(r"^\s*v?(\d+)\.(\d+)(?:[.\-+~].*)?\s*$", re.ASCII)
-RELEASE_PART_MAX = 0xFFFF
-"""XENVER_version returns (major << 16) | minor: each part has 16 bits."""
+from sphinx_xenabi.model.release_numbers import (
+    RELEASE_PART_MAX,
+    ReleaseOverflowError,
+    release_numbers,
+)
 
-
-class ReleaseOverflowError(ValueError):
-    """MAJOR.MINOR with a part that XENVER_version cannot hold (Xen 70000.99999)."""
+__all__ = ["RELEASE_PART_MAX", "Release", "ReleaseOverflowError", "ReleaseRange"]
 
 
 @total_ordering
@@ -26,17 +25,7 @@ class Release:
     @classmethod
     def parse(cls, text: str) -> Release:
         """Parse "4.17", "4.17.2", "4.18-rc" ...; raise ValueError otherwise."""
-        match = _RELEASE_RE.match(text)
-        if match is None:
-            raise ValueError(f"not a Xen release: {text!r} (expected MAJOR.MINOR such as 4.17)")
-        parts = match.group(1, 2)
-        # Compared as text first: int() refuses numbers of thousands of digits.
-        if any(len(p.lstrip("0")) > 5 or int(p) > RELEASE_PART_MAX for p in parts):
-            raise ReleaseOverflowError(
-                f"not a Xen release: {text!r} (major and minor are at most "
-                f"{RELEASE_PART_MAX}: XENVER_version returns each in 16 bits)"
-            )
-        return cls(int(parts[0]), int(parts[1]))
+        return cls(*release_numbers(text))
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Release):

@@ -12,13 +12,18 @@ from typing import TYPE_CHECKING
 
 from sphinx.errors import ConfigError
 
-from sphinx_xenabi.model.releases import RELEASE_PART_MAX, Release, ReleaseOverflowError
+from sphinx_xenabi.model.release_numbers import (
+    RELEASE_PART_MAX,
+    ReleaseOverflowError,
+    release_numbers,
+)
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
 
     from sphinx_xenabi.model.registry import Registry
+    from sphinx_xenabi.model.releases import Release
 
 
 def _release_setting(config: Config) -> tuple[str, object]:
@@ -50,7 +55,7 @@ def check_release_setting(app: Sphinx, config: Config) -> None:
             "which release is meant)"
         )
     try:
-        Release.parse(value or "")
+        release_numbers(value or "")
     except ReleaseOverflowError:
         raise ConfigError(
             f"{name} = {value!r} is not a Xen release: major and minor are at most "
