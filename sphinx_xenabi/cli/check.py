@@ -81,9 +81,11 @@ class Findings:
 
     @classmethod
     def of(cls, reading: TreeReading) -> Findings:
+        result = reading.result
+        if not result.requirements.items:
+            return cls(tuple(reading.problems), ())  # nothing of the requirement model loads
         from sphinx_xenabi.cli.check_requirements import check_only, requirement_cases
 
-        result = reading.result
         cases = requirement_cases(result.requirements, result.verdicts, reading.problems)
         return cls((*reading.problems, *check_only(cases)), tuple(cases))
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
-from sphinx_xenabi.model.requirements_json import item_findings
-from sphinx_xenabi.model.verification import RequirementVerification, Status
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
+    from sphinx_xenabi.model.verification import RequirementVerification, Status
+
+# The requirement model loads in the functions that make cases: check of
+# docs without items counts its findings (link_findings) without it.
 
 # The findings that break what is written, an item or a link: check exits 1 on
 # them. An item not yet covered (uncovered) or verified (unverified) is work
@@ -97,6 +99,9 @@ def unverified_warning(item: RequirementItem, verdict: RequirementVerification) 
 def requirement_case(
     item: RequirementItem, verdict: RequirementVerification, problems: Sequence[Problem]
 ) -> RequirementCase:
+    from sphinx_xenabi.model.requirements_json import item_findings
+    from sphinx_xenabi.model.verification import Status
+
     findings = item_findings(item, problems)
     explained = any(p.subtype is WarningSubtype.UNVERIFIED_CLAIM for p in findings)
     if verdict.status is Status.UNVERIFIED and not explained:
@@ -119,6 +124,8 @@ def requirement_cases(
     problems: Iterable[Problem],
 ) -> list[RequirementCase]:
     """One case per item, in document order (a duplicated id's later item too)."""
+    from sphinx_xenabi.model.verification import RequirementVerification, Status
+
     shown = list(problems)
     cases = []
     for item in trace.items:
