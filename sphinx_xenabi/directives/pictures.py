@@ -15,6 +15,7 @@ tables and listings it restates), in a figure whose caption names it; its
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
+from weakref import WeakSet
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
     from sphinx_xenabi.pictures.register_layout import RegisterLayout
 
 REGISTER_CAPTION = "The registers of each ABI, by parameter position"
+
+# The documents being read that hold a placeholder: the rest (most) are not
+# walked at doctree-read to look for one.
+_WITH_PLACEHOLDERS: WeakSet[nodes.document] = WeakSet()
 
 
 class register_picture(nodes.General, nodes.Element):  # noqa: N801 - docutils' node style
@@ -72,6 +77,7 @@ class RegisterPictureDirective(SphinxDirective):
             serial=self.env.new_serialno("xenabi-picture"),
         )
         self.set_source_info(node)
+        _WITH_PLACEHOLDERS.add(self.state.document)
         return [node]
 
 
@@ -94,6 +100,9 @@ def _layouts(tables: tuple[TableRecord, ...], release: str | None) -> list[Regis
 
 def draw_register_pictures(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: each placeholder becomes the picture of the page's tables."""
+    if doctree not in _WITH_PLACEHOLDERS:
+        return
+    _WITH_PLACEHOLDERS.discard(doctree)
     placeholders = list(doctree.findall(register_picture))
     if not placeholders:
         return

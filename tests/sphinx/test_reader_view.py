@@ -70,6 +70,22 @@ def test_the_register_picture_is_drawn_from_the_page_table_and_follows_it(
     assert "RDI, RSI, RDX, RCX, R8" in _desc(redrawn) and ">R10<" not in redrawn
 
 
+def test_the_register_picture_is_drawn_in_a_markdown_page(tmp_path: Path) -> None:
+    # MyST runs the directive with a state of its own: its placeholder is found all the same.
+    root = copy_root("myst", tmp_path / "myst")
+    page = root / "guest/abi.md"
+    note = "[^params]: Xen 4.17 stopped passing a sixth parameter.\n"
+    text = page.read_text(encoding="utf-8")
+    assert note in text
+    page.write_text(text.replace(note, note + "\n```{xenabi-register-picture}\n```\n", 1))
+    build = build_root(root, tmp_path / "html", confoverrides=LENIENT)
+    assert build.statuscode == 0 and strip_colors(build.warnings) == ""
+    (svg,) = _svgs(build.outdir / "guest/abi.html")
+    assert _desc(svg).startswith(
+        "64bit: number in RAX; parameters 1 to 5 in RDI, RSI, RDX, R10, R8"
+    )
+
+
 def test_a_release_picks_the_table_of_that_release(tmp_path: Path) -> None:
     directive = ".. xenabi-register-picture::\n   :release: 4.16\n   :caption: Six parameters\n"
     root = _root_with(tmp_path, "rst", "     - EBX ECX EDX ESI EDI EBP\n     - EAX\n", directive)
