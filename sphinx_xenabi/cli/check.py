@@ -204,8 +204,9 @@ def _refuse_family_without_junit(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sphinx_xenabi.cli.check_formats import CheckReport, line_text
+    from sphinx_xenabi.cli.check_formats import CheckReport, forget_resolved_paths, line_text
 
+    forget_resolved_paths()  # each run resolves its files as they are now
     _refuse_family_without_junit(args)
     overrides = (
         {} if args.release is None else {"xenabi_xen_release": _checked_release(args.release)}

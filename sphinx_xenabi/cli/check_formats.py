@@ -13,6 +13,7 @@ or a broken link, skipped when unverified. No Sphinx here.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterator
@@ -45,11 +46,22 @@ def problem_line(problem: Problem) -> int | None:
 def shown_path(file: str | Path, base: Path | None = None) -> str:
     """``file`` relative to ``base`` (default: the working directory) when under it, else
     absolute: how every format names a file, so CI finds it from where ``check`` ran."""
-    path = Path(file).resolve()
+    path = _resolved(str(file))
     try:
-        return path.relative_to((base or Path.cwd()).resolve()).as_posix()
+        return path.relative_to(_resolved(str(base or Path.cwd()))).as_posix()
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(path: str) -> Path:
+    # A tree's findings name the same few files many times: one resolve each.
+    return Path(path).resolve()
+
+
+def forget_resolved_paths() -> None:
+    """Drop the resolved paths: a link may point elsewhere by the next run in this process."""
+    _resolved.cache_clear()
 
 
 def line_text(problem: Problem, docs_dir: Path, base: Path | None = None) -> str:
