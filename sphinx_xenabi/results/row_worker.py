@@ -6,7 +6,8 @@ worker at ``builder-inited``, while its process is still small; the worker
 loads the emulator while Sphinx reads the documents (on another core),
 then runs, while it waits for the rows, the checks that docs agreeing
 with the model will ask for (the model's own rows of the release the
-configuration names, :meth:`~sphinx_xenabi.emulator.row_execution.RowRunner.warm`).
+configuration names and of each revision,
+:meth:`~sphinx_xenabi.emulator.row_execution.RowRunner.warm`).
 At ``env-updated`` the build sends it the
 registry and takes the outcomes back (:func:`start_rows`): the build's own
 process never loads Unicorn. The outcomes are the same either way (the
