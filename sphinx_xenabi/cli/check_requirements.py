@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING
 
 from sphinx_xenabi.model.problems import Problem, WarningSubtype
 
+# The requirement model loads in the functions that make cases: check of
+# docs without items counts its findings (link_findings) without it.
 if TYPE_CHECKING:
     from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.requirements import RequirementItem, RequirementTrace
     from sphinx_xenabi.model.verification import RequirementVerification, Status
-
-# The requirement model loads in the functions that make cases: check of
-# docs without items counts its findings (link_findings) without it.
 
 # The findings that break what is written, an item or a link: check exits 1 on
 # them. An item not yet covered (uncovered) or verified (unverified) is work

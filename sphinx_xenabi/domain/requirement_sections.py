@@ -26,19 +26,15 @@ if TYPE_CHECKING:
     from sphinx_xenabi.domain.requirements import RequirementObject
 
 
-def may_hold_items(doctree: nodes.document) -> bool:
-    """Whether a backticked word of ``doctree`` has a ``~``, as every item's id does.
-
-    A cheap look first: a page without one has no item and no item fault,
-    and its reading loads none of the requirement code (nor the model's
-    requirements, which the domain's requirement objects hold).
-    """
-    return has_backticked_tilde(doctree)
-
-
 def read_requirements(app: Sphinx, doctree: nodes.document) -> None:
-    """``doctree-read``: the document's requirement items anchored and kept in the domain."""
-    if not may_hold_items(doctree):
+    """``doctree-read``: the document's requirement items anchored and kept in the domain.
+
+    A cheap look first: a page none of whose backticked words has a ``~``
+    has no item and no item fault, and its reading loads none of the
+    requirement code (nor the model's requirements, which the domain's
+    requirement objects hold).
+    """
+    if not has_backticked_tilde(doctree):
         return
     from sphinx_xenabi.domain.requirements import ANCHOR_PREFIX, RequirementObject
     from sphinx_xenabi.extraction.cells import relativiser

@@ -122,7 +122,7 @@ def published_as_result(app: Sphinx) -> bool:
 
 def settled_by_stamp(app: Sphinx) -> bool:
     """Whether the last build's stamp settled this one (``results/unchanged_rebuild.py``)."""
-    settled = _SETTLED.get(app)
+    settled = settled_of(app)
     return settled is not None and settled.by_unchanged_rebuild
 
 
