@@ -18,6 +18,14 @@ The shared cache is filled by the untimed first round, as a CI cache is
 by an earlier pipeline: those two rows measure a warm shared cache, the
 first four a build directory's own cache only.
 
+The cheap steps (no-op and edit, under a second on most trees) are
+measured ``--repeats`` times per round (default 4), the pairs' order
+alternating within the round as well. On this kind of shared machine the
+first build of a pair is often several percent slower than the second;
+with an even number of pairs per round each order counts equally in the
+median however many rounds are run, and the sub-second steps, the noisiest,
+get the most samples. The fresh builds and checks run one pair per round.
+
 Each build runs in its own process with compiled bytecode (a private
 ``PYTHONPYCACHEPREFIX``, filled by an untimed first round); its wall time
 and peak memory (``wait4``'s ``ru_maxrss``) are recorded. The output is a
@@ -70,6 +78,8 @@ GENERATED_EDITED_PAGE = "admin-guide/index.rst"
 # The rows measured with a fact cache shared by build directories.
 SHARED_FRESH, SHARED_CHECK = "fresh-shared", "check-shared"
 STEPS = ("fresh", "no-op", "edit", "check", SHARED_FRESH, SHARED_CHECK)
+# Steps cheap enough to measure several times per round (--repeats).
+REPEATED_STEPS = ("no-op", "edit")
 
 
 @dataclass(frozen=True)
@@ -172,8 +182,10 @@ def one_round(
     env: dict[str, str],
     n: int,
     steps: tuple[str, ...] = STEPS,
+    repeats: int = 1,
 ) -> None:
-    """Every step once with and once without the extension, the two back to back.
+    """Every step with and without the extension, the two back to back: once,
+    or ``repeats`` times for the cheap steps, the order alternating pair by pair.
 
     Pairing each step's two runs seconds apart, not a whole round apart,
     keeps a shared machine's drifting speed out of their ratio.
@@ -184,16 +196,17 @@ def one_round(
     def each(step: str, run: Callable[[bool], Run]) -> None:
         if step not in steps:
             return
-        taken = {w: run(w) for w in order}
-        for with_extension, measured in taken.items():
-            tree.record(step, with_extension, measured)
-        print(
-            f"  [{tree.name}, round {n or 'untimed'}] {step}: without "
-            f"{taken[False].seconds:.3f}s, with {taken[True].seconds:.3f}s, "
-            f"ratio {taken[True].seconds / taken[False].seconds:.3f}",
-            file=sys.stderr,
-            flush=True,
-        )
+        for pair in range(repeats if step in REPEATED_STEPS else 1):
+            taken = {w: run(w) for w in (order if pair % 2 == 0 else order[::-1])}
+            for with_extension, measured in taken.items():
+                tree.record(step, with_extension, measured)
+            print(
+                f"  [{tree.name}, round {n or 'untimed'}] {step}: without "
+                f"{taken[False].seconds:.3f}s, with {taken[True].seconds:.3f}s, "
+                f"ratio {taken[True].seconds / taken[False].seconds:.3f}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def fresh(with_extension: bool, cache: Path | None) -> Run:
         for stale in dirs[with_extension]:
@@ -230,12 +243,11 @@ def _label(with_extension: bool) -> str:
     return "with" if with_extension else "without"
 
 
-def report(tree: Tree) -> bool:
-    rounds = max((len(runs) for runs in tree.runs.values()), default=0)
+def report(tree: Tree, rounds: int) -> bool:
     print(f"\n{tree.name}: {rounds} round(s)")
     print(
-        f"  {'build':<14} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13} {'fastest':>7}"
-        f"  {'peak MiB':>17}"
+        f"  {'build':<14} {'pairs':>5} {'without':>9} {'with':>9} {'ratio':>6}  {'spread':<13}"
+        f" {'fastest':>7}  {'peak MiB':>17}"
     )
     met = True
     for step in STEPS:
@@ -257,7 +269,7 @@ def report(tree: Tree) -> bool:
         verdict = ("within goal" if ok else "over goal") if extra else ("met" if ok else "NOT met")
         fastest = min(r.seconds for r in with_runs) / min(r.seconds for r in without_runs)
         print(
-            f"  {step:<14} {without_s:>8.3f}s {with_s:>8.3f}s {ratio:>6.3f}  "
+            f"  {step:<14} {len(ratios):>5} {without_s:>8.3f}s {with_s:>8.3f}s {ratio:>6.3f}  "
             f"{min(ratios):.3f}-{max(ratios):.3f}   {fastest:>6.3f}"
             f"  {without_mem:>6.1f} -> {with_mem:>6.1f}  {verdict}"
         )
@@ -277,6 +289,14 @@ def main(argv: list[str] | None = None) -> int:
         "--generated", default="200,2000", help="generated tree sizes ('' for none)"
     )
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tree (default 7)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=4,
+        metavar="N",
+        help=f"pairs per round of the cheap steps ({', '.join(REPEATED_STEPS)}; default 4; "
+        "an even number keeps both orders equally represented)",
+    )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep it")
     parser.add_argument(
         "--steps",
@@ -296,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(steps) - set(STEPS))
     if unknown or not steps:
         parser.error(f"--steps: expected some of {', '.join(STEPS)}, found {args.steps!r}")
+    if args.repeats < 1:
+        parser.error(f"--repeats: expected at least 1, found {args.repeats}")
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="xenabi-edit-loop-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -315,8 +337,8 @@ def main(argv: list[str] | None = None) -> int:
             tree.runs.clear()
             for n in range(1, args.rounds + 1):
                 order = (True, False) if n % 2 else (False, True)
-                one_round(tree, order, workdir, env, n, steps)
-            all_met &= report(tree)
+                one_round(tree, order, workdir, env, n, steps, args.repeats)
+            all_met &= report(tree, args.rounds)
     except BenchmarkError as exc:
         print(f"benchmark aborted: {exc}", file=sys.stderr)
         return 2
