@@ -45,8 +45,8 @@ so a long run (the 2,000-page tree's fresh builds take minutes each) that
 is stopped early still leaves its measurements; ``--steps`` limits a run to
 some steps (the untimed first round runs only those too).
 
-    python benchmarks/bench_edit_loop.py --rounds 11
-    python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 5
+    python benchmarks/bench_edit_loop.py --rounds 12
+    python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 6
     python benchmarks/bench_edit_loop.py --trees '' --generated 2000 --steps fresh,no-op,edit \
         --untimed 0 --keep DIR   # DIR warmed by a small run with the same --keep
 """
@@ -288,7 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--generated", default="200,2000", help="generated tree sizes ('' for none)"
     )
-    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per tree (default 7)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="timed rounds per tree (default 8: an even number gives the fresh builds and "
+        "checks, one pair per round, both orders equally)",
+    )
     parser.add_argument(
         "--repeats",
         type=int,

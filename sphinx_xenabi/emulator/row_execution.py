@@ -45,6 +45,7 @@ from sphinx_xenabi.model.spec import AbiSpec, Architecture, Convention, Release
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from sphinx_xenabi.model.records import Cell
     from sphinx_xenabi.model.registry import Registry
 
 Evidence = RowEvidence | HvcRowEvidence
@@ -171,9 +172,23 @@ def _failed(*checks: tuple[str, bool]) -> list[str]:
     return [line for line, ok in checks if not ok]
 
 
+def _unrunnable(row: RegisterRow | TransferRow, guest: Cell, known: set[str]) -> RowOutcome:
+    """A row for a guest no emulated configuration runs: failed at the cell naming the
+    guest, not an IndexError.
+
+    Extraction only makes rows with the labels below; a registry from
+    elsewhere (JSON read back, a test's record) may name any.
+    """
+    expected = ", ".join(sorted(known))
+    summary = f"no emulated guest runs {guest.value!r} (expected one of {expected})"
+    return RowOutcome(row_key(row), guest.location, False, summary, (summary,))
+
+
 def _register_outcome(runner: RowRunner, spec: AbiSpec, row: RegisterRow) -> RowOutcome:
     convention = Convention(row.abi.value, row.index.value, row.parameters.value, row.result.value)
     configs = list(configs_for_abi(row.abi.value))
+    if not configs:
+        return _unrunnable(row, row.abi, {c.guest.abi for c in ALL_CONFIGS})
     spec = _with_models(spec, configs, "transfers")
     spec = replace(spec, conventions={**spec.conventions, row.abi.value: convention})
     results = [runner.run(spec, c) for c in configs]
@@ -208,6 +223,9 @@ def _register_outcome(runner: RowRunner, spec: AbiSpec, row: RegisterRow) -> Row
 def _transfer_outcome(runner: RowRunner, spec: AbiSpec, row: TransferRow) -> RowOutcome:
     release = spec.release
     configs = list(configs_for_transfer(row.guest.value))
+    if not configs:
+        known = {c.transfer.value for c in ALL_CONFIGS}
+        return _unrunnable(row, row.guest, known)
     spec = _with_models(spec, configs, "conventions")
     spec = replace(spec, transfers={**spec.transfers, row.guest.value: row.instruction.value})
     failures: list[str] = []

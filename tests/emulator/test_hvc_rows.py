@@ -229,3 +229,31 @@ def test_the_evidence_names_what_xen_follows() -> None:
     assert (evidence.convention.index, evidence.xen.index) == ("X17", "X16")
     assert evidence.transfer_documented and evidence.enosys_ok
     assert not evidence.arguments_intact and not evidence.version_ok
+
+
+# --- a guest no configuration runs ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("registers", "transfers", "label", "line"),
+    [
+        ((), (("64bit", "SYSCALL"),), "'64bit'", 200),  # the transfer label is "64bit PV"
+        ((("riscv64", "A7", "A0 A1 A2 A3 A4", "A0"),), (), "'riscv64'", 10),
+    ],
+)
+def test_a_row_for_a_guest_no_configuration_runs_fails_at_its_cell(
+    registers: tuple[tuple[str, str, str, str], ...],
+    transfers: tuple[tuple[str, str], ...],
+    label: str,
+    line: int,
+) -> None:
+    # Extraction makes no such row; a registry from elsewhere may, and it is a
+    # failed row at its cell, with the labels that do run, not an IndexError.
+    (outcome,) = run(registers, transfers)
+    assert not outcome.ok
+    assert outcome.location.line == line
+    assert f"no emulated guest runs {label}" in outcome.summary
+    assert "64bit PV" in outcome.summary if transfers else "arm64" in outcome.summary
+    # The rows that do run are unaffected beside it.
+    outcomes = run((*registers, ARM64_ROW), (*transfers, ("arm64", "HVC #0xEA1")))
+    assert [o.ok for o in outcomes] == [False, True, True] if registers else [True, False, True]
