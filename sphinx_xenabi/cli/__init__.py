@@ -12,27 +12,36 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
 from sphinx_xenabi._version import __version__
-from sphinx_xenabi.cli import check, diff, extract, history, indent, source
+from sphinx_xenabi.cli.commands import COMMANDS, command_named
 from sphinx_xenabi.cli.errors import EXIT_ERROR, CliError
 
 
-def build_parser(prog: str = "sphinx-xenabi") -> argparse.ArgumentParser:
+def build_parser(
+    prog: str = "sphinx-xenabi", only: str | None = None, *, every: bool = False
+) -> argparse.ArgumentParser:
+    """The parser, with the full arguments of command ``only`` (or of every command
+    with ``every``); the others are listed by name and help, their modules not loaded."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Extract and check the x86 and Arm hypercall ABI tables of a Sphinx tree.",
     )
     parser.add_argument("--version", action="version", version=f"sphinx-xenabi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (extract, check, source, indent, diff, history):
-        command.add_parser(commands)
+    for name, help_line in COMMANDS.items():
+        if every or name == only:
+            import_module(f"sphinx_xenabi.cli.{name}").add_parser(commands)
+        else:
+            commands.add_parser(name, help=help_line)  # never parsed: only shown in --help
     return parser
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
     """The console script ``sphinx-xenabi``; ``__main__`` passes its own ``prog``."""
-    args = build_parser(prog).parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(prog, command_named(words)).parse_args(words)
     try:
         return int(args.run(args))
     except CliError as exc:

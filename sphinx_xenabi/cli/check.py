@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_tree_arguments
 from sphinx_xenabi.cli.choices import FORMATS, JUNIT_FAMILIES, XUNIT2
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import TreeReading, read_tree
 
@@ -241,9 +242,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    check = commands.add_parser(
-        "check", help="compare a docs tree's ABI tables with the reference model"
-    )
+    check = commands.add_parser("check", help=COMMANDS["check"])
     add_tree_arguments(check)
     check.add_argument(
         "--release", metavar="X", help="the Xen release the tree describes (overrides its conf.py)"

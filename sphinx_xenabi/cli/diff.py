@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.choices import DIFF_FORMATS, DIFF_SEVERITIES
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 from sphinx_xenabi.cli.reading import read_tree
 
@@ -257,7 +258,7 @@ def add_parser(commands: Any) -> None:
     """The ``diff`` subcommand."""
     diff = commands.add_parser(
         "diff",
-        help="what changed for guests between two revisions (docs, registry JSON, Xen source)",
+        help=COMMANDS["diff"],
         description=(
             "Compare the ABI two revisions state. OLD and NEW are each a docs tree, a "
             "xenabi-registry.json, a Xen source tree, or PATH@REV (PATH at a git revision)."

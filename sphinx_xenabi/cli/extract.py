@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, add_tree_arguments, write_output
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS
 from sphinx_xenabi.cli.reading import read_tree
 
@@ -34,9 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    extract = commands.add_parser(
-        "extract", help="write the registry JSON of a docs tree (no html build)"
-    )
+    extract = commands.add_parser("extract", help=COMMANDS["extract"])
     add_tree_arguments(extract)
     add_output_argument(extract)
     extract.set_defaults(run=run)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, write_output
 from sphinx_xenabi.cli.choices import HISTORY_FORMATS
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 
 # The walk, git's plumbing and the model of history are imported where history
@@ -135,7 +136,7 @@ def add_parser(commands: Any) -> None:
     """The ``history`` subcommand."""
     history = commands.add_parser(
         "history",
-        help="the windows of a repository's history in which its docs and Xen source disagreed",
+        help=COMMANDS["history"],
         description=(
             "Check the docs against the Xen source of the same commit at every commit of RANGE "
             "where the verdict can change, and print the windows of disagreement: the first "

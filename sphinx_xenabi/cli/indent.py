@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, EXIT_FINDINGS, CliError
 
 
@@ -22,8 +23,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    indent = commands.add_parser(
-        "indent", help="check that reST directive bodies and options are indented by 3 spaces"
-    )
+    indent = commands.add_parser("indent", help=COMMANDS["indent"])
     indent.add_argument("paths", type=Path, nargs="+", metavar="PATH", help="files or directories")
     indent.set_defaults(run=run)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sphinx_xenabi.cli.arguments import add_output_argument, write_output
+from sphinx_xenabi.cli.commands import COMMANDS
 from sphinx_xenabi.cli.errors import EXIT_CLEAN, CliError
 
 
@@ -27,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(commands: Any) -> None:
-    source = commands.add_parser(
-        "source", help="print the ABI facts of a Xen source tree as JSON, with their evidence"
-    )
+    source = commands.add_parser("source", help=COMMANDS["source"])
     source.add_argument("xen_tree", type=Path, metavar="XEN_TREE")
     source.add_argument(
         "--config",

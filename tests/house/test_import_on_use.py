@@ -16,7 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sphinx_xenabi.cli import choices
+import pytest
+
+from sphinx_xenabi.cli import build_parser, choices
 from sphinx_xenabi.model import diff_report, history_report
 from sphinx_xenabi.model.abi_rules import Severity
 from support.paths import REPO
@@ -139,12 +141,21 @@ def test_a_rebuild_settled_by_the_stamp_loads_neither_the_settling_nor_the_fact_
     assert _built_loading(SETTLING, docs, tmp_path / "out") == "loaded: []"
 
 
+# What only a builder that writes pages needs.
+PAGE_WRITING = (
+    "sphinx_xenabi.results.evidence_column",
+    "sphinx_xenabi.results.requirement_status",
+    "sphinx_xenabi.results.pages_to_write",
+)
+
+
 def test_check_in_a_xen_tree_loads_neither_the_reader_nor_the_drift_check(
     tmp_path: Path,
 ) -> None:
-    # Nor, for docs without requirement items, the requirement code.
+    # Nor, for docs without requirement items, the requirement code; nor,
+    # writing no page, the code of what pages show and which are still owed.
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
-    unused = (*READER, *REQUIREMENTS)
+    unused = (*READER, *REQUIREMENTS, *PAGE_WRITING)
     code = (
         "import sys\n"
         "from sphinx_xenabi.cli import main\n"
@@ -237,3 +248,41 @@ def test_the_parser_offers_the_values_the_commands_convert() -> None:
     assert choices.DIFF_FORMATS == tuple(f.value for f in diff_report.OutputFormat)
     assert choices.DIFF_SEVERITIES == tuple(s.value for s in Severity)
     assert choices.HISTORY_FORMATS == tuple(f.value for f in history_report.OutputFormat)
+
+
+# Runs main() on the arguments, as ``sphinx-xenabi ARGS`` would, and says which
+# commands' modules it loaded.
+WHICH_COMMANDS = (
+    "import contextlib, io, sys\n"
+    "from sphinx_xenabi.cli import main\n"
+    "with contextlib.redirect_stdout(io.StringIO()):\n"
+    "    try:\n"
+    "        main(sys.argv[1:])\n"
+    "    except SystemExit:  # --help\n"
+    "        pass\n"
+    f"modules = {tuple(f'sphinx_xenabi.cli.{c}' for c in COMMANDS)!r}\n"
+    "print('loaded:', ' '.join(m.rpartition('.')[2] for m in modules if m in sys.modules))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "loaded"),
+    [(["--help"], ""), *(([command, "--help"], command) for command in COMMANDS)],
+    ids=["--help", *COMMANDS],
+)
+def test_a_command_loads_its_own_module_and_no_other_commands(argv: list[str], loaded: str) -> None:
+    """``check`` runs without ``diff``'s git code or ``history``'s; ``--help`` lists
+    the commands without loading any."""
+    done = subprocess.run(
+        [sys.executable, "-c", WHICH_COMMANDS, *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == f"loaded: {loaded}".strip()
+
+
+def test_the_command_list_reads_as_the_commands_own_parsers_do() -> None:
+    # The list --help shows without the modules is the one they register.
+    assert build_parser("x").format_help() == build_parser("x", every=True).format_help()
