@@ -79,15 +79,36 @@ def _on(module: str, handler: str) -> Callable[..., Any]:
     return call
 
 
+def _writes_no_pages(app: Sphinx) -> bool:
+    """The ``dummy`` builder (as ``check`` runs it): it reads, and writes no page."""
+    return bool(app.builder.name == "dummy")
+
+
+def _about_written_pages(module: str, handler: str) -> Callable[..., Any]:
+    """A handler that keeps track of the pages the build writes: skipped, its module
+    not loaded, by a builder that writes none (which would otherwise count as
+    written the pages an interrupted html build still owes)."""
+    found = _on(module, handler)
+
+    def call(app: Sphinx, *args: Any) -> Any:
+        return None if _writes_no_pages(app) else found(app, *args)
+
+    call.__name__ = call.__qualname__ = handler
+    return call
+
+
 def _pages_for_new_result(module: str, handler: str) -> Callable[[Sphinx, Any], list[str]]:
     """An ``env-updated`` handler that finds the pages a new result changes.
 
     None when the pages were written with this very result (a rebuild after
-    editing prose): then ``handler``'s module is not even loaded.
+    editing prose), or are not written at all: then ``handler``'s module is
+    not even loaded, and what the pages show is not recorded as written.
     """
     found = _on(module, handler)
 
     def call(app: Sphinx, env: Any) -> list[str]:
+        if _writes_no_pages(app):
+            return []
         if import_module("sphinx_xenabi.results.account").result_unchanged(app):
             return []
         pages: list[str] = found(app, env)
@@ -110,7 +131,7 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
     found = _on(module, handler)
 
     def call(app: Sphinx, doctree: Any, docname: str | None = None) -> None:
-        if docname is not None and app.builder.name == "dummy":
+        if docname is not None and _writes_no_pages(app):
             return
         name = app.env.docname if docname is None else docname
         if name in app.env.domains["xenabi"].data.get(store, {}):  # held only when not empty
@@ -245,7 +266,9 @@ def connect_after_reading(app: Sphinx) -> None:
         "env-updated",
         _pages_for_new_result("results.requirement_status", "pages_with_new_verdicts"),
     )
-    app.connect("env-updated", _on("results.pages_to_write", "pages_left_unwritten"))
+    app.connect(
+        "env-updated", _about_written_pages("results.pages_to_write", "pages_left_unwritten")
+    )
     app.connect("env-updated", _on("domain.kept_views", "keep_views"))
     app.connect("env-updated", _on("domain.xenabi", "warn_hypercall_conflicts"))
     app.connect(
@@ -273,7 +296,7 @@ def connect_writing(app: Sphinx) -> None:
     app.connect("build-finished", _on("results.publishing", "publish_results"))
     app.connect("build-finished", _unless_settled_by_stamp("results.settling", "save_facts"))
     app.connect("build-finished", _on("results.unchanged_rebuild", "finish_stamp"))
-    app.connect("build-finished", _on("results.pages_to_write", "pages_written"))
+    app.connect("build-finished", _about_written_pages("results.pages_to_write", "pages_written"))
     app.connect("build-finished", _if_loaded("results.early_reading", "stop_early_reading"))
     app.connect("build-finished", _if_loaded("results.row_worker", "stop_row_worker"))
     app.connect("build-finished", _on("extraction.located_entries", "stop_stamping_entries"))

@@ -230,7 +230,7 @@ def _loaded_by_main(runs: list[list[str]]) -> str:
 
 
 def test_the_command_line_help_loads_no_command_machinery() -> None:
-    """``--help`` and every ``COMMAND --help`` build the whole parser and load none of it."""
+    """``--help`` and every ``COMMAND --help`` build their parser and load none of it."""
     runs = [["--help"], *([command, "--help"] for command in COMMANDS)]
     assert _loaded_by_main(runs) == "loaded: none"
 

@@ -178,6 +178,42 @@ def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
     assert not (tmp_path / "out" / ".doctrees" / PAGES_FILE).exists()
 
 
+def test_a_dummy_build_between_does_not_settle_the_pages_still_owed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    from sphinx_xenabi.results.pages_to_write import PAGES_FILE
+
+    tree, docs = docs_with_prose(tmp_path)
+    first = build(docs, tmp_path / "out", fresh=True)
+    page = first.outdir / "index.html"
+    before = page.read_text(encoding="utf-8")
+    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
+    with monkeypatch.context() as interrupted:
+
+        def ctrl_c(*args: object) -> None:
+            raise KeyboardInterrupt
+
+        interrupted.setattr(StandaloneHTMLBuilder, "write_doc", ctrl_c)
+        with pytest.raises(KeyboardInterrupt):
+            build(docs, tmp_path / "out")
+    owed = tmp_path / "out" / ".doctrees" / PAGES_FILE
+    assert owed.is_file()
+    # The dummy builder (check's) on the same environment writes no page: the
+    # html pages still owed stay owed, and what they show is not taken as written.
+    doctrees = tmp_path / "out" / ".doctrees"
+    dummy = run_sphinx(
+        docs, tmp_path / "dummy", confdir=docs, buildername="dummy", doctreedir=doctrees
+    )
+    assert "[xenabi.drift]" in dummy.warnings  # it read and checked the new result
+    assert owed.is_file()
+    build(docs, tmp_path / "out")
+    fresh = build(docs, tmp_path / "fresh", fresh=True)
+    assert page.read_text(encoding="utf-8") != before
+    assert page.read_text(encoding="utf-8") == (fresh.outdir / "index.html").read_text("utf-8")
+
+
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = docs_with_prose(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
