@@ -176,8 +176,8 @@ def _unrunnable(row: RegisterRow | TransferRow, guest: Cell, known: set[str]) ->
     """A row for a guest no emulated configuration runs: failed at the cell naming the
     guest, not an IndexError.
 
-    Extraction only makes rows with the labels below; a registry from
-    elsewhere (JSON read back, a test's record) may name any.
+    Extraction only makes rows with the labels the configurations run; a
+    registry from elsewhere (JSON read back, a test's record) may name any.
     """
     expected = ", ".join(sorted(known))
     summary = f"no emulated guest runs {guest.value!r} (expected one of {expected})"

@@ -214,6 +214,26 @@ def test_a_dummy_build_between_does_not_settle_the_pages_still_owed(
     assert page.read_text(encoding="utf-8") == (fresh.outdir / "index.html").read_text("utf-8")
 
 
+def test_pages_show_a_result_a_dummy_build_found_first(tmp_path: Path) -> None:
+    # The dummy builder on the html build's environment settles a new result
+    # and writes no page: the next html build must still write the pages it changes.
+    tree, docs = docs_with_prose(tmp_path)
+    first = build(docs, tmp_path / "out", fresh=True)
+    page = first.outdir / "index.html"
+    before = page.read_text(encoding="utf-8")
+    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
+    doctrees = tmp_path / "out" / ".doctrees"
+    dummy = run_sphinx(
+        docs, tmp_path / "dummy", confdir=docs, buildername="dummy", doctreedir=doctrees
+    )
+    assert "[xenabi.drift]" in dummy.warnings  # it settled the new result
+    after = seen(build(docs, tmp_path / "out"))
+    fresh = build(docs, tmp_path / "fresh", fresh=True)
+    assert page.read_text(encoding="utf-8") != before
+    assert page.read_text(encoding="utf-8") == (fresh.outdir / "index.html").read_text("utf-8")
+    assert after == seen(fresh)
+
+
 def test_another_setting_produces_the_result_again(tmp_path: Path, produced: Counter[str]) -> None:
     _, docs = docs_with_prose(tmp_path, SIX)
     assert build(docs, tmp_path / "out", fresh=True).statuscode == 1
