@@ -116,8 +116,9 @@ CONFIG_VALUES: tuple[ConfigValue, ...] = (
         "``True`` reads the Xen source in a worker process while Sphinx reads the documents, "
         "when the fact cache holds no reading of the tree as it is, and runs a fresh build's "
         "table rows in another, which loads the emulator meanwhile (on a machine with more "
-        "than one core, where processes can be forked); the reading and the outcomes are the "
-        "same either way. ``False`` does both in the build's own process, after the documents.",
+        "than one core, where processes can be forked, and only from a process that runs no "
+        "other thread); the reading and the outcomes are the same either way. ``False`` does "
+        "both in the build's own process, after the documents.",
     ),
     ConfigValue(
         "xenabi_fact_cache",

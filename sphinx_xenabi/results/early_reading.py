@@ -30,6 +30,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
@@ -95,8 +96,23 @@ def _cores() -> int:
 
 
 def can_fork() -> bool:
-    """Whether a worker can help: processes can be forked and another core runs them."""
+    """Whether a worker can help: processes can be forked, another core runs them, and
+    this process runs no other thread."""
+    return fork_available() and _single_threaded()
+
+
+def fork_available() -> bool:
+    """Whether the platform forks processes and gives this one more than one core."""
     return "fork" in multiprocessing.get_all_start_methods() and _cores() > 1
+
+
+def _single_threaded() -> bool:
+    # A fork copies only the thread that calls it: a lock another thread holds
+    # at that moment (logging's, a stream's) stays held in the worker for good,
+    # and Python 3.12 warns of exactly this. A build in a process with other
+    # threads (a language server, a test runner's worker) reads the source and
+    # runs the rows itself, as with xenabi_parallel_reading = False.
+    return threading.active_count() == 1
 
 
 # How much lower a worker's scheduling priority is than the build's. The two
