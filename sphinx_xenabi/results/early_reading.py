@@ -111,8 +111,13 @@ def _single_threaded() -> bool:
     # at that moment (logging's, a stream's) stays held in the worker for good,
     # and Python 3.12 warns of exactly this. A build in a process with other
     # threads (a language server, a test runner's worker) reads the source and
-    # runs the rows itself, as with xenabi_parallel_reading = False.
-    return threading.active_count() == 1
+    # runs the rows itself, as with xenabi_parallel_reading = False. Linux lists
+    # every thread, those C code started too (a test runner's I/O thread is one);
+    # elsewhere, the threads Python started are what can be counted.
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
 
 
 # How much lower a worker's scheduling priority is than the build's. The two
