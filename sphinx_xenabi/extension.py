@@ -81,7 +81,7 @@ def _on(module: str, handler: str) -> Callable[..., Any]:
 
 def _writes_no_pages(app: Sphinx) -> bool:
     """The ``dummy`` builder (as ``check`` runs it): it reads, and writes no page."""
-    return bool(app.builder.name == "dummy")
+    return app.builder.name == "dummy"
 
 
 def _about_written_pages(module: str, handler: str) -> Callable[..., Any]:

@@ -21,6 +21,7 @@ pytest_plugins = (
     "support.whole_site",
     "support.build_counter",
     "support.hypothesis_profiles",
+    "support.forked_workers",
 )
 
 

@@ -21,16 +21,13 @@ from support.rebuilds import build, seen
 from support.xen_docs import SIX, docs_in
 from support.xen_trees import hypercall_defs_tree
 
-pytestmark = pytest.mark.skipif(
-    not early_reading.fork_available(), reason="no fork, or one core: the source is read in place"
-)
-
-
-@pytest.fixture(autouse=True)
-def _forking_from_a_threaded_runner(monkeypatch: pytest.MonkeyPatch) -> None:
-    # pytest-xdist's worker runs a thread of its own, where a build reads in
-    # place (tests/sphinx/test_threaded_host.py): these tests fork regardless.
-    monkeypatch.setattr(early_reading, "_single_threaded", lambda: True)
+pytestmark = [
+    pytest.mark.skipif(
+        not early_reading.fork_available(),
+        reason="no fork, or one core: the source is read in place",
+    ),
+    pytest.mark.usefixtures("forking_regardless"),
+]
 
 
 @pytest.fixture

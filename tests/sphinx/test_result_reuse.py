@@ -148,18 +148,19 @@ def test_a_build_cut_short_leaves_no_record_of_an_older_result(
     assert back == fresh_seen(docs, tmp_path)
 
 
-def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from sphinx.builders.html import StandaloneHTMLBuilder
-
-    from sphinx_xenabi.results.pages_to_write import PAGES_FILE
-
+def _written_then_new_result(tmp_path: Path) -> tuple[Path, Path, str]:
+    """Docs built fresh into ``out``, then a source edit that makes a new result:
+    the docs, the page the result shows on, and that page as first written."""
     tree, docs = docs_with_prose(tmp_path)
-    first = build(docs, tmp_path / "out", fresh=True)
-    page = first.outdir / "index.html"
+    page = build(docs, tmp_path / "out", fresh=True).outdir / "index.html"
     before = page.read_text(encoding="utf-8")
     edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
+    return docs, page, before
+
+
+def _interrupted_while_writing(docs: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
     with monkeypatch.context() as interrupted:
 
         def ctrl_c(*args: object) -> None:
@@ -167,7 +168,23 @@ def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
 
         interrupted.setattr(StandaloneHTMLBuilder, "write_doc", ctrl_c)
         with pytest.raises(KeyboardInterrupt):
-            build(docs, tmp_path / "out")
+            build(docs, out)
+
+
+def _dummy_on_the_environment_of(docs: Path, out: Path, tmp_path: Path) -> Build:
+    """The dummy builder (check's), on the doctrees of the html build in ``out``."""
+    return run_sphinx(
+        docs, tmp_path / "dummy", confdir=docs, buildername="dummy", doctreedir=out / ".doctrees"
+    )
+
+
+def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sphinx_xenabi.results.pages_to_write import PAGES_FILE
+
+    docs, page, before = _written_then_new_result(tmp_path)
+    _interrupted_while_writing(docs, tmp_path / "out", monkeypatch)
     assert page.read_text(encoding="utf-8") == before  # not reached
     assert (tmp_path / "out" / ".doctrees" / PAGES_FILE).is_file()
     after = seen(build(docs, tmp_path / "out"))  # the same result: nothing new to find
@@ -181,31 +198,15 @@ def test_pages_a_build_cut_short_did_not_write_are_written_by_the_next(
 def test_a_dummy_build_between_does_not_settle_the_pages_still_owed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sphinx.builders.html import StandaloneHTMLBuilder
-
     from sphinx_xenabi.results.pages_to_write import PAGES_FILE
 
-    tree, docs = docs_with_prose(tmp_path)
-    first = build(docs, tmp_path / "out", fresh=True)
-    page = first.outdir / "index.html"
-    before = page.read_text(encoding="utf-8")
-    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
-    with monkeypatch.context() as interrupted:
-
-        def ctrl_c(*args: object) -> None:
-            raise KeyboardInterrupt
-
-        interrupted.setattr(StandaloneHTMLBuilder, "write_doc", ctrl_c)
-        with pytest.raises(KeyboardInterrupt):
-            build(docs, tmp_path / "out")
+    docs, page, before = _written_then_new_result(tmp_path)
+    _interrupted_while_writing(docs, tmp_path / "out", monkeypatch)
     owed = tmp_path / "out" / ".doctrees" / PAGES_FILE
     assert owed.is_file()
-    # The dummy builder (check's) on the same environment writes no page: the
-    # html pages still owed stay owed, and what they show is not taken as written.
-    doctrees = tmp_path / "out" / ".doctrees"
-    dummy = run_sphinx(
-        docs, tmp_path / "dummy", confdir=docs, buildername="dummy", doctreedir=doctrees
-    )
+    # The dummy builder writes no page: the html pages still owed stay owed,
+    # and what they show is not taken as written.
+    dummy = _dummy_on_the_environment_of(docs, tmp_path / "out", tmp_path)
     assert "[xenabi.drift]" in dummy.warnings  # it read and checked the new result
     assert owed.is_file()
     build(docs, tmp_path / "out")
@@ -217,15 +218,8 @@ def test_a_dummy_build_between_does_not_settle_the_pages_still_owed(
 def test_pages_show_a_result_a_dummy_build_found_first(tmp_path: Path) -> None:
     # The dummy builder on the html build's environment settles a new result
     # and writes no page: the next html build must still write the pages it changes.
-    tree, docs = docs_with_prose(tmp_path)
-    first = build(docs, tmp_path / "out", fresh=True)
-    page = first.outdir / "index.html"
-    before = page.read_text(encoding="utf-8")
-    edit(tree / "xen/arch/x86/pv/hypercall.c", "regs->r10;", "regs->rcx;")  # a new result
-    doctrees = tmp_path / "out" / ".doctrees"
-    dummy = run_sphinx(
-        docs, tmp_path / "dummy", confdir=docs, buildername="dummy", doctreedir=doctrees
-    )
+    docs, page, before = _written_then_new_result(tmp_path)
+    dummy = _dummy_on_the_environment_of(docs, tmp_path / "out", tmp_path)
     assert "[xenabi.drift]" in dummy.warnings  # it settled the new result
     after = seen(build(docs, tmp_path / "out"))
     fresh = build(docs, tmp_path / "fresh", fresh=True)

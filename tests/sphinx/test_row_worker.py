@@ -18,16 +18,12 @@ from support.rebuilds import build, seen
 from support.xen_docs import docs_in
 from support.xen_trees import edit, hypercall_defs_tree
 
-pytestmark = pytest.mark.skipif(
-    not early_reading.fork_available(), reason="no fork, or one core: the rows run in place"
-)
-
-
-@pytest.fixture(autouse=True)
-def _forking_from_a_threaded_runner(monkeypatch: pytest.MonkeyPatch) -> None:
-    # pytest-xdist's worker runs a thread of its own, where a build reads in
-    # place (tests/sphinx/test_threaded_host.py): these tests fork regardless.
-    monkeypatch.setattr(early_reading, "_single_threaded", lambda: True)
+pytestmark = [
+    pytest.mark.skipif(
+        not early_reading.fork_available(), reason="no fork, or one core: the rows run in place"
+    ),
+    pytest.mark.usefixtures("forking_regardless"),
+]
 
 
 @pytest.fixture
@@ -112,18 +108,8 @@ def test_a_worker_whose_rows_fail_to_run_leaves_them_to_the_build(
 
 
 def test_a_fresh_build_with_a_filled_shared_cache_forks_no_worker(
-    tmp_path: Path, answered: list[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, answered: list[str], forked: list[str]
 ) -> None:
-    import multiprocessing.context
-
-    forked: list[str] = []
-    start = multiprocessing.context.ForkProcess.start
-
-    def counted(self: multiprocessing.context.ForkProcess) -> None:
-        forked.append(getattr(self._target, "__name__", "?"))  # type: ignore[attr-defined]
-        start(self)
-
-    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", counted)
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
     shared = str(tmp_path / "shared")
     first = seen(build(docs, tmp_path / "one", True, xenabi_fact_cache=shared))

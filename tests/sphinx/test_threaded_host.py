@@ -8,7 +8,6 @@ the same result as ``xenabi_parallel_reading = False``.
 
 from __future__ import annotations
 
-import multiprocessing.context
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,16 +36,11 @@ def other_thread() -> Iterator[threading.Thread]:
 
 
 def test_a_build_beside_another_thread_forks_no_worker(
-    tmp_path: Path, other_thread: threading.Thread, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    other_thread: threading.Thread,
+    forked: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    forked: list[str] = []
-    start = multiprocessing.context.ForkProcess.start
-
-    def counted(self: multiprocessing.context.ForkProcess) -> None:
-        forked.append(getattr(self._target, "__name__", "?"))  # type: ignore[attr-defined]
-        start(self)
-
-    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", counted)
     docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
     assert not early_reading.can_fork()
     threaded = seen(build(docs, tmp_path / "threaded", True))
