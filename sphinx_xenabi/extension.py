@@ -24,7 +24,6 @@ from sphinx_xenabi.directives import pictures
 from sphinx_xenabi.directives.abi_diff import AbiDiffDirective
 from sphinx_xenabi.directives.abi_history import AbiHistoryDirective
 from sphinx_xenabi.directives.config_values import ConfigValuesDirective
-from sphinx_xenabi.directives.details import add_details_node
 from sphinx_xenabi.directives.diff_rules import DiffRulesDirective
 from sphinx_xenabi.directives.drift_windows import DriftWindowsDirective
 from sphinx_xenabi.directives.hypercall_page import HypercallPageDirective
@@ -48,7 +47,8 @@ if TYPE_CHECKING:
 # 9: references kept as sorted tuples (a stable content key).
 # 10: the record stores kept pickled per document.
 # 11: the domain's views (objects, indices, conflicts) kept with the records.
-ENV_VERSION = 11
+# 12: collapsed blocks as raw html around their content, not a node of their own.
+ENV_VERSION = 12
 
 
 def add_markup(app: Sphinx) -> None:
@@ -63,7 +63,6 @@ def add_markup(app: Sphinx) -> None:
     app.add_directive("xenabi-verifies", VerifiesDirective)
     app.add_directive("xenabi-register-picture", pictures.RegisterPictureDirective)
     app.add_directive("xenabi-hypercall-page-map", pictures.HypercallPageMapDirective)
-    add_details_node(app)
     # Table directives whose cells carry their lines (grid and simple tables: below).
     app.add_directive("csv-table", LocatedCSVTable, override=True)
     app.add_directive("list-table", LocatedListTable, override=True)

@@ -18,7 +18,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util.docutils import SphinxDirective
 
-from sphinx_xenabi.directives.details import details
+from sphinx_xenabi.directives.details import collapsed
 from sphinx_xenabi.domain.role import generated_reference
 from sphinx_xenabi.domain.xenabi import directive_error
 from sphinx_xenabi.model.problems import WarningSubtype
@@ -67,12 +67,12 @@ class HypercallPageDirective(SphinxDirective):
         def reference(name: str) -> nodes.Node:
             return generated_reference(docname, name)
 
-        listing: nodes.Element = page_listing(guest, indices, reference)
+        listing: list[nodes.Node] = [page_listing(guest, indices, reference)]
         if "indices" not in self.options:  # the whole page: there for those who open it
             summary = (
                 f"The whole {guest.value} page: {STUB_COUNT} stubs, {STUB_COUNT * STUB_SIZE} bytes"
             )
-            listing = details("", listing, summary=summary)
+            listing = collapsed(summary, listing[0])
         note = nodes.paragraph(
             "",
             f"Each stub is {STUB_SIZE} bytes long; the bytes after its code are "
@@ -80,7 +80,7 @@ class HypercallPageDirective(SphinxDirective):
             reference(HYPERCALLS[IRET_INDEX].name),
             nodes.Text(" stub."),
         )
-        return [annotated_stub(guest, example, reference), listing, note]
+        return [annotated_stub(guest, example, reference), *listing, note]
 
     def _example(self) -> int | None:
         """The stub to explain: ``:example:``, one index (default 17)."""

@@ -6,8 +6,10 @@ What it lists on the site: tests/site/test_page_listing.py.
 
 from __future__ import annotations
 
+import gc
 import html
 import re
+import weakref
 from pathlib import Path
 
 import pytest
@@ -148,6 +150,30 @@ def test_other_builders_show_the_collapsed_listing_as_it_is(tmp_path: Path) -> N
     text = (out / "index.txt").read_text(encoding="utf-8")
     assert "stub 127 (unused):" in text and "int 0x82" in text
     assert "The whole 32bit PV page" not in text  # the summary is html's
+
+
+def test_a_translator_needs_no_cycle_collector_to_be_freed(tmp_path: Path) -> None:
+    # Sphinx binds an extension's node visitors onto every translator it
+    # creates, a reference cycle per page that only the collector frees; the
+    # collapsed block is raw html and needs none.
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["sphinx_xenabi"]\nrelease = "4.22"\n')
+    (src / "index.rst").write_text("Pages\n=====\n\n.. xenabi-hypercall-page:: 64bit PV\n")
+    build = run_sphinx(src, tmp_path / "out", confdir=src)
+    assert "<details" in (build.outdir / "index.html").read_text(encoding="utf-8")
+    assert not any(build.app.registry.translation_handlers.values())
+    doctree = build.app.env.get_doctree("index")
+    doctree.settings = build.app.builder.docsettings  # as the builder writes a page
+    gc.disable()
+    try:
+        translator = build.app.builder.create_translator(doctree, build.app.builder)
+        assert type(translator).__name__ == "HTML5Translator"
+        freed = weakref.ref(translator)
+        del translator
+        assert freed() is None
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(
