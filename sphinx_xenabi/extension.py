@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 # 9: references kept as sorted tuples (a stable content key).
 # 10: the record stores kept pickled per document.
 # 11: the domain's views (objects, indices, conflicts) kept with the records.
-# 12: collapsed blocks as raw html around their content, not a node of their own.
+# 12: collapsed blocks as raw html around their content, not a node of their own;
+#     one general-index entry per hypercall row.
 ENV_VERSION = 12
 
 

@@ -79,12 +79,11 @@ def _declare(
     row_node["ids"].append(anchor)
     row_node["classes"].append(ROW_CLASS)
     doctree.ids[anchor] = row_node
-    index = addnodes.index(
-        entries=[
-            ("single", f"{name} (hypercall {number})", anchor, "", None),
-            ("single", f"hypercalls; {name} ({number})", anchor, "", None),
-        ]
-    )
+    # One general-index entry per hypercall, as Sphinx's own domains give
+    # their objects: the list of hypercalls by name is the domain's index, and
+    # every entry costs each build (html's general index and its search index
+    # are written again even when no page changed).
+    index = addnodes.index(entries=[("single", f"{name} (hypercall {number})", anchor, "", None)])
     mark_availability(row_node)
     breakable_after_underscores(row_node.children[1])
     # Index nodes are inline: the name cell's paragraph holds it.
