@@ -20,7 +20,15 @@ def has_backticked_tilde(doctree: nodes.Node) -> bool:
     A ``~`` in prose or in a shell prompt (``[root@host ~]#`` in a literal
     block, as Xen's guides have) does not count.
     """
-    # One walk over the text: an id's text is its node's own child.
-    return any(
-        "~" in text and isinstance(text.parent, ID_NODES) for text in doctree.findall(nodes.Text)
-    )
+    # An id's text is its node's own child. One walk, by hand: findall's
+    # generator over every Text node took twice as long on the benchmark's pages.
+    stack: list[nodes.Node] = [doctree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ID_NODES) and any(
+            isinstance(child, nodes.Text) and "~" in child for child in node.children
+        ):
+            return True
+        if not isinstance(node, nodes.Text):
+            stack.extend(node.children)
+    return False

@@ -13,7 +13,7 @@ from docutils.core import publish_doctree
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sphinx_xenabi.extraction.id_nodes import has_backticked_tilde
+from sphinx_xenabi.extraction.id_nodes import ID_NODES, has_backticked_tilde
 from sphinx_xenabi.extraction.requirements import RequirementExtraction, extract_requirements
 from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.problems import WarningSubtype
@@ -229,6 +229,26 @@ def test_only_a_backticked_word_with_a_tilde_makes_a_page_worth_reading(
     text: str, markdown: bool, expected: bool
 ) -> None:
     assert has_backticked_tilde(parse(text, markdown)) is expected
+
+
+_FRAGMENTS = ["`a~b`", "``c~d``", "*e~f*", "~", "`plain`", "**`g~h`**", ":ref:`i~j`", "text"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=4), max_size=4),
+    st.booleans(),
+)
+def test_the_tilde_walk_finds_what_a_search_of_every_text_node_finds(
+    paragraphs: list[list[str]], quoted: bool
+) -> None:
+    # The walk by hand against the plain definition: a Text node with a ``~``
+    # whose parent is a title reference or a literal.
+    body = "\n\n".join(("> " if quoted else "") + " ".join(words) for words in paragraphs)
+    doctree = parse(f"Page\n====\n\n{body}\n", False)
+    expected = any(
+        "~" in text and isinstance(text.parent, ID_NODES) for text in doctree.findall(nodes.Text)
+    )
+    assert has_backticked_tilde(doctree) is expected
 
 
 def test_malformed_fields_are_located_problems_and_the_item_stays() -> None:
