@@ -67,12 +67,13 @@ class HypercallPageDirective(SphinxDirective):
         def reference(name: str) -> nodes.Node:
             return generated_reference(docname, name)
 
-        listing: list[nodes.Node] = [page_listing(guest, indices, reference)]
+        listing = page_listing(guest, indices, reference)
+        shown: list[nodes.Node] = [listing]
         if "indices" not in self.options:  # the whole page: there for those who open it
             summary = (
                 f"The whole {guest.value} page: {STUB_COUNT} stubs, {STUB_COUNT * STUB_SIZE} bytes"
             )
-            listing = collapsed(summary, listing[0])
+            shown = collapsed(summary, listing)
         note = nodes.paragraph(
             "",
             f"Each stub is {STUB_SIZE} bytes long; the bytes after its code are "
@@ -80,7 +81,7 @@ class HypercallPageDirective(SphinxDirective):
             reference(HYPERCALLS[IRET_INDEX].name),
             nodes.Text(" stub."),
         )
-        return [annotated_stub(guest, example, reference), *listing, note]
+        return [annotated_stub(guest, example, reference), *shown, note]
 
     def _example(self) -> int | None:
         """The stub to explain: ``:example:``, one index (default 17)."""
