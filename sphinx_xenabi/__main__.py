@@ -1,7 +1,5 @@
 """Run the command line: ``python -m sphinx_xenabi --help``."""
 
-import sys
+from sphinx_xenabi.cli import run
 
-from sphinx_xenabi.cli import main
-
-sys.exit(main(prog="python -m sphinx_xenabi"))
+run(prog="python -m sphinx_xenabi")
