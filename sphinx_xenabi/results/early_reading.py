@@ -12,7 +12,10 @@ refuses is refused with the same message.
 
 The worker sends the reading pickled, as the fact cache keeps it, with
 the summary every build needs: the build stores it without unpickling it,
-so its own process loads none of the reader's modules. The worker then
+so its own process loads none of the reader's modules. It sends the code key
+too (``model/code_key.py``), which keys the reading: the build takes it
+while its modules keep the stamps the worker hashed them with, and does not
+hash the package itself. The worker then
 stays to check the tables against its reading (:func:`ask_findings`), which
 the build asks for at ``env-updated`` when the fact cache has no findings
 for these tables and this reading, at the same time as it asks the row
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from sphinx_xenabi.log import logger
+from sphinx_xenabi.model.code_key import code_key_stamps, offer_code_key
 from sphinx_xenabi.model.fact_cache import dumps
 from sphinx_xenabi.results.cached_facts import facts_of
 from sphinx_xenabi.results.reference_choice import (
@@ -192,8 +196,12 @@ def _read_and_send(request: SourceRequest, connection: Connection, builds_end: C
     source: XenSource | None = None
     outcome: tuple[str, object]
     try:
+        # The code key first: the build needs it as soon as it takes the reading,
+        # and hashing the package here spares it that (see early_reading).
+        code = code_key_stamps()
         source = request.read()
-        outcome = ("read", PickledReading(SourceSummary.of(source), source.manifest, dumps(source)))
+        reading = PickledReading(SourceSummary.of(source), source.manifest, dumps(source))
+        outcome = ("read", (reading, code))
     except (SourceError, ConfigurationError) as exc:
         outcome = ("refused", str(exc))
     except Exception as exc:  # noqa: BLE001 - any other failure: the build reads it itself
@@ -278,7 +286,10 @@ def early_reading(app: Sphinx, request: SourceRequest) -> PickledReading | None:
         return None
     _ANSWERING[app] = worker
     logger.verbose("xenabi: the Xen source at %s was read while the documents were", request.path)
-    reading: PickledReading = value
+    reading: PickledReading
+    reading, (code, stamps) = value
+    # Taken only while every module still has the stamps the worker saw.
+    offer_code_key(stamps, code)
     return reading
 
 

@@ -133,6 +133,10 @@ class SourceRequest:
 
     def held_summary(self, cache: FactCache) -> SourceSummary | None:
         """The cached reading's summary, if every file it read has the content it had."""
+        if not cache.entries:
+            # Nothing to find (a fresh build's cache): the key is not worked out
+            # here, as hashing the package's code would be the most of the work.
+            return None
         found = cache.lookup(self.summary_key, lambda m: m.holds_in(self.path))
         return found if isinstance(found, SourceSummary) else None
 
@@ -173,10 +177,10 @@ def load_reference(
     request = source_request(app)
     if request is None:
         return Reference(MODEL_NAME)
-    key = request.key
     summary = None if cache is None else held(request, cache)
     if summary is not None:
         assert cache is not None
+        key = request.key
         cache.keep(key)  # the reading itself, for a build that needs it
         found = cache
         load: Callable[[], XenSource] = lambda: found.lookup(key) or request.read()  # noqa: E731
@@ -185,6 +189,8 @@ def load_reference(
             pickled = early(request) if early is not None else None
         except ReadingRefused as exc:
             return _unreadable(request, exc)
+        # Only now: a worker's reading brings the code key it worked out.
+        key = request.key
         if pickled is not None:
             summary = pickled.summary
             load = pickled.value

@@ -9,13 +9,16 @@ dies; and the build really takes the worker's reading.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from sphinx_xenabi.model import code_key
 from sphinx_xenabi.results import early_reading, settling
 from support.rebuilds import build, seen
 from support.xen_docs import SIX, docs_in
@@ -183,6 +186,56 @@ def _said_by_a_worker(target: Callable[[Any], None]) -> Any:
     said = receiver.recv()
     worker.join()
     return said
+
+
+@pytest.fixture
+def hashed_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The code key forgotten, as at the start of ``sphinx-build``; each time this
+    process (not a worker) hashes the package for it, its pid is listed."""
+    for name, value in (("_code", None), ("_known", None), ("_code_stamps", ())):
+        monkeypatch.setattr(code_key, name, value)
+    here, hashed = os.getpid(), []
+
+    def sha256() -> Any:
+        if os.getpid() == here:
+            hashed.append(here)
+        return hashlib.sha256()
+
+    monkeypatch.setattr(code_key, "hashlib", SimpleNamespace(sha256=sha256))
+    return hashed
+
+
+def test_the_build_takes_the_code_key_the_worker_worked_out(
+    tmp_path: Path, taken: list[str], hashed_here: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    build(docs, tmp_path / "out", True, xenabi_parallel_reading=True)
+    assert taken == ["reading"]
+    assert hashed_here == []  # a fresh build: its fact cache and stamp name no key to reuse
+    taken_key = code_key.code_key()
+    monkeypatch.setattr(code_key, "_code", None)
+    monkeypatch.setattr(code_key, "_known", None)
+    assert code_key.code_key() == taken_key  # the key this process works out itself
+    assert len(hashed_here) == 1
+
+
+def test_a_module_changed_since_the_worker_hashed_it_is_hashed_again(
+    tmp_path: Path, taken: list[str], hashed_here: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, stamps_of = os.getpid(), code_key.package_stamps
+
+    def touched_in_the_build() -> code_key.Stamps:
+        (path, size, modified, *rest), *others = stamps_of()
+        if os.getpid() != here:
+            return ((path, size, modified, *rest), *others)  # as the worker saw them
+        return ((path, size, modified + 1, *rest), *others)  # the same content, a newer time
+
+    monkeypatch.setattr(code_key, "package_stamps", touched_in_the_build)
+    docs = docs_in(hypercall_defs_tree(tmp_path / "xen"))
+    build(docs, tmp_path / "out", True, xenabi_parallel_reading=True)
+    assert taken == ["reading"]
+    assert hashed_here == [here]  # the worker's key stood for other stamps: refused
+    assert code_key.code_key_stamps() == (code_key.code_key(), touched_in_the_build())
 
 
 def _niceness_after_yielding(sender: Any) -> None:
