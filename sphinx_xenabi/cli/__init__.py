@@ -74,7 +74,7 @@ _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 def _discard_output() -> None:
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # no stdout, or no descriptor
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
@@ -97,6 +97,8 @@ def exit_now(code: int) -> NoReturn:
     ``conf.py`` registers with ``atexit`` is skipped, as the build has ended.
     """
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # no console at all (pythonw)
+            continue
         try:
             stream.flush()
         except BrokenPipeError:  # the reader has gone (``| head``), as in main
