@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - a bug must not look like findings (exit 1)
         if isinstance(exc, OSError) and exc.errno in _NO_ROOM:  # a full disk is no bug
-            print(f"error: cannot write: {exc.strerror}", file=sys.stderr)
+            print(_cannot_write(exc), file=sys.stderr)
         else:
             print(f"error: internal error: {_internal_error(exc)}", file=sys.stderr)
         return EXIT_ERROR
@@ -71,6 +71,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "sphinx-xenabi") -> int:
 
 # A write that failed for want of room: the disk, a quota, a size limit.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _cannot_write(exc: OSError) -> str:
+    return f"error: cannot write: {exc.strerror or exc}"
 
 
 def _discard_output() -> None:
@@ -108,7 +112,7 @@ def exit_now(code: int) -> NoReturn:
         except OSError as exc:  # output lost (a full disk): the command failed after all
             code = EXIT_ERROR
             with contextlib.suppress(OSError):
-                os.write(2, f"error: cannot write: {exc.strerror or exc}\n".encode())
+                os.write(2, f"{_cannot_write(exc)}\n".encode())
     os._exit(code)
 
 

@@ -19,6 +19,8 @@ from support.paths import REPO
 
 # A directive whose body is indented by two spaces: one fault, one line of output.
 BAD_PAGE = "Title\n=====\n\n.. note::\n\n  two spaces\n"
+# The package importable from the checkout, as the tests run it.
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def python(
@@ -27,7 +29,7 @@ def python(
     """``python -c CODE ARGS`` with the package importable; standard error captured."""
     return subprocess.run(
         [sys.executable, "-c", code, *map(str, args)],
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=ENV,
         stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
@@ -94,12 +96,11 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) ->
         page = tmp_path / f"page-{k:03d}.rst"
         page.write_text(BAD_PAGE, encoding="utf-8")
         pages.append(str(page))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         [sys.executable, "-m", "sphinx_xenabi", "indent", *pages],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=ENV,
     )
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # the reader goes before a line is written
