@@ -52,6 +52,15 @@ class RawCell:
     span: bool  # a cell spanning columns or rows breaks the table's grid
 
 
+def located_text(node: nodes.Element) -> nodes.TextElement | None:
+    """The first text element inside ``node`` that carries a line: where a cell stands."""
+    # A cell's paragraph is almost always its first child: avoid a tree walk.
+    first = node.children[0] if node.children else None
+    if isinstance(first, nodes.TextElement) and first.line:
+        return first
+    return next((c for c in node.findall(nodes.TextElement) if c.line), None)
+
+
 class Locator:
     """Turns node sources into paths relative to the docs, lines into Locations.
 
@@ -68,12 +77,7 @@ class Locator:
         self.last = Location(default_file, 0)
 
     def locate(self, node: nodes.Element) -> Location | None:
-        # A cell's paragraph is almost always its first child: avoid a tree walk.
-        first = node.children[0] if node.children else None
-        if isinstance(first, nodes.TextElement) and first.line:
-            found: nodes.Element | None = first
-        else:
-            found = next((c for c in node.findall(nodes.TextElement) if c.line), None)
+        found = located_text(node)
         if found is None:
             return None
         source = found.source or node.source

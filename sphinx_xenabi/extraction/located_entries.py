@@ -6,8 +6,13 @@ parses each ``csv-table`` field as a text of its own starting at line 1.
 myst-parser gives a pipe table's rows the line it last saw, and none at all
 when the table is built inside a directive (``{table}``, an admonition, a
 list-table cell), apart from the document. The extraction reports faults at
-cells, so each entry is stamped with its source and line where the table is
-built:
+cells, so where the table is built each entry whose text carries no line (an
+empty cell, most often) is stamped with its source and line. An entry whose
+text has its line is left as it is: the extraction finds the line there
+(:func:`~sphinx_xenabi.extraction.cells.located_text`), and two more
+attributes on every entry would cost each of them its own dictionary (about
+200 bytes an entry, 2 MiB for 200 pages of tables, kept with the doctrees
+for the whole build).
 
 - grid and simple tables: docutils' table parser hands each cell its offset
   from the table's first line, which the state machine maps to a source and
@@ -65,6 +70,13 @@ def _own_rows(table: nodes.table) -> list[nodes.row]:
     return [*head, *body]
 
 
+def _unlocated(entry: nodes.Element) -> bool:
+    """Whether the extraction finds no line for ``entry``: neither its own nor its text's."""
+    from sphinx_xenabi.extraction.cells import located_text  # with the first table
+
+    return entry.line is None and located_text(entry) is None
+
+
 def _stamping_build_table_row(build_table_row: Any) -> Any:
     @functools.wraps(build_table_row)
     def located(self: states.Body, rowdata: list[Any], tableline: int) -> nodes.row:
@@ -73,7 +85,7 @@ def _stamping_build_table_row(build_table_row: Any) -> Any:
         for entry, (_, _, offset, _) in zip(row.children, cells):
             # tableline is the table's first line, offset the cell's from it:
             # the line docutils itself parses the cell's text at.
-            if entry.line is None:
+            if _unlocated(entry):
                 source, line = self.state_machine.get_source_and_line(tableline + offset)
                 if line:
                     entry.source, entry.line = source, line
@@ -253,6 +265,6 @@ class LocatedListTable(ListTable):
         table = super().build_table_from_list(table_data, *args, **kwargs)
         for row, items in zip(_own_rows(table), self._items):
             for entry, item in zip(row.children, items):
-                if item.line and entry.line is None:
+                if item.line and _unlocated(entry):
                     entry.source, entry.line = item.source, item.line
         return table
