@@ -98,8 +98,8 @@ class XenAbiDomain(Domain):
     }
     # 2: hypercall objects and the references to them. 3: requirement items and
     # the xenabi-verifies blocks. 4: each document's content key. 5: sorted references.
-    # 6: the record stores kept pickled.
-    data_version = 6
+    # 6: the record stores kept pickled. 7: their values' digests kept with them.
+    data_version = 7
 
     _lookup: HypercallLookup | None = None
     _requirement_lookup: RequirementLookup | None = None
@@ -294,7 +294,7 @@ class XenAbiDomain(Domain):
         for key in self.RECORD_STORES:
             store, other = self._records(key), otherdata.get(key, {})
             for docname in docnames & other.keys():
-                store.adopt(other, docname)  # still packed
+                store.adopt(other, docname)
         keys, other_keys = (
             self.data.setdefault("content_keys", {}),
             otherdata.get("content_keys", {}),

@@ -39,15 +39,13 @@ _SPHINX_SETTINGS = ("root_doc", "suppress_warnings", "project", "version", "rele
 def document_key(domain: XenAbiDomain, docname: str) -> str | None:
     """What ``docname`` put into the domain, as a digest; None when it put nothing.
 
-    Digested from the record stores' bytes as kept: a value's content pickle.
+    Digested from the digests the record stores keep of their values' content pickles.
     """
     found = hashlib.sha256()
     for store in domain.RECORD_STORES:
         records = domain.data.get(store)
         if records is not None and docname in records:
-            packed = records.packed(docname)
-            found.update(f"{store}:{len(packed)}:".encode())
-            found.update(packed)
+            found.update(f"{store}:{records.digest(docname)};".encode())
     return None if found.digest() == _NOTHING else found.hexdigest()
 
 
