@@ -12,9 +12,11 @@ cell, or of its table.
 from __future__ import annotations
 
 import pytest
+from docutils import nodes
 from docutils.parsers.rst import states
 from myst_parser.mdit_to_docutils.base import DocutilsRenderer
 
+from sphinx_xenabi.extraction.cells import located_text
 from support.building import Build, build_root, copy_root
 from support.lines import line_in, nth_line_of
 from support.messages import xenabi_warnings
@@ -117,6 +119,20 @@ def test_rows_after_a_pipe_table_nested_in_a_myst_list_table_cell_keep_their_lin
     build: Build,
 ) -> None:
     _outer_rows_of_a_nested_table(build, "nested_md.md")
+
+
+@pytest.mark.parametrize("docname", ["nested", "including"])  # list-tables; grid tables
+def test_only_entries_whose_text_carries_no_line_get_a_line_of_their_own(
+    build: Build, docname: str
+) -> None:
+    # A line on every entry would give each its own attribute dictionary, kept
+    # with the doctrees for the whole build: the extraction reads the text's.
+    entries = list(build.app.env.get_doctree(docname).findall(nodes.entry))
+    empty = [entry for entry in entries if not entry.astext().strip()]
+    written = [entry for entry in entries if entry.astext().strip()]
+    assert empty and written
+    assert all(entry.line for entry in empty)
+    assert all(located_text(entry) is not None and entry.line is None for entry in written)
 
 
 def test_a_row_docutils_makes_of_a_doubled_border_stands_on_that_border(build: Build) -> None:
