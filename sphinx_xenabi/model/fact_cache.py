@@ -169,12 +169,16 @@ class FactCache:
                     entry.data = dumps(entry.value)
             stored = {key: (e.manifest, e.data, ages[key]) for key, e in kept.items()}
             code, stamps = code_key_stamps()
-            data = dumps({"code": code, "stamps": stamps, "entries": stored})
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
+                    # Pickled straight into the file: the whole cache is not
+                    # copied into memory once more at the end of a build, when
+                    # the build holds the most (a few MiB on a large tree).
+                    _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                        {"code": code, "stamps": stamps, "entries": stored}
+                    )
                 os.replace(tmp_name, path)
             except BaseException:
                 Path(tmp_name).unlink(missing_ok=True)

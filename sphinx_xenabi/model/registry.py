@@ -100,6 +100,16 @@ class Registry:
         # Encoded once: the build's cache key and the published file are the same text.
         return registry_json.to_json(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The text is encoded from the content, not part of it: pickled with
+        # it, a registry sent to a worker or kept in the fact cache (inside the
+        # build's result) would carry its whole JSON again (two thirds of a
+        # large tree's result), and its content pickle would depend on
+        # whether the text had been asked for yet.
+        state = dict(self.__dict__)
+        state.pop("_json_text", None)
+        return state
+
     def dump(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON atomically: readers never see a half-written file."""
         write_atomic(Path(path), self.to_json())
