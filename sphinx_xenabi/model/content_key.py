@@ -65,8 +65,10 @@ def reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, ...]:
     return mapping_proxy, (dict(proxy),)
 
 
-class _ContentPickler(pickle.Pickler):
-    # The model's records hold read-only mappings, which pickle cannot save as they are.
+class RecordPickler(pickle.Pickler):
+    """A pickler for the model's records, which hold read-only mappings pickle
+    cannot save as they are."""
+
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
 
 
@@ -81,7 +83,7 @@ def content_pickle(value: object) -> bytes:
     records keep sorted tuples instead.
     """
     buffer = io.BytesIO()
-    pickler = _ContentPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = RecordPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True  # the memo-free mode
     pickler.dump(value)
     return buffer.getvalue()
@@ -97,7 +99,7 @@ def kept_pickle(value: object) -> bytes:
     they are never a key.
     """
     buffer = io.BytesIO()
-    _ContentPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    RecordPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
 
 

@@ -18,34 +18,24 @@ build directory that produced it.
 
 from __future__ import annotations
 
-import copyreg
-import io
 import os
 import pickle
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from sphinx_xenabi.model.code_key import code_key, code_key_stamps, offer_code_key
-from sphinx_xenabi.model.content_key import Manifest, reduce_mapping_proxy
+from sphinx_xenabi.model.content_key import Manifest, RecordPickler, kept_pickle
 
 # A save keeps an entry no build used for this many saves (see FactCache.save).
 KEPT_UNUSED_SAVES = 4
 
 
-class _Pickler(pickle.Pickler):
-    # The model's records hold read-only mappings, which pickle cannot save as they are.
-    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: reduce_mapping_proxy}
-
-
 def dumps(value: object) -> bytes:
     """``value`` pickled as the cache keeps it (the model's read-only mappings included)."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-    return buffer.getvalue()
+    return kept_pickle(value)
 
 
 _NO_FILES = Manifest(())
@@ -176,7 +166,7 @@ class FactCache:
                     # Pickled straight into the file: the whole cache is not
                     # copied into memory once more at the end of a build, when
                     # the build holds the most (a few MiB on a large tree).
-                    _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                    RecordPickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump(
                         {"code": code, "stamps": stamps, "entries": stored}
                     )
                 os.replace(tmp_name, path)
