@@ -8,13 +8,14 @@ drift gate and the emulator can point at cells.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from sphinx_xenabi.model.location import Location
+
 if TYPE_CHECKING:
-    from sphinx_xenabi.model.location import Location
     from sphinx_xenabi.model.spec import GuestType, Release, ReleaseRange
 
 T = TypeVar("T")
@@ -27,20 +28,42 @@ class TableKind(StrEnum):
 
 
 # The records live in the build environment for the whole build, one Cell
-# and one Location (a named tuple) per table cell: slots keep a Cell to one
-# object for the garbage collector to traverse, and ``__reduce__`` keeps
-# pickling it (the environment, parallel readers) as cheap as a tuple.
+# per table cell. A Cell keeps its file and line in slots of its own rather
+# than a Location: one object per cell for the garbage collector to traverse
+# and about 64 bytes less, where a Location would be a second object (a named
+# tuple stays tracked by the collector, unlike a plain tuple of strings and
+# numbers). ``location`` makes the Location when it is asked for.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Cell(Generic[T]):
     """One table cell's value and the place it was written."""
 
     value: T
-    location: Location
+    file: str
+    line: int
 
-    def __reduce__(self) -> tuple[type[Cell[T]], tuple[T, Location]]:
-        return Cell, (self.value, self.location)
+    def __init__(self, value: T, location: tuple[str, int]) -> None:
+        """``location``: a :class:`Location`, or any (file, line) pair."""
+        # Frozen: fields are set past the class's own __setattr__, as a
+        # generated __init__ would set them.
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "file", location[0])
+        object.__setattr__(self, "line", location[1])
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line)
+
+    # Pickled (the environment, parallel readers, the content keys) as its
+    # three values, as cheap as a tuple: a Location made for the pickle would
+    # be one more object per cell that the pickler's memo keeps to the end.
+    def __reduce__(self) -> tuple[Callable[[T, str, int], Cell[T]], tuple[T, str, int]]:
+        return _cell, (self.value, self.file, self.line)
+
+
+def _cell(value: T, file: str, line: int) -> Cell[T]:
+    return Cell(value, (file, line))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import json
 import pickle
 import re
@@ -21,6 +22,7 @@ import pytest
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.abi import REGISTERS, TransferGuest
 from sphinx_xenabi.model.content_key import content_pickle
+from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.records import Cell
 from sphinx_xenabi.model.registry import Registry, load
@@ -154,16 +156,29 @@ def test_load_round_trips_the_built_registry(site: Build) -> None:
     assert len(loaded.tables) >= 4
 
 
-@pytest.mark.parametrize("cls", [Cell])
-def test_hand_written_pickling_keeps_every_field(cls: type[Any]) -> None:
+def test_hand_written_pickling_keeps_every_field() -> None:
     # Cell pickles through its own __reduce__ (the environment holds one per
     # table cell); a field added to the class but not to __reduce__ would be
-    # lost in parallel and incremental builds.
-    values = [f"{field.name}-value" for field in dataclasses.fields(cls)]
-    original = cls(*values)
+    # lost in parallel and incremental builds. Every field is given a value of
+    # its own, whatever the constructor takes.
+    original = Cell("a value", Location("guide/page.rst", 7))
+    values = {field.name: f"{field.name}-value" for field in dataclasses.fields(Cell)}
+    for name, value in values.items():
+        object.__setattr__(original, name, value)
     copied = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
     assert copied == original
-    assert [getattr(copied, f.name) for f in dataclasses.fields(cls)] == values
+    assert {name: getattr(copied, name) for name in values} == values
+
+
+def test_a_cell_keeps_its_place_without_a_location_object() -> None:
+    # One object per table cell: the file and line are the cell's own slots,
+    # and its Location is made when asked for.
+    cell = Cell(6, Location("guest-guide/x86.rst", 41))
+    assert cell.location == Location("guest-guide/x86.rst", 41)
+    assert (cell.file, cell.line) == ("guest-guide/x86.rst", 41)
+    assert not [ref for ref in gc.get_referents(cell) if isinstance(ref, Location)]
+    assert cell == Cell(6, Location("guest-guide/x86.rst", 41))
+    assert cell != Cell(6, Location("guest-guide/x86.rst", 42))
 
 
 def test_the_site_records_survive_pickling(site: Build) -> None:
