@@ -25,6 +25,7 @@ computes afresh, exactly as a fresh build would.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +77,10 @@ def cache_path(app: Sphinx) -> Path:
 
 def registry_key(registry: Registry) -> str:
     """The registry's content, every table, cell and line of it, as one key."""
-    return digest(registry.to_json())
+    # The text's own hash: ``digest`` would first copy the whole text into a
+    # JSON list, and the text is as large as the tables (megabytes on a
+    # large tree), at the point of the build that holds the most.
+    return hashlib.sha256(registry.to_json().encode("utf-8")).hexdigest()
 
 
 def drift_findings(
