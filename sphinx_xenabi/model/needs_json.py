@@ -28,12 +28,12 @@ output is deterministic (no timestamp). No Sphinx here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.model.json_layout import one_per_line
 from sphinx_xenabi.model.requirements import (
     COMMENTS,
     DESCRIPTION,
@@ -130,5 +130,6 @@ def to_json(
     version: str,
     need_types: Mapping[str, str] | None = None,
 ) -> str:
+    """The published text: one need per line (within its version's ``needs``)."""
     data = to_data(trace, verdicts, project=project, version=version, need_types=need_types)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return one_per_line(data, levels=4) + "\n"

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sphinx_xenabi._version import __version__
 from sphinx_xenabi.model.claims import Mentions, claims
+from sphinx_xenabi.model.json_layout import one_per_line
 from sphinx_xenabi.model.verification import (
     CLAIMING_FIELDS,
     BlockOutcome,
@@ -210,4 +211,5 @@ def to_data(report: RequirementsReport) -> dict[str, Any]:
 
 
 def to_json(report: RequirementsReport) -> str:
-    return json.dumps(to_data(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The published text: one member, and one requirement item, per line."""
+    return one_per_line(to_data(report), levels=2) + "\n"
