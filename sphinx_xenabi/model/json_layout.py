@@ -29,6 +29,8 @@ def one_per_line(value: Any, levels: int) -> str:
     if levels <= 0 or not value or not isinstance(value, dict | list):
         return compact(value)
     if isinstance(value, dict):
-        members = (f"{compact(key)}: {one_per_line(value[key], levels - 1)}" for key in sorted(value))
+        members = (
+            f"{compact(key)}: {one_per_line(value[key], levels - 1)}" for key in sorted(value)
+        )
         return "{\n" + ",\n".join(members) + "\n}"
     return "[\n" + ",\n".join(one_per_line(item, levels - 1) for item in value) + "\n]"
