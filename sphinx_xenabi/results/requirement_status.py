@@ -289,6 +289,8 @@ def _mark_id(section: nodes.section, name: str, status: str) -> None:
 
 def _link_ids(section: nodes.section, targets: set[str], link: Callable[[str], nodes.Node]) -> None:
     """The ``Covers`` ids in the item's own text made links to their items."""
+    if not targets:
+        return  # an item that covers none (a market requirement): no walk
     for child in section.children:
         if isinstance(child, nodes.section):
             break  # a sub-section is another item's
