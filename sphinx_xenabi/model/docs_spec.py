@@ -38,7 +38,7 @@ def evidence_of(cell: Cell[Any]) -> Evidence:
     """A cell as evidence: its place, and its value as the docs write it."""
     value = cell.value
     text = " ".join(value) if isinstance(value, tuple) else str(value)
-    return Evidence(cell.location.file, cell.location.line, text)
+    return Evidence(cell.file, cell.line, text)
 
 
 def spec_of_tables(release: Release, tables: Iterable[TableRecord]) -> AbiSpec:

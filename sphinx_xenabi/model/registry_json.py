@@ -212,7 +212,7 @@ def content_digest(content: Mapping[str, Any]) -> str:
 
 def _cell_to_data(cell: Cell[Any]) -> dict[str, Any]:
     value = list(cell.value) if isinstance(cell.value, tuple) else cell.value
-    return {"value": value, "file": cell.location.file, "line": cell.location.line}
+    return {"value": value, "file": cell.file, "line": cell.line}
 
 
 def _row_to_data(row: Row) -> dict[str, Any]:
