@@ -37,7 +37,11 @@ class TableKind(StrEnum):
 
 @dataclass(frozen=True, slots=True, init=False)
 class Cell(Generic[T]):
-    """One table cell's value and the place it was written."""
+    """One table cell's value and the place it was written.
+
+    ``file`` (relative to the docs) and ``line`` are the place;
+    :attr:`location` gives them as a :class:`~sphinx_xenabi.model.location.Location`.
+    """
 
     value: T
     file: str
@@ -53,6 +57,7 @@ class Cell(Generic[T]):
 
     @property
     def location(self) -> Location:
+        """Where the cell was written, as a new :class:`~sphinx_xenabi.model.location.Location`."""
         return Location(self.file, self.line)
 
     # Pickled (the environment, parallel readers, the content keys) as its
