@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from sphinx_xenabi._version import __version__
+from sphinx_xenabi.model.json_layout import compact
 from sphinx_xenabi.model.location import Location
 from sphinx_xenabi.model.records import (
     Cell,
@@ -88,7 +89,7 @@ def to_json(registry: RegistryContent) -> str:
     """
     members = {key: _encode_member(value) for key, value in content_of(registry).items()}
     digest = _hash(_join_members(members, one_per_line=False))
-    members["digest"] = _canonical(digest)
+    members["digest"] = compact(digest)
     return _join_members(members, one_per_line=True) + "\n"
 
 
@@ -176,15 +177,11 @@ def _read_regular_file(path: str | bytes | os.PathLike[str], source: str, max_by
     return content
 
 
-def _canonical(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
-
-
 def _encode_member(value: Any) -> str | list[str]:
     """A member's JSON text, or its items' texts when it is a list."""
     if isinstance(value, list):
-        return [_canonical(item) for item in value]
-    return _canonical(value)
+        return [compact(item) for item in value]
+    return compact(value)
 
 
 def _join_members(members: Mapping[str, str | list[str]], *, one_per_line: bool) -> str:
@@ -197,7 +194,7 @@ def _join_members(members: Mapping[str, str | list[str]], *, one_per_line: bool)
         value = members[key]
         if isinstance(value, list):
             value = f"[{newline}{separator.join(value)}{newline}]" if value else "[]"
-        texts.append(f"{_canonical(key)}: {value}")
+        texts.append(f"{compact(key)}: {value}")
     return f"{{{newline}{separator.join(texts)}{newline}}}"
 
 
@@ -207,7 +204,7 @@ def _hash(text: str) -> str:
 
 def content_digest(content: Mapping[str, Any]) -> str:
     """The ``digest`` member of a registry whose other members are ``content``."""
-    return _hash(_canonical(content))
+    return _hash(compact(content))
 
 
 def _cell_to_data(cell: Cell[Any]) -> dict[str, Any]:
