@@ -32,7 +32,8 @@ and peak memory (``wait4``'s ``ru_maxrss``) are recorded. The output is a
 table per tree: medians with and without; the median of the per-pair
 ratios, with a 95 % interval for it (two of the sorted ratios, chosen so
 that the true median lies between them with at least that confidence
-whatever the noise: :func:`median_interval`) and its spread (the lowest and
+whatever shape the noise has, the pairs being independent:
+:func:`median_interval`) and its spread (the lowest and
 highest ratio); the ratio of the fastest builds (the fastest with over the
 fastest without: the least disturbed figure on a shared machine, where a
 pair's ratio can swing by a third); the peak-memory difference; and whether
@@ -250,7 +251,8 @@ def median_interval(
     ratios: list[float], confidence: float = CONFIDENCE
 ) -> tuple[float, float] | None:
     """An interval that holds the true median of the per-pair ratios with at least
-    ``confidence``: two order statistics of the sample, assuming nothing of the noise.
+    ``confidence``: two order statistics of the sample, assuming only that the
+    pairs are independent draws of one distribution, of whatever shape.
 
     Each pair's ratio falls below the true median with probability one half,
     so the count below it is binomial(n, 1/2), and ``[r(k), r(n+1-k)]`` of
