@@ -42,6 +42,14 @@ at most 10 MiB more memory; generated trees: at most 1.03). A goal missed
 with its whole interval above it is missed beyond the machine's noise; one
 whose interval straddles it needs more ``--rounds`` to tell.
 
+``--gc-census`` runs each build through ``gc_census.py`` and prints under
+each step its full garbage collections and its time in the collector,
+without and with. CPython starts a full collection, which walks every object
+the build holds, only once enough objects have outlived the younger
+generations: a plain build just short of that point and the same build with
+the extension just past it differ by a whole full collection (about 50 ms
+on the 200-page tree's no-op rebuild), a step the census makes visible.
+
 The extension is added to a real tree's own ``conf.py`` as a user would, by
 ``-D extensions=sphinx_xenabi`` (Xen's ``conf.py`` lists none).
 
@@ -52,6 +60,7 @@ some steps (the untimed first round runs only those too).
 
     python benchmarks/bench_edit_loop.py --rounds 12
     python benchmarks/bench_edit_loop.py --trees head --generated 200 --rounds 6
+    python benchmarks/bench_edit_loop.py --trees '' --generated 200 --steps no-op --gc-census
     python benchmarks/bench_edit_loop.py --trees '' --generated 2000 --steps fresh,no-op,edit \
         --untimed 0 --keep DIR   # DIR warmed by a small run with the same --keep
 """
@@ -59,6 +68,7 @@ some steps (the untimed first round runs only those too).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -94,14 +104,35 @@ REPEATED_STEPS = ("no-op", "edit")
 class Run:
     seconds: float
     peak_mib: float
+    # With --gc-census: the build's full (oldest-generation) collections and
+    # its seconds in the collector, all generations (gc_census.py).
+    full_collections: int | None = None
+    collector_seconds: float | None = None
 
 
 class BenchmarkError(RuntimeError):
     """A build that failed: its figures would measure nothing."""
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
-    """Run ``command``, returning its wall time and peak resident memory; fail on a non-zero exit."""
+CENSUS = Path(__file__).resolve().parent / "gc_census.py"
+
+
+def counted(command: list[str], census: Path) -> list[str]:
+    """``command`` (``python -m MODULE ...``) run by gc_census.py, which writes to ``census``."""
+    if command[1:2] != ["-m"]:
+        raise BenchmarkError(f"--gc-census runs python -m commands only, not {' '.join(command)}")
+    return [command[0], str(CENSUS), str(census), *command[2:]]
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str], census: bool = False) -> Run:
+    """Run ``command``, returning its wall time and peak resident memory; fail on a non-zero exit.
+
+    With ``census``, also the collector's work (``gc_census.py``).
+    """
+    found = cwd / "gc-census.json"
+    if census:
+        found.unlink(missing_ok=True)
+        command = counted(command, found)
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -114,7 +145,14 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
     if process.returncode != 0:
         text = (err or out).decode("utf-8", "replace")[-3000:]
         raise BenchmarkError(f"{' '.join(command)} exited {process.returncode}:\n{text}")
-    return Run(elapsed, usage.ru_maxrss / 1024)  # Linux: KiB
+    peak_mib = usage.ru_maxrss / 1024  # Linux: KiB
+    if not census:
+        return Run(elapsed, peak_mib)
+    try:
+        work = json.loads(found.read_text(encoding="utf-8"))
+        return Run(elapsed, peak_mib, work["collections"][-1], sum(work["seconds"]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise BenchmarkError(f"{' '.join(command)} left no readable census: {exc}") from exc
 
 
 @dataclass
@@ -191,6 +229,7 @@ def one_round(
     n: int,
     steps: tuple[str, ...] = STEPS,
     repeats: int = 1,
+    census: bool = False,
 ) -> None:
     """Every step with and without the extension, the two back to back: once,
     or ``repeats`` times for the cheap steps, the order alternating pair by pair.
@@ -219,10 +258,10 @@ def one_round(
     def fresh(with_extension: bool, cache: Path | None) -> Run:
         for stale in dirs[with_extension]:
             shutil.rmtree(stale, ignore_errors=True)
-        return timed(tree.build(with_extension, *dirs[with_extension], cache), workdir, env)
+        return timed(tree.build(with_extension, *dirs[with_extension], cache), workdir, env, census)
 
     def again(with_extension: bool) -> Run:
-        return timed(tree.build(with_extension, *dirs[with_extension], None), workdir, env)
+        return timed(tree.build(with_extension, *dirs[with_extension], None), workdir, env, census)
 
     def edited(with_extension: bool) -> Run:
         # Each build finds one page changed since its own last build.
@@ -240,11 +279,11 @@ def one_round(
     each("edit", edited)
     check = tree.check
     if check is not None:
-        each("check", lambda w: timed(check(w, None), workdir, env))
+        each("check", lambda w: timed(check(w, None), workdir, env, census))
     # The same fresh build and check with the shared cache (warm after round 0).
     each(SHARED_FRESH, lambda w: fresh(w, shared))
     if check is not None:
-        each(SHARED_CHECK, lambda w: timed(check(w, shared), workdir, env))
+        each(SHARED_CHECK, lambda w: timed(check(w, shared), workdir, env, census))
 
 
 def median_interval(
@@ -313,12 +352,39 @@ def report(tree: Tree, rounds: int) -> bool:
             f"{held:<13} {min(ratios):.3f}-{max(ratios):.3f}   {fastest:>6.3f}"
             f"  {without_mem:>6.1f} -> {with_mem:>6.1f}  {verdict}"
         )
+        census = collector_work(without_runs, with_runs)
+        if census:
+            print(f"  {'':<14} {census}")
     print(
         f"  goal: ratio <= {tree.goal}"
         + ("" if tree.goal == GENERATED_GOAL else f", memory <= +{MEMORY_GOAL_MIB:g} MiB")
         + f"; the interval holds the true median ratio with {CONFIDENCE:.0%} confidence"
     )
     return met
+
+
+def collector_work(without_runs: list[Run], with_runs: list[Run]) -> str | None:
+    """The census line under a step (``--gc-census``): full collections and collector
+    time, medians without and with, and the median per-pair difference in time."""
+    runs = [*without_runs, *with_runs]
+    if any(r.full_collections is None or r.collector_seconds is None for r in runs):
+        return None
+
+    def median(values: list[float | int | None]) -> float:
+        return statistics.median(float(v or 0) for v in values)
+
+    full = [median([r.full_collections for r in side]) for side in (without_runs, with_runs)]
+    spent = [median([r.collector_seconds for r in side]) for side in (without_runs, with_runs)]
+    added = median(
+        [
+            (w.collector_seconds or 0) - (wo.collector_seconds or 0)
+            for w, wo in zip(with_runs, without_runs)
+        ]
+    )
+    return (
+        f"gc: full collections {full[0]:g} -> {full[1]:g}, in the collector "
+        f"{spent[0]:.3f}s -> {spent[1]:.3f}s (per pair {added * 1000:+.0f} ms)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -358,6 +424,13 @@ def main(argv: list[str] | None = None) -> int:
         help="untimed rounds first, per tree (default 1: bytecode, disk cache, shared cache); "
         "0 for a tree whose fresh builds take minutes, in a --keep directory already warm",
     )
+    parser.add_argument(
+        "--gc-census",
+        action="store_true",
+        help="run each build through benchmarks/gc_census.py and print, under each step, its "
+        "full garbage collections and time in the collector, without and with (a ratio that "
+        "moves by a whole full collection is a threshold crossed, not the extension's work)",
+    )
     args = parser.parse_args(argv)
     steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
     unknown = sorted(set(steps) - set(STEPS))
@@ -380,11 +453,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for tree in trees:
             for _ in range(args.untimed):
-                one_round(tree, (True, False), workdir, env, 0, steps)  # bytecode, disk cache
+                # bytecode, disk cache
+                one_round(tree, (True, False), workdir, env, 0, steps, census=args.gc_census)
             tree.runs.clear()
             for n in range(1, args.rounds + 1):
                 order = (True, False) if n % 2 else (False, True)
-                one_round(tree, order, workdir, env, n, steps, args.repeats)
+                one_round(tree, order, workdir, env, n, steps, args.repeats, args.gc_census)
             all_met &= report(tree, args.rounds)
     except BenchmarkError as exc:
         print(f"benchmark aborted: {exc}", file=sys.stderr)
