@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import json
 import runpy
 import sys
 import time
@@ -46,6 +45,10 @@ def main(argv: list[str]) -> None:
             seconds[generation] += time.perf_counter() - started[0]
 
     def write() -> None:
+        # json is imported only now: loaded up front, its objects would move
+        # the very collection thresholds this counts (python -m loads runpy too).
+        import json
+
         with open(out, "w", encoding="utf-8") as handle:
             json.dump({"collections": collections, "seconds": seconds}, handle)
 
