@@ -44,11 +44,15 @@ whose interval straddles it needs more ``--rounds`` to tell.
 
 ``--gc-census`` runs each build through ``gc_census.py`` and prints under
 each step its full garbage collections and its time in the collector,
-without and with. CPython starts a full collection, which walks every object
-the build holds, only once enough objects have outlived the younger
-generations: a plain build just short of that point and the same build with
-the extension just past it differ by a whole full collection (about 50 ms
-on the 200-page tree's no-op rebuild), a step the census makes visible.
+without and with, for the very runs whose ratios the step's line gives.
+CPython starts a full collection, which walks every object the build
+holds, only once enough objects have outlived the younger generations, so
+the count is a step function of what a build allocates: a plain build just
+short of that point and the same build with the extension just past it
+differ by a whole full collection (55 ms, in a 200-page no-op rebuild timed
+with a plain launcher). Where the point falls moves with anything the
+process loads, the census's own launcher included, so the census tells
+whether the pairs it timed differ by one, not whether uncounted runs do.
 
 The extension is added to a real tree's own ``conf.py`` as a user would, by
 ``-D extensions=sphinx_xenabi`` (Xen's ``conf.py`` lists none).
