@@ -17,9 +17,9 @@ from sphinx.util.nodes import make_id
 
 from sphinx_xenabi.domain.objects import HypercallObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.rows import availability_value
 from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.extraction.table_walk import find_tables
 from sphinx_xenabi.model.records import NumberRow, TableKind
 from sphinx_xenabi.model.spec import GuestType
 

@@ -33,6 +33,7 @@ from sphinx_xenabi.domain.object_types import HYPERCALL, REQUIREMENT
 from sphinx_xenabi.domain.packed_store import PackedByDocument
 from sphinx_xenabi.domain.requirement_index import RequirementIndex
 from sphinx_xenabi.domain.role import HypercallRole
+from sphinx_xenabi.extraction.table_walk import has_table
 from sphinx_xenabi.log import error, location_string, log_problem, warn
 from sphinx_xenabi.model.problems import Problem, WarningSubtype, capped
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
@@ -460,7 +461,7 @@ def _store(store: MutableMapping[str, Any], docname: str, values: Collection[Any
 
 def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
-    if doctree.next_node(nodes.table) is None:
+    if not has_table(doctree):
         return  # most pages: no table, and no extraction code to load for them
     # Extraction loads when a document with a table is read: a no-op rebuild reads none.
     from sphinx_xenabi.extraction.cells import relativiser

@@ -139,23 +139,3 @@ def _relativiser(root: str) -> Callable[[str], str]:
         return Path(os.path.relpath(source, root)).as_posix()
 
     return relativise
-
-
-def find_tables(doctree: nodes.Node) -> list[nodes.table]:
-    """Every table in document order, nested ones after their parent.
-
-    The same as ``doctree.findall(nodes.table)``, in half the time on a
-    typical page: text elements (paragraphs, titles, literal blocks ...) hold
-    only inline markup in the docutils model, never a table, so the walk
-    does not descend into them, and most of a page's nodes are inline.
-    """
-    found: list[nodes.table] = []
-    stack: list[nodes.Node] = [doctree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, nodes.table):
-            found.append(node)
-        elif isinstance(node, (nodes.TextElement, nodes.Text)):
-            continue
-        stack.extend(reversed(node.children))
-    return found

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 
-from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import (
     read_table,
 )
+from sphinx_xenabi.extraction.table_walk import find_tables
 
 if TYPE_CHECKING:
     from sphinx_xenabi.model.problems import Problem

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 
 from sphinx_xenabi.domain.xenabi import xenabi_domain
-from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.extraction.table_walk import find_tables
 from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.model.records import row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS

@@ -18,11 +18,11 @@ from docutils import nodes
 from docutils.core import publish_doctree
 from sphinx.util.console import strip_colors
 
-from sphinx_xenabi.extraction.cells import find_tables
 from sphinx_xenabi.extraction.document import extract_tables
 from sphinx_xenabi.extraction.kinds import match_header, releases_from_title
 from sphinx_xenabi.extraction.rows import parse_number
 from sphinx_xenabi.extraction.table import stamped_rows
+from sphinx_xenabi.extraction.table_walk import find_tables, has_table
 from sphinx_xenabi.model.abi import HYPERCALLS
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.model.records import TableKind
@@ -608,6 +608,22 @@ def test_find_tables_matches_findall_in_document_order() -> None:
     expected = list(doctree.findall(nodes.table))
     assert len(expected) == 4
     assert find_tables(doctree) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        NESTED_TABLES,
+        "Prose only, with ``literal`` and *emphasis*.\n\n- a list\n- of items\n",
+        ".. note::\n\n   .. list-table::\n\n      * - in\n        - a note\n",
+        "- item\n\n  =====  =====\n  a      b\n  =====  =====\n",
+        "Term\n   Definition with a literal block::\n\n      +---+\n      | x |\n      +---+\n",
+    ],
+    ids=["nested", "none", "in-an-admonition", "in-a-list-item", "grid-in-a-literal-block"],
+)
+def test_has_table_answers_as_next_node_does(source: str) -> None:
+    doctree = publish_doctree(source, settings_overrides={"report_level": 5})
+    assert has_table(doctree) is (doctree.next_node(nodes.table) is not None)
 
 
 UNRELATED_TABLE = """
