@@ -89,5 +89,14 @@ def test_the_census_line_gives_medians_and_the_per_pair_difference() -> None:
     assert line == (
         "gc: full collections 1 -> 2, in the collector 0.032s -> 0.080s (per pair +46 ms)"
     )
-    # Runs timed without the census: no line.
-    assert bench.collector_work([run(1.0, 60.0)], [run(1.1, 61.0)]) is None
+    # Runs timed without the census (a check step's, say): no line.
+    assert bench.collector_work([run(1.0, 60.0, 1, 0.03)], [run(1.1, 61.0)]) is None
+
+
+def test_timed_counts_sphinx_builds_and_leaves_the_check_uncounted(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    build = bench.timed([sys.executable, "-m", "sphinx", "--version"], tmp_path, env, census=True)
+    assert build.full_collections is not None and build.collector_seconds is not None
+    (tmp_path / "fast_exit.py").write_text("import os\nos._exit(0)\n", encoding="utf-8")
+    check = bench.timed([sys.executable, "-m", "fast_exit"], tmp_path, env, census=True)
+    assert check.full_collections is None and check.collector_seconds is None
