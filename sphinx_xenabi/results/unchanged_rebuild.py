@@ -86,6 +86,9 @@ _HOLDING: WeakKeyDictionary[Sphinx, dict[str, Any]] = WeakKeyDictionary()
 # Builds that read or removed a document: the stamp settles them only if
 # what the documents put into the domain makes the same result key.
 _READ_OR_REMOVED: WeakKeyDictionary[Sphinx, bool] = WeakKeyDictionary()
+# Stamps that held with the same code under new module stamps, to be left
+# again with those (see check_stamp).
+_RESTAMP: WeakKeyDictionary[Sphinx, dict[str, Any]] = WeakKeyDictionary()
 
 
 def _path(app: Sphinx) -> Path:
@@ -156,6 +159,13 @@ def check_stamp(app: Sphinx) -> None:
     # A fresh environment reads every document: its workers start as usual.
     if app.env.all_docs and isinstance(stamp, dict) and _holds(app, stamp):
         _HOLDING[app] = stamp
+        stamps = code_key_stamps()[1]
+        if stamps != stamp["code_stamps"]:
+            # The same code with other module stamps (reinstalled, or another
+            # checkout of it): its key was worked out by hashing every module.
+            # Left again with these at the end, or each later rebuild would hash
+            # them too, until one settled in full.
+            _RESTAMP[app] = {**stamp, "code_stamps": stamps}
 
 
 def may_settle(app: Sphinx) -> bool:
@@ -220,13 +230,17 @@ def finish_stamp(app: Sphinx, exception: BaseException | None = None) -> None:
     A build settled in full leaves its own, if it finished and its published
     files are its result's (not withheld for ``-W`` or a failed write); one
     settled by the stamp leaves it as it is (a file it withheld shows in the
-    next build's check) and lets go of its result.
+    next build's check), with the modules' new stamps if it held for the same
+    code under other ones, and lets go of its result.
     """
     settled, as_result = forget_settled(app), published_as_result(app)
+    restamp = _RESTAMP.pop(app, None)
     if settled is None:
         return
     if settled.by_unchanged_rebuild:
         forget_current()  # doctests have run: the process keeps no last result of its own
+        if restamp is not None and exception is None:
+            _write_stamp(app, restamp)
     elif exception is None and as_result:
         leave_stamp(app, settled, code_key_stamps())
 
@@ -256,6 +270,10 @@ def leave_stamp(app: Sphinx, settled: Settled, code: tuple[str, Stamps]) -> None
         "key": settled.key,
         "account": settled.account,
     }
+    _write_stamp(app, stamp)
+
+
+def _write_stamp(app: Sphinx, stamp: dict[str, Any]) -> None:
     try:
         write_atomic(_path(app), pickle.dumps(stamp, protocol=pickle.HIGHEST_PROTOCOL))
     except (OSError, pickle.PicklingError):

@@ -12,12 +12,14 @@ build's.
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from sphinx_xenabi.model.code_key import code_key_stamps
 from sphinx_xenabi.model.published_files import REGISTRY_FILENAME
 from sphinx_xenabi.results import settling
 from sphinx_xenabi.results.state import build_state
@@ -190,6 +192,30 @@ def test_a_damaged_stamp_is_only_a_full_settling(tmp_path: Path, settled: Counte
     assert settled["full"] == 2
     assert seen(again) == seen(first)
     assert (tmp_path / "out" / ".doctrees" / STAMP_FILE).read_bytes() != b"not a stamp"
+
+
+def test_the_same_code_under_new_module_stamps_is_stamped_again(
+    tmp_path: Path, settled: Counter[str]
+) -> None:
+    # As after a reinstall of the same code: the stamp's module stamps are
+    # not the modules' own, its code key still is.
+    _, docs = docs_with_prose(tmp_path, SIX)
+    first = build(docs, tmp_path / "out", fresh=True)
+    path = tmp_path / "out" / ".doctrees" / STAMP_FILE
+    stamp = pickle.loads(path.read_bytes())
+    code, stamps = code_key_stamps()
+    assert (stamp["code"], stamp["code_stamps"]) == (code, stamps)
+    elsewhere = tuple((name, size, 1, 1, 1) for name, size, *_ in stamps)
+    path.write_bytes(pickle.dumps({**stamp, "code_stamps": elsewhere}))
+    again = build(docs, tmp_path / "out")
+    assert settled["full"] == 1  # settled by the stamp: the same code
+    assert seen(again) == seen(first)
+    restamped = pickle.loads(path.read_bytes())
+    assert restamped == stamp  # the modules' own stamps again, nothing else changed
+    # A stamp already holding with the modules' stamps is not written again.
+    written = path.stat().st_mtime_ns
+    build(docs, tmp_path / "out")
+    assert settled["full"] == 1 and path.stat().st_mtime_ns == written
 
 
 def test_another_setting_or_builder_settles_in_full(tmp_path: Path, settled: Counter[str]) -> None:
