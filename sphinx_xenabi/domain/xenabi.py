@@ -462,8 +462,7 @@ def _store(store: MutableMapping[str, Any], docname: str, values: Collection[Any
 def read_tables(app: Sphinx, doctree: nodes.document) -> None:
     """``doctree-read``: the document's ABI tables extracted, their problems logged, kept here."""
     if not has_table(doctree):
-        return  # most pages: no table, and no extraction code to load for them
-    # Extraction loads when a document with a table is read: a no-op rebuild reads none.
+        return  # most pages: no table, and no extraction code to load (a no-op reads none)
     from sphinx_xenabi.extraction.cells import relativiser
     from sphinx_xenabi.extraction.document import extract_tables
 
