@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
 import statistics
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_edit_loop.py"
+from support.benchmark_modules import load_benchmark
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_edit_loop", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_edit_loop", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-median_interval = _load().median_interval
+median_interval = load_benchmark("bench_edit_loop").median_interval
 
 
 def _misses(n: int, k: int) -> float:

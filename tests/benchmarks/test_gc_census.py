@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+from support.benchmark_modules import BENCHMARKS, load_benchmark
+
+bench = load_benchmark("bench_edit_loop")
 CENSUS = BENCHMARKS / "gc_census.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "bench_edit_loop", BENCHMARKS / "bench_edit_loop.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_edit_loop", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
 
 
 def _run_census(
