@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 # 11: the domain's views (objects, indices, conflicts) kept with the records.
 # 12: collapsed blocks as raw html around their content, not a node of their own;
 #     one general-index entry per hypercall row.
-ENV_VERSION = 12
+# 13: a breakable hypercall name is one raw html node (search finds it whole).
+ENV_VERSION = 13
 
 
 def add_markup(app: Sphinx) -> None:
@@ -289,6 +290,10 @@ def connect_writing(app: Sphinx) -> None:
     app.connect(
         "doctree-resolved",
         _on_pages_with("requirements", "results.requirement_status", "render_requirements"),
+    )
+    app.connect(
+        "doctree-resolved",
+        _on_pages_with("hypercalls", "domain.breakable_names", "plain_names"),
     )
     app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
     # 6. Finished (build-finished): publish the JSON files if the build succeeded;

@@ -15,6 +15,7 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.nodes import make_id
 
+from sphinx_xenabi.domain.breakable_names import breakable_after_underscores
 from sphinx_xenabi.domain.objects import HypercallObject
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.extraction.rows import availability_value
@@ -105,20 +106,3 @@ def mark_availability(row_node: nodes.row) -> None:
         value = availability_value(cell.astext())
         if value is not None:
             cell["classes"].append("xenabi-yes" if value else "xenabi-no")
-
-
-def breakable_after_underscores(cell: nodes.Element) -> None:
-    """Let a name such as ``update_va_mapping_otherdomain`` wrap after its underscores
-    (an html ``<wbr>``), so a narrow screen breaks it there and not mid-word."""
-    for text in list(cell.findall(nodes.Text)):
-        # Plain text only: code (a literal) is written as its text, raw html and all.
-        if "_" not in text or not isinstance(text.parent, (nodes.paragraph, nodes.entry)):
-            continue
-        parts = str(text).split("_")
-        pieces: list[nodes.Node] = []
-        for position, part in enumerate(parts):
-            last = position == len(parts) - 1
-            pieces.append(nodes.Text(part if last else f"{part}_"))
-            if not last:
-                pieces.append(nodes.raw("", "<wbr>", format="html"))
-        text.parent.replace(text, pieces)

@@ -1,16 +1,19 @@
 """What readers see of the tables, in real builds of a copy of ``tests/roots/test-rst``.
 
 The register picture drawn from the page's own table (and redrawn when the
-table changes), the numbers table's yes and no cells, the hypercall index
-by name and by number, and the release the executed rows ran against. The
+table changes), the numbers table's yes and no cells, its names (breakable
+in html, whole to the search and in other output), the hypercall index by
+name and by number, and the release the executed rows ran against. The
 pictures' drawing: tests/model/test_pictures.py.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from sphinx.search.en import SearchEnglish
 from sphinx.util.console import strip_colors
 
 from support.building import Build, build_root, copy_root
@@ -137,6 +140,32 @@ def test_numbers_cells_are_marked_and_names_break_after_underscores(tmp_path: Pa
         (' class="xenabi-no"', "no"),
         (' class="xenabi-no"', "no"),
     ]
+
+
+# Names from the numbers table of tests/roots/test-rst/guest/numbers.rst.
+NAMES = ("set_trap_table", "memory_op", "sched_op_compat")  # each fits a text-table cell
+
+
+def test_the_search_finds_a_hypercall_name_whole(tmp_path: Path) -> None:
+    # The names break after their underscores in html, but the search index
+    # holds each name as one word for the page, as plain Sphinx's does.
+    build = _rst_site(tmp_path)
+    text = (build.outdir / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    page = index["docnames"].index("guest/numbers")
+    english = SearchEnglish(options={})
+    for name in NAMES:
+        found = index["terms"].get(english.stem(name), [])
+        assert page in (found if isinstance(found, list) else [found]), name
+    assert not [term for term in index["terms"] if term.endswith("_")]
+
+
+def test_other_output_writes_the_names_as_text(tmp_path: Path) -> None:
+    build = build_root(copy_root("rst", tmp_path / "rst"), tmp_path / "text", buildername="text")
+    page = (build.outdir / "guest/numbers.txt").read_text(encoding="utf-8")
+    for name in NAMES:
+        assert re.search(rf"\b{name}\b", page), name
+    assert "wbr" not in page
 
 
 def test_the_hypercall_index_looks_up_by_name_and_by_number(tmp_path: Path) -> None:
