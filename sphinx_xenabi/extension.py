@@ -291,10 +291,9 @@ def connect_writing(app: Sphinx) -> None:
         "doctree-resolved",
         _on_pages_with("requirements", "results.requirement_status", "render_requirements"),
     )
-    app.connect(
-        "doctree-resolved",
-        _on_pages_with("hypercalls", "domain.breakable_names", "plain_names"),
-    )
+    # Every resolved doctree, not only the pages with numbers rows: latex,
+    # texinfo and man resolve one doctree per output file, their pages inlined.
+    app.connect("doctree-resolved", _on("domain.breakable_names", "plain_names"))
     app.connect("html-page-context", _on("domain.index", "on_html_page_context"))
     # 6. Finished (build-finished): publish the JSON files if the build succeeded;
     #    keep the facts computed since env-updated and leave the stamp; stop workers.

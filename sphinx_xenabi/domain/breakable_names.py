@@ -37,9 +37,9 @@ def breakable_after_underscores(cell: nodes.Element) -> None:
 
 
 def plain_names(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``, on pages with numbers rows: in output other than html,
-    each breakable name as the text it was."""
-    if app.builder.format == "html":
+    """``doctree-resolved``: in output other than html, each breakable name as the
+    text it was (a builder that writes nothing, such as ``dummy``, is left alone)."""
+    if app.builder.format in ("html", ""):
         return
     for node in list(doctree.findall(nodes.raw)):
         plain = node.get(PLAIN_TEXT)

@@ -160,12 +160,25 @@ def test_the_search_finds_a_hypercall_name_whole(tmp_path: Path) -> None:
     assert not [term for term in index["terms"] if term.endswith("_")]
 
 
-def test_other_output_writes_the_names_as_text(tmp_path: Path) -> None:
+def test_text_output_writes_the_names_as_text(tmp_path: Path) -> None:
     build = build_root(copy_root("rst", tmp_path / "rst"), tmp_path / "text", buildername="text")
     page = (build.outdir / "guest/numbers.txt").read_text(encoding="utf-8")
     for name in NAMES:
         assert re.search(rf"\b{name}\b", page), name
     assert "wbr" not in page
+
+
+def test_latex_output_writes_the_names_as_text(tmp_path: Path) -> None:
+    # One doctree for the whole document, its pages inlined into the root's.
+    build = build_root(copy_root("rst", tmp_path / "rst"), tmp_path / "tex", buildername="latex")
+    [document] = build.outdir.glob("*.tex")
+    lines = document.read_text(encoding="utf-8").splitlines()
+    for name in NAMES:
+        # The name cell: the row's index entry, then the name itself.
+        written = name.replace("_", "\\_")
+        cells = [line for line in lines if line.startswith(f"\\index{{{written} (hypercall")]
+        assert len(cells) == 1 and cells[0].endswith(f"}}{written}"), (name, cells)
+    assert not [line for line in lines if "wbr" in line]
 
 
 def test_the_hypercall_index_looks_up_by_name_and_by_number(tmp_path: Path) -> None:
