@@ -127,16 +127,23 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
 
     Other pages (most) neither load its module nor the build's result. The
     ``dummy`` builder (as ``check`` runs it) writes no pages: it is shown
-    nothing at ``doctree-resolved``.
+    nothing at ``doctree-resolved``. A doctree resolved for singlehtml,
+    latex, texinfo or man holds the pages it inlines as well
+    (``results/assembled_pages.py``): it is shown if any of them has records.
     """
     found = _on(module, handler)
 
     def call(app: Sphinx, doctree: Any, docname: str | None = None) -> None:
-        if docname is not None and _writes_no_pages(app):
+        held = app.env.domains["xenabi"].data.get(store, {})  # held only when not empty
+        if docname is None:
+            if app.env.docname in held:
+                found(app, doctree)
             return
-        name = app.env.docname if docname is None else docname
-        if name in app.env.domains["xenabi"].data.get(store, {}):  # held only when not empty
-            found(app, doctree, *(() if docname is None else (docname,)))
+        if _writes_no_pages(app):
+            return
+        pages = import_module("sphinx_xenabi.results.assembled_pages").pages_in
+        if any(page in held for page in pages(app.builder, doctree, docname)):
+            found(app, doctree, docname)
 
     call.__name__ = call.__qualname__ = handler
     return call

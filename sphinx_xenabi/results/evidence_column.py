@@ -24,6 +24,7 @@ from sphinx_xenabi.extraction.table_walk import find_tables
 from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.model.records import row_key
 from sphinx_xenabi.model.row_outcome import EXECUTED_KINDS, MARKS
+from sphinx_xenabi.results.assembled_pages import pages_in
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -147,8 +148,11 @@ def add_evidence_column(
 
 
 def on_doctree_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """``doctree-resolved``: the evidence under each executed table of the page (or of
+    every page the doctree inlines)."""
     domain = xenabi_domain(app.env)
-    tables = domain.tables.get(docname, ())
+    pages = pages_in(app.builder, doctree, docname)
+    tables = [table for page in pages for table in domain.tables.get(page, ())]
     if not any(t.kind in EXECUTED_KINDS for t in tables):
         return  # most pages: nothing to render, the result is not even loaded
     state = build_state(app)

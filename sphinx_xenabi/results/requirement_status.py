@@ -18,7 +18,7 @@ pages written again.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -27,6 +27,7 @@ from sphinx.util.nodes import make_refnode
 from sphinx_xenabi.domain.xenabi import xenabi_domain
 from sphinx_xenabi.model.content_key import value_digest
 from sphinx_xenabi.model.verdicts import NOT_CHECKED, STATUS_MARKS, Status, marked
+from sphinx_xenabi.results.assembled_pages import ids_in, pages_in
 from sphinx_xenabi.results.state import build_state, executes
 
 if TYPE_CHECKING:
@@ -87,8 +88,9 @@ class _Page:
         title = f"the examples verifying {block.names}"
         return make_refnode(self.builder, self.docname, block.docname, block.anchor, shown, title)
 
-    def render(self, doctree: nodes.document, obj: RequirementObject) -> None:
-        section = doctree.ids.get(obj.anchor)
+    def render(self, ids: Mapping[str, nodes.Element], obj: RequirementObject) -> None:
+        """The item's section marked with its status, and its panel after its text."""
+        section = ids.get(obj.anchor)
         if not isinstance(section, nodes.section):
             return
         name = obj.name
@@ -306,16 +308,20 @@ def _ID_NODES(node: nodes.Node) -> bool:
 
 
 def render_requirements(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """``doctree-resolved``: each requirement item of the page with its verdict."""
-    objects = xenabi_domain(app.env).requirements.get(docname, ())
+    """``doctree-resolved``: each requirement item of the page (or of every page the
+    doctree inlines) with its verdict."""
+    requirements = xenabi_domain(app.env).requirements
+    pages = pages_in(app.builder, doctree, docname)
+    objects = [obj for page in pages for obj in requirements.get(page, ())]
     if not objects:
         return  # most pages: no item, the result is not even loaded
     result = build_state(app)
     if result is None:
         return
     page = _Page(app, docname, result)
+    ids = ids_in(app.builder, doctree)
     for obj in objects:
-        page.render(doctree, obj)
+        page.render(ids, obj)
 
 
 def _signature(result: BuildResult, objects: Iterable[RequirementObject], checked: bool) -> tuple:
