@@ -128,8 +128,9 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
     Other pages (most) neither load its module nor the build's result. The
     ``dummy`` builder (as ``check`` runs it) writes no pages: it is shown
     nothing at ``doctree-resolved``. A doctree resolved for singlehtml,
-    latex, texinfo or man holds the pages it inlines as well
-    (``results/assembled_pages.py``): it is shown if any of them has records.
+    latex, texinfo or man may hold the pages it inlines as well
+    (``results/assembled_pages.py``): the handler, shown each such doctree,
+    looks for them itself.
     """
     found = _on(module, handler)
 
@@ -141,8 +142,8 @@ def _on_pages_with(store: str, module: str, handler: str) -> Callable[..., Any]:
             return
         if _writes_no_pages(app):
             return
-        pages = import_module("sphinx_xenabi.results.assembled_pages").pages_in
-        if any(page in held for page in pages(app.builder, doctree, docname)):
+        assembled = import_module("sphinx_xenabi.results.assembled_pages").assembles
+        if docname in held or assembled(app.builder):
             found(app, doctree, docname)
 
     call.__name__ = call.__qualname__ = handler
